@@ -1,0 +1,72 @@
+import Foundation
+import StewardModel
+
+/// The agent's state directory: its identity (`device.json`, mode 0600: it holds the device
+/// secret) and what the server last acknowledged (`acknowledged.json`), written atomically.
+public struct AgentState: Sendable {
+    public struct Identity: Codable, Sendable, Equatable {
+        public var server: String
+        public var deviceId: DeviceID
+        public var deviceSecret: String
+    }
+
+    /// The inventory the server holds, as far as the agent knows.
+    public struct Acknowledged: Codable, Sendable, Equatable {
+        public var hashes: SectionHashes
+        /// The acknowledged app inventory, kept to send the next change as a delta.
+        public var apps: [AppRecord]?
+        public var policy: CollectionPolicy
+        public var lastCheckInAt: Date?
+    }
+
+    public let directory: URL
+
+    public init(directory: URL) { self.directory = directory }
+
+    var identityURL: URL { directory.appendingPathComponent("device.json") }
+    var acknowledgedURL: URL { directory.appendingPathComponent("acknowledged.json") }
+
+    public func identity() throws -> Identity? {
+        guard let data = FileManager.default.contents(atPath: identityURL.path) else { return nil }
+        return try WireCoding.decoder().decode(Identity.self, from: data)
+    }
+
+    public func acknowledged() -> Acknowledged? {
+        guard let data = FileManager.default.contents(atPath: acknowledgedURL.path) else { return nil }
+        return try? WireCoding.decoder().decode(Acknowledged.self, from: data)
+    }
+
+    public func save(_ identity: Identity) throws {
+        try write(identity, to: identityURL)
+    }
+
+    public func save(_ acknowledged: Acknowledged) throws {
+        try write(acknowledged, to: acknowledgedURL)
+    }
+
+    /// Forgets everything (after the server says the device no longer exists).
+    public func erase() throws {
+        for url in [identityURL, acknowledgedURL] where FileManager.default.fileExists(atPath: url.path) {
+            try FileManager.default.removeItem(at: url)
+        }
+    }
+
+    /// Writes to a temporary file created with mode 0600 and renames it into place, so a crash
+    /// never leaves a half-written file and the secret is never readable by others.
+    private func write(_ value: some Encodable, to url: URL) throws {
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let data = try WireCoding.encoder().encode(value)
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path])
+        }
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+        if rename(temporary.path, url.path) != 0 {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// A bearer secret that names its own tenant and record, so the server looks it up by primary key
+/// (`tenant_id` first, ready for sharding by tenant) and compares a verifier — the secret itself
+/// is never stored. Text form: `<kind>.<tenantId>.<id>.<secret>`.
+public struct Credential: Sendable, Hashable {
+    public enum Kind: String, Sendable {
+        /// An admin API token.
+        case adminToken = "sta"
+        /// An enrollment token.
+        case enrollmentToken = "ste"
+        /// A device's secret, used by its agent on every check-in.
+        case deviceSecret = "std"
+    }
+
+    public let kind: Kind
+    public let tenantID: TenantID
+    public let id: String
+    public let secret: String
+
+    public init(kind: Kind, tenantID: TenantID, id: String, secret: String) {
+        self.kind = kind
+        self.tenantID = tenantID
+        self.id = id
+        self.secret = secret
+    }
+
+    public var text: String { "\(kind.rawValue).\(tenantID.rawValue).\(id).\(secret)" }
+
+    /// Parses the text form; nil for anything else (including a credential of another kind).
+    public init?(text: Substring, kind: Kind) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == kind.rawValue,
+            TenantID.isWellFormed(String(parts[1])), TenantID.isWellFormed(String(parts[2])),
+            (32...128).contains(parts[3].utf8.count)
+        else { return nil }
+        self.init(kind: kind, tenantID: TenantID(rawValue: String(parts[1])), id: String(parts[2]), secret: String(parts[3]))
+    }
+
+    /// Reads `Authorization: Bearer <credential>`.
+    public init?(authorization: String?, kind: Kind) {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
+        self.init(text: authorization.dropFirst("Bearer ".count), kind: kind)
+    }
+}

@@ -1,0 +1,143 @@
+/// The data catalog: every stored column (and every key of stored JSON) declared once, with its
+/// privacy category. A test reads the live schema and fails on any column the catalog does not
+/// know and on any entry with no column; issue #6 generates the privacy statement from it.
+public enum DataCategory: String, Sendable, Codable, CaseIterable {
+    /// Tied to a user, device or app; needed to manage it.
+    case identified
+    /// Keyed by a system-made identifier that alone identifies nobody.
+    case pseudonymized
+    /// Counts with no individual in them.
+    case aggregated
+    /// Keys, timestamps, hashes and verifiers with no personal content.
+    case technical
+}
+
+public enum DataSource: String, Sendable, Codable {
+    case admin, device, thirdParty, diagnostics, system
+}
+
+/// What a view of a personal device shows of a field.
+public enum PersonalDeviceDisplay: String, Sendable, Codable {
+    case full, masked, hidden
+}
+
+public struct CatalogEntry: Sendable, Hashable, Codable {
+    public let table: String
+    /// The column, or `column.key` for a key of JSON stored in a column.
+    public let column: String
+    public let category: DataCategory
+    public let source: DataSource
+    public let purpose: String
+    public let personalDevice: PersonalDeviceDisplay
+
+    public init(
+        _ table: String, _ column: String, _ category: DataCategory, _ source: DataSource, _ purpose: String,
+        personalDevice: PersonalDeviceDisplay = .full
+    ) {
+        self.table = table
+        self.column = column
+        self.category = category
+        self.source = source
+        self.purpose = purpose
+        self.personalDevice = personalDevice
+    }
+}
+
+public enum DataCatalog {
+    public static let entries: [CatalogEntry] = schema + tenants + admins + credentials + devices + apps
+
+    static let schema: [CatalogEntry] = [
+        .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
+        .init("schema_migrations", "applied_at", .technical, .system, "When it was applied."),
+    ]
+
+    static let tenants: [CatalogEntry] = [
+        .init("tenants", "id", .pseudonymized, .system, "Identifies the organisation (tenant ID)."),
+        .init("tenants", "name", .identified, .admin, "Names the organisation for its operator."),
+        .init("tenants", "compliant_app_feature", .technical, .admin, "Setting: collect app inventory from personal devices."),
+        .init("tenants", "created_at", .technical, .system, "When the tenant was created."),
+    ]
+
+    static let admins: [CatalogEntry] = [
+        .init("admins", "tenant_id", .pseudonymized, .system, "The admin's tenant."),
+        .init("admins", "id", .pseudonymized, .system, "Identifies the admin account."),
+        .init("admins", "display_name", .identified, .admin, "Admin name, shown in the audit log."),
+        .init("admins", "created_at", .technical, .system, "When the account was created."),
+        .init("admin_tokens", "tenant_id", .pseudonymized, .system, "The token's tenant."),
+        .init("admin_tokens", "id", .technical, .system, "Identifies the API token."),
+        .init("admin_tokens", "admin_id", .pseudonymized, .system, "The admin the token acts for."),
+        .init("admin_tokens", "name", .technical, .admin, "Label of the token."),
+        .init("admin_tokens", "verifier", .technical, .system, "SHA-256 verifier of the token; the token is never stored."),
+        .init("admin_tokens", "created_at", .technical, .system, "When the token was issued."),
+        .init("admin_tokens", "revoked_at", .technical, .admin, "When the token was revoked."),
+    ]
+
+    static let credentials: [CatalogEntry] = [
+        .init("enrollment_tokens", "tenant_id", .pseudonymized, .system, "The token's tenant."),
+        .init("enrollment_tokens", "id", .technical, .system, "Identifies the enrollment token."),
+        .init("enrollment_tokens", "verifier", .technical, .system, "SHA-256 verifier; the token is never stored."),
+        .init("enrollment_tokens", "ownership", .technical, .admin, "Ownership given to devices enrolled with it."),
+        .init("enrollment_tokens", "description", .technical, .admin, "Admin's label for the token."),
+        .init("enrollment_tokens", "created_at", .technical, .system, "When the token was created."),
+        .init("enrollment_tokens", "expires_at", .technical, .admin, "After this the token enrolls nothing."),
+        .init("enrollment_tokens", "max_uses", .technical, .admin, "How many devices it may enroll."),
+        .init("enrollment_tokens", "use_count", .aggregated, .system, "How many devices it enrolled."),
+        .init("enrollment_tokens", "revoked_at", .technical, .admin, "When an admin revoked it."),
+    ]
+
+    static let devices: [CatalogEntry] = [
+        .init("devices", "tenant_id", .pseudonymized, .system, "The device's tenant."),
+        .init("devices", "id", .pseudonymized, .system, "Device ID, made by Steward."),
+        .init("devices", "secret_verifier", .technical, .system, "SHA-256 verifier of the device secret."),
+        .init("devices", "ownership", .technical, .admin, "Corporate or personal: decides what is collected and shown."),
+        .init("devices", "platform", .identified, .device, "Operating system family, for management and reports."),
+        .init("devices", "platform_id", .pseudonymized, .device, "Platform identifier (machine-id), to recognise a re-enrolled device.", personalDevice: .hidden),
+        .init("devices", "enrolled_at", .technical, .system, "When the device enrolled."),
+        .init("devices", "last_check_in_at", .technical, .system, "When the device last checked in; drives stale-device retention."),
+        .init("devices", "agent_version", .technical, .device, "Version of the agent, for support."),
+        .init("devices", "device_name", .identified, .device, "Device name."),
+        .init("devices", "manufacturer", .identified, .device, "Hardware inventory: manufacturer."),
+        .init("devices", "model", .identified, .device, "Hardware inventory: model."),
+        .init("devices", "serial_number", .identified, .device, "Hardware inventory: serial number."),
+        .init("devices", "os_name", .identified, .device, "Operating system."),
+        .init("devices", "os_version", .identified, .device, "Operating system version."),
+        .init("devices", "kernel_version", .identified, .device, "Kernel version."),
+        .init("devices", "cpu_model", .identified, .device, "Hardware inventory: processor."),
+        .init("devices", "cpu_cores", .identified, .device, "Hardware inventory: processor cores."),
+        .init("devices", "memory_bytes", .identified, .device, "Hardware inventory: memory size."),
+        .init("devices", "disk_bytes", .identified, .device, "Hardware inventory: disk size."),
+        .init("devices", "imei", .identified, .device, "IMEI number of a mobile device."),
+        .init("devices", "meid", .identified, .device, "MEID of a mobile device."),
+        .init("devices", "iccid", .identified, .device, "ICCID of the SIM."),
+        .init("devices", "phone_number", .identified, .device, "Phone number; on personal devices only the last four digits are kept.", personalDevice: .masked),
+        .init("devices", "wifi_mac_address", .identified, .device, "Wi-Fi MAC address."),
+        .init("devices", "network_interfaces", .identified, .device, "Network interfaces (JSON, keys below)."),
+        .init("devices", "network_interfaces.name", .technical, .device, "Interface name."),
+        .init("devices", "network_interfaces.macAddress", .identified, .device, "MAC address of the interface."),
+        .init("devices", "network_interfaces.ipAddresses", .identified, .device, "IP addresses of the interface."),
+        .init("devices", "network_interfaces.wireless", .technical, .device, "Whether the interface is Wi-Fi."),
+        .init("devices", "app_count", .aggregated, .system, "How many apps the stored inventory holds."),
+        .init("devices", "refused_app_reports", .aggregated, .system, "How many forbidden app inventories the server refused."),
+        .init("devices", "hardware_hash", .technical, .system, "Hash of the acknowledged hardware section (change detection)."),
+        .init("devices", "os_hash", .technical, .system, "Hash of the acknowledged OS section."),
+        .init("devices", "network_hash", .technical, .system, "Hash of the acknowledged network section."),
+        .init("devices", "apps_hash", .technical, .system, "Hash of the acknowledged app inventory."),
+    ]
+
+    static let apps: [CatalogEntry] = [
+        .init("device_apps", "tenant_id", .pseudonymized, .system, "The device's tenant."),
+        .init("device_apps", "device_id", .pseudonymized, .system, "The device the app is installed on."),
+        .init("device_apps", "app_id", .identified, .device, "App inventory: app ID (package identifier).", personalDevice: .hidden),
+        .init("device_apps", "name", .identified, .device, "App inventory: name.", personalDevice: .hidden),
+        .init("device_apps", "version", .identified, .device, "App inventory: version.", personalDevice: .hidden),
+        .init("device_apps", "size_bytes", .identified, .device, "App inventory: size.", personalDevice: .hidden),
+        .init("device_apps", "install_location", .identified, .device, "App inventory: install location.", personalDevice: .hidden),
+    ]
+
+    /// Columns of a table, without JSON keys.
+    public static func columns(of table: String) -> Set<String> {
+        Set(entries.filter { $0.table == table && !$0.column.contains(".") }.map(\.column))
+    }
+
+    public static var tables: Set<String> { Set(entries.map(\.table)) }
+}

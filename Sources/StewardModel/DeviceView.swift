@@ -1,0 +1,133 @@
+import Foundation
+
+/// A device as admins read it (`GET /api/v1/devices`, `GET /api/v1/devices/{id}`).
+/// Device-reported fields are read-only for admins; only `ownership` can be changed.
+public struct DeviceView: Codable, Sendable, Equatable {
+    public var id: DeviceID
+    public var platform: Platform
+    public var ownership: Ownership
+    public var deviceName: String?
+    public var manufacturer: String?
+    public var model: String?
+    public var operatingSystem: String?
+    public var osVersion: String?
+    public var kernelVersion: String?
+    public var serialNumber: String?
+    public var platformId: String?
+    public var imei: String?
+    public var meid: String?
+    public var iccid: String?
+    /// On a personal device only the last four digits, as `••••1234`.
+    public var phoneNumber: String?
+    public var ipAddresses: [String]
+    public var macAddresses: [String]
+    public var wifiMacAddress: String?
+    public var networkInterfaces: [NetworkInterface]
+    public var cpuModel: String?
+    public var cpuCores: Int?
+    public var memoryBytes: Int64?
+    public var diskBytes: Int64?
+    public var appCount: Int
+    /// App inventories this device sent although the policy forbids them, refused by the server.
+    public var refusedAppReports: Int
+    public var agentVersion: String?
+    public var enrolledAt: Date
+    public var lastCheckInAt: Date?
+
+    public init(
+        id: DeviceID, platform: Platform, ownership: Ownership, deviceName: String?, manufacturer: String?,
+        model: String?, operatingSystem: String?, osVersion: String?, kernelVersion: String?, serialNumber: String?,
+        platformId: String?, imei: String?, meid: String?, iccid: String?, phoneNumber: String?,
+        networkInterfaces: [NetworkInterface], wifiMacAddress: String?, cpuModel: String?, cpuCores: Int?,
+        memoryBytes: Int64?, diskBytes: Int64?, appCount: Int, refusedAppReports: Int, agentVersion: String?,
+        enrolledAt: Date, lastCheckInAt: Date?
+    ) {
+        self.id = id
+        self.platform = platform
+        self.ownership = ownership
+        self.deviceName = deviceName
+        self.manufacturer = manufacturer
+        self.model = model
+        self.operatingSystem = operatingSystem
+        self.osVersion = osVersion
+        self.kernelVersion = kernelVersion
+        self.serialNumber = serialNumber
+        self.platformId = platformId
+        self.imei = imei
+        self.meid = meid
+        self.iccid = iccid
+        self.phoneNumber = phoneNumber
+        let network = NetworkSection(interfaces: networkInterfaces, wifiMacAddress: wifiMacAddress)
+        self.ipAddresses = network.ipAddresses
+        self.macAddresses = network.macAddresses
+        self.wifiMacAddress = wifiMacAddress
+        self.networkInterfaces = networkInterfaces
+        self.cpuModel = cpuModel
+        self.cpuCores = cpuCores
+        self.memoryBytes = memoryBytes
+        self.diskBytes = diskBytes
+        self.appCount = appCount
+        self.refusedAppReports = refusedAppReports
+        self.agentVersion = agentVersion
+        self.enrolledAt = enrolledAt
+        self.lastCheckInAt = lastCheckInAt
+    }
+}
+
+/// `PATCH /api/v1/devices/{id}`: what an admin may change about a device.
+public struct DevicePatch: Codable, Sendable, Equatable {
+    public var ownership: Ownership?
+
+    public init(ownership: Ownership?) { self.ownership = ownership }
+}
+
+/// A page of a list, with the cursor of the next page (nil on the last page).
+public struct Page<Item: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var items: [Item]
+    public var nextCursor: String?
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+/// The body of every error answer: `{"error":{"code":"…","message":"…"}}`.
+public struct ErrorBody: Codable, Sendable, Equatable {
+    public struct Detail: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+        public var requestId: String?
+    }
+
+    public var error: Detail
+
+    public init(code: String, message: String, requestId: String? = nil) {
+        error = Detail(code: code, message: message, requestId: requestId)
+    }
+}
+
+/// What `steward init --json` and `steward tenant create --json` print.
+public struct TenantCreated: Codable, Sendable, Equatable {
+    public var tenantId: TenantID
+    public var adminToken: String
+
+    public init(tenantId: TenantID, adminToken: String) {
+        self.tenantId = tenantId
+        self.adminToken = adminToken
+    }
+}
+
+/// Tenant settings an admin reads and changes (`GET|PATCH /api/v1/tenant/settings`).
+public struct TenantSettings: Codable, Sendable, Equatable {
+    /// When on, app inventory is collected from personal devices too.
+    public var compliantAppFeature: Bool
+
+    public init(compliantAppFeature: Bool) { self.compliantAppFeature = compliantAppFeature }
+}
+
+public struct TenantSettingsPatch: Codable, Sendable, Equatable {
+    public var compliantAppFeature: Bool?
+
+    public init(compliantAppFeature: Bool?) { self.compliantAppFeature = compliantAppFeature }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import StewardModel
+import StewardStore
+
+extension SQLiteStorage {
+    public func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO enrollment_tokens
+                        (tenant_id, id, verifier, ownership, description, created_at, expires_at, max_uses, use_count)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+                    """,
+                arguments: [
+                    token.tenantID.rawValue, token.id.rawValue, token.verifier, token.ownership.rawValue,
+                    token.description, token.createdAt.millisecondsSince1970, token.expiresAt?.millisecondsSince1970,
+                    token.maxUses,
+                ])
+        }
+    }
+
+    public func enrollmentTokens(tenantID: TenantID) async throws -> [EnrollmentTokenRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM enrollment_tokens WHERE tenant_id = ? ORDER BY id", arguments: [tenantID.rawValue]
+            ).map(Self.enrollmentToken)
+        }
+    }
+
+    public func enrollmentToken(tenantID: TenantID, id: CredentialID) async throws -> EnrollmentTokenRecord? {
+        try await pool.read { db in try Self.enrollmentToken(db, tenantID: tenantID, id: id) }
+    }
+
+    public func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE enrollment_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE tenant_id = ? AND id = ?",
+                arguments: [at.millisecondsSince1970, tenantID.rawValue, id.rawValue])
+            if db.changesCount == 0 { throw StoreError.notFound }
+        }
+    }
+
+    public func enroll(
+        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool
+    ) async throws -> DeviceID {
+        try await pool.write { db in
+            let tenant = device.tenantID.rawValue
+            guard let token = try Self.enrollmentToken(db, tenantID: device.tenantID, id: tokenID), accept(token) else {
+                throw StoreError.notFound
+            }
+            try db.execute(
+                sql: "UPDATE enrollment_tokens SET use_count = use_count + 1 WHERE tenant_id = ? AND id = ?",
+                arguments: [tenant, tokenID.rawValue])
+            if let platformId = device.platformId,
+                let existing = try String.fetchOne(
+                    db, sql: "SELECT id FROM devices WHERE tenant_id = ? AND platform_id = ? ORDER BY id LIMIT 1",
+                    arguments: [tenant, platformId])
+            {
+                // The same machine enrolling again (agent reinstalled): keep its record, rotate its
+                // secret, and forget acknowledged hashes so its next check-in sends everything.
+                try db.execute(
+                    sql: """
+                        UPDATE devices SET secret_verifier = ?, ownership = ?, platform = ?, agent_version = ?,
+                            hardware_hash = NULL, os_hash = NULL, network_hash = NULL, apps_hash = NULL
+                        WHERE tenant_id = ? AND id = ?
+                        """,
+                    arguments: [
+                        device.secretVerifier, device.ownership.rawValue, device.platform.rawValue, device.agentVersion,
+                        tenant, existing,
+                    ])
+                if device.ownership == .personal {
+                    try Self.forgetCorporateOnlyData(db, tenant: tenant, device: existing)
+                }
+                return DeviceID(rawValue: existing)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO devices (tenant_id, id, secret_verifier, ownership, platform, platform_id, device_name,
+                        agent_version, enrolled_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    tenant, device.id.rawValue, device.secretVerifier, device.ownership.rawValue,
+                    device.platform.rawValue, device.platformId, device.deviceName, device.agentVersion,
+                    device.enrolledAt.millisecondsSince1970,
+                ])
+            return device.id
+        }
+    }
+
+    static func enrollmentToken(_ db: Database, tenantID: TenantID, id: CredentialID) throws -> EnrollmentTokenRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM enrollment_tokens WHERE tenant_id = ? AND id = ?",
+            arguments: [tenantID.rawValue, id.rawValue]
+        ).map(enrollmentToken)
+    }
+
+    static func enrollmentToken(_ row: Row) -> EnrollmentTokenRecord {
+        EnrollmentTokenRecord(
+            tenantID: TenantID(rawValue: row["tenant_id"]), id: CredentialID(rawValue: row["id"]),
+            verifier: row["verifier"], ownership: Ownership(rawValue: row["ownership"]) ?? .personal,
+            description: row["description"], createdAt: Date(millisecondsSince1970: row["created_at"]),
+            expiresAt: (row["expires_at"] as Int64?).map(Date.init(millisecondsSince1970:)), maxUses: row["max_uses"],
+            useCount: row["use_count"], revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:)))
+    }
+}

@@ -1,0 +1,98 @@
+/// The SQLite schema as numbered, append-only migrations. Never edit an applied one: add the next.
+/// The PostgreSQL list (issue #3) carries the same IDs.
+enum SQLiteMigrations {
+    static let all: [(id: String, sql: String)] = [
+        ("0001_tenants_and_admins", """
+        CREATE TABLE tenants (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            compliant_app_feature INTEGER NOT NULL DEFAULT 0 CHECK (compliant_app_feature IN (0, 1)),
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE admins (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE admin_tokens (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            admin_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            verifier BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, admin_id) REFERENCES admins(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX admin_tokens_admin ON admin_tokens(tenant_id, admin_id);
+        """),
+        ("0002_enrollment_and_devices", """
+        CREATE TABLE enrollment_tokens (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            verifier BLOB NOT NULL,
+            ownership TEXT NOT NULL CHECK (ownership IN ('corporate', 'personal')),
+            description TEXT,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            max_uses INTEGER CHECK (max_uses IS NULL OR max_uses > 0),
+            use_count INTEGER NOT NULL DEFAULT 0,
+            revoked_at INTEGER,
+            PRIMARY KEY (tenant_id, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE devices (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            secret_verifier BLOB NOT NULL,
+            ownership TEXT NOT NULL CHECK (ownership IN ('corporate', 'personal')),
+            platform TEXT NOT NULL,
+            platform_id TEXT,
+            enrolled_at INTEGER NOT NULL,
+            last_check_in_at INTEGER,
+            agent_version TEXT,
+            device_name TEXT,
+            manufacturer TEXT,
+            model TEXT,
+            serial_number TEXT,
+            os_name TEXT,
+            os_version TEXT,
+            kernel_version TEXT,
+            cpu_model TEXT,
+            cpu_cores INTEGER,
+            memory_bytes INTEGER,
+            disk_bytes INTEGER,
+            imei TEXT,
+            meid TEXT,
+            iccid TEXT,
+            phone_number TEXT,
+            wifi_mac_address TEXT,
+            network_interfaces TEXT NOT NULL DEFAULT '[]',
+            app_count INTEGER NOT NULL DEFAULT 0,
+            refused_app_reports INTEGER NOT NULL DEFAULT 0,
+            hardware_hash TEXT,
+            os_hash TEXT,
+            network_hash TEXT,
+            apps_hash TEXT,
+            PRIMARY KEY (tenant_id, id)
+        );
+        CREATE INDEX devices_platform_id ON devices(tenant_id, platform_id);
+        CREATE INDEX devices_os ON devices(tenant_id, os_name, id);
+        CREATE INDEX devices_name ON devices(tenant_id, device_name);
+        CREATE INDEX devices_last_check_in ON devices(tenant_id, last_check_in_at);
+        CREATE TABLE device_apps (
+            tenant_id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version TEXT,
+            size_bytes INTEGER,
+            install_location TEXT,
+            PRIMARY KEY (tenant_id, device_id, app_id),
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        """),
+    ]
+}

@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+import StewardModel
+import StewardStore
+
+/// The embedded default store: one SQLite file in WAL mode, owned by one `DatabasePool`.
+/// Writes are serialised by GRDB; readers run concurrently with the writer.
+public final class SQLiteStorage: Storage {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database file. Call `migrate()` before use.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        // Statement arguments never appear in errors or traces (they may be personal data).
+        configuration.publicStatementArguments = false
+        configuration.prepareDatabase { db in
+            // WAL + NORMAL: a committed transaction survives a crash of the process; only a
+            // power loss can cost the last few, and the database never corrupts.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+    }
+
+    public func migrate() async throws {
+        try await pool.write { db in
+            try Self.createMigrationTable(db)
+            let applied = try Self.appliedMigrations(db)
+            let known = Set(SQLiteMigrations.all.map(\.id))
+            let unknown = applied.filter { !known.contains($0) }
+            if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
+            for migration in SQLiteMigrations.all where !applied.contains(migration.id) {
+                try db.execute(sql: migration.sql)
+                try db.execute(
+                    sql: "INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)",
+                    arguments: [migration.id, Date().millisecondsSince1970])
+            }
+        }
+    }
+
+    public func pendingMigrations() async throws -> [String] {
+        try await pool.read { db in
+            let applied = try db.tableExists("schema_migrations") ? try Self.appliedMigrations(db) : []
+            let known = Set(SQLiteMigrations.all.map(\.id))
+            let unknown = applied.filter { !known.contains($0) }
+            if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
+            return SQLiteMigrations.all.map(\.id).filter { !applied.contains($0) }
+        }
+    }
+
+    private static func createMigrationTable(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                id TEXT PRIMARY KEY NOT NULL,
+                applied_at INTEGER NOT NULL
+            )
+            """)
+    }
+
+    private static func appliedMigrations(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT id FROM schema_migrations ORDER BY id")
+    }
+
+    /// Names and columns of the live schema, for the data catalog test.
+    public func schemaColumns() async throws -> [String: Set<String>] {
+        try await pool.read { db in
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            var result: [String: Set<String>] = [:]
+            for table in tables {
+                result[table] = Set(try db.columns(in: table).map(\.name))
+            }
+            return result
+        }
+    }
+
+    /// Primary key columns of each table, in order (for the tenant-first key test).
+    public func primaryKeys() async throws -> [String: [String]] {
+        try await pool.read { db in
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            var result: [String: [String]] = [:]
+            for table in tables {
+                result[table] = try db.primaryKey(table).columns
+            }
+            return result
+        }
+    }
+
+    /// Size of the database file and its WAL, in bytes.
+    public var fileBytes: Int64 {
+        let path = pool.path
+        return [path, path + "-wal"].reduce(0) { total, file in
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
+            return total + (size ?? 0)
+        }
+    }
+}
+
+extension Date {
+    /// Stored times are integer milliseconds since 1970 on both stores.
+    var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    init(millisecondsSince1970 value: Int64) {
+        self.init(timeIntervalSince1970: Double(value) / 1000)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+import StewardModel
+import StewardStore
+
+/// An error answer: HTTP status plus the stable `{"error":{"code","message"}}` body.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public var requestID: String?
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = ErrorBody(code: code, message: message, requestId: requestID)
+        let data = try WireCoding.encoder().encode(body)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static let unauthorized = APIError(.unauthorized, "unauthorized", "A valid bearer token is required.")
+    static let payloadTooLarge = APIError(.contentTooLarge, "payload_too_large", "The request body is too large.")
+    static let routeNotFound = APIError(.notFound, "route_not_found", "No such route.")
+
+    static func notFound(_ what: String) -> APIError {
+        APIError(.notFound, "\(what)_not_found", "No such \(what.replacingOccurrences(of: "_", with: " ")).")
+    }
+
+    static func invalid(_ error: WireError) -> APIError {
+        APIError(.badRequest, error.code, error.message)
+    }
+
+    static func internalError() -> APIError {
+        APIError(.internalServerError, "internal_error", "Something went wrong; the request ID identifies it in the logs.")
+    }
+}

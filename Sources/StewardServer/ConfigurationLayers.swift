@@ -1,0 +1,71 @@
+import Foundation
+import StewardModel
+
+/// Server settings from four layers, highest first: command-line flags, `STEWARD_*` environment
+/// variables, a JSON config file, defaults. Every key is documented in docs/configuration.md.
+public struct ConfigurationLayers: Sendable {
+    /// A setting: its config-file key, its environment variable, and its default.
+    public struct Key: Sendable, Hashable {
+        public let file: String
+        public let environment: String
+        public let defaultValue: String
+    }
+
+    public static let host = Key(file: "host", environment: "STEWARD_HOST", defaultValue: "127.0.0.1")
+    public static let port = Key(file: "port", environment: "STEWARD_PORT", defaultValue: "8080")
+    public static let dataDir = Key(file: "dataDir", environment: "STEWARD_DATA_DIR", defaultValue: "./steward-data")
+    public static let maxBodyBytes = Key(file: "maxBodyBytes", environment: "STEWARD_MAX_BODY_BYTES", defaultValue: String(Limits.defaultMaxBodyBytes))
+    public static let checkInInterval = Key(file: "checkInIntervalSeconds", environment: "STEWARD_CHECK_IN_INTERVAL_SECONDS", defaultValue: "900")
+    public static let logLevel = Key(file: "logLevel", environment: "STEWARD_LOG_LEVEL", defaultValue: "info")
+    public static let all = [host, port, dataDir, maxBodyBytes, checkInInterval, logLevel]
+
+    let flags: [Key: String]
+    let environment: [String: String]
+    let file: [String: String]
+
+    /// `configFile` is the path given by `--config` or `STEWARD_CONFIG`; nil for none.
+    public init(flags: [Key: String?], environment: [String: String], configFile: String?) throws {
+        self.flags = flags.compactMapValues { $0 }
+        self.environment = environment
+        guard let path = configFile ?? environment["STEWARD_CONFIG"] else {
+            file = [:]
+            return
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("cannot read config file \(path)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigurationError("config file \(path) is not a JSON object")
+        }
+        let known = Set(Self.all.map(\.file))
+        if let unknown = object.keys.first(where: { !known.contains($0) }) {
+            throw ConfigurationError("config file \(path) has unknown key '\(unknown)'")
+        }
+        file = object.mapValues { "\($0)" }
+    }
+
+    public func value(_ key: Key) -> String {
+        flags[key] ?? environment[key.environment] ?? file[key.file] ?? key.defaultValue
+    }
+
+    public func integer(_ key: Key, in range: ClosedRange<Int>) throws -> Int {
+        let raw = value(key)
+        guard let number = Int(raw), range.contains(number) else {
+            throw ConfigurationError("\(key.file) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(raw)'")
+        }
+        return number
+    }
+
+    /// The server configuration these layers describe.
+    public func server() throws -> ServerConfiguration {
+        ServerConfiguration(
+            host: value(Self.host), port: try integer(Self.port, in: 0...65535),
+            maxBodyBytes: try integer(Self.maxBodyBytes, in: 1024...(256 * 1024 * 1024)),
+            checkInIntervalSeconds: try integer(Self.checkInInterval, in: 10...86400))
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

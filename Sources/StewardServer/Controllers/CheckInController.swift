@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import Logging
+import StewardModel
+import StewardStore
+
+/// `POST /api/v1/check-in`: the hot path. One read of the device's state, then either nothing
+/// but a buffered last-seen time (a heartbeat) or one write transaction with every changed section.
+struct CheckInController: Sendable {
+    let store: any DeviceStore & InventoryStore
+    let lastSeen: LastSeenRecorder
+    let clock: Clock
+    let configuration: ServerConfiguration
+
+    func checkIn(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<CheckInResponse> {
+        guard let credential = Credential(authorization: request.headers[.authorization], kind: .deviceSecret) else {
+            throw APIError.unauthorized
+        }
+        let deviceID = DeviceID(rawValue: credential.id)
+        guard let state = try await store.checkInState(tenantID: credential.tenantID, deviceID: deviceID),
+            Secrets.matches(credential, verifier: state.secretVerifier)
+        else { throw APIError.unauthorized }
+
+        let input = try await request.decodeJSON(CheckInRequest.self, limit: configuration.maxBodyBytes)
+        try input.validate()
+        let now = clock.now()
+        let appsAllowed = PrivacyRules.mayCollectAppInventory(
+            ownership: state.ownership, compliantAppFeature: state.compliantAppFeature)
+        let stored = state.hashes
+        let sent = input.hashes
+        // A section the agent did not send must be one the server already holds.
+        var fullRequested =
+            (input.hardware == nil && sent.hardware != stored.hardware)
+            || (input.operatingSystem == nil && sent.operatingSystem != stored.operatingSystem)
+            || (input.network == nil && sent.network != stored.network)
+            || (appsAllowed && input.apps == nil && input.appsDelta == nil && sent.apps != stored.apps)
+
+        if input.isHeartbeat {
+            await lastSeen.record(tenantID: state.tenantID, deviceID: deviceID, at: now)
+            return JSONResponse(CheckInResponse(
+                policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false))
+        }
+
+        let apps: InventoryUpdate.Apps? =
+            if let full = input.apps { .replace(full) } else if let delta = input.appsDelta {
+                .delta(baseHash: delta.baseHash, upserted: delta.upserted, removed: delta.removed)
+            } else { nil }
+        let outcome = try await store.apply(InventoryUpdate(
+            tenantID: state.tenantID, deviceID: deviceID, at: now, agentVersion: input.agentVersion,
+            hardware: input.hardware, operatingSystem: input.operatingSystem, network: input.network, apps: apps,
+            hashes: sent))
+
+        var acknowledged = SectionHashes(
+            hardware: input.hardware != nil ? sent.hardware : stored.hardware,
+            operatingSystem: input.operatingSystem != nil ? sent.operatingSystem : stored.operatingSystem,
+            network: input.network != nil ? sent.network : stored.network,
+            apps: stored.apps)
+        var appsRefused = false
+        switch outcome {
+        case .none: break
+        case .stored: acknowledged.apps = sent.apps
+        case .baseMismatch: fullRequested = true
+        case .refusedByGate:
+            appsRefused = true
+            acknowledged.apps = nil
+            // Counted on the device record; logged by ID only, never with the payload.
+            context.logger.warning(
+                "refused app inventory from a device the gate excludes",
+                metadata: ["component": "check-in", "tenantId": "\(state.tenantID)", "deviceId": "\(deviceID)"])
+        }
+        return JSONResponse(CheckInResponse(
+            policy: policy(appsAllowed && !appsRefused), fullInventoryRequested: fullRequested,
+            acknowledged: acknowledged, appsRefused: appsRefused))
+    }
+
+    private func policy(_ collectApps: Bool) -> CollectionPolicy {
+        CollectionPolicy(collectApps: collectApps, checkInIntervalSeconds: configuration.checkInIntervalSeconds)
+    }
+}

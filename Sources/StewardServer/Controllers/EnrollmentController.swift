@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import Logging
+import StewardModel
+import StewardStore
+
+/// Enrollment tokens (admin) and the enrollment of devices (agent).
+struct EnrollmentController: Sendable {
+    let store: any EnrollmentStore & TenantStore
+    let clock: Clock
+    let ids: IdentifierGenerator
+    let configuration: ServerConfiguration
+
+    func createToken(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<EnrollmentTokenView> {
+        let tenantID = try context.requireTenant()
+        let input = try await request.decodeJSON(EnrollmentTokenCreateRequest.self, limit: 16 * 1024)
+        let now = clock.now()
+        try input.validate(now: now)
+        let id: CredentialID = ids()
+        let credential = Secrets.make(.enrollmentToken, tenantID: tenantID, id: id.rawValue)
+        let record = EnrollmentTokenRecord(
+            tenantID: tenantID, id: id, verifier: Secrets.verifier(of: credential), ownership: input.ownership,
+            description: input.description, createdAt: now, expiresAt: input.expiresAt, maxUses: input.maxUses)
+        try await store.createEnrollmentToken(record)
+        var view = Self.view(record)
+        view.token = credential.text
+        return JSONResponse(view, status: .created)
+    }
+
+    func listTokens(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<Page<EnrollmentTokenView>> {
+        let tenantID = try context.requireTenant()
+        let tokens = try await store.enrollmentTokens(tenantID: tenantID)
+        return JSONResponse(Page(items: tokens.map(Self.view), nextCursor: nil))
+    }
+
+    func revokeToken(_ request: Request, context: StewardRequestContext) async throws -> Response {
+        let tenantID = try context.requireTenant()
+        let raw = context.parameters.get("id") ?? ""
+        guard CredentialID.isWellFormed(raw) else { throw APIError.notFound("enrollment_token") }
+        do {
+            try await store.revokeEnrollmentToken(tenantID: tenantID, id: CredentialID(rawValue: raw), at: clock.now())
+        } catch StoreError.notFound {
+            throw APIError.notFound("enrollment_token")
+        }
+        return Response(status: .noContent)
+    }
+
+    func enroll(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<EnrollResponse> {
+        guard let credential = Credential(authorization: request.headers[.authorization], kind: .enrollmentToken) else {
+            throw APIError(.unauthorized, "invalid_enrollment_token", "A valid enrollment token is required.")
+        }
+        let input = try await request.decodeJSON(EnrollRequest.self, limit: 16 * 1024)
+        try input.validate()
+        let tokenID = CredentialID(rawValue: credential.id)
+        let now = clock.now()
+        guard let token = try await store.enrollmentToken(tenantID: credential.tenantID, id: tokenID),
+            Secrets.matches(credential, verifier: token.verifier)
+        else { throw APIError(.unauthorized, "invalid_enrollment_token", "A valid enrollment token is required.") }
+        if let refusal = token.refusal(at: now) {
+            throw APIError(.forbidden, "enrollment_token_unusable", "The enrollment token is \(refusal).")
+        }
+        let deviceID: DeviceID = ids()
+        // The verifier covers only the random part, so the secret stays valid whichever device
+        // ID the store settles on (a re-enrolled machine keeps its existing ID).
+        let secret = Secrets.make(.deviceSecret, tenantID: credential.tenantID, id: deviceID.rawValue)
+        let device = NewDevice(
+            tenantID: credential.tenantID, id: deviceID, secretVerifier: Secrets.verifier(of: secret),
+            ownership: token.ownership, platform: input.platform, platformId: input.platformId,
+            deviceName: input.deviceName, agentVersion: input.agentVersion, enrolledAt: now)
+        let enrolledID: DeviceID
+        do {
+            enrolledID = try await store.enroll(
+                device, tokenID: tokenID,
+                accept: { $0.refusal(at: now) == nil && Secrets.matches(credential, verifier: $0.verifier) })
+        } catch StoreError.notFound {
+            throw APIError(.forbidden, "enrollment_token_unusable", "The enrollment token can enroll no more devices.")
+        }
+        let deviceSecret = Credential(
+            kind: .deviceSecret, tenantID: credential.tenantID, id: enrolledID.rawValue, secret: secret.secret)
+        let tenant = try await store.tenant(credential.tenantID)
+        let policy = CollectionPolicy(
+            collectApps: PrivacyRules.mayCollectAppInventory(
+                ownership: token.ownership, compliantAppFeature: tenant?.compliantAppFeature ?? false),
+            checkInIntervalSeconds: configuration.checkInIntervalSeconds)
+        context.logger.info("device enrolled", metadata: ["component": "enrollment", "deviceId": "\(enrolledID)"])
+        return JSONResponse(
+            EnrollResponse(deviceId: enrolledID, deviceSecret: deviceSecret.text, ownership: token.ownership, policy: policy),
+            status: .created)
+    }
+
+    static func view(_ record: EnrollmentTokenRecord) -> EnrollmentTokenView {
+        EnrollmentTokenView(
+            id: record.id.rawValue, ownership: record.ownership, description: record.description,
+            createdAt: record.createdAt, expiresAt: record.expiresAt, maxUses: record.maxUses, useCount: record.useCount,
+            revokedAt: record.revokedAt)
+    }
+}

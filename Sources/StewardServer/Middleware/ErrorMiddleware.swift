@@ -1,0 +1,45 @@
+import Hummingbird
+import Logging
+import StewardModel
+import StewardStore
+
+/// Maps every error to the stable JSON error body, once, at the edge. Unknown errors become a
+/// bare 500 carrying the request ID; their details go to the log by type only, never with
+/// payloads or statement arguments.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = StewardRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            var apiError = Self.apiError(for: error)
+            apiError.requestID = context.requestID
+            if apiError.status == .internalServerError {
+                context.logger.error(
+                    "request failed",
+                    metadata: ["component": "http", "requestId": "\(context.requestID)", "error": "\(String(reflecting: type(of: error)))"])
+            }
+            response = try apiError.response(from: request, context: context)
+        }
+        response.headers[.init("X-Request-ID")!] = context.requestID
+        return response
+    }
+
+    static func apiError(for error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as WireError: return .invalid(error)
+        case StoreError.notFound: return .notFound("resource")
+        case StoreError.conflict(let what): return APIError(.conflict, "conflict", what)
+        case let error as HTTPError where error.status == .notFound: return .routeNotFound
+        case let error as HTTPError where error.status == .methodNotAllowed:
+            return APIError(.methodNotAllowed, "method_not_allowed", "This route does not accept that method.")
+        case let error as any HTTPResponseError where error.status == .contentTooLarge: return .payloadTooLarge
+        default: return .internalError()
+        }
+    }
+}

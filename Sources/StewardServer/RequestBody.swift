@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StewardModel
+
+extension Request {
+    /// Reads and decodes a JSON body of at most `limit` bytes: 413 past it, 400 with a stable
+    /// code for anything malformed. Nothing is stored before this returns.
+    func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge
+        }
+        if buffer.readableBytes == 0 { throw WireError.malformedJSON }
+        return try WireCoding.decode(type, from: Data(buffer: buffer))
+    }
+}
+
+/// JSON answers with the API's encoder.
+struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
+    var status: HTTPResponse.Status = .ok
+    let value: Value
+
+    init(_ value: Value, status: HTTPResponse.Status = .ok) {
+        self.value = value
+        self.status = status
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try WireCoding.encoder().encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension StewardRequestContext {
+    /// The authenticated admin's tenant (admin routes run behind `AdminAuthentication`).
+    func requireTenant() throws -> TenantID {
+        guard let tenantID else { throw APIError.unauthorized }
+        return tenantID
+    }
+}

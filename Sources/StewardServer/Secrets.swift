@@ -1,0 +1,27 @@
+import Crypto
+import Foundation
+import StewardModel
+
+/// Bearer secrets: made from 32 random bytes, stored only as SHA-256 verifiers. A fast hash is
+/// right here because the secrets have 256 bits of entropy (passwords, in issue #5, use bcrypt).
+public enum Secrets {
+    public static func make(_ kind: Credential.Kind, tenantID: TenantID, id: String) -> Credential {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let secret = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        return Credential(kind: kind, tenantID: tenantID, id: id, secret: secret)
+    }
+
+    public static func verifier(of credential: Credential) -> Data {
+        Data(SHA256.hash(data: Data(credential.secret.utf8)))
+    }
+
+    /// Constant-time comparison, so response times do not reveal how much of a verifier matched.
+    public static func matches(_ credential: Credential, verifier: Data) -> Bool {
+        let computed = Self.verifier(of: credential)
+        guard computed.count == verifier.count else { return false }
+        return zip(computed, verifier).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

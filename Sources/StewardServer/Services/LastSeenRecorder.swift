@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StewardModel
+import StewardStore
+
+/// Heartbeats change nothing but a device's last check-in time, and writing that time on every
+/// check-in is what dominates a large fleet's database load. So heartbeat times are kept here and
+/// written for all devices at once, in one transaction per flush interval. Reads overlay the
+/// pending times, so the API never shows an older time than the last acknowledged check-in.
+public actor LastSeenRecorder: Service {
+    private struct Key: Hashable {
+        let tenantID: TenantID
+        let deviceID: DeviceID
+    }
+
+    private let store: any InventoryStore
+    private let interval: Duration
+    private let logger: Logger
+    private var pending: [Key: Date] = [:]
+
+    public init(store: any InventoryStore, interval: Duration, logger: Logger) {
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func record(tenantID: TenantID, deviceID: DeviceID, at: Date) {
+        let key = Key(tenantID: tenantID, deviceID: deviceID)
+        if let existing = pending[key], existing >= at { return }
+        pending[key] = at
+    }
+
+    /// The buffered time of a device, if newer than what is stored.
+    public func pendingTime(tenantID: TenantID, deviceID: DeviceID) -> Date? {
+        pending[Key(tenantID: tenantID, deviceID: deviceID)]
+    }
+
+    public var pendingCount: Int { pending.count }
+
+    /// Writes every buffered time in one transaction. On failure the times stay buffered.
+    public func flush() async {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending = [:]
+        do {
+            try await store.recordLastSeen(batch.map { LastSeen(tenantID: $0.key.tenantID, deviceID: $0.key.deviceID, at: $0.value) })
+        } catch {
+            logger.warning("last-seen flush failed; will retry", metadata: ["component": "last-seen", "devices": "\(batch.count)"])
+            for (key, at) in batch where (pending[key] ?? .distantPast) < at { pending[key] = at }
+        }
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await gracefulShutdownAware(sleep: interval)
+            await flush()
+        }
+        await flush()
+    }
+
+    private nonisolated func gracefulShutdownAware(sleep duration: Duration) async throws {
+        try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+    }
+}

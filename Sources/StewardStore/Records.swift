@@ -1,0 +1,223 @@
+import Foundation
+import StewardModel
+
+/// A tenant with its first admin and that admin's first API token, created together.
+public struct NewTenant: Sendable {
+    public var id: TenantID
+    public var name: String
+    public var adminID: AdminID
+    public var adminName: String
+    public var tokenID: CredentialID
+    public var tokenVerifier: Data
+    public var createdAt: Date
+
+    public init(id: TenantID, name: String, adminID: AdminID, adminName: String, tokenID: CredentialID, tokenVerifier: Data, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.adminID = adminID
+        self.adminName = adminName
+        self.tokenID = tokenID
+        self.tokenVerifier = tokenVerifier
+        self.createdAt = createdAt
+    }
+}
+
+public struct TenantRecord: Sendable, Equatable {
+    public var id: TenantID
+    public var name: String
+    public var compliantAppFeature: Bool
+    public var createdAt: Date
+
+    public init(id: TenantID, name: String, compliantAppFeature: Bool, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.compliantAppFeature = compliantAppFeature
+        self.createdAt = createdAt
+    }
+}
+
+/// What authenticates an admin API token.
+public struct AdminTokenRecord: Sendable, Equatable {
+    public var tenantID: TenantID
+    public var id: CredentialID
+    public var adminID: AdminID
+    public var verifier: Data
+    public var revoked: Bool
+
+    public init(tenantID: TenantID, id: CredentialID, adminID: AdminID, verifier: Data, revoked: Bool) {
+        self.tenantID = tenantID
+        self.id = id
+        self.adminID = adminID
+        self.verifier = verifier
+        self.revoked = revoked
+    }
+}
+
+public struct EnrollmentTokenRecord: Sendable, Equatable {
+    public var tenantID: TenantID
+    public var id: CredentialID
+    public var verifier: Data
+    public var ownership: Ownership
+    public var description: String?
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var maxUses: Int?
+    public var useCount: Int
+    public var revokedAt: Date?
+
+    public init(
+        tenantID: TenantID, id: CredentialID, verifier: Data, ownership: Ownership, description: String?, createdAt: Date,
+        expiresAt: Date?, maxUses: Int?, useCount: Int = 0, revokedAt: Date? = nil
+    ) {
+        self.tenantID = tenantID
+        self.id = id
+        self.verifier = verifier
+        self.ownership = ownership
+        self.description = description
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.maxUses = maxUses
+        self.useCount = useCount
+        self.revokedAt = revokedAt
+    }
+
+    /// Why this token cannot enroll a device now, or nil when it can.
+    public func refusal(at now: Date) -> String? {
+        if revokedAt != nil { return "revoked" }
+        if let expiresAt, expiresAt <= now { return "expired" }
+        if let maxUses, useCount >= maxUses { return "used up" }
+        return nil
+    }
+}
+
+/// A device to create (or, when its platform identifier is known in the tenant, to re-enroll).
+public struct NewDevice: Sendable {
+    public var tenantID: TenantID
+    public var id: DeviceID
+    public var secretVerifier: Data
+    public var ownership: Ownership
+    public var platform: Platform
+    public var platformId: String?
+    public var deviceName: String?
+    public var agentVersion: String?
+    public var enrolledAt: Date
+
+    public init(
+        tenantID: TenantID, id: DeviceID, secretVerifier: Data, ownership: Ownership, platform: Platform,
+        platformId: String?, deviceName: String?, agentVersion: String?, enrolledAt: Date
+    ) {
+        self.tenantID = tenantID
+        self.id = id
+        self.secretVerifier = secretVerifier
+        self.ownership = ownership
+        self.platform = platform
+        self.platformId = platformId
+        self.deviceName = deviceName
+        self.agentVersion = agentVersion
+        self.enrolledAt = enrolledAt
+    }
+}
+
+/// What a check-in needs to know about its device, read in one query.
+public struct DeviceCheckInState: Sendable, Equatable {
+    public var tenantID: TenantID
+    public var deviceID: DeviceID
+    public var secretVerifier: Data
+    public var ownership: Ownership
+    public var compliantAppFeature: Bool
+    public var hashes: SectionHashes
+
+    public init(tenantID: TenantID, deviceID: DeviceID, secretVerifier: Data, ownership: Ownership, compliantAppFeature: Bool, hashes: SectionHashes) {
+        self.tenantID = tenantID
+        self.deviceID = deviceID
+        self.secretVerifier = secretVerifier
+        self.ownership = ownership
+        self.compliantAppFeature = compliantAppFeature
+        self.hashes = hashes
+    }
+}
+
+/// The writes of one check-in, applied in one transaction. Nil sections are left as they are.
+public struct InventoryUpdate: Sendable {
+    public enum Apps: Sendable {
+        case replace([AppRecord])
+        /// Applied only when the stored app inventory still has hash `baseHash`.
+        case delta(baseHash: String, upserted: [AppRecord], removed: [String])
+    }
+
+    public var tenantID: TenantID
+    public var deviceID: DeviceID
+    public var at: Date
+    public var agentVersion: String?
+    public var hardware: HardwareSection?
+    public var operatingSystem: OperatingSystemSection?
+    public var network: NetworkSection?
+    public var apps: Apps?
+    /// The hashes to store for the sections written.
+    public var hashes: SectionHashes
+
+    public init(
+        tenantID: TenantID, deviceID: DeviceID, at: Date, agentVersion: String?, hardware: HardwareSection?,
+        operatingSystem: OperatingSystemSection?, network: NetworkSection?, apps: Apps?, hashes: SectionHashes
+    ) {
+        self.tenantID = tenantID
+        self.deviceID = deviceID
+        self.at = at
+        self.agentVersion = agentVersion
+        self.hardware = hardware
+        self.operatingSystem = operatingSystem
+        self.network = network
+        self.apps = apps
+        self.hashes = hashes
+    }
+}
+
+/// A device's last check-in time, recorded in batches off the request path.
+public struct LastSeen: Sendable, Hashable {
+    public var tenantID: TenantID
+    public var deviceID: DeviceID
+    public var at: Date
+
+    public init(tenantID: TenantID, deviceID: DeviceID, at: Date) {
+        self.tenantID = tenantID
+        self.deviceID = deviceID
+        self.at = at
+    }
+}
+
+/// Filters and paging of the device list. `after` is the last device ID of the previous page.
+public struct DeviceQuery: Sendable, Equatable {
+    public var platform: Platform?
+    public var ownership: Ownership?
+    public var operatingSystem: String?
+    public var namePrefix: String?
+    public var lastCheckInBefore: Date?
+    public var lastCheckInAfter: Date?
+    public var after: DeviceID?
+    public var limit: Int
+
+    public init(
+        platform: Platform? = nil, ownership: Ownership? = nil, operatingSystem: String? = nil, namePrefix: String? = nil,
+        lastCheckInBefore: Date? = nil, lastCheckInAfter: Date? = nil, after: DeviceID? = nil, limit: Int = Limits.defaultPageSize
+    ) {
+        self.platform = platform
+        self.ownership = ownership
+        self.operatingSystem = operatingSystem
+        self.namePrefix = namePrefix
+        self.lastCheckInBefore = lastCheckInBefore
+        self.lastCheckInAfter = lastCheckInAfter
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// What `InventoryStore.apply` did with the app inventory of a check-in.
+public enum AppsOutcome: Sendable, Equatable {
+    /// No app inventory was sent.
+    case none
+    case stored
+    /// Refused by the app inventory gate (re-checked inside the transaction).
+    case refusedByGate
+    /// A delta against an inventory the server no longer holds: nothing applied.
+    case baseMismatch
+}

@@ -1,0 +1,59 @@
+import Foundation
+import StewardModel
+
+/// Tenants, their settings and their admins' API tokens.
+public protocol TenantStore: Sendable {
+    /// Creates the tenant, its first admin and that admin's API token in one transaction.
+    func createTenant(_ tenant: NewTenant) async throws
+    func tenants() async throws -> [TenantRecord]
+    func tenant(_ id: TenantID) async throws -> TenantRecord?
+    func updateSettings(_ id: TenantID, compliantAppFeature: Bool) async throws
+    func adminToken(tenantID: TenantID, id: CredentialID) async throws -> AdminTokenRecord?
+}
+
+/// Enrollment tokens and the enrollment of devices.
+public protocol EnrollmentStore: Sendable {
+    func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws
+    func enrollmentTokens(tenantID: TenantID) async throws -> [EnrollmentTokenRecord]
+    func enrollmentToken(tenantID: TenantID, id: CredentialID) async throws -> EnrollmentTokenRecord?
+    /// Sets `revoked_at`; throws `notFound` when the tenant has no such token.
+    func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date) async throws
+    /// In one transaction: re-checks the token with `accept`, counts one use, and creates the
+    /// device — or, when the tenant already has a device with the same platform identifier,
+    /// gives that device the new secret and ownership and forgets its acknowledged hashes.
+    /// Returns the device's ID.
+    func enroll(
+        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool
+    ) async throws -> DeviceID
+}
+
+/// Devices as admins see and change them.
+public protocol DeviceStore: Sendable {
+    func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState?
+    func device(tenantID: TenantID, id: DeviceID) async throws -> DeviceView?
+    func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView]
+    /// Changes ownership. To personal: deletes the app inventory and the full phone number in
+    /// the same transaction. Throws `notFound` for a device not in the tenant.
+    func setOwnership(tenantID: TenantID, id: DeviceID, ownership: Ownership) async throws
+    /// Removes the device and everything collected from it.
+    func deleteDevice(tenantID: TenantID, id: DeviceID) async throws
+}
+
+/// What check-ins write.
+public protocol InventoryStore: Sendable {
+    /// Applies one check-in in one transaction. The app inventory gate is checked again inside
+    /// it, so an ownership change racing a check-in can never leave apps on a personal device.
+    func apply(_ update: InventoryUpdate) async throws -> AppsOutcome
+    /// Records last check-in times of many devices in one transaction.
+    func recordLastSeen(_ batch: [LastSeen]) async throws
+    /// Apps ordered by app ID, after the given app ID.
+    func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord]
+}
+
+/// Everything a Steward server needs from its database.
+public protocol Storage: TenantStore, EnrollmentStore, DeviceStore, InventoryStore {
+    /// Applies pending migrations; refuses a database newer than this binary.
+    func migrate() async throws
+    /// Migration IDs not yet applied (for `steward migrate --dry-run`).
+    func pendingMigrations() async throws -> [String]
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import StewardAgent
+import StewardModel
+
+@main
+struct StewardAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "steward-agent",
+        abstract: "Enrolls this machine with a Steward server and reports its inventory.",
+        version: AgentVersion.current,
+        subcommands: [Enroll.self, CheckIn.self, Run.self, ShowInventory.self])
+}
+
+struct StateOptions: ParsableArguments {
+    @Option(help: "Directory holding the device identity and secret (device.json, mode 0600).")
+    var stateDir = "/var/lib/steward-agent"
+
+    var agent: Agent { Agent(state: AgentState(directory: URL(fileURLWithPath: stateDir))) }
+}
+
+struct Enroll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Enroll this machine (idempotent for an enrolled state directory).")
+    @Option(help: "Server URL, e.g. http://127.0.0.1:8080.") var server: String
+    @Option(help: "Enrollment token from an admin.") var token: String
+    @OptionGroup var state: StateOptions
+    @Flag(help: "Do not check in right after enrolling.") var noCheckIn = false
+
+    func run() async throws {
+        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw ValidationError("--server must be an http:// or https:// URL")
+        }
+        let agent = state.agent
+        switch try await agent.enroll(server: server, token: token) {
+        case .alreadyEnrolled(let id):
+            print("Already enrolled as device \(id); nothing to do.")
+        case .enrolled(let id):
+            print("Enrolled as device \(id).")
+            if !noCheckIn {
+                let report = try await agent.checkIn()
+                print(CheckIn.describe(report))
+            }
+        }
+    }
+}
+
+struct CheckIn: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-in", abstract: "Collect this machine's inventory and send what changed.")
+    @OptionGroup var state: StateOptions
+    @Flag(help: "Send every section, changed or not.") var full = false
+    @Flag(help: "Print the inventory sent as JSON.") var json = false
+
+    func run() async throws {
+        let report = try await state.agent.checkIn(full: full)
+        if json {
+            let encoder = WireCoding.encoder()
+            encoder.outputFormatting.insert(.prettyPrinted)
+            print(String(decoding: try encoder.encode(report.inventory), as: UTF8.self))
+        } else {
+            print(CheckIn.describe(report))
+        }
+    }
+
+    static func describe(_ report: Agent.CheckInReport) -> String {
+        let sections = report.sectionsSent.isEmpty ? "no change (heartbeat)" : report.sectionsSent.joined(separator: ", ")
+        let apps = report.appCount.map { "\($0) apps" } ?? "apps not collected (policy)"
+        return "Checked in device \(report.deviceId): sent \(sections); \(report.requestBytes) bytes; \(apps)."
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check in periodically: the server's interval with jitter, back-off while it is unreachable.")
+    @OptionGroup var state: StateOptions
+    @Option(help: "Seconds between check-ins, overriding the server's policy.") var interval: Double?
+    @Option(help: "Stop after this many check-ins (default: run until stopped).") var count: Int?
+
+    func run() async throws {
+        let agent = state.agent
+        var schedule = CheckInSchedule(interval: interval ?? 900)
+        var done = 0
+        while count.map({ done < $0 }) ?? true {
+            do {
+                let report = try await agent.checkIn()
+                schedule.failures = 0
+                schedule.interval = interval ?? Double(report.policy.checkInIntervalSeconds)
+                print(CheckIn.describe(report))
+            } catch let error as AgentError where error.isTransient {
+                schedule.failures += 1
+                FileHandle.standardError.write(Data("check-in failed (\(error)); retrying\n".utf8))
+            }
+            done += 1
+            if let count, done >= count { break }
+            try await Task.sleep(for: .seconds(schedule.nextDelay()))
+        }
+    }
+}
+
+struct ShowInventory: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory", abstract: "Print what this agent would report, without sending anything.")
+    @Flag(help: "Include the app inventory.") var apps = false
+
+    func run() async throws {
+        let inventory = try makePlatformCollector().collect(includeApps: apps)
+        let encoder = WireCoding.encoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        print(String(decoding: try encoder.encode(inventory), as: UTF8.self))
+    }
+}
