@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import StewardAgent
 import StewardModel
 import StewardSQLite
@@ -34,14 +35,21 @@ struct Quickstart: AsyncParsableCommand {
             dependencies: ServerDependencies(storage: storage, logger: logger),
             onServerRunning: { continuation.yield($0) })
 
+        let services = ServiceGroup(configuration: .init(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
+            group.addTask { try await services.run() }
             var ports = started.makeAsyncIterator()
             guard let boundPort = await ports.next() else { return }
             let server = "http://127.0.0.1:\(boundPort)"
-            try await enrollAndShow(server: server, tenant: tenant, directory: directory)
+            do {
+                try await enrollAndShow(server: server, tenant: tenant, directory: directory)
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
             if exit {
-                group.cancelAll()
+                await services.triggerGracefulShutdown()
             } else {
                 print("\nServing on \(server) — press Ctrl-C to stop.")
             }

@@ -51,12 +51,11 @@ struct DpkgPackages: Sendable {
         else { return nil }
         let ignored = ["/usr/share/doc", "/usr/share/man", "/usr/share/locale", "/usr/share/lintian", "/usr/share/bug", "/usr/share/info"]
         let paths = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-            .filter { path in path != "/." && !ignored.contains { path == $0 || path.hasPrefix($0 + "/") } }
-            .sorted()
+            .filter { $0 != "/." }.sorted()
         // Listed directories are parents of listed files; only files (leaves) decide the location.
         let leaves = paths.enumerated().filter { index, path in
             index + 1 >= paths.count || !paths[index + 1].hasPrefix(path + "/")
-        }.map(\.element)
+        }.map(\.element).filter { path in !ignored.contains { path.hasPrefix($0 + "/") } }
         guard var common = leaves.first.map({ ($0 as NSString).deletingLastPathComponent }) else { return nil }
         for leaf in leaves.dropFirst() {
             while common != "/" && !(leaf.hasPrefix(common + "/")) {

@@ -1,0 +1,148 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import StewardModel
+import StewardSQLite
+import StewardServer
+import StewardStore
+
+/// A clock that tests move by hand.
+final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_790_000_000)) { current = start }
+
+    var now: Date {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    func advance(_ seconds: TimeInterval) {
+        lock.lock()
+        current += seconds
+        lock.unlock()
+    }
+
+    var clock: Clock { Clock { self.now } }
+}
+
+/// A temporary directory removed when the value is released.
+final class TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("steward-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A fresh SQLite file, a manual clock, sequential IDs and one provisioned tenant per test.
+struct TestEnvironment {
+    let directory: TemporaryDirectory
+    let storage: SQLiteStorage
+    let clock = ManualClock()
+    let configuration: ServerConfiguration
+    let dependencies: ServerDependencies
+    let lastSeen: LastSeenRecorder
+    let tenant: TenantCreated
+    let otherTenant: TenantCreated
+
+    init(maxBodyBytes: Int = Limits.defaultMaxBodyBytes) async throws {
+        directory = try TemporaryDirectory()
+        storage = try SQLiteStorage(path: directory.url.appendingPathComponent("steward.sqlite").path)
+        try await storage.migrate()
+        var logger = Logger(label: "steward-test")
+        logger.logLevel = .critical
+        let ids = IdentifierGenerator.sequential()
+        dependencies = ServerDependencies(storage: storage, clock: clock.clock, ids: ids, logger: logger)
+        configuration = ServerConfiguration(maxBodyBytes: maxBodyBytes, checkInIntervalSeconds: 600)
+        lastSeen = LastSeenRecorder(store: storage, interval: .seconds(3600), logger: logger)
+        let provisioning = TenantProvisioning(store: storage, clock: clock.clock, ids: ids)
+        tenant = try await provisioning.createTenant(name: "Acme")
+        otherTenant = try await provisioning.createTenant(name: "Globex")
+    }
+
+    /// Runs `body` against the real router (no network), the way `app.test(.router)` does.
+    func withClient<T: Sendable>(_ body: @Sendable (APIClient) async throws -> T) async throws -> T {
+        let router = buildRouter(configuration: configuration, dependencies: dependencies, lastSeen: lastSeen)
+        let app = Application(router: router, logger: dependencies.logger)
+        return try await app.test(.router) { client in
+            try await body(APIClient(client: client, adminToken: tenant.adminToken))
+        }
+    }
+}
+
+/// A decoded answer of the API.
+struct APIResponse: Sendable {
+    let status: HTTPResponse.Status
+    let body: Data
+
+    func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        try WireCoding.decoder().decode(type, from: body)
+    }
+
+    var errorCode: String? { (try? decode(ErrorBody.self))?.error.code }
+}
+
+/// Calls the router with JSON bodies and bearer tokens.
+struct APIClient: Sendable {
+    let client: any TestClientProtocol
+    let adminToken: String
+
+    @discardableResult
+    func send(
+        _ method: APIRoute.Method, _ path: String, token: String?, raw: Data? = nil
+    ) async throws -> APIResponse {
+        var headers = HTTPFields()
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if raw != nil { headers[.contentType] = "application/json" }
+        return try await client.execute(
+            uri: path, method: HTTPRequest.Method(rawValue: method.rawValue)!, headers: headers, body: raw.map { ByteBuffer(bytes: $0) }
+        ) { response in
+            APIResponse(status: response.status, body: Data(response.body.readableBytesView))
+        }
+    }
+
+    @discardableResult
+    func send(_ method: APIRoute.Method, _ path: String, token: String?, json: some Encodable) async throws -> APIResponse {
+        try await send(method, path, token: token, raw: try WireCoding.encoder().encode(json))
+    }
+
+    /// Creates an enrollment token as the tenant's admin and returns its secret text.
+    func enrollmentToken(_ ownership: Ownership, maxUses: Int? = nil, admin: String? = nil) async throws -> String {
+        let response = try await send(
+            .POST, APIRoute.createEnrollmentToken.path, token: admin ?? adminToken,
+            json: EnrollmentTokenCreateRequest(ownership: ownership, maxUses: maxUses))
+        return try response.decode(EnrollmentTokenView.self).token ?? ""
+    }
+
+    /// Enrolls a device with a new token of the given ownership.
+    func enroll(
+        _ ownership: Ownership, platformId: String? = nil, admin: String? = nil
+    ) async throws -> EnrollResponse {
+        let token = try await enrollmentToken(ownership, admin: admin)
+        let response = try await send(
+            .POST, APIRoute.enroll.path, token: token,
+            json: EnrollRequest(platform: .linux, platformId: platformId, deviceName: "host", agentVersion: "test"))
+        return try response.decode(EnrollResponse.self)
+    }
+
+    func checkIn(_ secret: String, _ request: CheckInRequest) async throws -> APIResponse {
+        try await send(.POST, APIRoute.checkIn.path, token: secret, json: request)
+    }
+
+    func device(_ id: DeviceID, admin: String? = nil) async throws -> APIResponse {
+        try await send(.GET, APIRoute.getDevice.path(id.rawValue), token: admin ?? adminToken)
+    }
+
+    func apps(_ id: DeviceID) async throws -> [AppRecord] {
+        try await send(.GET, APIRoute.listDeviceApps.path(id.rawValue) + "?limit=1000", token: adminToken)
+            .decode(Page<AppRecord>.self).items
+    }
+}
