@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+import StewardAgent
+import StewardModel
+import StewardServer
+
+@Suite struct CheckInAPITests {
+    @Test func fullCheckInThenHeartbeatThenDelta() async throws {
+        let env = try await TestEnvironment()
+        try await env.withClient { api in
+            let device = try await api.enroll(.corporate)
+            #expect(device.policy.collectApps)
+            let inventory = SampleInventory.make(appCount: 5)
+            let full = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory))
+            #expect(full.status == .ok)
+            let answer = try full.decode(CheckInResponse.self)
+            #expect(answer.acknowledged == (try InventoryHasher.hashes(of: inventory)))
+            #expect(!answer.fullInventoryRequested && !answer.appsRefused)
+
+            let view = try await api.device(device.deviceId).decode(DeviceView.self)
+            #expect(view.deviceName == "finance-laptop-7")
+            #expect(view.serialNumber == "PF2ABCDE")
+            #expect(view.operatingSystem == "Debian GNU/Linux" && view.osVersion == "12")
+            #expect(view.macAddresses == ["52:54:00:12:34:56"] && view.ipAddresses == ["10.0.0.5"])
+            #expect(view.phoneNumber == "+44 7700 900123", "a corporate device keeps the full number")
+            #expect(view.appCount == 5)
+            #expect(view.lastCheckInAt == env.clock.now)
+            #expect(try await api.apps(device.deviceId) == inventory.apps)
+
+            // A heartbeat writes nothing but is still seen as a check-in.
+            env.clock.advance(60)
+            let heartbeat = try await api.checkIn(device.deviceSecret, try SampleInventory.heartbeat(inventory))
+            #expect(try heartbeat.decode(CheckInResponse.self).fullInventoryRequested == false)
+            #expect(try await api.device(device.deviceId).decode(DeviceView.self).lastCheckInAt == env.clock.now)
+            #expect(await env.lastSeen.pendingCount == 1)
+            await env.lastSeen.flush()
+            #expect(try await env.storage.device(tenantID: env.tenant.tenantId, id: device.deviceId)?.lastCheckInAt == env.clock.now)
+
+            // A delta against the acknowledged inventory.
+            var changed = inventory
+            changed.apps![0].version = "2.0"
+            changed.apps!.append(AppRecord(appId: "new:amd64", name: "new", version: "1", sizeBytes: 1, installLocation: nil))
+            changed.apps!.remove(at: 1)
+            let hashes = try InventoryHasher.hashes(of: changed)
+            let delta = CheckInRequest(
+                agentVersion: "test", hashes: hashes,
+                appsDelta: AppsDelta(baseHash: answer.acknowledged.apps!, upserted: [changed.apps![0], changed.apps!.last!], removed: ["pkg1:amd64"]))
+            let deltaAnswer = try await api.checkIn(device.deviceSecret, delta).decode(CheckInResponse.self)
+            #expect(deltaAnswer.acknowledged.apps == hashes.apps)
+            #expect(Set(try await api.apps(device.deviceId)) == Set(changed.apps!))
+            #expect(try await api.device(device.deviceId).decode(DeviceView.self).appCount == 5)
+
+            // The same delta again: its base is gone, so nothing is applied and a full inventory is asked for.
+            let stale = try await api.checkIn(device.deviceSecret, delta).decode(CheckInResponse.self)
+            #expect(stale.fullInventoryRequested)
+            #expect(Set(try await api.apps(device.deviceId)) == Set(changed.apps!))
+        }
+    }
+
+    @Test func asksForAFullInventoryWhenItLacksASection() async throws {
+        let env = try await TestEnvironment()
+        try await env.withClient { api in
+            let device = try await api.enroll(.corporate)
+            // A heartbeat straight after enrolling: the server holds nothing yet.
+            let answer = try await api.checkIn(device.deviceSecret, try SampleInventory.heartbeat(SampleInventory.make()))
+            #expect(try answer.decode(CheckInResponse.self).fullInventoryRequested)
+        }
+    }
+
+    @Test func personalDevicesAreGated() async throws {
+        let env = try await TestEnvironment()
+        try await env.withClient { api in
+            let device = try await api.enroll(.personal)
+            #expect(!device.policy.collectApps, "the server tells the agent not to collect apps")
+            // An agent that sends apps anyway: stored sections are kept, apps refused and counted.
+            let answer = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))
+            #expect(answer.status == .ok)
+            let decoded = try answer.decode(CheckInResponse.self)
+            #expect(decoded.appsRefused && decoded.acknowledged.apps == nil && !decoded.policy.collectApps)
+            let view = try await api.device(device.deviceId).decode(DeviceView.self)
+            #expect(view.appCount == 0 && view.refusedAppReports == 1)
+            #expect(try await api.apps(device.deviceId).isEmpty)
+            #expect(view.phoneNumber == "••••0123", "a personal device keeps only the last four digits")
+            #expect(view.deviceName == "finance-laptop-7")
+
+            // The tenant's compliant-app feature opens the gate.
+            let settings = try await api.send(
+                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken,
+                json: TenantSettingsPatch(compliantAppFeature: true))
+            #expect(try settings.decode(TenantSettings.self).compliantAppFeature)
+            let allowed = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))
+            #expect(try allowed.decode(CheckInResponse.self).policy.collectApps)
+            #expect(try await api.apps(device.deviceId).count == 5)
+        }
+    }
+
+    @Test func becomingPersonalDeletesAppsAndTheFullPhoneNumberAtOnce() async throws {
+        let env = try await TestEnvironment()
+        try await env.withClient { api in
+            let device = try await api.enroll(.corporate)
+            let inventory = SampleInventory.make()
+            _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory))
+            #expect(try await api.apps(device.deviceId).count == 5)
+
+            let patched = try await api.send(
+                .PATCH, APIRoute.updateDevice.path(device.deviceId.rawValue), token: api.adminToken,
+                json: DevicePatch(ownership: .personal))
+            let view = try patched.decode(DeviceView.self)
+            #expect(view.ownership == .personal && view.appCount == 0 && view.phoneNumber == "••••0123")
+            #expect(try await api.apps(device.deviceId).isEmpty)
+
+            // The agent's next check-in learns the policy and a forced full one still adds no apps.
+            let next = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory))
+            #expect(try next.decode(CheckInResponse.self).policy.collectApps == false)
+            #expect(try await api.apps(device.deviceId).isEmpty)
+            #expect(try await api.device(device.deviceId).decode(DeviceView.self).phoneNumber == "••••0123")
+        }
+    }
+
+    @Test func reEnrollingTheSameMachineKeepsItsRecord() async throws {
+        let env = try await TestEnvironment()
+        try await env.withClient { api in
+            let first = try await api.enroll(.corporate, platformId: "machine-a")
+            let again = try await api.enroll(.corporate, platformId: "machine-a")
+            let other = try await api.enroll(.corporate, platformId: "machine-b")
+            #expect(first.deviceId == again.deviceId && first.deviceId != other.deviceId)
+            // The old secret no longer works; the new one does.
+            let inventory = SampleInventory.make()
+            #expect(try await api.checkIn(first.deviceSecret, try SampleInventory.fullRequest(inventory)).status == .unauthorized)
+            #expect(try await api.checkIn(again.deviceSecret, try SampleInventory.fullRequest(inventory)).status == .ok)
+        }
+    }
+
+    @Test func enrollmentTokensExpireRunOutAndAreRevoked() async throws {
+        let env = try await TestEnvironment()
+        try await env.withClient { api in
+            let request = EnrollRequest(platform: .linux, platformId: nil, deviceName: "x", agentVersion: nil)
+            let once = try await api.enrollmentToken(.corporate, maxUses: 1)
+            #expect(try await api.send(.POST, APIRoute.enroll.path, token: once, json: request).status == .created)
+            let usedUp = try await api.send(.POST, APIRoute.enroll.path, token: once, json: request)
+            #expect(usedUp.status == .forbidden && usedUp.errorCode == "enrollment_token_unusable")
+
+            let expiring = try await api.send(
+                .POST, APIRoute.createEnrollmentToken.path, token: api.adminToken,
+                json: EnrollmentTokenCreateRequest(ownership: .personal, expiresAt: env.clock.now + 60))
+            let token = try expiring.decode(EnrollmentTokenView.self)
+            env.clock.advance(61)
+            #expect(try await api.send(.POST, APIRoute.enroll.path, token: token.token, json: request).status == .forbidden)
+
+            let revocable = try await api.enrollmentToken(.corporate)
+            let id = String(revocable.split(separator: ".")[2])
+            #expect(try await api.send(.DELETE, APIRoute.revokeEnrollmentToken.path(id), token: api.adminToken).status == .noContent)
+            #expect(try await api.send(.POST, APIRoute.enroll.path, token: revocable, json: request).status == .forbidden)
+
+            var forged = Array(revocable)
+            forged[forged.count - 1] = forged.last == "A" ? "B" : "A"
+            let wrong = try await api.send(.POST, APIRoute.enroll.path, token: String(forged), json: request)
+            #expect(wrong.status == .unauthorized && wrong.errorCode == "invalid_enrollment_token")
+
+            let listed = try await api.send(.GET, APIRoute.listEnrollmentTokens.path, token: api.adminToken)
+                .decode(Page<EnrollmentTokenView>.self).items
+            #expect(listed.count == 3 && listed.allSatisfy { $0.token == nil }, "a token is shown only once")
+            #expect(listed.first?.useCount == 1)
+        }
+    }
+}
