@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import StewardModel
+
+/// docs/openapi.yaml and the router agree: every route documented, every documented route served,
+/// and every field the API encodes is a documented property.
+@Suite struct OpenAPITests {
+    static let document = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs/openapi.yaml")
+
+    /// `METHOD /path` pairs under `paths:` (two-space path keys, four-space method keys).
+    static func documentedRoutes() throws -> Set<String> {
+        let text = try String(contentsOf: document, encoding: .utf8)
+        var routes = Set<String>()
+        var inPaths = false
+        var currentPath: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" { inPaths = true; continue }
+            if inPaths, !line.hasPrefix(" "), !line.isEmpty { break }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                currentPath = String(line.dropFirst(2).dropLast())
+            } else if let path = currentPath, line.hasPrefix("    "), !line.hasPrefix("     "),
+                let method = ["get", "post", "patch", "delete", "put"].first(where: { line == "    \($0):" })
+            {
+                routes.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        return routes
+    }
+
+    /// Property names of a schema under `components: schemas:`.
+    static func properties(of schema: String) throws -> Set<String> {
+        let lines = try String(contentsOf: document, encoding: .utf8).split(separator: "\n").map(String.init)
+        guard let start = lines.firstIndex(of: "    \(schema):") else { return [] }
+        var result = Set<String>()
+        var inProperties = false
+        for line in lines[(start + 1)...] {
+            if line.hasPrefix("    "), !line.hasPrefix("     ") { break }
+            if line == "      properties:" { inProperties = true; continue }
+            if inProperties, line.hasPrefix("        "), !line.hasPrefix("         "),
+                let name = line.trimmingCharacters(in: .whitespaces).split(separator: ":").first
+            {
+                result.insert(String(name))
+            } else if !line.hasPrefix("        ") {
+                inProperties = false
+            }
+        }
+        return result
+    }
+
+    @Test func everyRouteIsDocumentedAndEveryDocumentedRouteIsServed() async throws {
+        let documented = try Self.documentedRoutes()
+        let served = Set(APIRoute.all.map(\.description))
+        #expect(documented == served)
+
+        let env = try await TestEnvironment()
+        try await env.withClient { api in
+            for route in documented {
+                let parts = route.split(separator: " ")
+                let method = try #require(APIRoute.Method(rawValue: String(parts[0])))
+                let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "00000000-0000-7000-8000-0000000000ff")
+                let answer = try await api.send(method, path, token: nil, raw: Data("{}".utf8))
+                #expect(answer.errorCode != "route_not_found", "\(route) is documented but not served")
+            }
+        }
+    }
+
+    @Test func encodedFieldsAreDocumented() throws {
+        func keys(_ value: some Encodable) throws -> Set<String> {
+            let object = try JSONSerialization.jsonObject(with: try WireCoding.encoder().encode(value)) as? [String: Any]
+            return Set(object?.keys.map { $0 } ?? [])
+        }
+        let inventory = SampleInventory.make()
+        let device = DeviceView(
+            id: DeviceID(rawValue: "00000000-0000-7000-8000-000000000001"), platform: .linux, ownership: .corporate,
+            deviceName: "", manufacturer: "", model: "", operatingSystem: "", osVersion: "", kernelVersion: "", serialNumber: "",
+            platformId: "", imei: "", meid: "", iccid: "", phoneNumber: "", networkInterfaces: [], wifiMacAddress: "",
+            cpuModel: "", cpuCores: 1, memoryBytes: 1, diskBytes: 1, appCount: 0, refusedAppReports: 0, agentVersion: "",
+            enrolledAt: Date(), lastCheckInAt: Date())
+        let hashes = SectionHashes(hardware: "h", operatingSystem: "o", network: "n", apps: "a")
+        let cases: [(String, Set<String>)] = [
+            ("Device", try keys(device)),
+            ("Hardware", try keys(HardwareSection(
+                deviceName: "", manufacturer: "", model: "", serialNumber: "", platformId: "", cpuModel: "", cpuCores: 1,
+                memoryBytes: 1, diskBytes: 1, imei: "", meid: "", iccid: "", phoneNumber: ""))),
+            ("OperatingSystem", try keys(inventory.operatingSystem)),
+            ("Network", try keys(NetworkSection(interfaces: [], wifiMacAddress: ""))),
+            ("NetworkInterface", try keys(inventory.network.interfaces[0])),
+            ("App", try keys(inventory.apps![0])),
+            ("SectionHashes", try keys(hashes)),
+            ("CheckInRequest", try keys(CheckInRequest(
+                agentVersion: "", hashes: hashes, hardware: inventory.hardware, operatingSystem: inventory.operatingSystem,
+                network: inventory.network, apps: [], appsDelta: AppsDelta(baseHash: "", upserted: [], removed: [])))),
+            ("CheckInResponse", try keys(CheckInResponse(
+                policy: .init(collectApps: true, checkInIntervalSeconds: 1), fullInventoryRequested: false,
+                acknowledged: hashes, appsRefused: false))),
+            ("EnrollmentToken", try keys(EnrollmentTokenView(
+                id: "", ownership: .corporate, description: "", createdAt: Date(), expiresAt: Date(), maxUses: 1,
+                useCount: 0, revokedAt: Date(), token: ""))),
+            ("EnrollResponse", try keys(EnrollResponse(
+                deviceId: DeviceID(rawValue: ""), deviceSecret: "", ownership: .corporate,
+                policy: .init(collectApps: true, checkInIntervalSeconds: 1)))),
+            ("TenantSettings", try keys(TenantSettings(compliantAppFeature: true))),
+        ]
+        for (schema, encoded) in cases {
+            let documented = try Self.properties(of: schema)
+            #expect(!documented.isEmpty, "schema \(schema) missing")
+            #expect(encoded == documented, "schema \(schema)")
+        }
+    }
+}
