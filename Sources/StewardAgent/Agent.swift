@@ -44,6 +44,7 @@ public struct Agent: Sendable {
         /// Names of the sections sent (`hardware`, `apps`, `appsDelta`, …); empty for a heartbeat.
         public var sectionsSent: [String]
         public var requestBytes: Int
+        /// Apps the server now holds for this device; nil when the policy excludes app inventory.
         public var appCount: Int?
         public var fullInventoryResent: Bool
         public var policy: CollectionPolicy
@@ -74,7 +75,7 @@ public struct Agent: Sendable {
             lastCheckInAt: clock.now()))
         return CheckInReport(
             deviceId: identity.deviceId, sectionsSent: Self.sections(of: request), requestBytes: bytes,
-            appCount: inventory.apps?.count, fullInventoryResent: resent, policy: answer.policy, inventory: inventory)
+            appCount: answer.policy.collectApps ? inventory.apps?.count : nil, fullInventoryResent: resent, policy: answer.policy, inventory: inventory)
     }
 
     /// Builds the request: every section whose hash differs from the acknowledged one; a changed
