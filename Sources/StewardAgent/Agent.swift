@@ -57,7 +57,7 @@ public struct Agent: Sendable {
         let client = client ?? StewardClient(server: identity.server)
         let acknowledged = state.acknowledged()
             ?? AgentState.Acknowledged(hashes: SectionHashes(), apps: nil, policy: .init(collectApps: false, checkInIntervalSeconds: 900), lastCheckInAt: nil)
-        let inventory = try collector.collect(includeApps: acknowledged.policy.collectApps)
+        let inventory = try collector.collect(includeApps: acknowledged.policy.collectApps, knownApps: acknowledged.apps)
         let hashes = try InventoryHasher.hashes(of: inventory)
 
         var request = Self.request(inventory: inventory, hashes: hashes, acknowledged: acknowledged, full: full)

@@ -126,3 +126,17 @@ import StewardModel
         #expect(schedule.nextDelay(random: 0) == 450)
     }
 }
+
+@Suite struct DpkgCacheTests {
+    @Test func reusesInstallLocationsOfUnchangedPackagesOnly() throws {
+        let collector = LinuxInventoryCollector(
+            root: LinuxCollectorTests.fixtures.appendingPathComponent("linux-vm"), interfaceAddresses: FixedInterfaceAddresses([:]))
+        var known = try #require(try collector.collect(includeApps: true).apps)
+        known[0].installLocation = "/cached"           // bash, unchanged: the cached value is kept
+        known[1].version = "older"                     // libc6:amd64 changed: derived afresh
+        known[1].installLocation = "/stale"
+        let apps = try #require(try collector.collect(includeApps: true, knownApps: known).apps)
+        #expect(apps[0].installLocation == "/cached")
+        #expect(apps[1].installLocation == "/usr/lib/x86_64-linux-gnu")
+    }
+}

@@ -6,7 +6,10 @@ import StewardModel
 struct DpkgPackages: Sendable {
     let root: URL
 
-    func installed() throws -> [AppRecord] {
+    /// `known` apps with the same ID, version and size keep their install location: reading
+    /// every package's file list is most of the cost of a check-in.
+    func installed(known: [AppRecord] = []) throws -> [AppRecord] {
+        let previous = Dictionary(known.map { ($0.appId, $0) }, uniquingKeysWith: { first, _ in first })
         let statusPath = root.appendingPathComponent("var/lib/dpkg/status").path
         guard let data = FileManager.default.contents(atPath: statusPath) else { return [] }
         var apps: [AppRecord] = []
@@ -17,10 +20,15 @@ struct DpkgPackages: Sendable {
             else { continue }
             let architecture = paragraph["Architecture"] ?? "all"
             let appId = "\(name):\(architecture)"
-            apps.append(AppRecord(
+            var app = AppRecord(
                 appId: appId, name: name, version: paragraph["Version"],
-                sizeBytes: paragraph["Installed-Size"].flatMap { Int64($0) }.map { $0 * 1024 },
-                installLocation: installLocation(name: name, architecture: architecture)))
+                sizeBytes: paragraph["Installed-Size"].flatMap { Int64($0) }.map { $0 * 1024 }, installLocation: nil)
+            if let old = previous[appId], old.name == app.name, old.version == app.version, old.sizeBytes == app.sizeBytes {
+                app.installLocation = old.installLocation
+            } else {
+                app.installLocation = installLocation(name: name, architecture: architecture)
+            }
+            apps.append(app)
         }
         return apps.sorted { $0.appId < $1.appId }
     }

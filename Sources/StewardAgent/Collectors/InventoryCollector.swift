@@ -5,8 +5,15 @@ import StewardModel
 public protocol InventoryCollector: Sendable {
     var platform: Platform { get }
     /// `includeApps` is false when the server's policy forbids app inventory (the gate):
-    /// then the app inventory is not even read.
-    func collect(includeApps: Bool) throws -> Inventory
+    /// then the app inventory is not even read. `knownApps` (the last acknowledged inventory)
+    /// lets a collector reuse what is costly to derive for apps whose version has not changed.
+    func collect(includeApps: Bool, knownApps: [AppRecord]?) throws -> Inventory
+}
+
+extension InventoryCollector {
+    public func collect(includeApps: Bool) throws -> Inventory {
+        try collect(includeApps: includeApps, knownApps: nil)
+    }
 }
 
 /// The collector for the platform this binary was built for.
@@ -31,7 +38,7 @@ public struct UnsupportedPlatformCollector: InventoryCollector {
         #endif
     }
 
-    public func collect(includeApps: Bool) throws -> Inventory {
+    public func collect(includeApps: Bool, knownApps: [AppRecord]?) throws -> Inventory {
         Inventory(
             hardware: HardwareSection(), operatingSystem: OperatingSystemSection(platform: platform),
             network: NetworkSection(interfaces: []), apps: includeApps ? [] : nil)

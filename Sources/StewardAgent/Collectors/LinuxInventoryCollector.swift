@@ -17,10 +17,10 @@ public struct LinuxInventoryCollector: InventoryCollector {
 
     public var platform: Platform { .linux }
 
-    public func collect(includeApps: Bool) throws -> Inventory {
+    public func collect(includeApps: Bool, knownApps: [AppRecord]?) throws -> Inventory {
         Inventory(
             hardware: hardware(), operatingSystem: operatingSystem(), network: network(),
-            apps: includeApps ? try packages.installed() : nil)
+            apps: includeApps ? try packages.installed(known: knownApps ?? []) : nil)
     }
 
     func hardware() -> HardwareSection {
