@@ -91,7 +91,7 @@ public enum DataCatalog {
         .init("devices", "secret_verifier", .technical, .system, "SHA-256 verifier of the device secret."),
         .init("devices", "ownership", .technical, .admin, "Corporate or personal: decides what is collected and shown."),
         .init("devices", "platform", .identified, .device, "Operating system family, for management and reports."),
-        .init("devices", "platform_id", .pseudonymized, .device, "Platform identifier (machine-id), to recognise a re-enrolled device.", personalDevice: .hidden),
+        .init("devices", "platform_id", .pseudonymized, .device, "Platform identifier (machine-id), to recognise a re-enrolled device."),
         .init("devices", "enrolled_at", .technical, .system, "When the device enrolled."),
         .init("devices", "last_check_in_at", .technical, .system, "When the device last checked in; drives stale-device retention."),
         .init("devices", "agent_version", .technical, .device, "Version of the agent, for support."),

@@ -95,6 +95,11 @@ import StewardModel
         #expect(after.appCount == 0 && after.refusedAppReports == 0, "the agent obeyed the gate")
         #expect(try await admin.allApps(deviceID).isEmpty)
 
+        // The periodic agent: two check-ins a second apart, then it stops by itself.
+        let periodic = try runCommand(agentBinary, ["run", "--state-dir", stateDir, "--interval", "1", "--count", "2"])
+        #expect(periodic.status == 0, "\(periodic.stderr)")
+        #expect(periodic.stdout.components(separatedBy: "Checked in device").count == 3)
+
         // SIGTERM stops the server cleanly.
         #expect(try await server.stop() == 0)
 

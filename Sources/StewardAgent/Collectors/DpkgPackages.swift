@@ -2,7 +2,8 @@ import Foundation
 import StewardModel
 
 /// The installed Debian packages, read from dpkg's status database — what `dpkg-query -W` lists
-/// as installed — without running a process.
+/// as installed — without running a process. Parsing works on UTF-8 bytes: splitting these files
+/// by `Character` cost more than everything else in a check-in.
 struct DpkgPackages: Sendable {
     let root: URL
 
@@ -15,14 +16,12 @@ struct DpkgPackages: Sendable {
         var apps: [AppRecord] = []
         for paragraph in Self.paragraphs(String(decoding: data, as: UTF8.self)) {
             // "install ok installed", "hold ok installed": the last word is the state.
-            guard let status = paragraph["Status"], status.split(separator: " ").last == "installed",
-                let name = paragraph["Package"]
-            else { continue }
-            let architecture = paragraph["Architecture"] ?? "all"
+            guard let status = paragraph.status, status.hasSuffix(" installed"), let name = paragraph.package else { continue }
+            let architecture = paragraph.architecture ?? "all"
             let appId = "\(name):\(architecture)"
             var app = AppRecord(
-                appId: appId, name: name, version: paragraph["Version"],
-                sizeBytes: paragraph["Installed-Size"].flatMap { Int64($0) }.map { $0 * 1024 }, installLocation: nil)
+                appId: appId, name: name, version: paragraph.version,
+                sizeBytes: paragraph.installedSize.flatMap { Int64($0) }.map { $0 * 1024 }, installLocation: nil)
             if let old = previous[appId], old.name == app.name, old.version == app.version, old.sizeBytes == app.sizeBytes {
                 app.installLocation = old.installLocation
             } else {
@@ -33,22 +32,49 @@ struct DpkgPackages: Sendable {
         return apps.sorted { $0.appId < $1.appId }
     }
 
-    /// Paragraphs of `Field: value` lines; continuation lines (starting with a space) are skipped,
-    /// since none of the fields read here span lines.
-    static func paragraphs(_ text: String) -> [[String: String]] {
-        var result: [[String: String]] = []
-        var current: [String: String] = [:]
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.isEmpty {
+    /// The fields of one status paragraph that Steward reads.
+    struct Paragraph {
+        var package: String?
+        var status: String?
+        var architecture: String?
+        var version: String?
+        var installedSize: String?
+        var isEmpty: Bool { package == nil && status == nil }
+    }
+
+    /// Paragraphs of `Field: value` lines. Continuation lines (starting with a space) belong to
+    /// multi-line fields such as Description, which are not read.
+    static func paragraphs(_ text: String) -> [Paragraph] {
+        var result: [Paragraph] = []
+        var current = Paragraph()
+        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            guard let first = line.first else {
                 if !current.isEmpty { result.append(current) }
-                current = [:]
-            } else if line.first != " " && line.first != "\t", let colon = line.firstIndex(of: ":") {
-                current[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                current = Paragraph()
+                continue
+            }
+            guard first != UInt8(ascii: " "), first != UInt8(ascii: "\t"),
+                let colon = line.firstIndex(of: UInt8(ascii: ":"))
+            else { continue }
+            let key = Substring(line[..<colon])
+            let value = { String(Substring(line[line.index(after: colon)...])).trimmingCharacters(in: .whitespaces) }
+            switch key {
+            case "Package": current.package = value()
+            case "Status": current.status = value()
+            case "Architecture": current.architecture = value()
+            case "Version": current.version = value()
+            case "Installed-Size": current.installedSize = value()
+            default: break
             }
         }
         if !current.isEmpty { result.append(current) }
         return result
     }
+
+    static let ignoredTrees: [Substring] = [
+        "/usr/share/doc/", "/usr/share/man/", "/usr/share/locale/", "/usr/share/lintian/", "/usr/share/bug/",
+        "/usr/share/info/",
+    ]
 
     /// Where a package's files live: the deepest directory that holds all of its files, leaving
     /// out documentation, manuals and translations. "/" when they are spread over the tree.
@@ -57,19 +83,33 @@ struct DpkgPackages: Sendable {
         guard let data = FileManager.default.contents(atPath: info.appendingPathComponent("\(name):\(architecture).list").path)
                 ?? FileManager.default.contents(atPath: info.appendingPathComponent("\(name).list").path)
         else { return nil }
-        let ignored = ["/usr/share/doc", "/usr/share/man", "/usr/share/locale", "/usr/share/lintian", "/usr/share/bug", "/usr/share/info"]
-        let paths = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-            .filter { $0 != "/." }.sorted()
+        let text = String(decoding: data, as: UTF8.self)
         // Listed directories are parents of listed files; only files (leaves) decide the location.
-        let leaves = paths.enumerated().filter { index, path in
-            index + 1 >= paths.count || !paths[index + 1].hasPrefix(path + "/")
-        }.map(\.element).filter { path in !ignored.contains { path.hasPrefix($0 + "/") } }
-        guard var common = leaves.first.map({ ($0 as NSString).deletingLastPathComponent }) else { return nil }
-        for leaf in leaves.dropFirst() {
-            while common != "/" && !(leaf.hasPrefix(common + "/")) {
-                common = (common as NSString).deletingLastPathComponent
-            }
+        var paths = Set<Substring>()
+        var parents = Set<Substring>()
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            let path = Substring(line)
+            guard path != "/." else { continue }
+            paths.insert(path)
+            parents.insert(Self.directory(of: path))
         }
-        return common.isEmpty ? "/" : common
+        let allLeaves = paths.subtracting(parents)
+        let leaves = allLeaves.filter { leaf in !Self.ignoredTrees.contains { leaf.utf8.starts(with: $0.utf8) } }
+        // A package of documentation only is located by its documentation.
+        guard var common = (leaves.first ?? allLeaves.first).map(Self.directory(of:)) else { return nil }
+        for leaf in leaves.isEmpty ? allLeaves : leaves where common != "/" {
+            while common != "/" && !Self.isInside(leaf, common) { common = Self.directory(of: common) }
+        }
+        return String(common)
+    }
+
+    /// Byte-wise `path` starts with `directory + "/"` (no Unicode processing needed for paths).
+    static func isInside(_ path: Substring, _ directory: Substring) -> Bool {
+        path.utf8.starts(with: directory.utf8) && path.utf8.dropFirst(directory.utf8.count).first == UInt8(ascii: "/")
+    }
+
+    static func directory(of path: Substring) -> Substring {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.startIndex else { return "/" }
+        return path[..<slash]
     }
 }
