@@ -79,6 +79,25 @@ public struct DevicePatch: Codable, Sendable, Equatable {
     public var ownership: Ownership?
 
     public init(ownership: Ownership?) { self.ownership = ownership }
+
+    private enum CodingKeys: String, CodingKey { case ownership }
+
+    /// Device-reported fields belong to the device: naming one is an error, not a silent no-op.
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+        if let field = keys.first(where: { $0 != "ownership" }) {
+            throw WireError.readOnlyField(field)
+        }
+        ownership = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(Ownership.self, forKey: .ownership)
+    }
+}
+
+/// Any JSON key, to see which keys a body has.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 /// A page of a list, with the cursor of the next page (nil on the last page).

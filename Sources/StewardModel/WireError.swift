@@ -8,6 +8,8 @@ public enum WireError: Error, Equatable, Sendable {
     case unknownEnumValue(field: String, allowed: [String])
     case stringTooLong(field: String, limit: Int)
     case tooManyItems(field: String, limit: Int)
+    /// A field that cannot be changed this way (device-reported data is read-only for admins).
+    case readOnlyField(String)
 
     public var code: String {
         switch self {
@@ -19,6 +21,7 @@ public enum WireError: Error, Equatable, Sendable {
         case .stringTooLong: "string_too_long"
         case .tooManyItems(let field, _) where field == "apps" || field.hasPrefix("appsDelta"): "too_many_apps"
         case .tooManyItems: "too_many_items"
+        case .readOnlyField: "read_only_field"
         }
     }
 
@@ -32,6 +35,8 @@ public enum WireError: Error, Equatable, Sendable {
             "The field '\(field)' must be one of: \(allowed.joined(separator: ", "))."
         case .stringTooLong(let field, let limit): "The field '\(field)' is longer than \(limit) characters."
         case .tooManyItems(let field, let limit): "The field '\(field)' has more than \(limit) items."
+        case .readOnlyField(let field):
+            "The field '\(field)' cannot be changed here; device-reported data changes only when the device reports it."
         }
     }
 }

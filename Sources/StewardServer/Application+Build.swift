@@ -71,6 +71,7 @@ public func buildRouter(
     precondition(Set(handlers.keys) == Set(APIRoute.all), "every APIRoute needs exactly one handler")
 
     let router = Router(context: StewardRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
     let admin = router.group().add(middleware: AdminAuthentication(tenants: storage))
     for route in APIRoute.all {

@@ -103,6 +103,11 @@ import StewardServer
                 .PATCH, APIRoute.updateDevice.path("00000000-0000-7000-8000-0000000000ff"), token: api.adminToken,
                 raw: Data(#"{"ownership":"borrowed"}"#.utf8))
             #expect(patch.status == .badRequest && patch.errorCode == "invalid_enum_value")
+            let device = try await api.enroll(.corporate)
+            let rename = try await api.send(
+                .PATCH, APIRoute.updateDevice.path(device.deviceId.rawValue), token: api.adminToken,
+                raw: Data(#"{"deviceName":"renamed"}"#.utf8))
+            #expect(rename.status == .badRequest && rename.errorCode == "read_only_field")
         }
     }
 }
