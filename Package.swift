@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "StewardModel"),
@@ -28,6 +29,14 @@ let package = Package(
             dependencies: [
                 "StewardModel", "StewardStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "StewardPostgres",
+            dependencies: [
+                "StewardModel", "StewardStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -55,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "steward",
             dependencies: [
-                "StewardModel", "StewardStore", "StewardSQLite", "StewardServer", "StewardAgent",
+                "StewardModel", "StewardStore", "StewardSQLite", "StewardPostgres", "StewardServer", "StewardAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,7 +82,8 @@ let package = Package(
         .testTarget(
             name: "StewardTests",
             dependencies: [
-                "StewardModel", "StewardStore", "StewardSQLite", "StewardServer", "StewardAgent",
+                "StewardModel", "StewardStore", "StewardSQLite", "StewardPostgres", "StewardServer", "StewardAgent",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

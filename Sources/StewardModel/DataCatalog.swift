@@ -49,6 +49,10 @@ public enum DataCatalog {
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
         .init("schema_migrations", "applied_at", .technical, .system, "When it was applied."),
+        .init("job_runs", "job", .technical, .system, "A once-per-deployment job."),
+        .init("job_runs", "holder", .technical, .system, "The Steward replica that last ran it."),
+        .init("job_runs", "ran_at", .technical, .system, "When it last ran."),
+        .init("job_runs", "result", .technical, .system, "What it did (counts only)."),
     ]
 
     static let tenants: [CatalogEntry] = [

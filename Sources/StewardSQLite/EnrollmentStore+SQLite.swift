@@ -32,6 +32,16 @@ extension SQLiteStorage {
         try await pool.read { db in try Self.enrollmentToken(db, tenantID: tenantID, id: id) }
     }
 
+    public func purgeEnrollmentTokens(tenantID: TenantID, endedBefore: Date) async throws -> Int {
+        try await pool.write { db in
+            let cutoff = endedBefore.millisecondsSince1970
+            try db.execute(
+                sql: "DELETE FROM enrollment_tokens WHERE tenant_id = ? AND (revoked_at < ? OR expires_at < ?)",
+                arguments: [tenantID.rawValue, cutoff, cutoff])
+            return db.changesCount
+        }
+    }
+
     public func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date) async throws {
         try await pool.write { db in
             try db.execute(

@@ -39,6 +39,10 @@ public final class SQLiteStorage: Storage {
         }
     }
 
+    public func close() async {
+        try? pool.close()
+    }
+
     public func pendingMigrations() async throws -> [String] {
         try await pool.read { db in
             let applied = try db.tableExists("schema_migrations") ? try Self.appliedMigrations(db) : []
@@ -60,32 +64,6 @@ public final class SQLiteStorage: Storage {
 
     private static func appliedMigrations(_ db: Database) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT id FROM schema_migrations ORDER BY id")
-    }
-
-    /// Names and columns of the live schema, for the data catalog test.
-    public func schemaColumns() async throws -> [String: Set<String>] {
-        try await pool.read { db in
-            let tables = try String.fetchAll(
-                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-            var result: [String: Set<String>] = [:]
-            for table in tables {
-                result[table] = Set(try db.columns(in: table).map(\.name))
-            }
-            return result
-        }
-    }
-
-    /// Primary key columns of each table, in order (for the tenant-first key test).
-    public func primaryKeys() async throws -> [String: [String]] {
-        try await pool.read { db in
-            let tables = try String.fetchAll(
-                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-            var result: [String: [String]] = [:]
-            for table in tables {
-                result[table] = try db.primaryKey(table).columns
-            }
-            return result
-        }
     }
 
     /// Size of the database file and its WAL, in bytes.

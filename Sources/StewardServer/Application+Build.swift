@@ -31,7 +31,12 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Steward"),
-        services: [lastSeen],
+        services: [
+            lastSeen,
+            DeploymentJobs(
+                store: dependencies.storage, interval: configuration.jobInterval, replicaID: configuration.replicaID,
+                clock: dependencies.clock, logger: dependencies.logger),
+        ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: dependencies.logger)
 }

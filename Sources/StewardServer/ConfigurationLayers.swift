@@ -17,7 +17,11 @@ public struct ConfigurationLayers: Sendable {
     public static let maxBodyBytes = Key(file: "maxBodyBytes", environment: "STEWARD_MAX_BODY_BYTES", defaultValue: String(Limits.defaultMaxBodyBytes))
     public static let checkInInterval = Key(file: "checkInIntervalSeconds", environment: "STEWARD_CHECK_IN_INTERVAL_SECONDS", defaultValue: "900")
     public static let logLevel = Key(file: "logLevel", environment: "STEWARD_LOG_LEVEL", defaultValue: "info")
-    public static let all = [host, port, dataDir, maxBodyBytes, checkInInterval, logLevel]
+    /// Empty: the embedded SQLite database in the data directory.
+    public static let database = Key(file: "databaseURL", environment: "STEWARD_DATABASE_URL", defaultValue: "")
+    public static let jobInterval = Key(file: "jobIntervalSeconds", environment: "STEWARD_JOB_INTERVAL_SECONDS", defaultValue: "300")
+    public static let replicaID = Key(file: "replicaId", environment: "STEWARD_REPLICA_ID", defaultValue: "")
+    public static let all = [host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel]
 
     let flags: [Key: String]
     let environment: [String: String]
@@ -61,7 +65,9 @@ public struct ConfigurationLayers: Sendable {
         ServerConfiguration(
             host: value(Self.host), port: try integer(Self.port, in: 0...65535),
             maxBodyBytes: try integer(Self.maxBodyBytes, in: 1024...(256 * 1024 * 1024)),
-            checkInIntervalSeconds: try integer(Self.checkInInterval, in: 10...86400))
+            checkInIntervalSeconds: try integer(Self.checkInInterval, in: 10...86400),
+            jobInterval: .seconds(try integer(Self.jobInterval, in: 1...86400)),
+            replicaID: value(Self.replicaID).isEmpty ? ServerConfiguration.defaultReplicaID : value(Self.replicaID))
     }
 }
 

@@ -12,15 +12,29 @@ public struct ServerConfiguration: Sendable {
     public var checkInIntervalSeconds: Int
     /// How long heartbeat times are buffered before one batched write.
     public var lastSeenFlushInterval: Duration
+    /// How often the once-per-deployment jobs run (and how soon a replica takes them over).
+    public var jobInterval: Duration
+    /// Names this replica in the job log (`job_runs.holder`).
+    public var replicaID: String
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = Limits.defaultMaxBodyBytes,
-        checkInIntervalSeconds: Int = 900, lastSeenFlushInterval: Duration = .seconds(1)
+        checkInIntervalSeconds: Int = 900, lastSeenFlushInterval: Duration = .seconds(1),
+        jobInterval: Duration = .seconds(300), replicaID: String = ServerConfiguration.defaultReplicaID
     ) {
+        self.jobInterval = jobInterval
+        self.replicaID = replicaID
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.checkInIntervalSeconds = checkInIntervalSeconds
         self.lastSeenFlushInterval = lastSeenFlushInterval
+    }
+}
+
+extension ServerConfiguration {
+    /// `hostname:pid`: unique among the replicas of a deployment.
+    public static var defaultReplicaID: String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     }
 }

@@ -221,3 +221,20 @@ public enum AppsOutcome: Sendable, Equatable {
     /// A delta against an inventory the server no longer holds: nothing applied.
     case baseMismatch
 }
+
+/// The last run of a once-per-deployment job.
+public struct JobRun: Sendable, Equatable {
+    public var job: String
+    /// The replica that ran it.
+    public var holder: String
+    public var ranAt: Date
+    /// What it did, as counts (never personal data).
+    public var result: String
+
+    public init(job: String, holder: String, ranAt: Date, result: String) {
+        self.job = job
+        self.holder = holder
+        self.ranAt = ranAt
+        self.result = result
+    }
+}

@@ -16,6 +16,8 @@ public protocol EnrollmentStore: Sendable {
     func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws
     func enrollmentTokens(tenantID: TenantID) async throws -> [EnrollmentTokenRecord]
     func enrollmentToken(tenantID: TenantID, id: CredentialID) async throws -> EnrollmentTokenRecord?
+    /// Deletes the tenant's tokens that expired or were revoked before `endedBefore`; returns how many.
+    func purgeEnrollmentTokens(tenantID: TenantID, endedBefore: Date) async throws -> Int
     /// Sets `revoked_at`; throws `notFound` when the tenant has no such token.
     func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date) async throws
     /// In one transaction: re-checks the token with `accept`, counts one use, and creates the
@@ -50,10 +52,34 @@ public protocol InventoryStore: Sendable {
     func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord]
 }
 
+/// Work that runs once per deployment, whatever the number of replicas.
+public protocol JobStore: Sendable {
+    /// Runs `body` while this process holds the deployment's job lease, and returns its result;
+    /// returns nil at once when another replica holds the lease. `body` calls `stillHeld`
+    /// between runs: it throws once the lease is lost (the holding connection died).
+    func withJobLease<T: Sendable>(
+        _ body: @Sendable (_ stillHeld: @Sendable () async throws -> Void) async throws -> T
+    ) async throws -> T?
+    func recordJobRun(_ run: JobRun) async throws
+    func jobRuns() async throws -> [JobRun]
+}
+
+/// The live schema, for the tests that hold both stores to the catalog and to tenant-first keys.
+public protocol SchemaIntrospection: Sendable {
+    /// Columns of every table.
+    func schemaColumns() async throws -> [String: Set<String>]
+    /// Primary key columns of every table, in order.
+    func primaryKeys() async throws -> [String: [String]]
+    /// Columns of every secondary index, in order, by index name.
+    func indexes() async throws -> [String: [String]]
+}
+
 /// Everything a Steward server needs from its database.
-public protocol Storage: TenantStore, EnrollmentStore, DeviceStore, InventoryStore {
+public protocol Storage: TenantStore, EnrollmentStore, DeviceStore, InventoryStore, JobStore, SchemaIntrospection {
     /// Applies pending migrations; refuses a database newer than this binary.
     func migrate() async throws
     /// Migration IDs not yet applied (for `steward migrate --dry-run`).
     func pendingMigrations() async throws -> [String]
+    /// Releases connections; the store is unusable afterwards.
+    func close() async
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import StewardAgent
 import StewardModel
+import StewardPostgres
 import StewardSQLite
 import StewardServer
 import StewardStore
@@ -18,8 +19,11 @@ struct Steward: AsyncParsableCommand {
 
 /// Options every command that opens the database shares; layered flags > env > file > defaults.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Data directory holding the database (default ./steward-data; env STEWARD_DATA_DIR).")
+    @Option(help: "Data directory holding the SQLite database (default ./steward-data; env STEWARD_DATA_DIR).")
     var dataDir: String?
+
+    @Option(help: "PostgreSQL URL (postgres://user@host:5432/db?sslmode=disable); default: SQLite in the data directory (env STEWARD_DATABASE_URL).")
+    var database: String?
 
     @Option(help: "JSON configuration file (env STEWARD_CONFIG).")
     var config: String?
@@ -27,11 +31,17 @@ struct StoreOptions: ParsableArguments {
     func layers(_ flags: [ConfigurationLayers.Key: String?] = [:]) throws -> ConfigurationLayers {
         var all = flags
         all[ConfigurationLayers.dataDir] = dataDir
+        all[ConfigurationLayers.database] = database
         return try ConfigurationLayers(flags: all, environment: ProcessInfo.processInfo.environment, configFile: config)
     }
 
-    /// Opens (creating the directory when `create`) and migrates the store.
-    func openStorage(_ layers: ConfigurationLayers, create: Bool) async throws -> SQLiteStorage {
+    /// Opens the store the layers name, without migrating. `create` makes the SQLite data
+    /// directory; without it a missing SQLite database is an error (run `steward init`).
+    func openUnmigrated(_ layers: ConfigurationLayers, create: Bool) throws -> any Storage {
+        let url = layers.value(ConfigurationLayers.database)
+        if !url.isEmpty {
+            return try PostgresStorage(url: url, logger: makeLogger(layers))
+        }
         let directory = layers.value(ConfigurationLayers.dataDir)
         let path = (directory as NSString).appendingPathComponent("steward.sqlite")
         if create {
@@ -40,9 +50,28 @@ struct StoreOptions: ParsableArguments {
         } else if !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("no Steward database in \(directory): run `steward init` first")
         }
-        let storage = try SQLiteStorage(path: path)
-        try await storage.migrate()
+        return try SQLiteStorage(path: path)
+    }
+
+    /// Opens and migrates the store.
+    func openStorage(_ layers: ConfigurationLayers, create: Bool) async throws -> any Storage {
+        let storage = try openUnmigrated(layers, create: create)
+        do {
+            try await storage.migrate()
+        } catch {
+            await storage.close()
+            throw error
+        }
         return storage
+    }
+
+    /// Where the data lives, for messages (never the password of a database URL).
+    func describe(_ layers: ConfigurationLayers) -> String {
+        let url = layers.value(ConfigurationLayers.database)
+        guard !url.isEmpty, var components = URLComponents(string: url) else { return layers.value(ConfigurationLayers.dataDir) }
+        components.password = nil
+        components.query = nil
+        return components.string ?? "PostgreSQL"
     }
 }
 
@@ -70,16 +99,16 @@ struct Initialise: AsyncParsableCommand {
         let layers = try store.layers()
         let storage = try await store.openStorage(layers, create: true)
         if try await !storage.tenants().isEmpty {
-            throw ValidationError(
-                "\(layers.value(ConfigurationLayers.dataDir)) is already initialised; use `steward tenant create NAME` to add a tenant")
+            throw ValidationError("\(store.describe(layers)) is already initialised; use `steward tenant create NAME` to add a tenant")
         }
         let created = try await TenantProvisioning(store: storage).createTenant(name: name)
+        await storage.close()
         if json { return try printJSON(created) }
         print("""
-            Initialised \(layers.value(ConfigurationLayers.dataDir)) with tenant '\(name)' (\(created.tenantId)).
+            Initialised \(store.describe(layers)) with tenant '\(name)' (\(created.tenantId)).
             Admin API token (shown once; keep it safe):
               \(created.adminToken)
-            Next: steward serve --data-dir \(layers.value(ConfigurationLayers.dataDir))
+            Next: steward serve (with the same --data-dir or --database)
             """)
     }
 }
@@ -99,6 +128,7 @@ struct TenantCommand: AsyncParsableCommand {
             guard !name.isEmpty, name.count <= 200 else { throw ValidationError("the name must have 1 to 200 characters") }
             let storage = try await store.openStorage(try store.layers(), create: false)
             let created = try await TenantProvisioning(store: storage).createTenant(name: name)
+            await storage.close()
             if json { return try printJSON(created) }
             print("Created tenant '\(name)' (\(created.tenantId)).\nAdmin API token (shown once):\n  \(created.adminToken)")
         }
@@ -110,7 +140,9 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             let storage = try await store.openStorage(try store.layers(), create: false)
-            for tenant in try await storage.tenants() {
+            let tenants = try await storage.tenants()
+            await storage.close()
+            for tenant in tenants {
                 print("\(tenant.id)  \(tenant.name)  compliantAppFeature=\(tenant.compliantAppFeature)")
             }
         }
@@ -123,17 +155,12 @@ struct Migrate: AsyncParsableCommand {
     @Flag(help: "Only list the migrations that would be applied.") var dryRun = false
 
     func run() async throws {
-        let layers = try store.layers()
-        let path = (layers.value(ConfigurationLayers.dataDir) as NSString).appendingPathComponent("steward.sqlite")
-        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no database at \(path)") }
-        let storage = try SQLiteStorage(path: path)
+        let storage = try store.openUnmigrated(try store.layers(), create: false)
         let pending = try await storage.pendingMigrations()
-        if dryRun {
-            print(pending.isEmpty ? "Up to date." : "Would apply:\n" + pending.map { "  " + $0 }.joined(separator: "\n"))
-            return
-        }
-        try await storage.migrate()
-        print(pending.isEmpty ? "Up to date." : "Applied:\n" + pending.map { "  " + $0 }.joined(separator: "\n"))
+        if !dryRun { try await storage.migrate() }
+        await storage.close()
+        let list = pending.map { "  " + $0 }.joined(separator: "\n")
+        print(pending.isEmpty ? "Up to date." : (dryRun ? "Would apply:\n" : "Applied:\n") + list)
     }
 }
 
@@ -153,5 +180,6 @@ struct Serve: AsyncParsableCommand {
                 logger.notice("steward is serving", metadata: ["component": "server", "port": "\(port)"])
             })
         try await app.runService()
+        await storage.close()
     }
 }

@@ -5,8 +5,8 @@ import StewardModel
 import StewardServer
 
 @Suite struct CheckInAPITests {
-    @Test func fullCheckInThenHeartbeatThenDelta() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func fullCheckInThenHeartbeatThenDelta(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let device = try await api.enroll(.corporate)
             #expect(device.policy.collectApps)
@@ -57,8 +57,8 @@ import StewardServer
         }
     }
 
-    @Test func asksForAFullInventoryWhenItLacksASection() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func asksForAFullInventoryWhenItLacksASection(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let device = try await api.enroll(.corporate)
             // A heartbeat straight after enrolling: the server holds nothing yet.
@@ -67,8 +67,8 @@ import StewardServer
         }
     }
 
-    @Test func personalDevicesAreGated() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func personalDevicesAreGated(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let device = try await api.enroll(.personal)
             #expect(!device.policy.collectApps, "the server tells the agent not to collect apps")
@@ -94,8 +94,8 @@ import StewardServer
         }
     }
 
-    @Test func becomingPersonalDeletesAppsAndTheFullPhoneNumberAtOnce() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func becomingPersonalDeletesAppsAndTheFullPhoneNumberAtOnce(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let device = try await api.enroll(.corporate)
             let inventory = SampleInventory.make()
@@ -117,8 +117,8 @@ import StewardServer
         }
     }
 
-    @Test func reEnrollingTheSameMachineKeepsItsRecord() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func reEnrollingTheSameMachineKeepsItsRecord(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let first = try await api.enroll(.corporate, platformId: "machine-a")
             let again = try await api.enroll(.corporate, platformId: "machine-a")
@@ -131,8 +131,8 @@ import StewardServer
         }
     }
 
-    @Test func enrollmentTokensExpireRunOutAndAreRevoked() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func enrollmentTokensExpireRunOutAndAreRevoked(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let request = EnrollRequest(platform: .linux, platformId: nil, deviceName: "x", agentVersion: nil)
             let once = try await api.enrollmentToken(.corporate, maxUses: 1)

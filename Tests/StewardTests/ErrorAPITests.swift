@@ -12,7 +12,7 @@ import StewardServer
         return (device, try await api.device(device.deviceId).decode(DeviceView.self), try await api.apps(device.deviceId))
     }
 
-    @Test(arguments: [
+    @Test(arguments: StoreKind.available, [
         (#"{"hashes": {"#, "malformed_json"),
         (#"[1, 2]"#, "invalid_type"),
         (#"{}"#, "missing_field"),
@@ -24,8 +24,9 @@ import StewardServer
         (#"{"hashes": {"apps": "\#(String(repeating: "a", count: 64))"}, "apps": [{"appId": "", "name": "x"}]}"#, "invalid_value"),
         (#"{"hashes": {}, "apps": []}"#, "missing_field"),
     ])
-    func malformedCheckInsAreRefusedAndChangeNothing(body: String, code: String) async throws {
-        let env = try await TestEnvironment()
+    func malformedCheckInsAreRefusedAndChangeNothing(store: StoreKind, input: (body: String, code: String)) async throws {
+        let (body, code) = input
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let (device, before, appsBefore) = try await enrolledWithInventory(api)
             env.clock.advance(30)
@@ -37,8 +38,8 @@ import StewardServer
         }
     }
 
-    @Test func tooManyAppsIsRefused() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func tooManyAppsIsRefused(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let (device, before, _) = try await enrolledWithInventory(api)
             let huge = SampleInventory.make(appCount: Limits.maxApps + 1)
@@ -48,8 +49,8 @@ import StewardServer
         }
     }
 
-    @Test func oversizedBodiesGet413() async throws {
-        let env = try await TestEnvironment(maxBodyBytes: 64 * 1024)
+    @Test(arguments: StoreKind.available) func oversizedBodiesGet413(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store, maxBodyBytes: 64 * 1024)
         try await env.withClient { api in
             let (device, before, _) = try await enrolledWithInventory(api)
             let big = SampleInventory.make(appCount: 2_000)
@@ -59,8 +60,8 @@ import StewardServer
         }
     }
 
-    @Test func checkInsNeedTheDeviceSecret() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func checkInsNeedTheDeviceSecret(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let (device, _, _) = try await enrolledWithInventory(api)
             let request = try SampleInventory.fullRequest(SampleInventory.make())
@@ -71,8 +72,8 @@ import StewardServer
         }
     }
 
-    @Test func everyAdminRouteNeedsAnAdminToken() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func everyAdminRouteNeedsAnAdminToken(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let (device, _, _) = try await enrolledWithInventory(api)
             for route in APIRoute.all where route.access == .admin {
@@ -86,8 +87,8 @@ import StewardServer
         }
     }
 
-    @Test func queryParametersAreValidated() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func queryParametersAreValidated(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             for (query, code) in [
                 ("?ownership=borrowed", "invalid_enum_value"), ("?limit=0", "invalid_value"), ("?limit=abc", "invalid_value"),

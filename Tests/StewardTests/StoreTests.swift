@@ -3,6 +3,8 @@ import GRDB
 import Testing
 import StewardModel
 @testable import StewardSQLite
+@testable import StewardPostgres
+import StewardServer
 import StewardStore
 
 @Suite struct MigrationTests {
@@ -32,6 +34,23 @@ import StewardStore
         }
     }
 
+    @Test(.enabled(if: StoreKind.postgresURL != nil)) func postgresMigratesOnceAndRefusesANewerSchema() async throws {
+        let url = try await TestPostgres.freshSchemaURL()
+        let storage = try PostgresStorage(url: url, maximumConnections: 2, logger: TestPostgres.logger)
+        #expect(try await storage.pendingMigrations() == PostgresMigrations.all.map(\.id))
+        // Two replicas starting together: the advisory lock lets one apply, the other finds nothing to do.
+        let other = try PostgresStorage(url: url, maximumConnections: 2, logger: TestPostgres.logger)
+        async let one: Void = storage.migrate()
+        async let two: Void = other.migrate()
+        _ = try await (one, two)
+        #expect(try await storage.pendingMigrations().isEmpty)
+        let schema = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "search_path" }?.value)
+        try await TestPostgres.execute("INSERT INTO \(schema).schema_migrations VALUES ('9999_from_the_future', 0)")
+        await #expect(throws: StoreError.schemaTooNew(applied: ["9999_from_the_future"])) { try await storage.migrate() }
+        await storage.close()
+        await other.close()
+    }
+
     @Test func migrationIDsAreOrderedAndUnique() {
         let ids = SQLiteMigrations.all.map(\.id)
         #expect(ids == ids.sorted() && Set(ids).count == ids.count)
@@ -47,8 +66,8 @@ import StewardStore
 
 @Suite struct SchemaTests {
     /// Every stored column is in the data catalog, and every catalog entry has a column.
-    @Test func catalogMatchesTheLiveSchema() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func catalogMatchesTheLiveSchema(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         let schema = try await env.storage.schemaColumns()
         #expect(Set(schema.keys) == DataCatalog.tables)
         for (table, columns) in schema {
@@ -65,29 +84,34 @@ import StewardStore
         #expect(Set(encoded?.keys.map { "network_interfaces.\($0)" } ?? []) == keys)
     }
 
-    /// Ready to shard by tenant: `tenant_id` leads the primary key of every tenant-owned table.
-    @Test func tenantIDLeadsEveryTenantOwnedKey() async throws {
-        let env = try await TestEnvironment()
+    /// Ready to shard by tenant: `tenant_id` leads the primary key and every index of every
+    /// tenant-owned table, on both stores.
+    @Test(arguments: StoreKind.available) func tenantIDLeadsEveryTenantOwnedKey(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         let keys = try await env.storage.primaryKeys()
-        let global: Set = ["tenants", "schema_migrations"]
+        let global: Set = ["tenants", "schema_migrations", "job_runs"]
+        #expect(Set(keys.keys) == DataCatalog.tables)
         for (table, key) in keys where !global.contains(table) {
             #expect(key.first == "tenant_id", "\(table) key \(key)")
         }
-        let indexes = try await env.storage.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
-                .map { row -> (String, [String]) in
-                    let name: String = row["name"]
-                    return (name, try db.indexes(on: row["tbl_name"]).first { $0.name == name }?.columns ?? [])
-                }
-        }
-        #expect(!indexes.isEmpty)
+        #expect(keys["tenants"] == ["id"])
+        let indexes = try await env.storage.indexes()
+        #expect(Set(indexes.keys) == ["admin_tokens_admin", "devices_platform_id", "devices_os", "devices_name", "devices_last_check_in"])
         for (name, columns) in indexes { #expect(columns.first == "tenant_id", "index \(name)") }
+    }
+
+    /// Both stores carry the same migration IDs.
+    @Test func bothStoresHaveTheSameMigrations() async throws {
+        let directory = try TemporaryDirectory()
+        let sqlite = try SQLiteStorage(path: directory.url.appendingPathComponent("s.sqlite").path)
+        #expect(try await sqlite.pendingMigrations() == PostgresMigrations.all.map(\.id))
+        #expect(SQLiteMigrations.all.map(\.id) == PostgresMigrations.all.map(\.id))
     }
 }
 
 @Suite struct DeviceListTests {
-    @Test func filtersAndPagesWithCursors() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func filtersAndPagesWithCursors(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             var ids: [DeviceID] = []
             for index in 0..<7 {
@@ -125,8 +149,8 @@ import StewardStore
         }
     }
 
-    @Test func appsPageInAppIDOrder() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func appsPageInAppIDOrder(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let device = try await api.enroll(.corporate)
             let inventory = SampleInventory.make(appCount: 25)
@@ -145,17 +169,83 @@ import StewardStore
         }
     }
 
-    @Test func deletingADeviceRemovesItsInventory() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func deletingADeviceRemovesItsInventory(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let device = try await api.enroll(.corporate)
             _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))
             #expect(try await api.send(.DELETE, APIRoute.deleteDevice.path(device.deviceId.rawValue), token: api.adminToken).status == .noContent)
             #expect(try await api.device(device.deviceId).status == .notFound)
-            let remaining = try await env.storage.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM device_apps") }
-            #expect(remaining == 0)
+            let remaining = try await env.storage.apps(
+                tenantID: env.tenant.tenantId, deviceID: device.deviceId, after: nil, limit: 10)
+            #expect(remaining.isEmpty)
             let answer = try await api.checkIn(device.deviceSecret, try SampleInventory.heartbeat(SampleInventory.make()))
             #expect(answer.status == .unauthorized, "a deleted device's secret no longer works")
         }
+    }
+}
+
+@Suite struct DeploymentJobTests {
+    /// On every store the job lease's holder runs the jobs: ended enrollment tokens older than
+    /// 30 days are purged, and the run is recorded with its replica.
+    @Test(arguments: StoreKind.available) func jobsPurgeEndedTokensAndRecordTheirRun(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        let now = env.clock.now
+        let old = EnrollmentTokenRecord(
+            tenantID: env.tenant.tenantId, id: CredentialID(rawValue: "00000000-0000-7000-8000-00000000aa01"),
+            verifier: Data([1]), ownership: .corporate, description: nil, createdAt: now - 90 * 86_400,
+            expiresAt: now - 31 * 86_400, maxUses: nil)
+        var recent = old
+        recent.id = CredentialID(rawValue: "00000000-0000-7000-8000-00000000aa02")
+        recent.expiresAt = now - 86_400
+        var open = old
+        open.id = CredentialID(rawValue: "00000000-0000-7000-8000-00000000aa03")
+        open.expiresAt = nil
+        for token in [old, recent, open] { try await env.storage.createEnrollmentToken(token) }
+
+        let jobs = DeploymentJobs(
+            store: env.storage, interval: .seconds(60), replicaID: "replica-a", clock: env.clock.clock, logger: env.dependencies.logger)
+        let ran: Bool? = try await env.storage.withJobLease { _ in
+            try await jobs.runJobs()
+            return true
+        }
+        #expect(ran != nil, "the only process holds the lease")
+        let remaining = try await env.storage.enrollmentTokens(tenantID: env.tenant.tenantId).map(\.id)
+        #expect(remaining == [recent.id, open.id])
+        let runs = try await env.storage.jobRuns()
+        #expect(runs == [JobRun(job: DeploymentJobs.purgeEndedEnrollmentTokens, holder: "replica-a", ranAt: now, result: "purged 1")])
+    }
+
+    /// On PostgreSQL one holder at a time; the lease passes on when the holder's connection ends.
+    @Test(.enabled(if: StoreKind.postgresURL != nil)) func postgresLeaseIsExclusiveAndHandsOver() async throws {
+        let url = try await TestPostgres.freshSchemaURL()
+        let first = try PostgresStorage(url: url, maximumConnections: 2, logger: TestPostgres.logger)
+        let second = try PostgresStorage(url: url, maximumConnections: 2, logger: TestPostgres.logger)
+        try await first.migrate()
+        let (held, holding) = AsyncStream.makeStream(of: Void.self)
+        let (release, releasing) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await first.withJobLease { stillHeld in
+                holding.yield()
+                var waiting = release.makeAsyncIterator()
+                await waiting.next()
+                try await stillHeld()
+                return "first"
+            }
+        }
+        var started = held.makeAsyncIterator()
+        await started.next()
+        #expect(try await second.withJobLease { _ in "second" } == nil, "held by the first")
+        // The holder's process dies: its connections close, PostgreSQL releases the lock.
+        await first.close()
+        releasing.yield()
+        _ = try? await holder.value
+        var taken: String?
+        for _ in 0..<50 where taken == nil {
+            taken = try await second.withJobLease { _ in "second" }
+            if taken == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(taken == "second")
+        await second.close()
     }
 }

@@ -6,8 +6,8 @@ import StewardServer
 /// Tenants never see each other's data: every admin route, called with another tenant's admin
 /// token, answers as if tenant A's resources did not exist. The table must name every route.
 @Suite struct TenantIsolationTests {
-    @Test func noRouteCrossesTenants() async throws {
-        let env = try await TestEnvironment()
+    @Test(arguments: StoreKind.available) func noRouteCrossesTenants(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let device = try await api.enroll(.corporate)
             _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))

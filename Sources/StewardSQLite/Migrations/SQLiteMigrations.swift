@@ -94,5 +94,13 @@ enum SQLiteMigrations {
             FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
         ) WITHOUT ROWID;
         """),
+        ("0003_job_runs", """
+        CREATE TABLE job_runs (
+            job TEXT PRIMARY KEY NOT NULL,
+            holder TEXT NOT NULL,
+            ran_at INTEGER NOT NULL,
+            result TEXT NOT NULL
+        );
+        """),
     ]
 }

@@ -42,10 +42,10 @@ final class TemporaryDirectory: Sendable {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-/// A fresh SQLite file, a manual clock, sequential IDs and one provisioned tenant per test.
+/// A fresh store, a manual clock, sequential IDs and two provisioned tenants per test.
 struct TestEnvironment {
     let directory: TemporaryDirectory
-    let storage: SQLiteStorage
+    let storage: any Storage
     let clock = ManualClock()
     let configuration: ServerConfiguration
     let dependencies: ServerDependencies
@@ -53,10 +53,9 @@ struct TestEnvironment {
     let tenant: TenantCreated
     let otherTenant: TenantCreated
 
-    init(maxBodyBytes: Int = Limits.defaultMaxBodyBytes) async throws {
+    init(_ store: StoreKind = .sqlite, maxBodyBytes: Int = Limits.defaultMaxBodyBytes) async throws {
         directory = try TemporaryDirectory()
-        storage = try SQLiteStorage(path: directory.url.appendingPathComponent("steward.sqlite").path)
-        try await storage.migrate()
+        storage = try await store.makeStorage(in: directory)
         var logger = Logger(label: "steward-test")
         logger.logLevel = .critical
         let ids = IdentifierGenerator.sequential()

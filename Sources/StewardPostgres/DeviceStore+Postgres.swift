@@ -1,0 +1,107 @@
+import Foundation
+import PostgresNIO
+import StewardModel
+import StewardStore
+
+extension PostgresStorage {
+    public func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState? {
+        try await rows(
+            """
+            SELECT d.secret_verifier, d.ownership, t.compliant_app_feature,
+                   d.hardware_hash, d.os_hash, d.network_hash, d.apps_hash
+            FROM devices d JOIN tenants t ON t.id = d.tenant_id
+            WHERE d.tenant_id = \(tenantID.rawValue) AND d.id = \(deviceID.rawValue)
+            """
+        ).first.map { row in
+            DeviceCheckInState(
+                tenantID: tenantID, deviceID: deviceID, secretVerifier: try row.value("secret_verifier"),
+                ownership: Ownership(rawValue: try row.value("ownership")) ?? .personal,
+                compliantAppFeature: try row.value("compliant_app_feature"),
+                hashes: SectionHashes(
+                    hardware: try row.value("hardware_hash"), operatingSystem: try row.value("os_hash"),
+                    network: try row.value("network_hash"), apps: try row.value("apps_hash")))
+        }
+    }
+
+    public func device(tenantID: TenantID, id: DeviceID) async throws -> DeviceView? {
+        try await rows("SELECT * FROM devices WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue)")
+            .first.map(Self.deviceView)
+    }
+
+    public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
+        var bindings = PostgresBindings()
+        var conditions: [String] = []
+        func condition(_ sql: String, _ value: some PostgresDynamicTypeEncodable) {
+            bindings.append(value)
+            conditions.append(sql.replacingOccurrences(of: "?", with: "$\(bindings.count)"))
+        }
+        condition("tenant_id = ?", tenantID.rawValue)
+        if let platform = query.platform { condition("platform = ?", platform.rawValue) }
+        if let ownership = query.ownership { condition("ownership = ?", ownership.rawValue) }
+        if let operatingSystem = query.operatingSystem { condition("os_name = ?", operatingSystem) }
+        if let prefix = query.namePrefix {
+            // A range, not LIKE: indexable, case-sensitive, and the same on SQLite (C collation).
+            condition("device_name >= ?", prefix)
+            condition("device_name < ?", prefix + "\u{10FFFF}")
+        }
+        if let before = query.lastCheckInBefore { condition("last_check_in_at < ?", before.millisecondsSince1970) }
+        if let after = query.lastCheckInAfter { condition("last_check_in_at > ?", after.millisecondsSince1970) }
+        if let cursor = query.after { condition("id > ?", cursor.rawValue) }
+        bindings.append(Int64(query.limit))
+        let sql = "SELECT * FROM devices WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT $\(bindings.count)"
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).map(Self.deviceView)
+    }
+
+    public func setOwnership(tenantID: TenantID, id: DeviceID, ownership: Ownership) async throws {
+        let tenant = tenantID.rawValue
+        try await client.withTransaction(logger: logger) { connection in
+            let updated = try await connection.query(
+                "UPDATE devices SET ownership = \(ownership.rawValue) WHERE tenant_id = \(tenant) AND id = \(id.rawValue) RETURNING id",
+                logger: logger
+            ).collect()
+            if updated.isEmpty { throw StoreError.notFound }
+            if ownership == .personal {
+                try await Self.forgetCorporateOnlyData(connection, tenant: tenant, device: id.rawValue, logger: logger)
+            }
+        }
+    }
+
+    public func deleteDevice(tenantID: TenantID, id: DeviceID) async throws {
+        let deleted = try await rows(
+            "DELETE FROM devices WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue) RETURNING id")
+        if deleted.isEmpty { throw StoreError.notFound }
+    }
+
+    /// What a personal device may not keep: the app inventory and the full phone number.
+    static func forgetCorporateOnlyData(_ connection: PostgresConnection, tenant: String, device: String, logger: Logger) async throws {
+        try await connection.query(
+            "DELETE FROM device_apps WHERE tenant_id = \(tenant) AND device_id = \(device)", logger: logger)
+        let phone = try await connection.query(
+            "SELECT phone_number FROM devices WHERE tenant_id = \(tenant) AND id = \(device)", logger: logger
+        ).collect().first?.decode(String?.self)
+        try await connection.query(
+            """
+            UPDATE devices SET app_count = 0, apps_hash = NULL, phone_number = \(PrivacyRules.maskedPhoneNumber(phone ?? nil))
+            WHERE tenant_id = \(tenant) AND id = \(device)
+            """, logger: logger)
+    }
+
+    static func deviceView(_ row: PostgresRandomAccessRow) throws -> DeviceView {
+        let interfacesJSON: String = try row.value("network_interfaces")
+        let interfaces = (try? JSONDecoder().decode([NetworkInterface].self, from: Data(interfacesJSON.utf8))) ?? []
+        return DeviceView(
+            id: DeviceID(rawValue: try row.value("id")), platform: Platform(rawValue: try row.value("platform")) ?? .linux,
+            ownership: Ownership(rawValue: try row.value("ownership")) ?? .personal, deviceName: try row.value("device_name"),
+            manufacturer: try row.value("manufacturer"), model: try row.value("model"),
+            operatingSystem: try row.value("os_name"), osVersion: try row.value("os_version"),
+            kernelVersion: try row.value("kernel_version"), serialNumber: try row.value("serial_number"),
+            platformId: try row.value("platform_id"), imei: try row.value("imei"), meid: try row.value("meid"),
+            iccid: try row.value("iccid"), phoneNumber: try row.value("phone_number"), networkInterfaces: interfaces,
+            wifiMacAddress: try row.value("wifi_mac_address"), cpuModel: try row.value("cpu_model"),
+            cpuCores: try row.value("cpu_cores", as: Int64?.self).map(Int.init), memoryBytes: try row.value("memory_bytes"),
+            diskBytes: try row.value("disk_bytes"), appCount: Int(try row.value("app_count", as: Int64.self)),
+            refusedAppReports: Int(try row.value("refused_app_reports", as: Int64.self)),
+            agentVersion: try row.value("agent_version"), enrolledAt: Date(millisecondsSince1970: try row.value("enrolled_at")),
+            lastCheckInAt: try row.date("last_check_in_at"))
+    }
+}

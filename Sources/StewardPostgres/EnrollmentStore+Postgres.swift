@@ -1,0 +1,102 @@
+import Foundation
+import PostgresNIO
+import StewardModel
+import StewardStore
+
+extension PostgresStorage {
+    public func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws {
+        try await client.query(
+            """
+            INSERT INTO enrollment_tokens
+                (tenant_id, id, verifier, ownership, description, created_at, expires_at, max_uses, use_count)
+            VALUES (\(token.tenantID.rawValue), \(token.id.rawValue), \(token.verifier), \(token.ownership.rawValue),
+                \(token.description), \(token.createdAt.millisecondsSince1970), \(token.expiresAt?.millisecondsSince1970),
+                \(token.maxUses.map(Int64.init)), 0)
+            """, logger: logger)
+    }
+
+    public func enrollmentTokens(tenantID: TenantID) async throws -> [EnrollmentTokenRecord] {
+        try await rows("SELECT * FROM enrollment_tokens WHERE tenant_id = \(tenantID.rawValue) ORDER BY id")
+            .map(Self.enrollmentToken)
+    }
+
+    public func enrollmentToken(tenantID: TenantID, id: CredentialID) async throws -> EnrollmentTokenRecord? {
+        try await rows(
+            "SELECT * FROM enrollment_tokens WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue)"
+        ).first.map(Self.enrollmentToken)
+    }
+
+    public func purgeEnrollmentTokens(tenantID: TenantID, endedBefore: Date) async throws -> Int {
+        let cutoff = endedBefore.millisecondsSince1970
+        return try await rows(
+            """
+            DELETE FROM enrollment_tokens WHERE tenant_id = \(tenantID.rawValue)
+                AND (revoked_at < \(cutoff) OR expires_at < \(cutoff)) RETURNING id
+            """
+        ).count
+    }
+
+    public func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date) async throws {
+        let updated = try await rows(
+            """
+            UPDATE enrollment_tokens SET revoked_at = coalesce(revoked_at, \(at.millisecondsSince1970))
+            WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue) RETURNING id
+            """)
+        if updated.isEmpty { throw StoreError.notFound }
+    }
+
+    public func enroll(
+        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool
+    ) async throws -> DeviceID {
+        let tenant = device.tenantID.rawValue
+        return try await client.withTransaction(logger: logger) { connection in
+            // FOR UPDATE: two enrollments racing for a token's last use serialise here.
+            let tokenRows = try await connection.query(
+                "SELECT * FROM enrollment_tokens WHERE tenant_id = \(tenant) AND id = \(tokenID.rawValue) FOR UPDATE",
+                logger: logger
+            ).collect()
+            guard let tokenRow = tokenRows.first, accept(try Self.enrollmentToken(tokenRow.makeRandomAccess())) else {
+                throw StoreError.notFound
+            }
+            try await connection.query(
+                "UPDATE enrollment_tokens SET use_count = use_count + 1 WHERE tenant_id = \(tenant) AND id = \(tokenID.rawValue)",
+                logger: logger)
+            if let platformId = device.platformId,
+                let existing = try await connection.query(
+                    "SELECT id FROM devices WHERE tenant_id = \(tenant) AND platform_id = \(platformId) ORDER BY id LIMIT 1",
+                    logger: logger
+                ).collect().first?.decode(String.self)
+            {
+                try await connection.query(
+                    """
+                    UPDATE devices SET secret_verifier = \(device.secretVerifier), ownership = \(device.ownership.rawValue),
+                        platform = \(device.platform.rawValue), agent_version = \(device.agentVersion),
+                        hardware_hash = NULL, os_hash = NULL, network_hash = NULL, apps_hash = NULL
+                    WHERE tenant_id = \(tenant) AND id = \(existing)
+                    """, logger: logger)
+                if device.ownership == .personal {
+                    try await Self.forgetCorporateOnlyData(connection, tenant: tenant, device: existing, logger: logger)
+                }
+                return DeviceID(rawValue: existing)
+            }
+            try await connection.query(
+                """
+                INSERT INTO devices (tenant_id, id, secret_verifier, ownership, platform, platform_id, device_name,
+                    agent_version, enrolled_at)
+                VALUES (\(tenant), \(device.id.rawValue), \(device.secretVerifier), \(device.ownership.rawValue),
+                    \(device.platform.rawValue), \(device.platformId), \(device.deviceName), \(device.agentVersion),
+                    \(device.enrolledAt.millisecondsSince1970))
+                """, logger: logger)
+            return device.id
+        }
+    }
+
+    static func enrollmentToken(_ row: PostgresRandomAccessRow) throws -> EnrollmentTokenRecord {
+        EnrollmentTokenRecord(
+            tenantID: TenantID(rawValue: try row.value("tenant_id")), id: CredentialID(rawValue: try row.value("id")),
+            verifier: try row.value("verifier"), ownership: Ownership(rawValue: try row.value("ownership")) ?? .personal,
+            description: try row.value("description"), createdAt: Date(millisecondsSince1970: try row.value("created_at")),
+            expiresAt: try row.date("expires_at"), maxUses: try row.value("max_uses", as: Int64?.self).map(Int.init),
+            useCount: Int(try row.value("use_count", as: Int64.self)), revokedAt: try row.date("revoked_at"))
+    }
+}

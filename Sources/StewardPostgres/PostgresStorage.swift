@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StewardModel
+import StewardStore
+
+/// The store for deployments that outgrow one machine: several Steward replicas against one
+/// PostgreSQL, through PostgresNIO's connection pool. Every value is a bound parameter.
+public final class PostgresStorage: Storage {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+
+    /// Connects lazily to `url` (`postgres://user:password@host:port/database?sslmode=disable&search_path=s`).
+    public init(url: String, maximumConnections: Int = 20, logger: Logger) throws {
+        var configuration = try PostgresURL.configuration(from: url)
+        configuration.options.maximumConnections = maximumConnections
+        self.logger = logger
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    deinit { runner.cancel() }
+
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    /// Migrations run in one transaction under an advisory lock (keyed by the schema, so
+    /// deployments sharing a server do not wait for each other), so replicas starting together
+    /// apply each migration exactly once.
+    public func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(current_schema()), 0)", logger: logger)
+            try await Self.createMigrationTable(connection, logger: logger)
+            let applied = try await Self.appliedMigrations(connection, logger: logger)
+            let known = Set(PostgresMigrations.all.map(\.id))
+            let unknown = applied.filter { !known.contains($0) }
+            if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
+            for migration in PostgresMigrations.all where !applied.contains(migration.id) {
+                // Plain SQL of our own, with several statements: the simple query protocol runs it.
+                try await connection.query(PostgresQuery(unsafeSQL: migration.sql), logger: logger)
+                let id = migration.id
+                let at = Date().millisecondsSince1970
+                try await connection.query(
+                    "INSERT INTO schema_migrations (id, applied_at) VALUES (\(id), \(at))", logger: logger)
+            }
+        }
+    }
+
+    public func pendingMigrations() async throws -> [String] {
+        try await client.withConnection { connection in
+            let exists = try await connection.query(
+                "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+            let applied = exists ? try await Self.appliedMigrations(connection, logger: logger) : []
+            let known = Set(PostgresMigrations.all.map(\.id))
+            let unknown = applied.filter { !known.contains($0) }
+            if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
+            return PostgresMigrations.all.map(\.id).filter { !applied.contains($0) }
+        }
+    }
+
+    private static func createMigrationTable(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+            logger: logger)
+    }
+
+    private static func appliedMigrations(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        var result: [String] = []
+        for try await id in try await connection.query("SELECT id FROM schema_migrations ORDER BY id", logger: logger)
+            .decode(String.self)
+        {
+            result.append(id)
+        }
+        return result
+    }
+
+    /// Runs a query and collects its rows.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+}
+
+extension Date {
+    /// Stored times are integer milliseconds since 1970 on both stores.
+    var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    init(millisecondsSince1970 value: Int64) {
+        self.init(timeIntervalSince1970: Double(value) / 1000)
+    }
+}
+
+extension PostgresRandomAccessRow {
+    func value<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        try self[column].decode(T.self)
+    }
+
+    func date(_ column: String) throws -> Date? {
+        try self[column].decode(Int64?.self).map(Date.init(millisecondsSince1970:))
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+import StewardPostgres
+import StewardSQLite
+import StewardStore
+
+/// The stores every conformance test runs against: SQLite always, PostgreSQL whenever
+/// `STEWARD_TEST_POSTGRES_URL` names a server (scripts/test starts a throwaway one).
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["STEWARD_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static var available: [StoreKind] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    var testDescription: String { rawValue }
+
+    /// A fresh, migrated store: a new SQLite file, or a new schema on the test PostgreSQL server.
+    func makeStorage(in directory: TemporaryDirectory) async throws -> any Storage {
+        let storage: any Storage
+        switch self {
+        case .sqlite:
+            storage = try SQLiteStorage(path: directory.url.appendingPathComponent("steward.sqlite").path)
+        case .postgres:
+            storage = try PostgresStorage(url: try await TestPostgres.freshSchemaURL(), maximumConnections: 4, logger: TestPostgres.logger)
+        }
+        try await storage.migrate()
+        return storage
+    }
+}
+
+/// Administration of the test PostgreSQL server.
+enum TestPostgres {
+    static let logger: Logger = {
+        var logger = Logger(label: "steward-test-postgres")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Runs `sql` (our own text, no parameters) on the server as the admin user.
+    static func execute(_ sql: String, url: String? = nil) async throws {
+        guard let url = url ?? StoreKind.postgresURL else { throw NoServer() }
+        let client = PostgresClient(configuration: try PostgresURL.configuration(from: url), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+    }
+
+    /// A URL whose connections use a new, empty schema.
+    static func freshSchemaURL() async throws -> String {
+        guard let base = StoreKind.postgresURL else { throw NoServer() }
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await execute("CREATE SCHEMA \(schema)")
+        return base + (base.contains("?") ? "&" : "?") + "search_path=\(schema)"
+    }
+
+    /// A URL of a new, empty database (for the binaries, which own their whole database).
+    static func freshDatabaseURL() async throws -> String {
+        guard let base = StoreKind.postgresURL, var components = URLComponents(string: base) else { throw NoServer() }
+        let database = "steward_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        try await execute("CREATE DATABASE \(database)")
+        components.path = "/" + database
+        return components.string ?? base
+    }
+
+    struct NoServer: Error, CustomStringConvertible {
+        var description: String { "STEWARD_TEST_POSTGRES_URL is not set" }
+    }
+}
