@@ -54,7 +54,7 @@ extension PostgresStorage {
 
     public func setOwnership(tenantID: TenantID, id: DeviceID, ownership: Ownership) async throws {
         let tenant = tenantID.rawValue
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             let updated = try await connection.query(
                 "UPDATE devices SET ownership = \(ownership.rawValue) WHERE tenant_id = \(tenant) AND id = \(id.rawValue) RETURNING id",
                 logger: logger

@@ -49,7 +49,7 @@ extension PostgresStorage {
         _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool
     ) async throws -> DeviceID {
         let tenant = device.tenantID.rawValue
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             // FOR UPDATE: two enrollments racing for a token's last use serialise here.
             let tokenRows = try await connection.query(
                 "SELECT * FROM enrollment_tokens WHERE tenant_id = \(tenant) AND id = \(tokenID.rawValue) FOR UPDATE",

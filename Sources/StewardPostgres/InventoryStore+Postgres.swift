@@ -18,7 +18,7 @@ extension PostgresStorage {
             case nil: return nil
             }
         }()
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             guard let row = try await connection.query(deviceUpdate, logger: logger).collect().first?.makeRandomAccess() else {
                 throw StoreError.notFound
             }

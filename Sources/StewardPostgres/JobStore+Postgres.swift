@@ -3,6 +3,9 @@ import PostgresNIO
 import StewardStore
 
 extension PostgresStorage {
+    /// The job lease was lost: the connection holding it ended.
+    public struct JobLeaseLost: Error {}
+
     /// Leadership through a session-level advisory lock on one leased connection: PostgreSQL
     /// releases it when that connection ends, so a replica that dies hands the lease over.
     /// The key derives from the schema, so deployments sharing a server do not contend.
@@ -10,22 +13,33 @@ extension PostgresStorage {
         _ body: @Sendable (_ stillHeld: @Sendable () async throws -> Void) async throws -> T
     ) async throws -> T? {
         try await client.withConnection { connection in
-            let acquired = try await connection.query(
-                "SELECT pg_try_advisory_lock(hashtext(current_schema()), 1)", logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
-            guard acquired else { return nil }
+            let rows = try await connection.query(
+                "SELECT pg_try_advisory_lock(hashtext(current_schema()), 1), pg_backend_pid()", logger: logger
+            ).collect()
+            guard let (acquired, pid) = try rows.first?.decode((Bool, Int32).self), acquired else { return nil }
             let logger = self.logger
+            let client = self.client
+            let result: T
             do {
-                let result = try await body {
-                    // A round trip on the holding connection: it fails once the connection is gone.
-                    try await connection.query("SELECT 1", logger: logger)
+                result = try await body {
+                    // Asked on another pooled connection: a query on a dead holding connection
+                    // can wait for TCP to give up, while pg_locks answers at once.
+                    let held = try await client.query(
+                        """
+                        SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = \(pid)
+                            AND classid = hashtext(current_schema())::oid AND objid = 1 AND objsubid = 2
+                        """, logger: logger
+                    ).collect()
+                    if held.isEmpty { throw JobLeaseLost() }
                 }
-                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(current_schema()), 1)", logger: logger)
-                return result
+            } catch is JobLeaseLost {
+                throw JobLeaseLost()
             } catch {
                 _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(current_schema()), 1)", logger: logger)
                 throw error
             }
+            _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(current_schema()), 1)", logger: logger)
+            return result
         }
     }
 

@@ -32,7 +32,7 @@ public final class PostgresStorage: Storage {
     /// deployments sharing a server do not wait for each other), so replicas starting together
     /// apply each migration exactly once.
     public func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(current_schema()), 0)", logger: logger)
             try await Self.createMigrationTable(connection, logger: logger)
             let applied = try await Self.appliedMigrations(connection, logger: logger)
@@ -40,8 +40,11 @@ public final class PostgresStorage: Storage {
             let unknown = applied.filter { !known.contains($0) }
             if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
             for migration in PostgresMigrations.all where !applied.contains(migration.id) {
-                // Plain SQL of our own, with several statements: the simple query protocol runs it.
-                try await connection.query(PostgresQuery(unsafeSQL: migration.sql), logger: logger)
+                // Our own SQL, no literals containing ';': one statement at a time, since the
+                // extended query protocol takes a single statement.
+                for statement in migration.sql.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
+                    try await connection.query(PostgresQuery(unsafeSQL: String(statement)), logger: logger)
+                }
                 let id = migration.id
                 let at = Date().millisecondsSince1970
                 try await connection.query(
@@ -77,6 +80,17 @@ public final class PostgresStorage: Storage {
             result.append(id)
         }
         return result
+    }
+
+    /// Runs `body` in a transaction; the error `body` threw comes out as it is (not wrapped), so
+    /// `StoreError`s keep their meaning.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError { throw closureError }
+            throw error
+        }
     }
 
     /// Runs a query and collects its rows.

@@ -8,7 +8,7 @@ extension PostgresStorage {
         let at = tenant.createdAt.millisecondsSince1970
         let (id, name, admin, adminName, token, verifier) =
             (tenant.id.rawValue, tenant.name, tenant.adminID.rawValue, tenant.adminName, tenant.tokenID.rawValue, tenant.tokenVerifier)
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await connection.query(
                 "INSERT INTO tenants (id, name, compliant_app_feature, created_at) VALUES (\(id), \(name), FALSE, \(at))",
                 logger: logger)

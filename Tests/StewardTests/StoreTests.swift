@@ -236,16 +236,23 @@ import StewardStore
         var started = held.makeAsyncIterator()
         await started.next()
         #expect(try await second.withJobLease { _ in "second" } == nil, "held by the first")
-        // The holder's process dies: its connections close, PostgreSQL releases the lock.
-        await first.close()
+        // The holder dies: its connection ends (here terminated by the server), and PostgreSQL
+        // releases the lock; the holder learns it at its next `stillHeld`.
+        let schema = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "search_path" }?.value)
+        try await TestPostgres.execute("""
+            SELECT pg_terminate_backend(pid) FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND objid = 1
+                AND classid = hashtext('\(schema)')::oid
+            """)
         releasing.yield()
-        _ = try? await holder.value
+        await #expect(throws: PostgresStorage.JobLeaseLost.self) { try await holder.value }
         var taken: String?
         for _ in 0..<50 where taken == nil {
             taken = try await second.withJobLease { _ in "second" }
             if taken == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(taken == "second")
+        await first.close()
         await second.close()
     }
 }
