@@ -4,25 +4,34 @@ import NIOCore
 import Testing
 import StewardAgent
 import StewardModel
+import StewardPostgres
 
 /// The real `steward` binary serving on loopback, the real `steward-agent` enrolling this very
 /// machine and reporting its real inventory.
 @Suite(.serialized) struct EndToEndTests {
-    @Test func enrollThisMachineSeeItsInventoryThenMakeItPersonal() async throws {
+    /// The flags naming a fresh store: a data directory, or a new PostgreSQL database.
+    static func storeArguments(_ store: StoreKind, in work: TemporaryDirectory) async throws -> [String] {
+        switch store {
+        case .sqlite: ["--data-dir", work.url.appendingPathComponent("data").path]
+        case .postgres: ["--database", try await TestPostgres.freshDatabaseURL()]
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func enrollThisMachineSeeItsInventoryThenMakeItPersonal(store: StoreKind) async throws {
         let steward = try Executables.url("steward")
         let agentBinary = try Executables.url("steward-agent")
         let work = try TemporaryDirectory()
-        let dataDir = work.url.appendingPathComponent("data").path
+        let storeArguments = try await Self.storeArguments(store, in: work)
         let stateDir = work.url.appendingPathComponent("agent").path
 
         // steward init --json prints the tenant and its admin token once.
-        let initialised = try runCommand(steward, ["init", "--data-dir", dataDir, "--json"])
+        let initialised = try runCommand(steward, ["init", "--json"] + storeArguments)
         #expect(initialised.status == 0, "\(initialised.stderr)")
         let tenant = try WireCoding.decoder().decode(TenantCreated.self, from: Data(initialised.stdout.utf8))
-        let again = try runCommand(steward, ["init", "--data-dir", dataDir, "--json"])
+        let again = try runCommand(steward, ["init", "--json"] + storeArguments)
         #expect(again.status != 0 && again.stderr.contains("already initialised"))
 
-        let server = try RunningServer(steward, ["serve", "--data-dir", dataDir, "--port", "0"], logDirectory: work.url)
+        let server = try RunningServer(steward, ["serve", "--port", "0"] + storeArguments, logDirectory: work.url)
         let port = try await server.waitUntilServing()
         let base = "http://127.0.0.1:\(port)"
         let health = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/health"), timeout: .seconds(10))
@@ -103,11 +112,69 @@ import StewardModel
         // SIGTERM stops the server cleanly.
         #expect(try await server.stop() == 0)
 
-        let dryRun = try runCommand(steward, ["migrate", "--dry-run", "--data-dir", dataDir])
+        let dryRun = try runCommand(steward, ["migrate", "--dry-run"] + storeArguments)
         #expect(dryRun.status == 0 && dryRun.stdout.contains("Up to date"))
-        let second = try runCommand(steward, ["tenant", "create", "Globex", "--data-dir", dataDir, "--json"])
+        let second = try runCommand(steward, ["tenant", "create", "Globex", "--json"] + storeArguments)
         let other = try WireCoding.decoder().decode(TenantCreated.self, from: Data(second.stdout.utf8))
         #expect(other.tenantId != tenant.tenantId)
+    }
+
+    /// Two replicas against one PostgreSQL serve one set of devices, and the once-per-deployment
+    /// jobs pass to the survivor when their holder is killed.
+    @Test(.enabled(if: StoreKind.postgresURL != nil)) func replicasShareOneTruthAndHandOverJobs() async throws {
+        let steward = try Executables.url("steward")
+        let agentBinary = try Executables.url("steward-agent")
+        let work = try TemporaryDirectory()
+        let url = try await TestPostgres.freshDatabaseURL()
+        let initialised = try runCommand(steward, ["init", "--json", "--database", url])
+        let tenant = try WireCoding.decoder().decode(TenantCreated.self, from: Data(initialised.stdout.utf8))
+
+        func replica(_ name: String) throws -> RunningServer {
+            try RunningServer(
+                steward, ["serve", "--port", "0", "--database", url],
+                environment: ["STEWARD_REPLICA_ID": name, "STEWARD_JOB_INTERVAL_SECONDS": "1"], logDirectory: work.url)
+        }
+        let replicas = ["a": try replica("a"), "b": try replica("b")]
+        let a = "http://127.0.0.1:\(try await replicas["a"]!.waitUntilServing())"
+        let b = "http://127.0.0.1:\(try await replicas["b"]!.waitUntilServing())"
+
+        // Enrolled through A, checked in through B, read through A.
+        let token = try await AdminClient(server: a, token: tenant.adminToken)
+            .createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate))
+        let stateDir = work.url.appendingPathComponent("agent")
+        let enrolled = try runCommand(
+            agentBinary, ["enroll", "--no-check-in", "--server", a, "--token", token.token ?? "", "--state-dir", stateDir.path])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        let identityURL = stateDir.appendingPathComponent("device.json")
+        var identity = try JSONSerialization.jsonObject(with: Data(contentsOf: identityURL)) as? [String: String] ?? [:]
+        identity["server"] = b
+        try JSONSerialization.data(withJSONObject: identity).write(to: identityURL)
+        let checkedIn = try runCommand(agentBinary, ["check-in", "--state-dir", stateDir.path])
+        #expect(checkedIn.status == 0 && checkedIn.stdout.contains("apps"), "\(checkedIn.stderr)")
+        let deviceID = DeviceID(rawValue: identity["deviceId"] ?? "")
+        let throughA = try await AdminClient(server: a, token: tenant.adminToken).device(deviceID)
+        let throughB = try await AdminClient(server: b, token: tenant.adminToken).device(deviceID)
+        #expect(throughA.appCount > 0 && throughA == throughB)
+        #expect(try await AdminClient(server: a, token: tenant.adminToken).allApps(deviceID).count == throughA.appCount)
+
+        // One replica runs the jobs; kill it and the other takes over.
+        let store = try PostgresStorage(url: url, maximumConnections: 2, logger: TestPostgres.logger)
+        func holder(after: Date) async throws -> String? {
+            for _ in 0..<300 {
+                if let run = try await store.jobRuns().first, run.ranAt > after { return run.holder }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return nil
+        }
+        let first = try #require(try await holder(after: .distantPast))
+        let killedAt = Date()
+        try await replicas[first]!.kill()
+        let second = try #require(try await holder(after: killedAt))
+        #expect(Set([first, second]) == ["a", "b"], "the survivor took the jobs over")
+        let survivor = first == "a" ? b : a
+        #expect(try await AdminClient(server: survivor, token: tenant.adminToken).device(deviceID).appCount == throughA.appCount)
+        await store.close()
+        for (name, server) in replicas where name != first { #expect(try await server.stop() == 0) }
     }
 
     @Test func quickstartShowsThisMachine() throws {
