@@ -10,6 +10,7 @@ public final class PostgresStorage: Storage {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
+    private let running: AsyncStream<Void>
 
     /// Connects lazily to `url` (`postgres://user:password@host:port/database?sslmode=disable&search_path=s`).
     public init(url: String, maximumConnections: Int = 20, logger: Logger) throws {
@@ -18,7 +19,18 @@ public final class PostgresStorage: Storage {
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        runner = Task { await client.run() }
+        let (running, started) = AsyncStream.makeStream(of: Void.self)
+        self.running = running
+        runner = Task {
+            started.finish()
+            await client.run()
+        }
+    }
+
+    /// Waits until the pool runs, so the first query does not race its start (every command
+    /// migrates or lists migrations first).
+    private func started() async {
+        for await _ in running {}
     }
 
     deinit { runner.cancel() }
@@ -32,6 +44,7 @@ public final class PostgresStorage: Storage {
     /// deployments sharing a server do not wait for each other), so replicas starting together
     /// apply each migration exactly once.
     public func migrate() async throws {
+        await started()
         try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(current_schema()), 0)", logger: logger)
             try await Self.createMigrationTable(connection, logger: logger)
@@ -54,7 +67,8 @@ public final class PostgresStorage: Storage {
     }
 
     public func pendingMigrations() async throws -> [String] {
-        try await client.withConnection { connection in
+        await started()
+        return try await client.withConnection { connection in
             let exists = try await connection.query(
                 "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger
             ).collect().first?.decode(Bool.self) ?? false
