@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "steward", targets: ["steward"]),
         .executable(name: "steward-agent", targets: ["steward-agent"]),
+        .executable(name: "steward-bench", targets: ["steward-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -76,6 +77,18 @@ let package = Package(
             dependencies: [
                 "StewardModel", "StewardAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "steward-bench",
+            dependencies: [
+                "StewardModel", "StewardStore", "StewardSQLite", "StewardPostgres", "StewardServer", "StewardAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -80,7 +80,7 @@ public struct Agent: Sendable {
 
     /// Builds the request: every section whose hash differs from the acknowledged one; a changed
     /// app inventory as a delta when the server holds the base and the delta is small.
-    static func request(
+    public static func request(
         inventory: Inventory, hashes: SectionHashes, acknowledged: AgentState.Acknowledged, full: Bool
     ) -> CheckInRequest {
         let known = acknowledged.hashes

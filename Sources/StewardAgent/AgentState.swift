@@ -17,6 +17,13 @@ public struct AgentState: Sendable {
         public var apps: [AppRecord]?
         public var policy: CollectionPolicy
         public var lastCheckInAt: Date?
+
+        public init(hashes: SectionHashes, apps: [AppRecord]?, policy: CollectionPolicy, lastCheckInAt: Date?) {
+            self.hashes = hashes
+            self.apps = apps
+            self.policy = policy
+            self.lastCheckInAt = lastCheckInAt
+        }
     }
 
     public let directory: URL

@@ -34,6 +34,8 @@ public enum AgentError: Error, CustomStringConvertible, Equatable {
 /// The agent's side of the wire: the same DTOs and route table as the server.
 public struct StewardClient: Sendable {
     let transport: JSONTransport
+    public var server: String { transport.server }
+    public var http: HTTPClient { transport.http }
 
     public init(server: String, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(60)) {
         transport = JSONTransport(server: server, http: http, timeout: timeout, maxAnswerBytes: 4 * 1024 * 1024)

@@ -177,6 +177,19 @@ import StewardPostgres
         for (name, server) in replicas where name != first { #expect(try await server.stop() == 0) }
     }
 
+    /// The benchmark cannot rot: a tiny run of it on every store (speed is never asserted).
+    @Test(arguments: StoreKind.available) func benchmarkRunsAtATinySize(store: StoreKind) async throws {
+        let work = try TemporaryDirectory()
+        let output = work.url.appendingPathComponent("bench.json")
+        var arguments = ["checkin", "--devices", "2", "--concurrency", "2", "--heartbeats", "1", "--json", output.path]
+        if store == .postgres { arguments += ["--database", try await TestPostgres.freshSchemaURL()] }
+        let result = try runCommand(try Executables.url("steward-bench"), arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String: Any]] ?? []
+        #expect(rows.map { $0["phase"] as? String } == ["full", "delta", "no-change"])
+        #expect(rows.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && $0["store"] as? String == store.rawValue })
+    }
+
     @Test func quickstartShowsThisMachine() throws {
         let work = try TemporaryDirectory()
         let result = try runCommand(

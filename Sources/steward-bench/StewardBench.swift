@@ -1,0 +1,217 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+import StewardAgent
+import StewardModel
+import StewardPostgres
+import StewardSQLite
+import StewardServer
+import StewardStore
+
+/// Measures Steward's check-in path over real HTTP on loopback. Not part of the test suite:
+/// speed is measured here, never asserted in tests.
+@main
+struct StewardBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "steward-bench", abstract: "Measure Steward's check-in path on this machine.",
+        subcommands: [CheckInBench.self])
+}
+
+struct CheckInBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkin",
+        abstract: "Enroll simulated devices carrying this machine's real inventory, then time full, delta and no-change check-ins.")
+
+    @Option(help: "PostgreSQL URL of an empty database or schema to measure; default: SQLite in a temporary directory.")
+    var database: String?
+    @Option(help: "Simulated devices (at least 1).") var devices = 200
+    @Option(help: "Requests in flight.") var concurrency = 16
+    @Option(help: "No-change check-ins per device.") var heartbeats = 10
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+
+    struct Result: Codable {
+        var store: String
+        var phase: String
+        var requests: Int
+        var rate: Double
+        var p50Ms: Double
+        var p99Ms: Double
+        var maxMs: Double
+        var requestBytes: Int
+    }
+
+    func validate() throws {
+        guard devices > 0, concurrency > 0, heartbeats >= 0 else {
+            throw ValidationError("--devices and --concurrency must be positive, --heartbeats not negative")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "steward-bench")
+        logger.logLevel = .error
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("steward-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage: any Storage = if let database {
+            try PostgresStorage(url: database, logger: logger)
+        } else {
+            try SQLiteStorage(path: directory.appendingPathComponent("steward.sqlite").path)
+        }
+        try await storage.migrate()
+        let tenant = try await TenantProvisioning(store: storage).createTenant(name: "Bench")
+
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = buildApplication(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+            dependencies: ServerDependencies(storage: storage, logger: logger),
+            onServerRunning: { portContinuation.yield($0) })
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        var http = HTTPClient.Configuration()
+        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { return }
+            let server = "http://127.0.0.1:\(port)"
+            let results = try await measure(server: server, tenant: tenant, client: client, store: database == nil ? "sqlite" : "postgres")
+            print(Self.table(results))
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+            }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+        try await client.shutdown()
+        await storage.close()
+    }
+
+    func measure(server: String, tenant: TenantCreated, client: HTTPClient, store: String) async throws -> [Result] {
+        let admin = AdminClient(server: server, token: tenant.adminToken, http: client)
+        let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate)).token ?? ""
+        let machine = try makePlatformCollector().collect(includeApps: true)
+        let steward = StewardClient(server: server, http: client)
+
+        // Devices: this machine's inventory, each with its own name and identifiers.
+        var fleet: [(secret: String, inventory: Inventory)] = []
+        for index in 0..<devices {
+            var inventory = machine
+            inventory.hardware.deviceName = "bench-\(index)"
+            inventory.hardware.platformId = String(format: "%032x", index)
+            inventory.hardware.serialNumber = "SN\(index)"
+            let enrolled = try await steward.enroll(token: token, EnrollRequest(
+                platform: .linux, platformId: inventory.hardware.platformId, deviceName: inventory.hardware.deviceName,
+                agentVersion: "bench"))
+            fleet.append((enrolled.deviceSecret, inventory))
+        }
+
+        var results: [Result] = []
+        // Full: the first inventory of every device.
+        let fullRequests = try fleet.map { device -> (String, CheckInRequest) in
+            let hashes = try InventoryHasher.hashes(of: device.inventory)
+            return (device.secret, CheckInRequest(
+                agentVersion: "bench", hashes: hashes, hardware: device.inventory.hardware,
+                operatingSystem: device.inventory.operatingSystem, network: device.inventory.network, apps: device.inventory.apps))
+        }
+        results.append(try await run("full", store: store, requests: fullRequests, steward: steward))
+
+        // Delta: five apps changed on every device.
+        let deltaRequests = try fleet.map { device -> (String, CheckInRequest) in
+            let before = try InventoryHasher.hashes(of: device.inventory)
+            var changed = device.inventory
+            for index in 0..<min(5, changed.apps?.count ?? 0) { changed.apps![index * 7 % changed.apps!.count].version = "bench-\(index)" }
+            let acknowledged = AgentState.Acknowledged(
+                hashes: before, apps: device.inventory.apps, policy: .init(collectApps: true, checkInIntervalSeconds: 900), lastCheckInAt: nil)
+            return (device.secret, Agent.request(
+                inventory: changed, hashes: try InventoryHasher.hashes(of: changed), acknowledged: acknowledged, full: false))
+        }
+        results.append(try await run("delta", store: store, requests: deltaRequests, steward: steward))
+
+        // No change: hashes only.
+        let heartbeatRequests = deltaRequests.map { secret, request in
+            (secret, CheckInRequest(agentVersion: "bench", hashes: request.hashes))
+        }
+        if heartbeats > 0 {
+            results.append(try await run(
+                "no-change", store: store, requests: Array(repeating: heartbeatRequests, count: heartbeats).flatMap { $0 },
+                steward: steward))
+        }
+        return results
+    }
+
+    /// Sends every request with `concurrency` in flight; latency is measured per request. Bodies
+    /// are encoded before the clock starts: agents encode on their own machines, so the server
+    /// alone is measured (client and server still share this machine's cores).
+    func run(_ phase: String, store: String, requests: [(String, CheckInRequest)], steward: StewardClient) async throws -> Result {
+        let encoder = WireCoding.encoder()
+        let bodies = try requests.map { secret, request in (secret, ByteBuffer(bytes: try encoder.encode(request))) }
+        let url = steward.server + APIRoute.checkIn.path
+        let http = steward.http
+        let start = ContinuousClock.now
+        var latencies: [Double] = []
+        var bytes = 0
+        try await withThrowingTaskGroup(of: (Double, Int).self) { group in
+            var next = 0
+            func submit() {
+                let (secret, body) = bodies[next]
+                next += 1
+                group.addTask {
+                    var request = HTTPClientRequest(url: url)
+                    request.method = .POST
+                    request.headers.add(name: "Authorization", value: "Bearer \(secret)")
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(body)
+                    let sent = ContinuousClock.now
+                    let response = try await http.execute(request, timeout: .seconds(60))
+                    let answer = try await response.body.collect(upTo: 1 << 20)
+                    let elapsed = Self.milliseconds(ContinuousClock.now - sent)
+                    guard response.status == .ok else { throw BenchError.status(Int(response.status.code)) }
+                    let decoded = try WireCoding.decoder().decode(CheckInResponse.self, from: Data(answer.readableBytesView))
+                    if decoded.fullInventoryRequested { throw BenchError.unexpectedFullRequest }
+                    return (elapsed, body.readableBytes)
+                }
+            }
+            while next < min(concurrency, requests.count) { submit() }
+            while let (latency, size) = try await group.next() {
+                latencies.append(latency)
+                bytes = max(bytes, size)
+                if next < requests.count { submit() }
+            }
+        }
+        let seconds = Self.milliseconds(ContinuousClock.now - start) / 1000
+        latencies.sort()
+        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        return Result(
+            store: store, phase: phase, requests: requests.count, rate: Double(requests.count) / seconds,
+            p50Ms: percentile(0.5), p99Ms: percentile(0.99), maxMs: latencies.last ?? 0, requestBytes: bytes)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    static func table(_ results: [Result]) -> String {
+        var lines = ["store      phase       requests   check-ins/s   p50 ms   p99 ms   max ms   body bytes"]
+        for result in results {
+            lines.append(
+                result.store.padding(toLength: 11, withPad: " ", startingAt: 0)
+                    + result.phase.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + String(format: "%8d   %11.0f   %6.2f   %6.2f   %6.2f   %10d", result.requests, result.rate, result.p50Ms,
+                        result.p99Ms, result.maxMs, result.requestBytes))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    enum BenchError: Error {
+        case unexpectedFullRequest
+        case status(Int)
+    }
+}
