@@ -113,14 +113,6 @@ public final class PostgresStorage: Storage {
     }
 }
 
-extension Date {
-    /// Stored times are integer milliseconds since 1970 on both stores.
-    var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-
-    init(millisecondsSince1970 value: Int64) {
-        self.init(timeIntervalSince1970: Double(value) / 1000)
-    }
-}
 
 extension PostgresRandomAccessRow {
     func value<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {

@@ -75,12 +75,3 @@ public final class SQLiteStorage: Storage {
         }
     }
 }
-
-extension Date {
-    /// Stored times are integer milliseconds since 1970 on both stores.
-    var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-
-    init(millisecondsSince1970 value: Int64) {
-        self.init(timeIntervalSince1970: Double(value) / 1000)
-    }
-}
