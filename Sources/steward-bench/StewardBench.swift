@@ -95,6 +95,8 @@ struct CheckInBench: AsyncParsableCommand {
     }
 
     func measure(server: String, tenant: TenantCreated, client: HTTPClient, store: String) async throws -> [Result] {
+        // Warm the connections and the server before anything is timed.
+        _ = try await Self.ceiling(store: store, server: server, count: 200, concurrency: concurrency, http: client)
         let admin = AdminClient(server: server, token: tenant.adminToken, http: client)
         let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate)).token ?? ""
         let machine = try makePlatformCollector().collect(includeApps: true)
@@ -113,7 +115,11 @@ struct CheckInBench: AsyncParsableCommand {
             fleet.append((enrolled.deviceSecret, inventory))
         }
 
-        var results: [Result] = []
+        var results: [Result] = [
+            try await Self.ceiling(
+                store: store, server: server, count: max(1000, devices * max(1, heartbeats)), concurrency: concurrency,
+                http: client)
+        ]
         // Full: the first inventory of every device.
         let fullRequests = try fleet.map { device -> (String, CheckInRequest) in
             let hashes = try InventoryHasher.hashes(of: device.inventory)
@@ -147,50 +153,77 @@ struct CheckInBench: AsyncParsableCommand {
         return results
     }
 
-    /// Sends every request with `concurrency` in flight; latency is measured per request. Bodies
+    /// Sends every check-in with `concurrency` in flight; latency is measured per request. Bodies
     /// are encoded before the clock starts: agents encode on their own machines, so the server
     /// alone is measured (client and server still share this machine's cores).
     func run(_ phase: String, store: String, requests: [(String, CheckInRequest)], steward: StewardClient) async throws -> Result {
         let encoder = WireCoding.encoder()
         let bodies = try requests.map { secret, request in (secret, ByteBuffer(bytes: try encoder.encode(request))) }
         let url = steward.server + APIRoute.checkIn.path
-        let http = steward.http
+        return try await Self.timed(
+            phase, store: store, count: bodies.count, concurrency: concurrency, http: steward.http,
+            request: { index in
+                var request = HTTPClientRequest(url: url)
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: "Bearer \(bodies[index].0)")
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(bodies[index].1)
+                return (request, bodies[index].1.readableBytes)
+            },
+            check: { answer in
+                let decoded = try WireCoding.decoder().decode(CheckInResponse.self, from: Data(answer.readableBytesView))
+                if decoded.fullInventoryRequested { throw BenchError.unexpectedFullRequest }
+            })
+    }
+
+    /// The machine's ceiling for this server and client: a trivial route (`GET /health`) under the
+    /// same concurrency, measured in the same run so ingest rates can be read as a share of it.
+    static func ceiling(
+        store: String, server: String, count: Int, concurrency: Int, http: HTTPClient
+    ) async throws -> Result {
+        let url = server + APIRoute.health.path
+        return try await timed(
+            "ceiling", store: store, count: count, concurrency: concurrency, http: http,
+            request: { _ in (HTTPClientRequest(url: url), 0) }, check: { _ in })
+    }
+
+    /// Runs `count` requests with `concurrency` in flight and summarises their latencies.
+    static func timed(
+        _ phase: String, store: String, count: Int, concurrency: Int, http: HTTPClient,
+        request make: @escaping @Sendable (Int) -> (HTTPClientRequest, Int),
+        check: @escaping @Sendable (ByteBuffer) throws -> Void
+    ) async throws -> Result {
         let start = ContinuousClock.now
         var latencies: [Double] = []
         var bytes = 0
         try await withThrowingTaskGroup(of: (Double, Int).self) { group in
             var next = 0
             func submit() {
-                let (secret, body) = bodies[next]
+                let index = next
                 next += 1
                 group.addTask {
-                    var request = HTTPClientRequest(url: url)
-                    request.method = .POST
-                    request.headers.add(name: "Authorization", value: "Bearer \(secret)")
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(body)
+                    let (request, size) = make(index)
                     let sent = ContinuousClock.now
                     let response = try await http.execute(request, timeout: .seconds(60))
                     let answer = try await response.body.collect(upTo: 1 << 20)
-                    let elapsed = Self.milliseconds(ContinuousClock.now - sent)
+                    let elapsed = milliseconds(ContinuousClock.now - sent)
                     guard response.status == .ok else { throw BenchError.status(Int(response.status.code)) }
-                    let decoded = try WireCoding.decoder().decode(CheckInResponse.self, from: Data(answer.readableBytesView))
-                    if decoded.fullInventoryRequested { throw BenchError.unexpectedFullRequest }
-                    return (elapsed, body.readableBytes)
+                    try check(answer)
+                    return (elapsed, size)
                 }
             }
-            while next < min(concurrency, requests.count) { submit() }
+            while next < min(concurrency, count) { submit() }
             while let (latency, size) = try await group.next() {
                 latencies.append(latency)
                 bytes = max(bytes, size)
-                if next < requests.count { submit() }
+                if next < count { submit() }
             }
         }
-        let seconds = Self.milliseconds(ContinuousClock.now - start) / 1000
+        let seconds = milliseconds(ContinuousClock.now - start) / 1000
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         return Result(
-            store: store, phase: phase, requests: requests.count, rate: Double(requests.count) / seconds,
+            store: store, phase: phase, requests: count, rate: Double(count) / seconds,
             p50Ms: percentile(0.5), p99Ms: percentile(0.99), maxMs: latencies.last ?? 0, requestBytes: bytes)
     }
 
@@ -199,13 +232,15 @@ struct CheckInBench: AsyncParsableCommand {
     }
 
     static func table(_ results: [Result]) -> String {
-        var lines = ["store      phase       requests   check-ins/s   p50 ms   p99 ms   max ms   body bytes"]
+        let ceiling = results.first { $0.phase == "ceiling" }?.rate
+        var lines = ["store      phase       requests   requests/s   of ceiling   p50 ms   p99 ms   max ms   body bytes"]
         for result in results {
+            let share = ceiling.map { String(format: "%9.1f%%", 100 * result.rate / $0) } ?? "        —"
             lines.append(
                 result.store.padding(toLength: 11, withPad: " ", startingAt: 0)
                     + result.phase.padding(toLength: 12, withPad: " ", startingAt: 0)
-                    + String(format: "%8d   %11.0f   %6.2f   %6.2f   %6.2f   %10d", result.requests, result.rate, result.p50Ms,
-                        result.p99Ms, result.maxMs, result.requestBytes))
+                    + String(format: "%8d   %10.0f   ", result.requests, result.rate) + share
+                    + String(format: "   %6.2f   %6.2f   %6.2f   %10d", result.p50Ms, result.p99Ms, result.maxMs, result.requestBytes))
         }
         return lines.joined(separator: "\n")
     }

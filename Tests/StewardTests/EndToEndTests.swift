@@ -186,7 +186,7 @@ import StewardPostgres
         let result = try runCommand(try Executables.url("steward-bench"), arguments)
         #expect(result.status == 0, "\(result.stderr)")
         let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String: Any]] ?? []
-        #expect(rows.map { $0["phase"] as? String } == ["full", "delta", "no-change"])
+        #expect(rows.map { $0["phase"] as? String } == ["ceiling", "full", "delta", "no-change"])
         #expect(rows.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && $0["store"] as? String == store.rawValue })
     }
 
