@@ -76,9 +76,15 @@ struct CheckInBench: AsyncParsableCommand {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
+            group.addTask {
+                defer { portContinuation.finish() }
+                try await services.run()
+            }
             var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { return }
+            guard let port = await iterator.next() else {
+                try await group.waitForAll()
+                return
+            }
             let server = "http://127.0.0.1:\(port)"
             let results = try await measure(server: server, tenant: tenant, client: client, store: database == nil ? "sqlite" : "postgres")
             print(Self.table(results))

@@ -37,10 +37,27 @@ struct Quickstart: AsyncParsableCommand {
 
         let services = ServiceGroup(configuration: .init(
             services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serving(host: "127.0.0.1", port: port) {
+            try await run(services, ports: started, continuation: continuation, tenant: tenant, directory: directory)
+        }
+    }
+
+    /// Serves until Ctrl-C (or, with `--exit`, until the inventory is shown).
+    private func run(
+        _ services: ServiceGroup, ports started: AsyncStream<Int>, continuation: AsyncStream<Int>.Continuation,
+        tenant: TenantCreated, directory: URL
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
+            group.addTask {
+                // A server that cannot start (port taken) ends the wait for its port.
+                defer { continuation.finish() }
+                try await services.run()
+            }
             var ports = started.makeAsyncIterator()
-            guard let boundPort = await ports.next() else { return }
+            guard let boundPort = await ports.next() else {
+                try await group.waitForAll()
+                return
+            }
             let server = "http://127.0.0.1:\(boundPort)"
             do {
                 try await enrollAndShow(server: server, tenant: tenant, directory: directory)

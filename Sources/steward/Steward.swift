@@ -81,6 +81,21 @@ func makeLogger(_ layers: ConfigurationLayers) -> Logger {
     return logger
 }
 
+/// Runs a server, turning a taken port into advice instead of a socket error.
+func serving(host: String, port: Int, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch where String(describing: error).contains("Address already in use") {
+        throw CommandFailure("\(host):\(port) is already in use: choose another --port (0 picks a free one)")
+    }
+}
+
+/// A failure explained in one line (no usage text, unlike `ValidationError`).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 func printJSON(_ value: some Encodable) throws {
     let encoder = WireCoding.encoder()
     encoder.outputFormatting.insert(.prettyPrinted)
@@ -179,7 +194,8 @@ struct Serve: AsyncParsableCommand {
             onServerRunning: { port in
                 logger.notice("steward is serving", metadata: ["component": "server", "port": "\(port)"])
             })
-        try await app.runService()
+        let server = try layers.server()
+        try await serving(host: server.host, port: server.port) { try await app.runService() }
         await storage.close()
     }
 }
