@@ -20,6 +20,16 @@ extension PostgresStorage {
         try await indexColumns(primary: false)
     }
 
+    public func databaseBytes() async throws -> Int64 {
+        try await rows(
+            """
+            SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+            WHERE c.relkind = 'r'
+            """
+        ).first?.value("bytes") ?? 0
+    }
+
     /// Index columns in order: for primary keys by table name, for other indexes by index name.
     private func indexColumns(primary: Bool) async throws -> [String: [String]] {
         var result: [String: [(Int64, String)]] = [:]

@@ -65,13 +65,4 @@ public final class SQLiteStorage: Storage {
     private static func appliedMigrations(_ db: Database) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT id FROM schema_migrations ORDER BY id")
     }
-
-    /// Size of the database file and its WAL, in bytes.
-    public var fileBytes: Int64 {
-        let path = pool.path
-        return [path, path + "-wal"].reduce(0) { total, file in
-            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
-            return total + (size ?? 0)
-        }
-    }
 }

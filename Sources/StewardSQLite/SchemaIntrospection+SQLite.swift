@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import StewardStore
 
@@ -31,6 +32,14 @@ extension SQLiteStorage {
                 }
             }
             return result
+        }
+    }
+
+    public func databaseBytes() async throws -> Int64 {
+        let path = pool.path
+        return [path, path + "-wal"].reduce(0) { total, file in
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
+            return total + (size ?? 0)
         }
     }
 

@@ -72,6 +72,8 @@ public protocol SchemaIntrospection: Sendable {
     func primaryKeys() async throws -> [String: [String]]
     /// Columns of every secondary index, in order, by index name.
     func indexes() async throws -> [String: [String]]
+    /// Bytes the deployment's data takes on disk (tables, indexes, and SQLite's WAL).
+    func databaseBytes() async throws -> Int64
 }
 
 /// Everything a Steward server needs from its database.

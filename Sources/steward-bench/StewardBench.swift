@@ -43,6 +43,8 @@ struct CheckInBench: AsyncParsableCommand {
         var p99Ms: Double
         var maxMs: Double
         var requestBytes: Int
+        /// After the phase: the database's bytes on disk divided by the devices.
+        var dbBytesPerDevice: Int?
     }
 
     func validate() throws {
@@ -86,7 +88,8 @@ struct CheckInBench: AsyncParsableCommand {
                 return
             }
             let server = "http://127.0.0.1:\(port)"
-            let results = try await measure(server: server, tenant: tenant, client: client, store: database == nil ? "sqlite" : "postgres")
+            let results = try await measure(
+                server: server, tenant: tenant, client: client, storage: storage, store: database == nil ? "sqlite" : "postgres")
             print(Self.table(results))
             if let json {
                 let encoder = JSONEncoder()
@@ -100,7 +103,9 @@ struct CheckInBench: AsyncParsableCommand {
         await storage.close()
     }
 
-    func measure(server: String, tenant: TenantCreated, client: HTTPClient, store: String) async throws -> [Result] {
+    func measure(
+        server: String, tenant: TenantCreated, client: HTTPClient, storage: any Storage, store: String
+    ) async throws -> [Result] {
         // Warm the connections and the server before anything is timed.
         _ = try await Self.ceiling(store: store, server: server, count: 200, concurrency: concurrency, http: client)
         let admin = AdminClient(server: server, token: tenant.adminToken, http: client)
@@ -133,7 +138,9 @@ struct CheckInBench: AsyncParsableCommand {
                 agentVersion: "bench", hashes: hashes, hardware: device.inventory.hardware,
                 operatingSystem: device.inventory.operatingSystem, network: device.inventory.network, apps: device.inventory.apps))
         }
-        results.append(try await run("full", store: store, requests: fullRequests, steward: steward))
+        var full = try await run("full", store: store, requests: fullRequests, steward: steward)
+        full.dbBytesPerDevice = Int(try await storage.databaseBytes()) / devices
+        results.append(full)
 
         // Delta: five apps changed on every device.
         let deltaRequests = try fleet.map { device -> (String, CheckInRequest) in
@@ -230,7 +237,8 @@ struct CheckInBench: AsyncParsableCommand {
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         return Result(
             store: store, phase: phase, requests: count, rate: Double(count) / seconds,
-            p50Ms: percentile(0.5), p99Ms: percentile(0.99), maxMs: latencies.last ?? 0, requestBytes: bytes)
+            p50Ms: percentile(0.5), p99Ms: percentile(0.99), maxMs: latencies.last ?? 0, requestBytes: bytes,
+            dbBytesPerDevice: nil)
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
@@ -247,6 +255,11 @@ struct CheckInBench: AsyncParsableCommand {
                     + result.phase.padding(toLength: 12, withPad: " ", startingAt: 0)
                     + String(format: "%8d   %10.0f   ", result.requests, result.rate) + share
                     + String(format: "   %6.2f   %6.2f   %6.2f   %10d", result.p50Ms, result.p99Ms, result.maxMs, result.requestBytes))
+        }
+        for result in results {
+            if let perDevice = result.dbBytesPerDevice {
+                lines.append("\(result.store): \(perDevice) bytes of database per device after the full inventories")
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -188,6 +188,7 @@ import StewardPostgres
         let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String: Any]] ?? []
         #expect(rows.map { $0["phase"] as? String } == ["ceiling", "full", "delta", "no-change"])
         #expect(rows.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && $0["store"] as? String == store.rawValue })
+        #expect((rows.first { $0["phase"] as? String == "full" }?["dbBytesPerDevice"] as? Int ?? 0) > 0)
     }
 
     @Test func quickstartShowsThisMachine() throws {

@@ -95,6 +95,7 @@ import StewardStore
             #expect(key.first == "tenant_id", "\(table) key \(key)")
         }
         #expect(keys["tenants"] == ["id"])
+        #expect(try await env.storage.databaseBytes() > 0)
         let indexes = try await env.storage.indexes()
         #expect(Set(indexes.keys) == ["admin_tokens_admin", "devices_platform_id", "devices_os", "devices_name", "devices_last_check_in"])
         for (name, columns) in indexes { #expect(columns.first == "tenant_id", "index \(name)") }
