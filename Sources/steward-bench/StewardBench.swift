@@ -1,11 +1,9 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
-import Hummingbird
 import Logging
 import NIOCore
 import PostgresNIO
-import ServiceLifecycle
 import StewardAgent
 import StewardModel
 import StewardPostgres
@@ -67,126 +65,27 @@ struct CheckInBench: AsyncParsableCommand {
         try await storage.migrate()
         let tenant = try await TenantProvisioning(store: storage).createTenant(name: "Bench")
 
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
-            dependencies: ServerDependencies(storage: storage, logger: logger),
-            onServerRunning: { portContinuation.yield($0) })
-        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
         var http = HTTPClient.Configuration()
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { portContinuation.finish() }
-                try await services.run()
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else {
-                try await group.waitForAll()
-                return
-            }
-            let server = "http://127.0.0.1:\(port)"
-            let results = try await measure(
-                server: server, tenant: tenant, client: client, storage: storage, store: database == nil ? "sqlite" : "postgres")
+        let store = database == nil ? "sqlite" : "postgres"
+        let (devices, heartbeats, concurrency, json) = (devices, heartbeats, concurrency, json)
+        try await withInProcessServer(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+            dependencies: ServerDependencies(storage: storage, logger: logger)
+        ) { port in
+            let plan = Plan(devices: devices, concurrency: concurrency, heartbeats: heartbeats)
+            let results = try await plan.measure(
+                server: "http://127.0.0.1:\(port)", tenant: tenant, client: client, storage: storage, store: store)
             print(Self.table(results))
             if let json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try encoder.encode(results).write(to: URL(fileURLWithPath: json))
             }
-            await services.triggerGracefulShutdown()
-            try await group.waitForAll()
         }
         try await client.shutdown()
         await storage.close()
-    }
-
-    func measure(
-        server: String, tenant: TenantCreated, client: HTTPClient, storage: any Storage, store: String
-    ) async throws -> [Result] {
-        // Warm the connections and the server before anything is timed.
-        _ = try await Self.ceiling(store: store, server: server, count: 200, concurrency: concurrency, http: client)
-        let admin = AdminClient(server: server, token: tenant.adminToken, http: client)
-        let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate)).token ?? ""
-        let machine = try makePlatformCollector().collect(includeApps: true)
-        let steward = StewardClient(server: server, http: client)
-
-        // Devices: this machine's inventory, each with its own name and identifiers.
-        var fleet: [(secret: String, inventory: Inventory)] = []
-        for index in 0..<devices {
-            var inventory = machine
-            inventory.hardware.deviceName = "bench-\(index)"
-            inventory.hardware.platformId = String(format: "%032x", index)
-            inventory.hardware.serialNumber = "SN\(index)"
-            let enrolled = try await steward.enroll(token: token, EnrollRequest(
-                platform: .linux, platformId: inventory.hardware.platformId, deviceName: inventory.hardware.deviceName,
-                agentVersion: "bench"))
-            fleet.append((enrolled.deviceSecret, inventory))
-        }
-
-        var results: [Result] = [
-            try await Self.ceiling(
-                store: store, server: server, count: max(1000, devices * max(1, heartbeats)), concurrency: concurrency,
-                http: client)
-        ]
-        // Full: the first inventory of every device.
-        let fullRequests = try fleet.map { device -> (String, CheckInRequest) in
-            let hashes = try InventoryHasher.hashes(of: device.inventory)
-            return (device.secret, CheckInRequest(
-                agentVersion: "bench", hashes: hashes, hardware: device.inventory.hardware,
-                operatingSystem: device.inventory.operatingSystem, network: device.inventory.network, apps: device.inventory.apps))
-        }
-        var full = try await run("full", store: store, requests: fullRequests, steward: steward)
-        full.dbBytesPerDevice = Int(try await storage.databaseBytes()) / devices
-        results.append(full)
-
-        // Delta: five apps changed on every device.
-        let deltaRequests = try fleet.map { device -> (String, CheckInRequest) in
-            let before = try InventoryHasher.hashes(of: device.inventory)
-            var changed = device.inventory
-            for index in 0..<min(5, changed.apps?.count ?? 0) { changed.apps![index * 7 % changed.apps!.count].version = "bench-\(index)" }
-            let acknowledged = AgentState.Acknowledged(
-                hashes: before, apps: device.inventory.apps, policy: .init(collectApps: true, checkInIntervalSeconds: 900), lastCheckInAt: nil)
-            return (device.secret, Agent.request(
-                inventory: changed, hashes: try InventoryHasher.hashes(of: changed), acknowledged: acknowledged, full: false))
-        }
-        results.append(try await run("delta", store: store, requests: deltaRequests, steward: steward))
-
-        // No change: hashes only.
-        let heartbeatRequests = deltaRequests.map { secret, request in
-            (secret, CheckInRequest(agentVersion: "bench", hashes: request.hashes))
-        }
-        if heartbeats > 0 {
-            results.append(try await run(
-                "no-change", store: store, requests: Array(repeating: heartbeatRequests, count: heartbeats).flatMap { $0 },
-                steward: steward))
-        }
-        return results
-    }
-
-    /// Sends every check-in with `concurrency` in flight; latency is measured per request. Bodies
-    /// are encoded before the clock starts: agents encode on their own machines, so the server
-    /// alone is measured (client and server still share this machine's cores).
-    func run(_ phase: String, store: String, requests: [(String, CheckInRequest)], steward: StewardClient) async throws -> Result {
-        let encoder = WireCoding.encoder()
-        let bodies = try requests.map { secret, request in (secret, ByteBuffer(bytes: try encoder.encode(request))) }
-        let url = steward.server + APIRoute.checkIn.path
-        return try await Self.timed(
-            phase, store: store, count: bodies.count, concurrency: concurrency, http: steward.http,
-            request: { index in
-                var request = HTTPClientRequest(url: url)
-                request.method = .POST
-                request.headers.add(name: "Authorization", value: "Bearer \(bodies[index].0)")
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(bodies[index].1)
-                return (request, bodies[index].1.readableBytes)
-            },
-            check: { answer in
-                let decoded = try WireCoding.decoder().decode(CheckInResponse.self, from: Data(answer.readableBytesView))
-                if decoded.fullInventoryRequested { throw BenchError.unexpectedFullRequest }
-            })
     }
 
     /// The machine's ceiling for this server and client: a trivial route (`GET /health`) under the
@@ -267,5 +166,98 @@ struct CheckInBench: AsyncParsableCommand {
     enum BenchError: Error {
         case unexpectedFullRequest
         case status(Int)
+    }
+}
+
+/// What one benchmark run sends.
+struct Plan: Sendable {
+    let devices: Int
+    let concurrency: Int
+    let heartbeats: Int
+
+    func measure(
+        server: String, tenant: TenantCreated, client: HTTPClient, storage: any Storage, store: String
+    ) async throws -> [CheckInBench.Result] {
+        // Warm the connections and the server before anything is timed.
+        _ = try await CheckInBench.ceiling(store: store, server: server, count: 200, concurrency: concurrency, http: client)
+        let admin = AdminClient(server: server, token: tenant.adminToken, http: client)
+        let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate)).token ?? ""
+        let machine = try makePlatformCollector().collect(includeApps: true)
+        let steward = StewardClient(server: server, http: client)
+
+        // Devices: this machine's inventory, each with its own name and identifiers.
+        var fleet: [(secret: String, inventory: Inventory)] = []
+        for index in 0..<devices {
+            var inventory = machine
+            inventory.hardware.deviceName = "bench-\(index)"
+            inventory.hardware.platformId = String(format: "%032x", index)
+            inventory.hardware.serialNumber = "SN\(index)"
+            let enrolled = try await steward.enroll(token: token, EnrollRequest(
+                platform: .linux, platformId: inventory.hardware.platformId, deviceName: inventory.hardware.deviceName,
+                agentVersion: "bench"))
+            fleet.append((enrolled.deviceSecret, inventory))
+        }
+
+        var results: [CheckInBench.Result] = [
+            try await CheckInBench.ceiling(
+                store: store, server: server, count: max(1000, devices * max(1, heartbeats)), concurrency: concurrency,
+                http: client)
+        ]
+        // Full: the first inventory of every device.
+        let fullRequests = try fleet.map { device -> (String, CheckInRequest) in
+            let hashes = try InventoryHasher.hashes(of: device.inventory)
+            return (device.secret, CheckInRequest(
+                agentVersion: "bench", hashes: hashes, hardware: device.inventory.hardware,
+                operatingSystem: device.inventory.operatingSystem, network: device.inventory.network, apps: device.inventory.apps))
+        }
+        var full = try await run("full", store: store, requests: fullRequests, steward: steward)
+        full.dbBytesPerDevice = Int(try await storage.databaseBytes()) / devices
+        results.append(full)
+
+        // Delta: five apps changed on every device.
+        let deltaRequests = try fleet.map { device -> (String, CheckInRequest) in
+            let before = try InventoryHasher.hashes(of: device.inventory)
+            var changed = device.inventory
+            for index in 0..<min(5, changed.apps?.count ?? 0) { changed.apps![index * 7 % changed.apps!.count].version = "bench-\(index)" }
+            let acknowledged = AgentState.Acknowledged(
+                hashes: before, apps: device.inventory.apps, policy: .init(collectApps: true, checkInIntervalSeconds: 900), lastCheckInAt: nil)
+            return (device.secret, Agent.request(
+                inventory: changed, hashes: try InventoryHasher.hashes(of: changed), acknowledged: acknowledged, full: false))
+        }
+        results.append(try await run("delta", store: store, requests: deltaRequests, steward: steward))
+
+        // No change: hashes only.
+        let heartbeatRequests = deltaRequests.map { secret, request in
+            (secret, CheckInRequest(agentVersion: "bench", hashes: request.hashes))
+        }
+        if heartbeats > 0 {
+            results.append(try await run(
+                "no-change", store: store, requests: Array(repeating: heartbeatRequests, count: heartbeats).flatMap { $0 },
+                steward: steward))
+        }
+        return results
+    }
+
+    /// Sends every check-in with `concurrency` in flight; latency is measured per request. Bodies
+    /// are encoded before the clock starts: agents encode on their own machines, so the server
+    /// alone is measured (client and server still share this machine's cores).
+    func run(_ phase: String, store: String, requests: [(String, CheckInRequest)], steward: StewardClient) async throws -> CheckInBench.Result {
+        let encoder = WireCoding.encoder()
+        let bodies = try requests.map { secret, request in (secret, ByteBuffer(bytes: try encoder.encode(request))) }
+        let url = steward.server + APIRoute.checkIn.path
+        return try await CheckInBench.timed(
+            phase, store: store, count: bodies.count, concurrency: concurrency, http: steward.http,
+            request: { index in
+                var request = HTTPClientRequest(url: url)
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: "Bearer \(bodies[index].0)")
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(bodies[index].1)
+                return (request, bodies[index].1.readableBytes)
+            },
+            check: { answer in
+                let decoded = try WireCoding.decoder().decode(CheckInResponse.self, from: Data(answer.readableBytesView))
+                if decoded.fullInventoryRequested { throw CheckInBench.BenchError.unexpectedFullRequest }
+            })
     }
 }

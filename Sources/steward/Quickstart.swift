@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import Hummingbird
 import Logging
-import ServiceLifecycle
 import StewardAgent
 import StewardModel
 import StewardSQLite
@@ -29,52 +27,20 @@ struct Quickstart: AsyncParsableCommand {
 
         var logger = Logger(label: "steward")
         logger.logLevel = .warning
-        let (started, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: port),
-            dependencies: ServerDependencies(storage: storage, logger: logger),
-            onServerRunning: { continuation.yield($0) })
-
-        let services = ServiceGroup(configuration: .init(
-            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let exit = exit
         try await serving(host: "127.0.0.1", port: port) {
-            try await run(services, ports: started, continuation: continuation, tenant: tenant, directory: directory)
+            try await withInProcessServer(
+                configuration: ServerConfiguration(host: "127.0.0.1", port: port),
+                dependencies: ServerDependencies(storage: storage, logger: logger), serveAfterwards: !exit
+            ) { port in
+                let server = "http://127.0.0.1:\(port)"
+                try await Self.enrollAndShow(server: server, tenant: tenant, directory: directory)
+                if !exit { print("\nServing on \(server) — press Ctrl-C to stop.") }
+            }
         }
     }
 
-    /// Serves until Ctrl-C (or, with `--exit`, until the inventory is shown).
-    private func run(
-        _ services: ServiceGroup, ports started: AsyncStream<Int>, continuation: AsyncStream<Int>.Continuation,
-        tenant: TenantCreated, directory: URL
-    ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // A server that cannot start (port taken) ends the wait for its port.
-                defer { continuation.finish() }
-                try await services.run()
-            }
-            var ports = started.makeAsyncIterator()
-            guard let boundPort = await ports.next() else {
-                try await group.waitForAll()
-                return
-            }
-            let server = "http://127.0.0.1:\(boundPort)"
-            do {
-                try await enrollAndShow(server: server, tenant: tenant, directory: directory)
-            } catch {
-                await services.triggerGracefulShutdown()
-                throw error
-            }
-            if exit {
-                await services.triggerGracefulShutdown()
-            } else {
-                print("\nServing on \(server) — press Ctrl-C to stop.")
-            }
-            try await group.waitForAll()
-        }
-    }
-
-    private func enrollAndShow(server: String, tenant: TenantCreated, directory: URL) async throws {
+    private static func enrollAndShow(server: String, tenant: TenantCreated, directory: URL) async throws {
         let admin = AdminClient(server: server, token: tenant.adminToken)
         let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate, description: "quickstart"))
         let agent = Agent(state: AgentState(directory: directory.appendingPathComponent("agent")))
