@@ -17,13 +17,14 @@ import StewardStore
 struct StewardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "steward-bench", abstract: "Measure Steward's check-in path on this machine.",
-        subcommands: [CheckInBench.self])
+        subcommands: [CheckInBench.self, CeilingBench.self])
 }
 
 struct CheckInBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "checkin",
-        abstract: "Enroll simulated devices carrying this machine's real inventory, then time full, delta and no-change check-ins.")
+        commandName: "ingest",
+        abstract: "Enroll simulated devices carrying this machine's real inventory, then time full, delta and no-change check-ins.",
+        aliases: ["checkin"])
 
     @Option(help: "PostgreSQL URL of an empty database or schema to measure; default: SQLite in a temporary directory.")
     var database: String?
@@ -166,6 +167,51 @@ struct CheckInBench: AsyncParsableCommand {
     enum BenchError: Error {
         case unexpectedFullRequest
         case status(Int)
+    }
+}
+
+/// The ceiling alone: `GET /health` of a server in this process, through the same client.
+struct CeilingBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ceiling", abstract: "The request rate of a trivial route of the same server and client on this machine.")
+
+    @Option(help: "Requests to send.") var requests = 20_000
+    @Option(help: "Requests in flight.") var concurrency = 16
+    @Option(help: "Write the result as JSON to this file.") var json: String?
+
+    func validate() throws {
+        guard requests > 0, concurrency > 0 else { throw ValidationError("--requests and --concurrency must be positive") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "steward-bench")
+        logger.logLevel = .error
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("steward-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = try SQLiteStorage(path: directory.appendingPathComponent("steward.sqlite").path)
+        try await storage.migrate()
+        var http = HTTPClient.Configuration()
+        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        let (requests, concurrency, json) = (requests, concurrency, json)
+        try await withInProcessServer(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+            dependencies: ServerDependencies(storage: storage, logger: logger)
+        ) { port in
+            let server = "http://127.0.0.1:\(port)"
+            _ = try await CheckInBench.ceiling(store: "-", server: server, count: min(requests, 1000), concurrency: concurrency, http: client)
+            let result = try await CheckInBench.ceiling(
+                store: "-", server: server, count: requests, concurrency: concurrency, http: client)
+            print(CheckInBench.table([result]))
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode([result]).write(to: URL(fileURLWithPath: json))
+            }
+        }
+        try await client.shutdown()
+        await storage.close()
     }
 }
 

@@ -181,7 +181,7 @@ import StewardPostgres
     @Test(arguments: StoreKind.available) func benchmarkRunsAtATinySize(store: StoreKind) async throws {
         let work = try TemporaryDirectory()
         let output = work.url.appendingPathComponent("bench.json")
-        var arguments = ["checkin", "--devices", "2", "--concurrency", "2", "--heartbeats", "1", "--json", output.path]
+        var arguments = ["ingest", "--devices", "2", "--concurrency", "2", "--heartbeats", "1", "--json", output.path]
         if store == .postgres { arguments += ["--database", try await TestPostgres.freshSchemaURL()] }
         let result = try runCommand(try Executables.url("steward-bench"), arguments)
         #expect(result.status == 0, "\(result.stderr)")
@@ -189,6 +189,13 @@ import StewardPostgres
         #expect(rows.map { $0["phase"] as? String } == ["ceiling", "full", "delta", "no-change"])
         #expect(rows.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && $0["store"] as? String == store.rawValue })
         #expect((rows.first { $0["phase"] as? String == "full" }?["dbBytesPerDevice"] as? Int ?? 0) > 0)
+
+        let ceilingOutput = work.url.appendingPathComponent("ceiling.json")
+        let ceiling = try runCommand(
+            try Executables.url("steward-bench"), ["ceiling", "--requests", "50", "--concurrency", "2", "--json", ceilingOutput.path])
+        #expect(ceiling.status == 0, "\(ceiling.stderr)")
+        let ceilingRows = try JSONSerialization.jsonObject(with: Data(contentsOf: ceilingOutput)) as? [[String: Any]] ?? []
+        #expect(ceilingRows.count == 1 && (ceilingRows.first?["rate"] as? Double ?? 0) > 0)
     }
 
     @Test func quickstartShowsThisMachine() throws {
