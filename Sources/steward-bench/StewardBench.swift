@@ -53,40 +53,23 @@ struct CheckInBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "steward-bench")
-        logger.logLevel = .error
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("steward-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let storage: any Storage = if let database {
-            try PostgresStorage(url: database, logger: logger)
-        } else {
-            try SQLiteStorage(path: directory.appendingPathComponent("steward.sqlite").path)
-        }
-        try await storage.migrate()
+        let bench = try await BenchSetup(database: database, concurrency: concurrency)
+        let (logger, storage, client) = (bench.logger, bench.storage, bench.client)
         let tenant = try await TenantProvisioning(store: storage).createTenant(name: "Bench")
-
-        var http = HTTPClient.Configuration()
-        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         let store = database == nil ? "sqlite" : "postgres"
         let (devices, heartbeats, concurrency, json) = (devices, heartbeats, concurrency, json)
-        try await withInProcessServer(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
-            dependencies: ServerDependencies(storage: storage, logger: logger)
-        ) { port in
-            let plan = Plan(devices: devices, concurrency: concurrency, heartbeats: heartbeats)
-            let results = try await plan.measure(
-                server: "http://127.0.0.1:\(port)", tenant: tenant, client: client, storage: storage, store: store)
-            print(Self.table(results))
-            if let json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+        try await bench.using {
+            try await withInProcessServer(
+                configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+                dependencies: ServerDependencies(storage: storage, logger: logger)
+            ) { port in
+                let plan = Plan(devices: devices, concurrency: concurrency, heartbeats: heartbeats)
+                let results = try await plan.measure(
+                    server: "http://127.0.0.1:\(port)", tenant: tenant, client: client, storage: storage, store: store)
+                print(Self.table(results))
+                try BenchSetup.write(results, to: json)
             }
         }
-        try await client.shutdown()
-        await storage.close()
     }
 
     /// The machine's ceiling for this server and client: a trivial route (`GET /health`) under the
@@ -184,34 +167,22 @@ struct CeilingBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "steward-bench")
-        logger.logLevel = .error
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("steward-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let storage = try SQLiteStorage(path: directory.appendingPathComponent("steward.sqlite").path)
-        try await storage.migrate()
-        var http = HTTPClient.Configuration()
-        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        let bench = try await BenchSetup(database: nil, concurrency: concurrency)
+        let (logger, storage, client) = (bench.logger, bench.storage, bench.client)
         let (requests, concurrency, json) = (requests, concurrency, json)
-        try await withInProcessServer(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
-            dependencies: ServerDependencies(storage: storage, logger: logger)
-        ) { port in
-            let server = "http://127.0.0.1:\(port)"
-            _ = try await CheckInBench.ceiling(store: "-", server: server, count: min(requests, 1000), concurrency: concurrency, http: client)
-            let result = try await CheckInBench.ceiling(
-                store: "-", server: server, count: requests, concurrency: concurrency, http: client)
-            print(CheckInBench.table([result]))
-            if let json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode([result]).write(to: URL(fileURLWithPath: json))
+        try await bench.using {
+            try await withInProcessServer(
+                configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+                dependencies: ServerDependencies(storage: storage, logger: logger)
+            ) { port in
+                let server = "http://127.0.0.1:\(port)"
+                _ = try await CheckInBench.ceiling(store: "-", server: server, count: min(requests, 1000), concurrency: concurrency, http: client)
+                let result = try await CheckInBench.ceiling(
+                    store: "-", server: server, count: requests, concurrency: concurrency, http: client)
+                print(CheckInBench.table([result]))
+                try BenchSetup.write([result], to: json)
             }
         }
-        try await client.shutdown()
-        await storage.close()
     }
 }
 
@@ -305,5 +276,56 @@ struct Plan: Sendable {
                 let decoded = try WireCoding.decoder().decode(CheckInResponse.self, from: Data(answer.readableBytesView))
                 if decoded.fullInventoryRequested { throw CheckInBench.BenchError.unexpectedFullRequest }
             })
+    }
+}
+
+/// What every sub-command runs against: a migrated store (PostgreSQL at `database`, or SQLite
+/// in a temporary directory) and an HTTP client sized for the concurrency.
+struct BenchSetup {
+    let logger: Logger
+    let storage: any Storage
+    let client: HTTPClient
+    let directory: URL
+
+    init(database: String?, concurrency: Int) async throws {
+        var logger = Logger(label: "steward-bench")
+        logger.logLevel = .error
+        self.logger = logger
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("steward-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        storage = if let database {
+            try PostgresStorage(url: database, logger: logger)
+        } else {
+            try SQLiteStorage(path: directory.appendingPathComponent("steward.sqlite").path)
+        }
+        try await storage.migrate()
+        var http = HTTPClient.Configuration()
+        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+    }
+
+    /// Runs `body`, then releases everything, whether `body` succeeded or not.
+    func using(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await close()
+            throw error
+        }
+        await close()
+    }
+
+    func close() async {
+        try? await client.shutdown()
+        await storage.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Writes results as JSON when `--json` named a file.
+    static func write(_ results: [CheckInBench.Result], to path: String?) throws {
+        guard let path else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(results).write(to: URL(fileURLWithPath: path))
     }
 }
