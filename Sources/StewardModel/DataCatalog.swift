@@ -126,16 +126,21 @@ public enum DataCatalog {
         .init("devices", "os_hash", .technical, .system, "Hash of the acknowledged OS section."),
         .init("devices", "network_hash", .technical, .system, "Hash of the acknowledged network section."),
         .init("devices", "apps_hash", .technical, .system, "Hash of the acknowledged app inventory."),
+        .init("devices", "device_key", .pseudonymized, .system, "Compact device key within the tenant, for the app inventory's rows."),
     ]
 
     static let apps: [CatalogEntry] = [
-        .init("device_apps", "tenant_id", .pseudonymized, .system, "The device's tenant."),
-        .init("device_apps", "device_id", .pseudonymized, .system, "The device the app is installed on."),
-        .init("device_apps", "app_id", .identified, .device, "App inventory: app ID (package identifier).", personalDevice: .hidden),
-        .init("device_apps", "name", .identified, .device, "App inventory: name.", personalDevice: .hidden),
-        .init("device_apps", "version", .identified, .device, "App inventory: version.", personalDevice: .hidden),
-        .init("device_apps", "size_bytes", .identified, .device, "App inventory: size.", personalDevice: .hidden),
-        .init("device_apps", "install_location", .identified, .device, "App inventory: install location.", personalDevice: .hidden),
+        .init("software", "tenant_id", .pseudonymized, .system, "The tenant whose devices reported the app."),
+        .init("software", "id", .technical, .system, "App key within the tenant, made by Steward."),
+        .init("software", "fingerprint", .technical, .device, "Every field below, length-prefixed: finds the app's row."),
+        .init("software", "app_id", .technical, .device, "App catalog: app ID (package identifier); a device's inventory links to it.", personalDevice: .hidden),
+        .init("software", "name", .technical, .device, "App catalog: name.", personalDevice: .hidden),
+        .init("software", "version", .technical, .device, "App catalog: version.", personalDevice: .hidden),
+        .init("software", "size_bytes", .technical, .device, "App catalog: size.", personalDevice: .hidden),
+        .init("software", "install_location", .identified, .device, "App catalog: install location (may name a user's folder).", personalDevice: .hidden),
+        .init("device_software", "tenant_id", .pseudonymized, .system, "The device's tenant."),
+        .init("device_software", "device_key", .identified, .system, "App inventory: the device (its key) the app is installed on.", personalDevice: .hidden),
+        .init("device_software", "software_id", .identified, .device, "App inventory: the installed app.", personalDevice: .hidden),
     ]
 
     /// Columns of a table, without JSON keys.

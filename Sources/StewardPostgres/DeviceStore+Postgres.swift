@@ -75,7 +75,10 @@ extension PostgresStorage {
     /// What a personal device may not keep: the app inventory and the full phone number.
     static func forgetCorporateOnlyData(_ connection: PostgresConnection, tenant: String, device: String, logger: Logger) async throws {
         try await connection.query(
-            "DELETE FROM device_apps WHERE tenant_id = \(tenant) AND device_id = \(device)", logger: logger)
+            """
+            DELETE FROM device_software WHERE tenant_id = \(tenant)
+                AND device_key = (SELECT device_key FROM devices WHERE tenant_id = \(tenant) AND id = \(device))
+            """, logger: logger)
         let phone = try await connection.query(
             "SELECT phone_number FROM devices WHERE tenant_id = \(tenant) AND id = \(device)", logger: logger
         ).collect().first?.decode(String?.self)

@@ -6,15 +6,16 @@ import StewardStore
 extension PostgresStorage {
     /// One transaction, a fixed number of round trips whatever the inventory's size: one UPDATE
     /// for the device row (returning what the gate needs, with the row locked against a racing
-    /// ownership change), one statement for the whole app inventory, one for its count.
+    /// ownership change), one statement adding apps the tenant has never seen to `software`, one
+    /// rewriting the device's (device key, software ID) rows, one for the count.
     public func apply(_ update: InventoryUpdate) async throws -> AppsOutcome {
         let tenant = update.tenantID.rawValue
         let device = update.deviceID.rawValue
         let deviceUpdate = try Self.deviceUpdate(update)
         let appsJSON: String? = try {
             switch update.apps {
-            case .replace(let apps): return String(decoding: try WireCoding.encoder().encode(apps), as: UTF8.self)
-            case .delta(_, let apps, _): return String(decoding: try WireCoding.encoder().encode(apps), as: UTF8.self)
+            case .replace(let apps), .delta(_, let apps, _):
+                return String(decoding: try WireCoding.encoder().encode(apps.map(StoredApp.init)), as: UTF8.self)
             case nil: return nil
             }
         }()
@@ -31,10 +32,11 @@ extension PostgresStorage {
                     logger: logger)
                 return .refusedByGate
             }
+            let deviceKey: Int64 = try row.value("device_key")
             var bindings = PostgresBindings()
             bindings.append(appsJSON)
             bindings.append(tenant)
-            bindings.append(device)
+            bindings.append(deviceKey)
             let sql: String
             switch apps {
             case .replace:
@@ -44,60 +46,91 @@ extension PostgresStorage {
                 bindings.append(removed)
                 sql = Self.applyAppsDelta
             }
+            // Its own statement, so the next one's snapshot sees software a concurrent check-in added.
+            var softwareBindings = PostgresBindings()
+            softwareBindings.append(appsJSON)
+            softwareBindings.append(tenant)
+            try await connection.query(PostgresQuery(unsafeSQL: Self.addSoftware, binds: softwareBindings), logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
             try await connection.query(
                 """
                 UPDATE devices SET apps_hash = \(update.hashes.apps),
-                    app_count = (SELECT count(*) FROM device_apps WHERE tenant_id = \(tenant) AND device_id = \(device))
+                    app_count = (SELECT count(*) FROM device_software WHERE tenant_id = \(tenant) AND device_key = \(deviceKey))
                 WHERE tenant_id = \(tenant) AND id = \(device)
                 """, logger: logger)
             return .stored
         }
     }
 
-    // The app statements take `$1` the apps as JSON, `$2` the tenant, `$3` the device, and for a
-    // delta `$4` the removed app IDs. One round trip for the whole inventory, whatever its size.
+    /// An app as the statements read it: the wire fields and its `software` fingerprint.
+    struct StoredApp: Encodable {
+        let appId: String
+        let name: String
+        let version: String?
+        let sizeBytes: Int64?
+        let installLocation: String?
+        let fingerprint: String
+
+        init(_ app: AppRecord) {
+            (appId, name, version, sizeBytes, installLocation) = (app.appId, app.name, app.version, app.sizeBytes, app.installLocation)
+            fingerprint = app.softwareFingerprint
+        }
+    }
+
+    // The statements take `$1` the apps as JSON, `$2` the tenant, `$3` the device key, and for a
+    // delta `$4` the removed app IDs. One round trip each, whatever the inventory's size.
 
     /// The apps of a check-in as rows, from one JSON parameter.
     static let incomingApps = """
         incoming AS (
-            SELECT * FROM jsonb_to_recordset($1::jsonb)
-                AS x("appId" text, name text, version text, "sizeBytes" bigint, "installLocation" text))
+            SELECT * FROM jsonb_to_recordset($1::jsonb) AS x("appId" text, name text, version text,
+                "sizeBytes" bigint, "installLocation" text, fingerprint text))
         """
 
-    /// Inserts new apps and updates changed ones; an unchanged app costs no write.
-    static let upsertApps = """
-        upserted AS (
-            INSERT INTO device_apps (tenant_id, device_id, app_id, name, version, size_bytes, install_location)
-            SELECT $2, $3, "appId", name, version, "sizeBytes", "installLocation" FROM incoming
-            ON CONFLICT (tenant_id, device_id, app_id) DO UPDATE SET
-                name = excluded.name, version = excluded.version, size_bytes = excluded.size_bytes,
-                install_location = excluded.install_location
-            WHERE (device_apps.name, device_apps.version, device_apps.size_bytes, device_apps.install_location)
-                IS DISTINCT FROM (excluded.name, excluded.version, excluded.size_bytes, excluded.install_location)
-            RETURNING 1)
+    /// Apps the tenant has never seen get a `software` row (a racing insert of the same app is
+    /// skipped; the NOT EXISTS keeps the identity sequence from advancing for known apps).
+    static let addSoftware = """
+        WITH \(incomingApps)
+        INSERT INTO software (tenant_id, fingerprint, app_id, name, version, size_bytes, install_location)
+        SELECT $2, i.fingerprint, i."appId", i.name, i.version, i."sizeBytes", i."installLocation" FROM incoming i
+        WHERE NOT EXISTS (SELECT 1 FROM software s WHERE s.tenant_id = $2 AND s.fingerprint = i.fingerprint)
+        ON CONFLICT (tenant_id, fingerprint) DO NOTHING
+        """
+
+    /// The software IDs of the incoming apps.
+    static let wantedSoftware = """
+        wanted AS (
+            SELECT s.id, s.app_id FROM incoming i JOIN software s ON s.tenant_id = $2 AND s.fingerprint = i.fingerprint)
+        """
+
+    static let addDeviceSoftware = """
+        added AS (
+            INSERT INTO device_software (tenant_id, device_key, software_id) SELECT $2, $3, id FROM wanted
+            ON CONFLICT DO NOTHING RETURNING 1)
         """
 
     /// A whole inventory: what is not in it goes, what is new or changed is written.
     static let replaceApps = """
-        WITH \(incomingApps),
+        WITH \(incomingApps), \(wantedSoftware),
         removed AS (
-            DELETE FROM device_apps a WHERE a.tenant_id = $2 AND a.device_id = $3
-                AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i."appId" = a.app_id)
+            DELETE FROM device_software d WHERE d.tenant_id = $2 AND d.device_key = $3
+                AND d.software_id NOT IN (SELECT id FROM wanted)
             RETURNING 1),
-        \(upsertApps)
-        SELECT (SELECT count(*) FROM removed), (SELECT count(*) FROM upserted)
+        \(addDeviceSoftware)
+        SELECT (SELECT count(*) FROM removed), (SELECT count(*) FROM added)
         """
 
-    /// A delta: the removed IDs go (unless also upserted), the upserted apps are written.
+    /// A delta: the removed app IDs go, and so does the old row of every changed app.
     static let applyAppsDelta = """
-        WITH \(incomingApps),
+        WITH \(incomingApps), \(wantedSoftware),
         removed AS (
-            DELETE FROM device_apps WHERE tenant_id = $2 AND device_id = $3
-                AND app_id = ANY($4::text[]) AND app_id <> ALL(SELECT "appId" FROM incoming)
+            DELETE FROM device_software d USING software s
+            WHERE d.tenant_id = $2 AND d.device_key = $3 AND s.tenant_id = $2 AND s.id = d.software_id
+                AND (s.app_id = ANY($4::text[]) OR s.app_id IN (SELECT app_id FROM wanted))
+                AND d.software_id NOT IN (SELECT id FROM wanted)
             RETURNING 1),
-        \(upsertApps)
-        SELECT (SELECT count(*) FROM removed), (SELECT count(*) FROM upserted)
+        \(addDeviceSoftware)
+        SELECT (SELECT count(*) FROM removed), (SELECT count(*) FROM added)
         """
 
     /// The single UPDATE of the device row: last check-in, agent version and every section sent.
@@ -141,7 +174,7 @@ extension PostgresStorage {
         let sql = """
             UPDATE devices d SET \(assignments.joined(separator: ", "))
             FROM tenants t WHERE t.id = d.tenant_id AND d.tenant_id = \(tenant) AND d.id = \(device)
-            RETURNING d.ownership, t.compliant_app_feature, d.apps_hash
+            RETURNING d.ownership, t.compliant_app_feature, d.apps_hash, d.device_key
             """
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
@@ -165,9 +198,12 @@ extension PostgresStorage {
     public func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord] {
         try await rows(
             """
-            SELECT app_id, name, version, size_bytes, install_location FROM device_apps
-            WHERE tenant_id = \(tenantID.rawValue) AND device_id = \(deviceID.rawValue) AND app_id > \(after ?? "")
-            ORDER BY app_id LIMIT \(Int64(limit))
+            SELECT s.app_id, s.name, s.version, s.size_bytes, s.install_location
+            FROM devices d
+            JOIN device_software a ON a.tenant_id = d.tenant_id AND a.device_key = d.device_key
+            JOIN software s ON s.tenant_id = a.tenant_id AND s.id = a.software_id
+            WHERE d.tenant_id = \(tenantID.rawValue) AND d.id = \(deviceID.rawValue) AND s.app_id > \(after ?? "")
+            ORDER BY s.app_id LIMIT \(Int64(limit))
             """
         ).map { row in
             AppRecord(

@@ -96,7 +96,11 @@ extension SQLiteStorage {
     /// feature allows it again at the next check-in) and the full phone number.
     static func forgetCorporateOnlyData(_ db: Database, tenant: String, device: String) throws {
         try db.execute(
-            sql: "DELETE FROM device_apps WHERE tenant_id = ? AND device_id = ?", arguments: [tenant, device])
+            sql: """
+                DELETE FROM device_software WHERE tenant_id = ?
+                    AND device_key = (SELECT device_key FROM devices WHERE tenant_id = ? AND id = ?)
+                """,
+            arguments: [tenant, tenant, device])
         let phone = try String.fetchOne(
             db, sql: "SELECT phone_number FROM devices WHERE tenant_id = ? AND id = ?", arguments: [tenant, device])
         try db.execute(

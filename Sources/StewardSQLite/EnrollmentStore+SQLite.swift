@@ -87,13 +87,14 @@ extension SQLiteStorage {
             try db.execute(
                 sql: """
                     INSERT INTO devices (tenant_id, id, secret_verifier, ownership, platform, platform_id, device_name,
-                        agent_version, enrolled_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        agent_version, enrolled_at, device_key)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
+                        (SELECT coalesce(max(device_key), 0) + 1 FROM devices WHERE tenant_id = ?))
                     """,
                 arguments: [
                     tenant, device.id.rawValue, device.secretVerifier, device.ownership.rawValue,
                     device.platform.rawValue, device.platformId, device.deviceName, device.agentVersion,
-                    device.enrolledAt.millisecondsSince1970,
+                    device.enrolledAt.millisecondsSince1970, tenant,
                 ])
             return device.id
         }

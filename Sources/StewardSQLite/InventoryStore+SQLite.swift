@@ -63,7 +63,7 @@ extension SQLiteStorage {
         _ db: Database, _ apps: InventoryUpdate.Apps, hash: String?, tenant: String, device: String
     ) throws -> AppsOutcome {
         let gate = try db.cachedStatement(sql: """
-            SELECT d.ownership, t.compliant_app_feature, d.apps_hash
+            SELECT d.ownership, t.compliant_app_feature, d.apps_hash, d.device_key
             FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.tenant_id = ? AND d.id = ?
             """)
         guard let row = try Row.fetchOne(gate, arguments: [tenant, device]) else { throw StoreError.notFound }
@@ -75,55 +75,74 @@ extension SQLiteStorage {
                 """).execute(arguments: [tenant, device])
             return .refusedByGate
         }
+        let deviceKey: Int64 = row["device_key"]
 
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO device_apps (tenant_id, device_id, app_id, name, version, size_bytes, install_location)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (tenant_id, device_id, app_id) DO UPDATE SET
-                name = excluded.name, version = excluded.version, size_bytes = excluded.size_bytes,
-                install_location = excluded.install_location
-            """)
-        let remove = try db.cachedStatement(sql: """
-            DELETE FROM device_apps WHERE tenant_id = ? AND device_id = ? AND app_id = ?
-            """)
-        var upserted: [AppRecord]
-        var removed: [String]
+        // What the device has now, by app ID; unchanged apps cost no write.
+        let stored = try Self.storedSoftware(db, tenant: tenant, deviceKey: deviceKey)
+        let added: [AppRecord]
+        let gone: [String]
         switch apps {
-        case .delta(let baseHash, let changes, let gone):
+        case .delta(let baseHash, let changes, let removedIDs):
             guard (row["apps_hash"] as String?) == baseHash else { return .baseMismatch }
-            upserted = changes
-            removed = gone
+            added = changes.filter { stored[$0.appId]?.app != $0 }
+            let upserted = Set(changes.map(\.appId))
+            gone = removedIDs.filter { !upserted.contains($0) }
         case .replace(let all):
-            // Diff against what is stored, so an unchanged app costs no write.
-            let stored = try Self.storedApps(db, tenant: tenant, device: device)
-            upserted = all.filter { stored[$0.appId] != $0 }
+            added = all.filter { stored[$0.appId]?.app != $0 }
             let present = Set(all.map(\.appId))
-            removed = stored.keys.filter { !present.contains($0) }
+            gone = stored.keys.filter { !present.contains($0) }
         }
-        for appId in removed { try remove.execute(arguments: [tenant, device, appId]) }
-        for app in upserted {
-            try upsert.execute(arguments: [
-                tenant, device, app.appId, app.name, app.version, app.sizeBytes, app.installLocation,
-            ])
+        // A changed app is a different software row: its old row goes.
+        let removed = (gone + added.map(\.appId)).compactMap { stored[$0]?.id }
+        let remove = try db.cachedStatement(sql: """
+            DELETE FROM device_software WHERE tenant_id = ? AND device_key = ? AND software_id = ?
+            """)
+        for id in removed { try remove.execute(arguments: [tenant, deviceKey, id]) }
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO device_software (tenant_id, device_key, software_id) VALUES (?, ?, ?)
+            """)
+        for app in added {
+            try insert.execute(arguments: [tenant, deviceKey, try Self.softwareID(db, app, tenant: tenant)])
         }
         try db.cachedStatement(sql: """
             UPDATE devices SET apps_hash = ?,
-                app_count = (SELECT count(*) FROM device_apps WHERE tenant_id = ? AND device_id = ?)
+                app_count = (SELECT count(*) FROM device_software WHERE tenant_id = ? AND device_key = ?)
             WHERE tenant_id = ? AND id = ?
-            """).execute(arguments: [hash, tenant, device, tenant, device])
+            """).execute(arguments: [hash, tenant, deviceKey, tenant, device])
         return .stored
     }
 
-    private static func storedApps(_ db: Database, tenant: String, device: String) throws -> [String: AppRecord] {
+    /// The tenant's ID for this exact app, added to `software` on first sight. The writer is
+    /// serialised, so find-then-insert cannot race.
+    private static func softwareID(_ db: Database, _ app: AppRecord, tenant: String) throws -> Int64 {
+        let fingerprint = app.softwareFingerprint
+        let find = try db.cachedStatement(sql: "SELECT id FROM software WHERE tenant_id = ? AND fingerprint = ?")
+        if let id = try Int64.fetchOne(find, arguments: [tenant, fingerprint]) { return id }
+        let id = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT coalesce(max(id), 0) + 1 FROM software WHERE tenant_id = ?"),
+            arguments: [tenant]) ?? 1
+        try db.cachedStatement(sql: """
+            INSERT INTO software (tenant_id, id, fingerprint, app_id, name, version, size_bytes, install_location)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                tenant, id, fingerprint, app.appId, app.name, app.version, app.sizeBytes, app.installLocation,
+            ])
+        return id
+    }
+
+    private static func storedSoftware(
+        _ db: Database, tenant: String, deviceKey: Int64
+    ) throws -> [String: (id: Int64, app: AppRecord)] {
         let statement = try db.cachedStatement(sql: """
-            SELECT app_id, name, version, size_bytes, install_location FROM device_apps
-            WHERE tenant_id = ? AND device_id = ?
+            SELECT s.id, s.app_id, s.name, s.version, s.size_bytes, s.install_location
+            FROM device_software d JOIN software s ON s.tenant_id = d.tenant_id AND s.id = d.software_id
+            WHERE d.tenant_id = ? AND d.device_key = ?
             """)
-        var result: [String: AppRecord] = [:]
-        let rows = try Row.fetchCursor(statement, arguments: [tenant, device])
+        var result: [String: (id: Int64, app: AppRecord)] = [:]
+        let rows = try Row.fetchCursor(statement, arguments: [tenant, deviceKey])
         while let row = try rows.next() {
             let app = appRecord(row)
-            result[app.appId] = app
+            result[app.appId] = (row["id"], app)
         }
         return result
     }
@@ -147,8 +166,11 @@ extension SQLiteStorage {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT app_id, name, version, size_bytes, install_location FROM device_apps
-                    WHERE tenant_id = ? AND device_id = ? AND app_id > ? ORDER BY app_id LIMIT ?
+                    SELECT s.app_id, s.name, s.version, s.size_bytes, s.install_location
+                    FROM devices d
+                    JOIN device_software a ON a.tenant_id = d.tenant_id AND a.device_key = d.device_key
+                    JOIN software s ON s.tenant_id = a.tenant_id AND s.id = a.software_id
+                    WHERE d.tenant_id = ? AND d.id = ? AND s.app_id > ? ORDER BY s.app_id LIMIT ?
                     """,
                 arguments: [tenantID.rawValue, deviceID.rawValue, after ?? "", limit]
             ).map(Self.appRecord)

@@ -102,5 +102,48 @@ enum SQLiteMigrations {
             result TEXT NOT NULL
         );
         """),
+        // App inventories as integer pairs: each distinct app (ID, name, version, size, location)
+        // is stored once per tenant in `software`; a device's inventory is (device key, software
+        // ID) rows, a few dozen bytes each instead of two repeated 36-character IDs and the text.
+        ("0004_compact_app_inventory", """
+        ALTER TABLE devices ADD COLUMN device_key INTEGER;
+        UPDATE devices SET device_key = rowid;
+        CREATE UNIQUE INDEX devices_key ON devices(tenant_id, device_key);
+        CREATE TABLE software (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version TEXT,
+            size_bytes INTEGER,
+            install_location TEXT,
+            PRIMARY KEY (tenant_id, id)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX software_fingerprint ON software(tenant_id, fingerprint);
+        CREATE TABLE device_software (
+            tenant_id TEXT NOT NULL,
+            device_key INTEGER NOT NULL,
+            software_id INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, device_key, software_id),
+            FOREIGN KEY (tenant_id, device_key) REFERENCES devices(tenant_id, device_key) ON DELETE CASCADE,
+            FOREIGN KEY (tenant_id, software_id) REFERENCES software(tenant_id, id)
+        ) WITHOUT ROWID;
+        INSERT INTO software (tenant_id, id, fingerprint, app_id, name, version, size_bytes, install_location)
+        SELECT tenant_id, row_number() OVER (PARTITION BY tenant_id ORDER BY fingerprint), fingerprint,
+            app_id, name, version, size_bytes, install_location
+        FROM (SELECT DISTINCT tenant_id, app_id, name, version, size_bytes, install_location,
+                length(app_id) || ':' || app_id || length(name) || ':' || name
+                || coalesce(length(version) || ':' || version, '~')
+                || coalesce(length(CAST(size_bytes AS TEXT)) || ':' || CAST(size_bytes AS TEXT), '~')
+                || coalesce(length(install_location) || ':' || install_location, '~') AS fingerprint
+            FROM device_apps);
+        INSERT INTO device_software (tenant_id, device_key, software_id)
+        SELECT DISTINCT a.tenant_id, d.device_key, s.id FROM device_apps a
+        JOIN devices d ON d.tenant_id = a.tenant_id AND d.id = a.device_id
+        JOIN software s ON s.tenant_id = a.tenant_id AND s.app_id = a.app_id AND s.name = a.name
+            AND s.version IS a.version AND s.size_bytes IS a.size_bytes AND s.install_location IS a.install_location;
+        DROP TABLE device_apps;
+        """),
     ]
 }
