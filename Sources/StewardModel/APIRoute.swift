@@ -53,9 +53,10 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let listDeviceApps = APIRoute(.GET, "/api/v1/devices/{id}/apps", .admin)
     public static let getTenantSettings = APIRoute(.GET, "/api/v1/tenant/settings", .admin)
     public static let updateTenantSettings = APIRoute(.PATCH, "/api/v1/tenant/settings", .admin)
+    public static let reportSummary = APIRoute(.GET, "/api/v1/reports/summary", .admin)
 
     public static let all: [APIRoute] = [
         health, enroll, checkIn, createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, listDevices,
-        getDevice, updateDevice, deleteDevice, listDeviceApps, getTenantSettings, updateTenantSettings,
+        getDevice, updateDevice, deleteDevice, listDeviceApps, getTenantSettings, updateTenantSettings, reportSummary,
     ]
 }

@@ -44,7 +44,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 }
 
 public enum DataCatalog {
-    public static let entries: [CatalogEntry] = schema + tenants + admins + credentials + devices + apps
+    public static let entries: [CatalogEntry] = schema + tenants + admins + credentials + devices + apps + counts
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -141,6 +141,13 @@ public enum DataCatalog {
         .init("device_software", "tenant_id", .pseudonymized, .system, "The device's tenant."),
         .init("device_software", "device_key", .identified, .system, "App inventory: the device (its key) the app is installed on.", personalDevice: .hidden),
         .init("device_software", "software_id", .identified, .device, "App inventory: the installed app.", personalDevice: .hidden),
+    ]
+
+    static let counts: [CatalogEntry] = [
+        .init("device_counts", "tenant_id", .pseudonymized, .system, "The tenant counted."),
+        .init("device_counts", "dimension", .technical, .system, "What is counted: ownership, platform or os."),
+        .init("device_counts", "value", .aggregated, .system, "The counted value (an OS name and version)."),
+        .init("device_counts", "devices", .aggregated, .system, "How many of the tenant's devices have it."),
     ]
 
     /// Columns of a table, without JSON keys.

@@ -150,3 +150,22 @@ public struct TenantSettingsPatch: Codable, Sendable, Equatable {
 
     public init(compliantAppFeature: Bool?) { self.compliantAppFeature = compliantAppFeature }
 }
+
+/// A page's opaque cursor: the last key of the previous page, base64url-encoded without padding.
+public enum PageCursor {
+    public static func encode(_ key: String) -> String {
+        Data(key.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The key, or nil when the text is not a cursor.
+    public static func decode(_ cursor: String) -> String? {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
+            return nil
+        }
+        return key
+    }
+}

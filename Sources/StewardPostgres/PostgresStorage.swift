@@ -53,10 +53,9 @@ public final class PostgresStorage: Storage {
             let unknown = applied.filter { !known.contains($0) }
             if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
             for migration in PostgresMigrations.all where !applied.contains(migration.id) {
-                // Our own SQL, no literals containing ';': one statement at a time, since the
-                // extended query protocol takes a single statement.
-                for statement in migration.sql.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
-                    try await connection.query(PostgresQuery(unsafeSQL: String(statement)), logger: logger)
+                // One statement at a time: the extended query protocol takes a single statement.
+                for statement in PostgresMigrations.statements(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 let id = migration.id
                 let at = Date().millisecondsSince1970

@@ -71,6 +71,7 @@ public func buildRouter(
         .deleteDevice: handler(devices.delete),
         .listDeviceApps: handler(devices.apps),
         .getTenantSettings: handler(tenant.settings),
+        .reportSummary: handler(tenant.summary),
         .updateTenantSettings: handler(tenant.update),
     ]
     precondition(Set(handlers.keys) == Set(APIRoute.all), "every APIRoute needs exactly one handler")

@@ -43,20 +43,12 @@ struct QueryParameters {
         return limit
     }
 
-    /// The opaque cursor of a page: the last key of the previous page, base64url-encoded.
+    /// The opaque cursor of a page (`PageCursor`).
     func cursor() throws(WireError) -> String? {
         guard let raw = values["cursor"] else { return nil }
-        var base64 = raw.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
+        guard let key = PageCursor.decode(raw) else {
             throw .invalidValue(field: "cursor", reason: "not a cursor of this list")
         }
         return key
-    }
-
-    static func encodeCursor(_ key: String) -> String {
-        Data(key.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -52,6 +52,11 @@ public protocol InventoryStore: Sendable {
     func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord]
 }
 
+/// The tenant's counts, maintained by the database as devices change.
+public protocol ReportStore: Sendable {
+    func deviceCounts(tenantID: TenantID) async throws -> DeviceCounts
+}
+
 /// Work that runs once per deployment, whatever the number of replicas.
 public protocol JobStore: Sendable {
     /// Runs `body` while this process holds the deployment's job lease, and returns its result;
@@ -77,7 +82,7 @@ public protocol SchemaIntrospection: Sendable {
 }
 
 /// Everything a Steward server needs from its database.
-public protocol Storage: TenantStore, EnrollmentStore, DeviceStore, InventoryStore, JobStore, SchemaIntrospection {
+public protocol Storage: TenantStore, EnrollmentStore, DeviceStore, InventoryStore, ReportStore, JobStore, SchemaIntrospection {
     /// Applies pending migrations; refuses a database newer than this binary.
     func migrate() async throws
     /// Migration IDs not yet applied (for `steward migrate --dry-run`).

@@ -2,330 +2,286 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
-import PostgresNIO
 import StewardAgent
 import StewardModel
-import StewardPostgres
-import StewardSQLite
-import StewardServer
-import StewardStore
 
-/// Measures Steward's check-in path over real HTTP on loopback. Not part of the test suite:
-/// speed is measured here, never asserted in tests.
+/// Measures Steward over real HTTP on loopback. Not part of the test suite: speed is measured
+/// here, never asserted in tests (a smoke test runs every sub-command at a tiny size).
 @main
 struct StewardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "steward-bench", abstract: "Measure Steward's check-in path on this machine.",
-        subcommands: [CheckInBench.self, CeilingBench.self])
+        commandName: "steward-bench", abstract: "Measure Steward on this machine: ceiling, ingest and scale.",
+        subcommands: [IngestBench.self, CeilingBench.self, ScaleBench.self, ServerProcess.self])
 }
 
-struct CheckInBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ingest",
-        abstract: "Enroll simulated devices carrying this machine's real inventory, then time full, delta and no-change check-ins.",
-        aliases: ["checkin"])
-
-    @Option(help: "PostgreSQL URL of an empty database or schema to measure; default: SQLite in a temporary directory.")
-    var database: String?
-    @Option(help: "Simulated devices (at least 1).") var devices = 200
-    @Option(help: "Requests in flight.") var concurrency = 16
-    @Option(help: "No-change check-ins per device.") var heartbeats = 10
+/// What every sub-command shares: the server, the client, the load, the output.
+struct CommonOptions: ParsableArguments {
+    @OptionGroup var server: BenchServer.Options
+    @Option(help: "Requests in flight.") var concurrency = 64
+    @Option(help: "Upper bound of each timed phase, in seconds (it stops by itself).") var duration = 20.0
     @Option(help: "Write the results as JSON to this file.") var json: String?
 
-    struct Result: Codable {
-        var store: String
-        var phase: String
-        var requests: Int
-        var rate: Double
-        var p50Ms: Double
-        var p99Ms: Double
-        var maxMs: Double
-        var requestBytes: Int
-        /// After the phase: the database's bytes on disk divided by the devices.
-        var dbBytesPerDevice: Int?
-    }
-
     func validate() throws {
-        guard devices > 0, concurrency > 0, heartbeats >= 0 else {
-            throw ValidationError("--devices and --concurrency must be positive, --heartbeats not negative")
+        guard concurrency > 0, duration > 0 else { throw ValidationError("--concurrency and --duration must be positive") }
+    }
+
+    var logger: Logger {
+        var logger = Logger(label: "steward-bench")
+        logger.logLevel = .error
+        return logger
+    }
+
+    /// Runs `body` with a started server and a client sized for the concurrency, then prints
+    /// and writes what it measured.
+    func measure(_ body: (BenchServer, LoadRunner) async throws -> [Measurement]) async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let runner = LoadRunner(http: http, concurrency: concurrency, duration: .milliseconds(Int(duration * 1000)))
+        let results: [Measurement]
+        do {
+            results = try await BenchServer.with(server, logger: logger) { try await body($0, runner) }
+        } catch {
+            try? await http.shutdown()
+            throw error
         }
-    }
-
-    func run() async throws {
-        let bench = try await BenchSetup(database: database, concurrency: concurrency)
-        let (logger, storage, client) = (bench.logger, bench.storage, bench.client)
-        let tenant = try await TenantProvisioning(store: storage).createTenant(name: "Bench")
-        let store = database == nil ? "sqlite" : "postgres"
-        let (devices, heartbeats, concurrency, json) = (devices, heartbeats, concurrency, json)
-        try await bench.using {
-            try await withInProcessServer(
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
-                dependencies: ServerDependencies(storage: storage, logger: logger)
-            ) { port in
-                let plan = Plan(devices: devices, concurrency: concurrency, heartbeats: heartbeats)
-                let results = try await plan.measure(
-                    server: "http://127.0.0.1:\(port)", tenant: tenant, client: client, storage: storage, store: store)
-                print(Self.table(results))
-                try BenchSetup.write(results, to: json)
-            }
-        }
-    }
-
-    /// The machine's ceiling for this server and client: a trivial route (`GET /health`) under the
-    /// same concurrency, measured in the same run so ingest rates can be read as a share of it.
-    static func ceiling(
-        store: String, server: String, count: Int, concurrency: Int, http: HTTPClient
-    ) async throws -> Result {
-        let url = server + APIRoute.health.path
-        return try await timed(
-            "ceiling", store: store, count: count, concurrency: concurrency, http: http,
-            request: { _ in (HTTPClientRequest(url: url), 0) }, check: { _ in })
-    }
-
-    /// Runs `count` requests with `concurrency` in flight and summarises their latencies.
-    static func timed(
-        _ phase: String, store: String, count: Int, concurrency: Int, http: HTTPClient,
-        request make: @escaping @Sendable (Int) -> (HTTPClientRequest, Int),
-        check: @escaping @Sendable (ByteBuffer) throws -> Void
-    ) async throws -> Result {
-        let start = ContinuousClock.now
-        var latencies: [Double] = []
-        var bytes = 0
-        try await withThrowingTaskGroup(of: (Double, Int).self) { group in
-            var next = 0
-            func submit() {
-                let index = next
-                next += 1
-                group.addTask {
-                    let (request, size) = make(index)
-                    let sent = ContinuousClock.now
-                    let response = try await http.execute(request, timeout: .seconds(60))
-                    let answer = try await response.body.collect(upTo: 1 << 20)
-                    let elapsed = milliseconds(ContinuousClock.now - sent)
-                    guard response.status == .ok else { throw BenchError.status(Int(response.status.code)) }
-                    try check(answer)
-                    return (elapsed, size)
-                }
-            }
-            while next < min(concurrency, count) { submit() }
-            while let (latency, size) = try await group.next() {
-                latencies.append(latency)
-                bytes = max(bytes, size)
-                if next < count { submit() }
-            }
-        }
-        let seconds = milliseconds(ContinuousClock.now - start) / 1000
-        latencies.sort()
-        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        return Result(
-            store: store, phase: phase, requests: count, rate: Double(count) / seconds,
-            p50Ms: percentile(0.5), p99Ms: percentile(0.99), maxMs: latencies.last ?? 0, requestBytes: bytes,
-            dbBytesPerDevice: nil)
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-    }
-
-    static func table(_ results: [Result]) -> String {
-        let ceiling = results.first { $0.phase == "ceiling" }?.rate
-        var lines = ["store      phase       requests   requests/s   of ceiling   p50 ms   p99 ms   max ms   body bytes"]
-        for result in results {
-            let share = ceiling.map { String(format: "%9.1f%%", 100 * result.rate / $0) } ?? "        —"
-            lines.append(
-                result.store.padding(toLength: 11, withPad: " ", startingAt: 0)
-                    + result.phase.padding(toLength: 12, withPad: " ", startingAt: 0)
-                    + String(format: "%8d   %10.0f   ", result.requests, result.rate) + share
-                    + String(format: "   %6.2f   %6.2f   %6.2f   %10d", result.p50Ms, result.p99Ms, result.maxMs, result.requestBytes))
-        }
-        for result in results {
-            if let perDevice = result.dbBytesPerDevice {
-                lines.append("\(result.store): \(perDevice) bytes of database per device after the full inventories")
-            }
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    enum BenchError: Error {
-        case unexpectedFullRequest
-        case status(Int)
+        try await http.shutdown()
+        print(Report.table(results))
+        try Report.write(results, to: json)
     }
 }
 
-/// The ceiling alone: `GET /health` of a server in this process, through the same client.
+/// Measures a phase and adds what the server spent on it.
+func measured(
+    _ phase: String, devices: Int, server: BenchServer, ceiling: Double?, _ run: () async throws -> LoadRunner.Outcome
+) async throws -> Measurement {
+    let before = server.stats()
+    let outcome = try await run()
+    let after = server.stats()
+    var result = outcome.measurement(store: server.store, phase: phase, devices: devices)
+    if let before, let after, outcome.completed > 0 {
+        result.serverCpuSecondsPer1000 = (after.cpuSeconds - before.cpuSeconds) / Double(outcome.completed) * 1000
+        result.serverPeakRssBytes = after.peakRssBytes
+    }
+    result.ofCeiling = ceiling.map { result.rate / $0 }
+    return result
+}
+
+/// `GET /health`: the trivial route of the same server through the same client.
+func ceilingOutcome(server: BenchServer, runner: LoadRunner, requests: Int) async throws -> LoadRunner.Outcome {
+    let url = server.url + APIRoute.health.path
+    return try await runner.run(count: requests) { _ in .init(request: HTTPClientRequest(url: url), bytes: 0) }
+}
+
 struct CeilingBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ceiling", abstract: "The request rate of a trivial route of the same server and client on this machine.")
 
-    @Option(help: "Requests to send.") var requests = 20_000
-    @Option(help: "Requests in flight.") var concurrency = 16
-    @Option(help: "Write the result as JSON to this file.") var json: String?
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Requests to send (at most; --duration bounds the time).") var requests = 100_000
+
+    func run() async throws {
+        let requests = requests
+        try await common.measure { server, runner in
+            _ = try await ceilingOutcome(server: server, runner: runner, requests: 1000)
+            return [try await measured("ceiling", devices: 0, server: server, ceiling: nil) {
+                try await ceilingOutcome(server: server, runner: runner, requests: requests)
+            }]
+        }
+    }
+}
+
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Simulated devices enroll and check in: full first inventories, app deltas, heartbeats.",
+        aliases: ["checkin"])
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Simulated devices.") var devices = 1000
+    @Option(help: "Apps on every corporate device (default: 50 to 700, drawn per device).") var apps: Int?
+    @Option(help: "Share of devices enrolled as personal (no app inventory).") var personal = 0.2
+    @Option(help: "Packages in the pool the inventories are drawn from.") var pool = 3000
+    @Option(help: "Apps changed per delta check-in.") var changedApps = 5
+    @Option(help: "Delta check-ins per corporate device (at most; --duration bounds the time).") var deltaRounds = 3
+    @Option(help: "Heartbeats per device (at most; --duration bounds the time).") var heartbeats = 30
+    @Option(help: "Seed of the simulated fleet.") var seed: UInt64 = 1
 
     func validate() throws {
-        guard requests > 0, concurrency > 0 else { throw ValidationError("--requests and --concurrency must be positive") }
+        guard devices > 0, pool > 0, (0...1).contains(personal), changedApps >= 0, deltaRounds >= 0, heartbeats >= 0 else {
+            throw ValidationError("--devices and --pool must be positive, --personal within 0…1, counts not negative")
+        }
+        if let apps, !(0...pool).contains(apps) { throw ValidationError("--apps must be within 0…--pool") }
     }
 
     func run() async throws {
-        let bench = try await BenchSetup(database: nil, concurrency: concurrency)
-        let (logger, storage, client) = (bench.logger, bench.storage, bench.client)
-        let (requests, concurrency, json) = (requests, concurrency, json)
-        try await bench.using {
-            try await withInProcessServer(
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
-                dependencies: ServerDependencies(storage: storage, logger: logger)
-            ) { port in
-                let server = "http://127.0.0.1:\(port)"
-                _ = try await CheckInBench.ceiling(store: "-", server: server, count: min(requests, 1000), concurrency: concurrency, http: client)
-                let result = try await CheckInBench.ceiling(
-                    store: "-", server: server, count: requests, concurrency: concurrency, http: client)
-                print(CheckInBench.table([result]))
-                try BenchSetup.write([result], to: json)
-            }
+        let fleet = SyntheticFleet(
+            devices: devices, apps: apps.map { $0...$0 } ?? 50...min(700, pool), personalShare: personal, poolSize: pool,
+            seed: seed)
+        let plan = IngestPlan(changedApps: changedApps, deltaRounds: deltaRounds, heartbeats: heartbeats, seed: seed)
+        try await common.measure { server, runner in
+            try await plan.measure(fleet: fleet.make(), server: server, runner: runner)
         }
     }
 }
 
-/// What one benchmark run sends.
-struct Plan: Sendable {
-    let devices: Int
-    let concurrency: Int
+/// The ingest phases, in the order a fleet lives them.
+struct IngestPlan {
+    let changedApps: Int
+    let deltaRounds: Int
     let heartbeats: Int
+    let seed: UInt64
 
-    func measure(
-        server: String, tenant: TenantCreated, client: HTTPClient, storage: any Storage, store: String
-    ) async throws -> [CheckInBench.Result] {
-        // Warm the connections and the server before anything is timed.
-        _ = try await CheckInBench.ceiling(store: store, server: server, count: 200, concurrency: concurrency, http: client)
-        let admin = AdminClient(server: server, token: tenant.adminToken, http: client)
-        let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate)).token ?? ""
-        let machine = try makePlatformCollector().collect(includeApps: true)
-        let steward = StewardClient(server: server, http: client)
-
-        // Devices: this machine's inventory, each with its own name and identifiers.
-        var fleet: [(secret: String, inventory: Inventory)] = []
-        for index in 0..<devices {
-            var inventory = machine
-            inventory.hardware.deviceName = "bench-\(index)"
-            inventory.hardware.platformId = String(format: "%032x", index)
-            inventory.hardware.serialNumber = "SN\(index)"
-            let enrolled = try await steward.enroll(token: token, EnrollRequest(
-                platform: .linux, platformId: inventory.hardware.platformId, deviceName: inventory.hardware.deviceName,
-                agentVersion: "bench"))
-            fleet.append((enrolled.deviceSecret, inventory))
+    func measure(fleet: [SimulatedDevice], server: BenchServer, runner: LoadRunner) async throws -> [Measurement] {
+        _ = try await ceilingOutcome(server: server, runner: runner, requests: 1000)
+        let ceiling = try await measured("ceiling", devices: fleet.count, server: server, ceiling: nil) {
+            try await ceilingOutcome(server: server, runner: runner, requests: 100_000)
         }
-
-        var results: [CheckInBench.Result] = [
-            try await CheckInBench.ceiling(
-                store: store, server: server, count: max(1000, devices * max(1, heartbeats)), concurrency: concurrency,
-                http: client)
-        ]
-        // Full: the first inventory of every device.
-        let fullRequests = try fleet.map { device -> (String, CheckInRequest) in
-            let hashes = try InventoryHasher.hashes(of: device.inventory)
-            return (device.secret, CheckInRequest(
-                agentVersion: "bench", hashes: hashes, hardware: device.inventory.hardware,
-                operatingSystem: device.inventory.operatingSystem, network: device.inventory.network, apps: device.inventory.apps))
+        let driver = FleetDriver(fleet: fleet, server: server, runner: runner, ceiling: ceiling.rate, seed: seed)
+        var results = [ceiling, try await driver.enroll(), try await driver.full()]
+        if deltaRounds > 0, changedApps > 0, let delta = try await driver.deltas(rounds: deltaRounds, changedApps: changedApps) {
+            results.append(delta)
         }
-        var full = try await run("full", store: store, requests: fullRequests, steward: steward)
-        full.dbBytesPerDevice = Int(try await storage.databaseBytes()) / devices
-        results.append(full)
-
-        // Delta: five apps changed on every device.
-        let deltaRequests = try fleet.map { device -> (String, CheckInRequest) in
-            let before = try InventoryHasher.hashes(of: device.inventory)
-            var changed = device.inventory
-            for index in 0..<min(5, changed.apps?.count ?? 0) { changed.apps![index * 7 % changed.apps!.count].version = "bench-\(index)" }
-            let acknowledged = AgentState.Acknowledged(
-                hashes: before, apps: device.inventory.apps, policy: .init(collectApps: true, checkInIntervalSeconds: 900), lastCheckInAt: nil)
-            return (device.secret, Agent.request(
-                inventory: changed, hashes: try InventoryHasher.hashes(of: changed), acknowledged: acknowledged, full: false))
-        }
-        results.append(try await run("delta", store: store, requests: deltaRequests, steward: steward))
-
-        // No change: hashes only.
-        let heartbeatRequests = deltaRequests.map { secret, request in
-            (secret, CheckInRequest(agentVersion: "bench", hashes: request.hashes))
-        }
-        if heartbeats > 0 {
-            results.append(try await run(
-                "no-change", store: store, requests: Array(repeating: heartbeatRequests, count: heartbeats).flatMap { $0 },
-                steward: steward))
-        }
+        if heartbeats > 0 { results.append(try await driver.heartbeats(heartbeats)) }
         return results
     }
-
-    /// Sends every check-in with `concurrency` in flight; latency is measured per request. Bodies
-    /// are encoded before the clock starts: agents encode on their own machines, so the server
-    /// alone is measured (client and server still share this machine's cores).
-    func run(_ phase: String, store: String, requests: [(String, CheckInRequest)], steward: StewardClient) async throws -> CheckInBench.Result {
-        let encoder = WireCoding.encoder()
-        let bodies = try requests.map { secret, request in (secret, ByteBuffer(bytes: try encoder.encode(request))) }
-        let url = steward.server + APIRoute.checkIn.path
-        return try await CheckInBench.timed(
-            phase, store: store, count: bodies.count, concurrency: concurrency, http: steward.http,
-            request: { index in
-                var request = HTTPClientRequest(url: url)
-                request.method = .POST
-                request.headers.add(name: "Authorization", value: "Bearer \(bodies[index].0)")
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(bodies[index].1)
-                return (request, bodies[index].1.readableBytes)
-            },
-            check: { answer in
-                let decoded = try WireCoding.decoder().decode(CheckInResponse.self, from: Data(answer.readableBytesView))
-                if decoded.fullInventoryRequested { throw CheckInBench.BenchError.unexpectedFullRequest }
-            })
-    }
 }
 
-/// What every sub-command runs against: a migrated store (PostgreSQL at `database`, or SQLite
-/// in a temporary directory) and an HTTP client sized for the concurrency.
-struct BenchSetup {
-    let logger: Logger
-    let storage: any Storage
-    let client: HTTPClient
-    let directory: URL
+/// Simulated devices and what each one's agent last had acknowledged, driven through the
+/// phases over real HTTP. Requests are encoded before the clock starts (agents encode on their
+/// own machines), so the server is what is measured; client and server still share the cores.
+final class FleetDriver {
+    private(set) var fleet: [SimulatedDevice]
+    private var acknowledged: [AgentState.Acknowledged] = []
+    private var generator: SeededGenerator
+    let server: BenchServer
+    let runner: LoadRunner
+    let ceiling: Double
+    /// Devices in the store, for the table (scale fills more than the simulated ones).
+    var storeDevices: Int
 
-    init(database: String?, concurrency: Int) async throws {
-        var logger = Logger(label: "steward-bench")
-        logger.logLevel = .error
-        self.logger = logger
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("steward-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        storage = if let database {
-            try PostgresStorage(url: database, logger: logger)
-        } else {
-            try SQLiteStorage(path: directory.appendingPathComponent("steward.sqlite").path)
+    init(fleet: [SimulatedDevice], server: BenchServer, runner: LoadRunner, ceiling: Double, seed: UInt64) {
+        self.fleet = fleet
+        self.server = server
+        self.runner = runner
+        self.ceiling = ceiling
+        generator = SeededGenerator(seed: seed &+ 7)
+        storeDevices = fleet.count
+    }
+
+    /// Every device's first inventory (personal devices' agents send no apps), then the
+    /// database's bytes per device.
+    func full() async throws -> Measurement {
+        let requests = try fleet.map { device in
+            try Self.request(device, CheckInRequest(
+                agentVersion: "bench", hashes: InventoryHasher.hashes(of: device.inventory), hardware: device.inventory.hardware,
+                operatingSystem: device.inventory.operatingSystem, network: device.inventory.network, apps: device.inventory.apps))
         }
-        try await storage.migrate()
-        var http = HTTPClient.Configuration()
-        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
-    }
-
-    /// Runs `body`, then releases everything, whether `body` succeeded or not.
-    func using(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch {
-            await close()
-            throw error
+        var result = try await checkIns("full", requests)
+        fleet = Array(fleet.prefix(result.requests))
+        acknowledged = try fleet.map { device in
+            AgentState.Acknowledged(
+                hashes: try InventoryHasher.hashes(of: device.inventory), apps: device.inventory.apps,
+                policy: .init(collectApps: device.ownership == .corporate, checkInIntervalSeconds: 900), lastCheckInAt: nil)
         }
-        await close()
+        if let bytes = try await server.databaseBytes() { result.dbBytesPerDevice = Int(bytes) / max(1, storeDevices) }
+        return result
     }
 
-    func close() async {
-        try? await client.shutdown()
-        await storage.close()
-        try? FileManager.default.removeItem(at: directory)
+    /// `rounds` app updates of `changedApps` apps on every corporate device, sent as deltas.
+    func deltas(rounds: Int, changedApps: Int) async throws -> Measurement? {
+        let corporate = fleet.indices.filter { fleet[$0].ownership == .corporate && fleet[$0].inventory.apps?.isEmpty == false }
+        guard !corporate.isEmpty else { return nil }
+        var requests: [LoadRunner.Request] = []
+        var states: [(device: Int, inventory: Inventory, acknowledged: AgentState.Acknowledged)] = []
+        var planned = acknowledged
+        var inventories = fleet.map(\.inventory)
+        for round in 0..<rounds {
+            for index in corporate {
+                let changed = SyntheticFleet.updatingApps(inventories[index], count: changedApps, round: round, generator: &generator)
+                let hashes = try InventoryHasher.hashes(of: changed)
+                requests.append(try Self.request(fleet[index], Agent.request(
+                    inventory: changed, hashes: hashes, acknowledged: planned[index], full: false)))
+                planned[index] = AgentState.Acknowledged(hashes: hashes, apps: changed.apps, policy: planned[index].policy, lastCheckInAt: nil)
+                inventories[index] = changed
+                states.append((index, changed, planned[index]))
+            }
+        }
+        let result = try await checkIns("delta", requests)
+        // Where each device stands after the deltas that were sent (the phase may stop early).
+        for state in states.prefix(result.requests) {
+            fleet[state.device].inventory = state.inventory
+            acknowledged[state.device] = state.acknowledged
+        }
+        return result
     }
 
-    /// Writes results as JSON when `--json` named a file.
-    static func write(_ results: [CheckInBench.Result], to path: String?) throws {
-        guard let path else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(results).write(to: URL(fileURLWithPath: path))
+    /// `count` heartbeats per device: nothing changed, hashes only.
+    func heartbeats(_ count: Int) async throws -> Measurement {
+        let beats = try fleet.indices.map { try Self.request(fleet[$0], CheckInRequest(agentVersion: "bench", hashes: acknowledged[$0].hashes)) }
+        return try await checkIns("heartbeat", (0..<count).flatMap { _ in beats })
+    }
+
+    /// Enrolls every device over HTTP (corporate or personal token), timed as its own phase.
+    func enroll() async throws -> Measurement {
+        let admin = AdminClient(server: server.url, token: server.adminToken, http: runner.http)
+        var tokens: [Ownership: String] = [:]
+        for ownership in [Ownership.corporate, .personal] {
+            tokens[ownership] = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: ownership)).token
+        }
+        let encoder = WireCoding.encoder()
+        let url = server.url + APIRoute.enroll.path
+        let requests = try fleet.map { device -> LoadRunner.Request in
+            let body = try encoder.encode(EnrollRequest(
+                platform: .linux, platformId: device.inventory.hardware.platformId, deviceName: device.inventory.hardware.deviceName,
+                agentVersion: "bench"))
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(tokens[device.ownership] ?? "")")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+            return .init(request: request, bytes: body.count)
+        }
+        let answers = NIOLockedValueBox([Int: EnrollResponse]())
+        let result = try await measured("enroll", devices: storeDevices, server: server, ceiling: ceiling) {
+            try await runner.run(count: requests.count, make: { requests[$0] }) { index, body in
+                let answer = try WireCoding.decoder().decode(EnrollResponse.self, from: Data(body.readableBytesView))
+                answers.withLockedValue { $0[index] = answer }
+            }
+        }
+        for (index, answer) in answers.withLockedValue({ $0 }) {
+            fleet[index].secret = answer.deviceSecret
+            fleet[index].deviceID = answer.deviceId.rawValue
+        }
+        fleet = fleet.filter { !$0.secret.isEmpty }
+        return result
+    }
+
+    static func request(_ device: SimulatedDevice, _ checkIn: CheckInRequest) throws -> LoadRunner.Request {
+        let body = try WireCoding.encoder().encode(checkIn)
+        var request = HTTPClientRequest(url: "")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(device.secret)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return .init(request: request, bytes: body.count)
+    }
+
+    /// Sends prepared check-ins (encoded before the clock starts: agents encode on their own
+    /// machines) and fails on any answer that asks for a full inventory.
+    func checkIns(_ phase: String, _ requests: [LoadRunner.Request]) async throws -> Measurement {
+        let url = server.url + APIRoute.checkIn.path
+        return try await measured(phase, devices: storeDevices, server: server, ceiling: ceiling) {
+            try await runner.run(count: requests.count, make: { index in
+                var request = requests[index]
+                request.request.url = url
+                return request
+            }) { _, body in
+                let answer = try WireCoding.decoder().decode(CheckInResponse.self, from: Data(body.readableBytesView))
+                if answer.fullInventoryRequested { throw BenchFailure("the server asked for a full inventory in the \(phase) phase") }
+            }
+        }
     }
 }

@@ -177,25 +177,37 @@ import StewardPostgres
         for (name, server) in replicas where name != first { #expect(try await server.stop() == 0) }
     }
 
-    /// The benchmark cannot rot: a tiny run of it on every store (speed is never asserted).
+    /// The benchmark cannot rot: every sub-command at a tiny size, on every store (speed is
+    /// never asserted; that the phases ran, and what they must report, is).
     @Test(arguments: StoreKind.available) func benchmarkRunsAtATinySize(store: StoreKind) async throws {
         let work = try TemporaryDirectory()
-        let output = work.url.appendingPathComponent("bench.json")
-        var arguments = ["ingest", "--devices", "2", "--concurrency", "2", "--heartbeats", "1", "--json", output.path]
-        if store == .postgres { arguments += ["--database", try await TestPostgres.freshSchemaURL()] }
-        let result = try runCommand(try Executables.url("steward-bench"), arguments)
-        #expect(result.status == 0, "\(result.stderr)")
-        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String: Any]] ?? []
-        #expect(rows.map { $0["phase"] as? String } == ["ceiling", "full", "delta", "no-change"])
-        #expect(rows.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && $0["store"] as? String == store.rawValue })
-        #expect((rows.first { $0["phase"] as? String == "full" }?["dbBytesPerDevice"] as? Int ?? 0) > 0)
+        func run(_ arguments: [String]) async throws -> [[String: Any]] {
+            let output = work.url.appendingPathComponent("\(arguments[0]).json")
+            var all = arguments + ["--concurrency", "2", "--duration", "1", "--json", output.path]
+            if store == .postgres { all += ["--database", try await TestPostgres.freshSchemaURL()] }
+            let result = try runCommand(try Executables.url("steward-bench"), all)
+            #expect(result.status == 0, "\(result.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String: Any]] ?? []
+        }
+        func phases(_ rows: [[String: Any]]) -> [String] { rows.compactMap { $0["phase"] as? String } }
 
-        let ceilingOutput = work.url.appendingPathComponent("ceiling.json")
-        let ceiling = try runCommand(
-            try Executables.url("steward-bench"), ["ceiling", "--requests", "50", "--concurrency", "2", "--json", ceilingOutput.path])
-        #expect(ceiling.status == 0, "\(ceiling.stderr)")
-        let ceilingRows = try JSONSerialization.jsonObject(with: Data(contentsOf: ceilingOutput)) as? [[String: Any]] ?? []
-        #expect(ceilingRows.count == 1 && (ceilingRows.first?["rate"] as? Double ?? 0) > 0)
+        let ingest = try await run(["ingest", "--devices", "4", "--pool", "60", "--heartbeats", "1", "--delta-rounds", "1"])
+        #expect(phases(ingest) == ["ceiling", "enroll", "full", "delta", "heartbeat"])
+        #expect(ingest.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && $0["store"] as? String == store.rawValue })
+        for row in ingest {
+            #expect(row["p50Ms"] is Double && row["p99Ms"] is Double)
+            #expect((row["serverCpuSecondsPer1000"] as? Double ?? 0) > 0, "the server's CPU time is read from its own process")
+            #expect((row["serverPeakRssBytes"] as? Int ?? 0) > 1_000_000)
+        }
+        #expect((ingest.first { $0["phase"] as? String == "full" }?["dbBytesPerDevice"] as? Int ?? 0) > 0)
+
+        let ceiling = try await run(["ceiling", "--requests", "50"])
+        #expect(phases(ceiling) == ["ceiling"] && (ceiling.first?["rate"] as? Double ?? 0) > 0)
+
+        let scale = try await run(["scale", "--sizes", "20,40", "--active", "3", "--apps", "20", "--queries", "3", "--heartbeats", "1"])
+        let reports = ["list first page", "list deep page", "device detail", "filter by OS", "device apps", "tenant counts"]
+        #expect(phases(scale) == ["ceiling"] + ["delta", "heartbeat"] + reports + ["delta", "heartbeat"] + reports)
+        #expect(scale.dropFirst().map { $0["devices"] as? Int } == Array(repeating: 20, count: 8) + Array(repeating: 40, count: 8))
     }
 
     @Test func quickstartShowsThisMachine() throws {

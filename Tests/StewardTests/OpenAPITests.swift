@@ -103,6 +103,9 @@ import StewardModel
                 deviceId: DeviceID(rawValue: ""), deviceSecret: "", ownership: .corporate,
                 policy: .init(collectApps: true, checkInIntervalSeconds: 1)))),
             ("TenantSettings", try keys(TenantSettings(compliantAppFeature: true))),
+            ("ReportSummary", try keys(ReportSummary(devices: DeviceCounts(rows: [])))),
+            ("DeviceCounts", try keys(DeviceCounts(rows: []))),
+            ("OperatingSystemCount", try keys(OperatingSystemCount(name: "", version: "", devices: 1))),
         ]
         for (schema, encoded) in cases {
             let documented = try Self.properties(of: schema)

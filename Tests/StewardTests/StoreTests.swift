@@ -90,7 +90,7 @@ import StewardStore
             postgresURL = url
             var statements = ["CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)"]
             for migration in PostgresMigrations.all.prefix(while: { $0.id < "0004" }) {
-                statements += migration.sql.split(separator: ";").map(String.init)
+                statements += PostgresMigrations.statements(migration.sql)
                 statements.append("INSERT INTO schema_migrations VALUES ('\(migration.id)', 0)")
             }
             statements += rows.replacingOccurrences(of: "'x'", with: "'\\x00'").split(separator: ";").map(String.init)
@@ -99,7 +99,7 @@ import StewardStore
             }
             storage = try PostgresStorage(url: url, maximumConnections: 2, logger: TestPostgres.logger)
         }
-        #expect(try await storage.pendingMigrations() == ["0004_compact_app_inventory"])
+        #expect(try await storage.pendingMigrations() == SQLiteMigrations.all.map(\.id).filter { $0 >= "0004" })
         try await storage.migrate()
         let tenant = TenantID(rawValue: "t1")
         let first = try await storage.apps(tenantID: tenant, deviceID: DeviceID(rawValue: "d1"), after: nil, limit: 10)
@@ -178,6 +178,7 @@ import StewardStore
             "admin_tokens_admin", "devices_platform_id", "devices_os", "devices_name", "devices_last_check_in", "devices_key",
             "software_fingerprint",
         ])
+        #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])
         for (name, columns) in indexes { #expect(columns.first == "tenant_id", "index \(name)") }
     }
 
@@ -335,5 +336,63 @@ import StewardStore
         #expect(taken == "second")
         await first.close()
         await second.close()
+    }
+}
+
+/// The summary's counts are maintained as devices change, and always equal a recount.
+@Suite struct DeviceCountTests {
+    @Test(arguments: StoreKind.available) func countsEqualARecountAfterRandomChanges(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            // A fixed pseudo-random walk: the same operations on every run.
+            var seed: UInt64 = 20_261_125
+            func next(_ bound: Int) -> Int {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Int((seed >> 33) % UInt64(bound))
+            }
+            let systems = [("Debian GNU/Linux", "12"), ("Ubuntu", "22.04"), ("Ubuntu", "24.04"), ("Fedora Linux", "40")]
+            var devices: [EnrollResponse] = []
+            for _ in 0..<40 {
+                switch next(5) {
+                case 0, 1:
+                    devices.append(try await api.enroll(next(3) == 0 ? .personal : .corporate))
+                case 2 where !devices.isEmpty:
+                    var inventory = SampleInventory.make(appCount: 1)
+                    let system = systems[next(systems.count)]
+                    inventory.operatingSystem.name = system.0
+                    inventory.operatingSystem.version = system.1
+                    let answer = try await api.checkIn(devices[next(devices.count)].deviceSecret, try SampleInventory.fullRequest(inventory))
+                    #expect(answer.status == .ok)
+                case 3 where !devices.isEmpty:
+                    let device = devices[next(devices.count)]
+                    _ = try await api.send(
+                        .PATCH, APIRoute.updateDevice.path(device.deviceId.rawValue), token: api.adminToken,
+                        json: DevicePatch(ownership: next(2) == 0 ? .personal : .corporate))
+                case 4 where !devices.isEmpty:
+                    let device = devices.remove(at: next(devices.count))
+                    _ = try await api.send(.DELETE, APIRoute.deleteDevice.path(device.deviceId.rawValue), token: api.adminToken)
+                default:
+                    continue
+                }
+            }
+            var all: [DeviceView] = []
+            var after: DeviceID?
+            repeat {
+                let page = try await env.storage.devices(tenantID: env.tenant.tenantId, query: DeviceQuery(after: after, limit: 100))
+                all += page
+                after = page.count == 100 ? page.last?.id : nil
+            } while after != nil
+            var rows: [(dimension: String, value: String, devices: Int)] = []
+            for (ownership, group) in Dictionary(grouping: all, by: \.ownership.rawValue) { rows.append(("ownership", ownership, group.count)) }
+            for (platform, group) in Dictionary(grouping: all, by: \.platform.rawValue) { rows.append(("platform", platform, group.count)) }
+            for (os, group) in Dictionary(grouping: all, by: { ($0.operatingSystem ?? "") + "\u{1F}" + ($0.osVersion ?? "") }) {
+                rows.append(("os", os, group.count))
+            }
+            let summary = try await api.send(.GET, APIRoute.reportSummary.path, token: api.adminToken).decode(ReportSummary.self)
+            #expect(summary.devices == DeviceCounts(rows: rows))
+            #expect(summary.devices.total == devices.count)
+            let other = try await env.storage.deviceCounts(tenantID: env.otherTenant.tenantId)
+            #expect(other.total == 0)
+        }
     }
 }

@@ -70,6 +70,11 @@ import StewardServer
                     #expect(answer.status == .notFound)
                 },
                 .getTenantSettings: {},
+                .reportSummary: {
+                    // The other tenant counts its own personal device only.
+                    let theirs = try await api.send(.GET, APIRoute.reportSummary.path, token: other).decode(ReportSummary.self)
+                    #expect(theirs.devices.total == 1 && theirs.devices.byOwnership == ["personal": 1])
+                },
                 .updateTenantSettings: {
                     _ = try await api.send(
                         .PATCH, APIRoute.updateTenantSettings.path, token: other, json: TenantSettingsPatch(compliantAppFeature: true))

@@ -141,5 +141,86 @@ enum PostgresMigrations {
             AND s.install_location IS NOT DISTINCT FROM a.install_location;
         DROP TABLE device_apps;
         """),
+        // Inserts and deletes are counted per statement from transition tables (a bulk load
+        // costs one upsert per value, not per row); updates per row, only when a counted column
+        // changed.
+        ("0005_device_counts", """
+        CREATE TABLE device_counts (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            dimension TEXT NOT NULL,
+            value TEXT NOT NULL,
+            devices BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, dimension, value)
+        );
+        INSERT INTO device_counts (tenant_id, dimension, value, devices)
+        SELECT tenant_id, 'ownership', ownership, count(*) FROM devices GROUP BY tenant_id, ownership
+        UNION ALL SELECT tenant_id, 'platform', platform, count(*) FROM devices GROUP BY tenant_id, platform
+        UNION ALL SELECT tenant_id, 'os', coalesce(os_name, '') || chr(31) || coalesce(os_version, ''), count(*)
+            FROM devices GROUP BY 1, 3;
+        CREATE FUNCTION count_devices() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                INSERT INTO device_counts (tenant_id, dimension, value, devices)
+                SELECT r.tenant_id, k.dimension, k.value, count(*) FROM new_rows r CROSS JOIN LATERAL (VALUES
+                    ('ownership', r.ownership), ('platform', r.platform),
+                    ('os', coalesce(r.os_name, '') || chr(31) || coalesce(r.os_version, ''))) AS k(dimension, value)
+                GROUP BY 1, 2, 3
+                ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
+            ELSIF TG_OP = 'DELETE' THEN
+                INSERT INTO device_counts (tenant_id, dimension, value, devices)
+                SELECT r.tenant_id, k.dimension, k.value, -count(*) FROM old_rows r CROSS JOIN LATERAL (VALUES
+                    ('ownership', r.ownership), ('platform', r.platform),
+                    ('os', coalesce(r.os_name, '') || chr(31) || coalesce(r.os_version, ''))) AS k(dimension, value)
+                GROUP BY 1, 2, 3
+                ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
+                DELETE FROM device_counts WHERE devices = 0 AND tenant_id IN (SELECT DISTINCT tenant_id FROM old_rows);
+            ELSE
+                INSERT INTO device_counts (tenant_id, dimension, value, devices) VALUES
+                    (OLD.tenant_id, 'ownership', OLD.ownership, -1), (OLD.tenant_id, 'platform', OLD.platform, -1),
+                    (OLD.tenant_id, 'os', coalesce(OLD.os_name, '') || chr(31) || coalesce(OLD.os_version, ''), -1)
+                ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
+                INSERT INTO device_counts (tenant_id, dimension, value, devices) VALUES
+                    (NEW.tenant_id, 'ownership', NEW.ownership, 1), (NEW.tenant_id, 'platform', NEW.platform, 1),
+                    (NEW.tenant_id, 'os', coalesce(NEW.os_name, '') || chr(31) || coalesce(NEW.os_version, ''), 1)
+                ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
+                DELETE FROM device_counts WHERE devices = 0 AND tenant_id = OLD.tenant_id;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER devices_counted AFTER INSERT ON devices
+            REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_devices();
+        CREATE TRIGGER devices_uncounted AFTER DELETE ON devices
+            REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_devices();
+        CREATE TRIGGER devices_recounted AFTER UPDATE OF ownership, platform, os_name, os_version ON devices
+            FOR EACH ROW WHEN ((OLD.ownership, OLD.platform, OLD.os_name, OLD.os_version)
+                IS DISTINCT FROM (NEW.ownership, NEW.platform, NEW.os_name, NEW.os_version))
+            EXECUTE FUNCTION count_devices();
+        """),
     ]
+
+    /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no
+    /// `;` in string literals).
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var inBody = false
+        var rest = Substring(sql)
+        while let character = rest.first {
+            if rest.hasPrefix("$$") {
+                inBody.toggle()
+                current += "$$"
+                rest = rest.dropFirst(2)
+                continue
+            }
+            rest = rest.dropFirst()
+            if character == ";" && !inBody {
+                statements.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        statements.append(current)
+        return statements.filter { !$0.allSatisfy(\.isWhitespace) }
+    }
 }

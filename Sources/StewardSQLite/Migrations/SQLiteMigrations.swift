@@ -145,5 +145,47 @@ enum SQLiteMigrations {
             AND s.version IS a.version AND s.size_bytes IS a.size_bytes AND s.install_location IS a.install_location;
         DROP TABLE device_apps;
         """),
+        // Device counts per tenant, kept by triggers in the same transaction as the change, so
+        // reports never recount (and a bulk load counts too). OS values join name and version
+        // with U+001F.
+        ("0005_device_counts", """
+        CREATE TABLE device_counts (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            dimension TEXT NOT NULL,
+            value TEXT NOT NULL,
+            devices INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, dimension, value)
+        ) WITHOUT ROWID;
+        INSERT INTO device_counts (tenant_id, dimension, value, devices)
+        SELECT tenant_id, 'ownership', ownership, count(*) FROM devices GROUP BY tenant_id, ownership
+        UNION ALL SELECT tenant_id, 'platform', platform, count(*) FROM devices GROUP BY tenant_id, platform
+        UNION ALL SELECT tenant_id, 'os', coalesce(os_name, '') || char(31) || coalesce(os_version, ''), count(*)
+            FROM devices GROUP BY 1, 3;
+        CREATE TRIGGER devices_counted AFTER INSERT ON devices BEGIN
+            INSERT INTO device_counts (tenant_id, dimension, value, devices) VALUES
+                (NEW.tenant_id, 'ownership', NEW.ownership, 1), (NEW.tenant_id, 'platform', NEW.platform, 1),
+                (NEW.tenant_id, 'os', coalesce(NEW.os_name, '') || char(31) || coalesce(NEW.os_version, ''), 1)
+            ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = devices + 1;
+        END;
+        CREATE TRIGGER devices_uncounted AFTER DELETE ON devices BEGIN
+            UPDATE device_counts SET devices = devices - 1 WHERE tenant_id = OLD.tenant_id AND (
+                (dimension = 'ownership' AND value = OLD.ownership) OR (dimension = 'platform' AND value = OLD.platform)
+                OR (dimension = 'os' AND value = coalesce(OLD.os_name, '') || char(31) || coalesce(OLD.os_version, '')));
+            DELETE FROM device_counts WHERE tenant_id = OLD.tenant_id AND devices = 0;
+        END;
+        CREATE TRIGGER devices_recounted AFTER UPDATE OF ownership, platform, os_name, os_version ON devices
+        WHEN OLD.ownership IS NOT NEW.ownership OR OLD.platform IS NOT NEW.platform
+            OR OLD.os_name IS NOT NEW.os_name OR OLD.os_version IS NOT NEW.os_version
+        BEGIN
+            UPDATE device_counts SET devices = devices - 1 WHERE tenant_id = OLD.tenant_id AND (
+                (dimension = 'ownership' AND value = OLD.ownership) OR (dimension = 'platform' AND value = OLD.platform)
+                OR (dimension = 'os' AND value = coalesce(OLD.os_name, '') || char(31) || coalesce(OLD.os_version, '')));
+            INSERT INTO device_counts (tenant_id, dimension, value, devices) VALUES
+                (NEW.tenant_id, 'ownership', NEW.ownership, 1), (NEW.tenant_id, 'platform', NEW.platform, 1),
+                (NEW.tenant_id, 'os', coalesce(NEW.os_name, '') || char(31) || coalesce(NEW.os_version, ''), 1)
+            ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = devices + 1;
+            DELETE FROM device_counts WHERE tenant_id = OLD.tenant_id AND devices = 0;
+        END;
+        """),
     ]
 }

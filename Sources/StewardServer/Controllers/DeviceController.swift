@@ -32,7 +32,7 @@ struct DeviceController: Sendable {
         let next = devices.count > limit ? devices[limit - 1].id.rawValue : nil
         devices = Array(devices.prefix(limit))
         for index in devices.indices { devices[index] = await withPendingLastSeen(devices[index], tenantID: tenantID) }
-        return JSONResponse(Page(items: devices, nextCursor: next.map(QueryParameters.encodeCursor)))
+        return JSONResponse(Page(items: devices, nextCursor: next.map(PageCursor.encode)))
     }
 
     func get(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<DeviceView> {
@@ -73,7 +73,7 @@ struct DeviceController: Sendable {
         var apps = try await store.apps(tenantID: tenantID, deviceID: device.id, after: try query.cursor(), limit: limit + 1)
         let next = apps.count > limit ? apps[limit - 1].appId : nil
         apps = Array(apps.prefix(limit))
-        return JSONResponse(Page(items: apps, nextCursor: next.map(QueryParameters.encodeCursor)))
+        return JSONResponse(Page(items: apps, nextCursor: next.map(PageCursor.encode)))
     }
 
     private func deviceID(_ context: StewardRequestContext) throws -> DeviceID {

@@ -2,9 +2,16 @@ import Hummingbird
 import StewardModel
 import StewardStore
 
-/// The settings of the admin's own tenant.
+/// The settings and counts of the admin's own tenant.
 struct TenantController: Sendable {
-    let store: any TenantStore
+    let store: any TenantStore & ReportStore
+
+    /// Counts maintained by the store as devices change: a read costs a few rows at any size.
+    func summary(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<ReportSummary> {
+        let tenantID = try context.requireTenant()
+        _ = try QueryParameters(request, allowed: [])
+        return JSONResponse(ReportSummary(devices: try await store.deviceCounts(tenantID: tenantID)))
+    }
 
     func settings(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<TenantSettings> {
         let tenantID = try context.requireTenant()

@@ -1,0 +1,62 @@
+/// `GET /api/v1/reports/summary`: the tenant's counts. Maintained as devices change (by the
+/// database, in the same transaction), never recounted on a read.
+public struct ReportSummary: Codable, Sendable, Equatable {
+    public var devices: DeviceCounts
+
+    public init(devices: DeviceCounts) {
+        self.devices = devices
+    }
+}
+
+public struct DeviceCounts: Codable, Sendable, Equatable {
+    public var total: Int
+    /// By `corporate` / `personal`.
+    public var byOwnership: [String: Int]
+    /// By platform (`linux`, …).
+    public var byPlatform: [String: Int]
+    /// By operating system name and version, most devices first (nil before a first check-in).
+    public var byOperatingSystem: [OperatingSystemCount]
+
+    public init(total: Int, byOwnership: [String: Int], byPlatform: [String: Int], byOperatingSystem: [OperatingSystemCount]) {
+        self.total = total
+        self.byOwnership = byOwnership
+        self.byPlatform = byPlatform
+        self.byOperatingSystem = byOperatingSystem
+    }
+
+    /// The counts as rows of (dimension, value, devices), as stored; an OS value joins name and
+    /// version with U+001F (an empty part is nil).
+    public init(rows: [(dimension: String, value: String, devices: Int)]) {
+        var byOwnership: [String: Int] = [:]
+        var byPlatform: [String: Int] = [:]
+        var byOperatingSystem: [OperatingSystemCount] = []
+        for row in rows where row.devices != 0 {
+            switch row.dimension {
+            case "ownership": byOwnership[row.value] = row.devices
+            case "platform": byPlatform[row.value] = row.devices
+            case "os":
+                let parts = row.value.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                byOperatingSystem.append(OperatingSystemCount(
+                    name: parts.first.flatMap { $0.isEmpty ? nil : $0 },
+                    version: parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil, devices: row.devices))
+            default: continue
+            }
+        }
+        byOperatingSystem.sort { ($0.devices, $1.name ?? "", $1.version ?? "") > ($1.devices, $0.name ?? "", $0.version ?? "") }
+        self.init(
+            total: byOwnership.values.reduce(0, +), byOwnership: byOwnership, byPlatform: byPlatform,
+            byOperatingSystem: byOperatingSystem)
+    }
+}
+
+public struct OperatingSystemCount: Codable, Sendable, Equatable {
+    public var name: String?
+    public var version: String?
+    public var devices: Int
+
+    public init(name: String?, version: String?, devices: Int) {
+        self.name = name
+        self.version = version
+        self.devices = devices
+    }
+}

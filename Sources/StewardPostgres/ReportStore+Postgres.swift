@@ -1,0 +1,13 @@
+import PostgresNIO
+import StewardModel
+import StewardStore
+
+extension PostgresStorage {
+    public func deviceCounts(tenantID: TenantID) async throws -> DeviceCounts {
+        let rows = try await rows(
+            "SELECT dimension, value, devices FROM device_counts WHERE tenant_id = \(tenantID.rawValue)")
+        return DeviceCounts(rows: try rows.map {
+            (try $0.value("dimension"), try $0.value("value"), Int(try $0.value("devices", as: Int64.self)))
+        })
+    }
+}
