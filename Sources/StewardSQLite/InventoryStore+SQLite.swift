@@ -7,7 +7,8 @@ extension SQLiteStorage {
     public func apply(_ update: InventoryUpdate) async throws -> AppsOutcome {
         // Encoded outside the write lock: the writer is the one serialised resource.
         let interfacesJSON = try update.network.map { String(decoding: try JSONEncoder().encode($0.interfaces), as: UTF8.self) }
-        return try await pool.write { db in
+        let cache = softwareIDs
+        let (outcome, learned) = try await pool.write { db -> (AppsOutcome, [(AppRecord, Int64)]) in
             let tenant = update.tenantID.rawValue
             let device = update.deviceID.rawValue
             let at = update.at.millisecondsSince1970
@@ -54,14 +55,17 @@ extension SQLiteStorage {
                     interfacesJSON, network.wifiMacAddress, update.hashes.network, tenant, device,
                 ])
             }
-            guard let apps = update.apps else { return .none }
-            return try Self.applyApps(db, apps, hash: update.hashes.apps, tenant: tenant, device: device)
+            guard let apps = update.apps else { return (.none, []) }
+            return try Self.applyApps(db, apps, hash: update.hashes.apps, tenant: tenant, device: device, cache: cache)
         }
+        cache.remember(tenant: update.tenantID.rawValue, learned)
+        return outcome
     }
 
+    /// Returns the outcome and the software IDs resolved, for the cache once committed.
     private static func applyApps(
-        _ db: Database, _ apps: InventoryUpdate.Apps, hash: String?, tenant: String, device: String
-    ) throws -> AppsOutcome {
+        _ db: Database, _ apps: InventoryUpdate.Apps, hash: String?, tenant: String, device: String, cache: SoftwareIDCache
+    ) throws -> (AppsOutcome, [(AppRecord, Int64)]) {
         let gate = try db.cachedStatement(sql: """
             SELECT d.ownership, t.compliant_app_feature, d.apps_hash, d.device_key
             FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.tenant_id = ? AND d.id = ?
@@ -73,21 +77,24 @@ extension SQLiteStorage {
             try db.cachedStatement(sql: """
                 UPDATE devices SET refused_app_reports = refused_app_reports + 1 WHERE tenant_id = ? AND id = ?
                 """).execute(arguments: [tenant, device])
-            return .refusedByGate
+            return (.refusedByGate, [])
         }
         let deviceKey: Int64 = row["device_key"]
 
-        // What the device has now, by app ID; unchanged apps cost no write.
-        let stored = try Self.storedSoftware(db, tenant: tenant, deviceKey: deviceKey)
+        // What the device has now, by app ID (for a delta, only the apps it names); unchanged
+        // apps cost no write.
+        let stored: [String: (id: Int64, app: AppRecord)]
         let added: [AppRecord]
         let gone: [String]
         switch apps {
         case .delta(let baseHash, let changes, let removedIDs):
-            guard (row["apps_hash"] as String?) == baseHash else { return .baseMismatch }
+            guard (row["apps_hash"] as String?) == baseHash else { return (.baseMismatch, []) }
+            stored = try Self.storedSoftware(db, tenant: tenant, deviceKey: deviceKey, appIDs: Set(changes.map(\.appId) + removedIDs))
             added = changes.filter { stored[$0.appId]?.app != $0 }
             let upserted = Set(changes.map(\.appId))
             gone = removedIDs.filter { !upserted.contains($0) }
         case .replace(let all):
+            stored = try Self.storedSoftware(db, tenant: tenant, deviceKey: deviceKey)
             added = all.filter { stored[$0.appId]?.app != $0 }
             let present = Set(all.map(\.appId))
             gone = stored.keys.filter { !present.contains($0) }
@@ -101,15 +108,23 @@ extension SQLiteStorage {
         let insert = try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO device_software (tenant_id, device_key, software_id) VALUES (?, ?, ?)
             """)
+        var learned: [(AppRecord, Int64)] = []
         for app in added {
-            try insert.execute(arguments: [tenant, deviceKey, try Self.softwareID(db, app, tenant: tenant)])
+            let id: Int64
+            if let known = cache.id(tenant: tenant, app: app) {
+                id = known
+            } else {
+                id = try Self.softwareID(db, app, tenant: tenant)
+                learned.append((app, id))
+            }
+            try insert.execute(arguments: [tenant, deviceKey, id])
         }
         try db.cachedStatement(sql: """
             UPDATE devices SET apps_hash = ?,
                 app_count = (SELECT count(*) FROM device_software WHERE tenant_id = ? AND device_key = ?)
             WHERE tenant_id = ? AND id = ?
             """).execute(arguments: [hash, tenant, deviceKey, tenant, device])
-        return .stored
+        return (.stored, learned)
     }
 
     /// The tenant's ID for this exact app, added to `software` on first sight. The writer is
@@ -130,6 +145,7 @@ extension SQLiteStorage {
         return id
     }
 
+    /// The device's apps, by app ID.
     private static func storedSoftware(
         _ db: Database, tenant: String, deviceKey: Int64
     ) throws -> [String: (id: Int64, app: AppRecord)] {
@@ -143,6 +159,25 @@ extension SQLiteStorage {
         while let row = try rows.next() {
             let app = appRecord(row)
             result[app.appId] = (row["id"], app)
+        }
+        return result
+    }
+
+    /// The device's apps with these app IDs only: a few index seeks each (software by app ID,
+    /// then the device's row), whatever the size of its inventory.
+    private static func storedSoftware(
+        _ db: Database, tenant: String, deviceKey: Int64, appIDs: Set<String>
+    ) throws -> [String: (id: Int64, app: AppRecord)] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT s.id, s.app_id, s.name, s.version, s.size_bytes, s.install_location FROM software s
+            JOIN device_software d ON d.tenant_id = s.tenant_id AND d.device_key = ? AND d.software_id = s.id
+            WHERE s.tenant_id = ? AND s.app_id = ?
+            """)
+        var result: [String: (id: Int64, app: AppRecord)] = [:]
+        for appID in appIDs {
+            if let row = try Row.fetchOne(statement, arguments: [deviceKey, tenant, appID]) {
+                result[appID] = (row["id"], appRecord(row))
+            }
         }
         return result
     }

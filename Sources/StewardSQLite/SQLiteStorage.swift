@@ -7,6 +7,7 @@ import StewardStore
 /// Writes are serialised by GRDB; readers run concurrently with the writer.
 public final class SQLiteStorage: Storage {
     let pool: DatabasePool
+    let softwareIDs = SoftwareIDCache()
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
     public init(path: String) throws {

@@ -176,7 +176,7 @@ import StewardStore
         let indexes = try await env.storage.indexes()
         #expect(Set(indexes.keys) == [
             "admin_tokens_admin", "devices_platform_id", "devices_os", "devices_name", "devices_last_check_in", "devices_key",
-            "software_fingerprint",
+            "software_fingerprint", "software_app",
         ])
         #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])
         for (name, columns) in indexes { #expect(columns.first == "tenant_id", "index \(name)") }

@@ -117,6 +117,7 @@ enum PostgresMigrations {
             PRIMARY KEY (tenant_id, id)
         );
         CREATE UNIQUE INDEX software_fingerprint ON software(tenant_id, fingerprint);
+        CREATE INDEX software_app ON software(tenant_id, app_id);
         CREATE TABLE device_software (
             tenant_id TEXT NOT NULL,
             device_key BIGINT NOT NULL,

@@ -121,6 +121,7 @@ enum SQLiteMigrations {
             PRIMARY KEY (tenant_id, id)
         ) WITHOUT ROWID;
         CREATE UNIQUE INDEX software_fingerprint ON software(tenant_id, fingerprint);
+        CREATE INDEX software_app ON software(tenant_id, app_id);
         CREATE TABLE device_software (
             tenant_id TEXT NOT NULL,
             device_key INTEGER NOT NULL,
