@@ -164,13 +164,15 @@ extension SQLiteStorage {
     }
 
     /// The device's apps with these app IDs only: a few index seeks each (software by app ID,
-    /// then the device's row), whatever the size of its inventory.
+    /// then the device's row), whatever the size of its inventory. The index and the order are
+    /// fixed: without statistics SQLite prefers the covering primary key and walks every app
+    /// the tenant has ever seen (measured: 11 ms for five apps at 8,000 software rows).
     private static func storedSoftware(
         _ db: Database, tenant: String, deviceKey: Int64, appIDs: Set<String>
     ) throws -> [String: (id: Int64, app: AppRecord)] {
         let statement = try db.cachedStatement(sql: """
-            SELECT s.id, s.app_id, s.name, s.version, s.size_bytes, s.install_location FROM software s
-            JOIN device_software d ON d.tenant_id = s.tenant_id AND d.device_key = ? AND d.software_id = s.id
+            SELECT s.id, s.app_id, s.name, s.version, s.size_bytes, s.install_location FROM software s INDEXED BY software_app
+            CROSS JOIN device_software d ON d.tenant_id = s.tenant_id AND d.device_key = ? AND d.software_id = s.id
             WHERE s.tenant_id = ? AND s.app_id = ?
             """)
         var result: [String: (id: Int64, app: AppRecord)] = [:]
@@ -196,6 +198,8 @@ extension SQLiteStorage {
         }
     }
 
+    /// The device's rows first, then sorted (CROSS JOIN fixes the order: walking the tenant's
+    /// software in app-ID order would visit every app any device reported).
     public func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord] {
         try await pool.read { db in
             try Row.fetchAll(
@@ -203,8 +207,8 @@ extension SQLiteStorage {
                 sql: """
                     SELECT s.app_id, s.name, s.version, s.size_bytes, s.install_location
                     FROM devices d
-                    JOIN device_software a ON a.tenant_id = d.tenant_id AND a.device_key = d.device_key
-                    JOIN software s ON s.tenant_id = a.tenant_id AND s.id = a.software_id
+                    CROSS JOIN device_software a ON a.tenant_id = d.tenant_id AND a.device_key = d.device_key
+                    CROSS JOIN software s ON s.tenant_id = a.tenant_id AND s.id = a.software_id
                     WHERE d.tenant_id = ? AND d.id = ? AND s.app_id > ? ORDER BY s.app_id LIMIT ?
                     """,
                 arguments: [tenantID.rawValue, deviceID.rawValue, after ?? "", limit]

@@ -20,6 +20,8 @@ public final class SQLiteStorage: Storage {
             // WAL + NORMAL: a committed transaction survives a crash of the process; only a
             // power loss can cost the last few, and the database never corrupts.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Statement journals and sorts in memory: no temporary file per write transaction.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
     }

@@ -108,6 +108,7 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Delta check-ins per corporate device (at most; --duration bounds the time).") var deltaRounds = 3
     @Option(help: "Heartbeats per device (at most; --duration bounds the time).") var heartbeats = 30
     @Option(help: "Seed of the simulated fleet.") var seed: UInt64 = 1
+    @Option(help: "Ceiling requests (at most; --duration bounds the time).") var ceilingRequests = 100_000
 
     func validate() throws {
         guard devices > 0, pool > 0, (0...1).contains(personal), changedApps >= 0, deltaRounds >= 0, heartbeats >= 0 else {
@@ -120,7 +121,8 @@ struct IngestBench: AsyncParsableCommand {
         let fleet = SyntheticFleet(
             devices: devices, apps: apps.map { $0...$0 } ?? 50...min(700, pool), personalShare: personal, poolSize: pool,
             seed: seed)
-        let plan = IngestPlan(changedApps: changedApps, deltaRounds: deltaRounds, heartbeats: heartbeats, seed: seed)
+        let plan = IngestPlan(
+            changedApps: changedApps, deltaRounds: deltaRounds, heartbeats: heartbeats, seed: seed, ceilingRequests: ceilingRequests)
         try await common.measure { server, runner in
             try await plan.measure(fleet: fleet.make(), server: server, runner: runner)
         }
@@ -133,11 +135,12 @@ struct IngestPlan {
     let deltaRounds: Int
     let heartbeats: Int
     let seed: UInt64
+    let ceilingRequests: Int
 
     func measure(fleet: [SimulatedDevice], server: BenchServer, runner: LoadRunner) async throws -> [Measurement] {
         _ = try await ceilingOutcome(server: server, runner: runner, requests: 1000)
         let ceiling = try await measured("ceiling", devices: fleet.count, server: server, ceiling: nil) {
-            try await ceilingOutcome(server: server, runner: runner, requests: 100_000)
+            try await ceilingOutcome(server: server, runner: runner, requests: ceilingRequests)
         }
         let driver = FleetDriver(fleet: fleet, server: server, runner: runner, ceiling: ceiling.rate, seed: seed)
         var results = [ceiling, try await driver.enroll(), try await driver.full()]
