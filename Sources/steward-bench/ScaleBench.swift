@@ -21,11 +21,12 @@ struct ScaleBench: AsyncParsableCommand {
     @Option(help: "Apps on every bulk-filled corporate device.") var fillApps = 30
     @Option(help: "Requests per report query at every size (at most; --duration bounds the time).") var queries = 2000
     @Option(help: "Heartbeats per simulated agent at every size.") var heartbeats = 10
+    @Option(help: "Report queries in flight (admins browsing, not a fleet).") var reportConcurrency = 4
     @Option(help: "Seed of the simulated fleet.") var seed: UInt64 = 1
 
     func validate() throws {
         let parsed = try parsedSizes()
-        guard active > 0, apps >= 0, fillApps >= 0, queries > 0, heartbeats >= 0 else {
+        guard active > 0, apps >= 0, fillApps >= 0, queries > 0, heartbeats >= 0, reportConcurrency > 0 else {
             throw ValidationError("--active and --queries must be positive, counts not negative")
         }
         guard parsed.first ?? 0 >= active else { throw ValidationError("the smallest size must hold the --active agents") }
@@ -42,7 +43,7 @@ struct ScaleBench: AsyncParsableCommand {
     func run() async throws {
         let sizes = try parsedSizes()
         let fleet = SyntheticFleet(devices: active, apps: apps...apps, personalShare: 0.2, poolSize: 3000, seed: seed).make()
-        let (fillApps, queries, heartbeats, seed) = (fillApps, queries, heartbeats, seed)
+        let (fillApps, queries, heartbeats, seed, reportConcurrency) = (fillApps, queries, heartbeats, seed, reportConcurrency)
         try await common.measure { server, runner in
             guard server.sqlitePath != nil || server.databaseURL != nil else {
                 throw ValidationError("scale fills the store directly: give --database with --server")
@@ -71,7 +72,8 @@ struct ScaleBench: AsyncParsableCommand {
                     results.append(beat)
                 }
                 results += try await Self.reports(
-                    size: size, filled: filled, driver: driver, server: server, runner: runner, ceiling: ceiling.rate,
+                    size: size, filled: filled, driver: driver, server: server,
+                    runner: LoadRunner(http: runner.http, concurrency: reportConcurrency, duration: runner.duration), ceiling: ceiling.rate,
                     queries: queries)
             }
             await filler.close()
