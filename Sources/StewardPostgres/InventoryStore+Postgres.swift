@@ -7,7 +7,7 @@ extension PostgresStorage {
     /// One transaction, a fixed number of round trips whatever the inventory's size: one UPDATE
     /// for the device row (returning what the gate needs, with the row locked against a racing
     /// ownership change), one statement adding apps the tenant has never seen to `software`, one
-    /// rewriting the device's (device key, software ID) rows, one for the count.
+    /// rewriting the device's (device key, software ID) rows with its hash and count.
     public func apply(_ update: InventoryUpdate) async throws -> AppsOutcome {
         let tenant = update.tenantID.rawValue
         let device = update.deviceID.rawValue
@@ -37,6 +37,7 @@ extension PostgresStorage {
             bindings.append(appsJSON)
             bindings.append(tenant)
             bindings.append(deviceKey)
+            bindings.append(update.hashes.apps)
             let sql: String
             switch apps {
             case .replace:
@@ -52,12 +53,6 @@ extension PostgresStorage {
             softwareBindings.append(tenant)
             try await connection.query(PostgresQuery(unsafeSQL: Self.addSoftware, binds: softwareBindings), logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-            try await connection.query(
-                """
-                UPDATE devices SET apps_hash = \(update.hashes.apps),
-                    app_count = (SELECT count(*) FROM device_software WHERE tenant_id = \(tenant) AND device_key = \(deviceKey))
-                WHERE tenant_id = \(tenant) AND id = \(device)
-                """, logger: logger)
             return .stored
         }
     }
@@ -77,8 +72,9 @@ extension PostgresStorage {
         }
     }
 
-    // The statements take `$1` the apps as JSON, `$2` the tenant, `$3` the device key, and for a
-    // delta `$4` the removed app IDs. One round trip each, whatever the inventory's size.
+    // The statements take `$1` the apps as JSON, `$2` the tenant, `$3` the device key, `$4` the
+    // new apps hash, and for a delta `$5` the removed app IDs. One round trip each, whatever the
+    // inventory's size.
 
     /// The apps of a check-in as rows, from one JSON parameter.
     static let incomingApps = """
@@ -93,20 +89,30 @@ extension PostgresStorage {
         WITH \(incomingApps)
         INSERT INTO software (tenant_id, fingerprint, app_id, name, version, size_bytes, install_location)
         SELECT $2, i.fingerprint, i."appId", i.name, i.version, i."sizeBytes", i."installLocation" FROM incoming i
-        WHERE NOT EXISTS (SELECT 1 FROM software s WHERE s.tenant_id = $2 AND s.fingerprint = i.fingerprint)
+        LEFT JOIN LATERAL (
+            SELECT 1 AS known FROM software s WHERE s.tenant_id = $2 AND s.fingerprint = i.fingerprint LIMIT 1) k ON true
+        WHERE k.known IS NULL
         ON CONFLICT (tenant_id, fingerprint) DO NOTHING
         """
 
-    /// The software IDs of the incoming apps.
+    /// The software IDs of the incoming apps. The lookups are LATERAL with LIMIT 1 so each is an
+    /// index probe: the planner cannot know how few rows `jsonb_to_recordset` yields and would
+    /// otherwise hash the tenant's whole software table.
     static let wantedSoftware = """
-        wanted AS (
-            SELECT s.id, s.app_id FROM incoming i JOIN software s ON s.tenant_id = $2 AND s.fingerprint = i.fingerprint)
+        wanted AS MATERIALIZED (
+            SELECT s.id FROM incoming i CROSS JOIN LATERAL (
+                SELECT id FROM software WHERE tenant_id = $2 AND fingerprint = i.fingerprint LIMIT 1) s)
         """
 
-    static let addDeviceSoftware = """
+    /// Adds the wanted rows the device lacks, then stores the hash and the count, kept by what
+    /// was removed and added (no recount of the inventory).
+    static let addAndCount = """
         added AS (
             INSERT INTO device_software (tenant_id, device_key, software_id) SELECT $2, $3, id FROM wanted
             ON CONFLICT DO NOTHING RETURNING 1)
+        UPDATE devices SET apps_hash = $4,
+            app_count = app_count - (SELECT count(*) FROM removed) + (SELECT count(*) FROM added)
+        WHERE tenant_id = $2 AND device_key = $3
         """
 
     /// A whole inventory: what is not in it goes, what is new or changed is written.
@@ -116,21 +122,22 @@ extension PostgresStorage {
             DELETE FROM device_software d WHERE d.tenant_id = $2 AND d.device_key = $3
                 AND d.software_id NOT IN (SELECT id FROM wanted)
             RETURNING 1),
-        \(addDeviceSoftware)
-        SELECT (SELECT count(*) FROM removed), (SELECT count(*) FROM added)
+        \(addAndCount)
         """
 
-    /// A delta: the removed app IDs go, and so does the old row of every changed app.
+    /// A delta: the removed app IDs go, and so does the old row of every changed app — found
+    /// through `software(tenant_id, app_id)`, never by walking the device's whole inventory.
     static let applyAppsDelta = """
         WITH \(incomingApps), \(wantedSoftware),
+        named AS MATERIALIZED (
+            SELECT s.id FROM software s
+            WHERE s.tenant_id = $2 AND s.app_id = ANY(array_cat($5::text[], ARRAY(SELECT "appId" FROM incoming)))),
         removed AS (
-            DELETE FROM device_software d USING software s
-            WHERE d.tenant_id = $2 AND d.device_key = $3 AND s.tenant_id = $2 AND s.id = d.software_id
-                AND (s.app_id = ANY($4::text[]) OR s.app_id IN (SELECT app_id FROM wanted))
+            DELETE FROM device_software d USING named n
+            WHERE d.tenant_id = $2 AND d.device_key = $3 AND d.software_id = n.id
                 AND d.software_id NOT IN (SELECT id FROM wanted)
             RETURNING 1),
-        \(addDeviceSoftware)
-        SELECT (SELECT count(*) FROM removed), (SELECT count(*) FROM added)
+        \(addAndCount)
         """
 
     /// The single UPDATE of the device row: last check-in, agent version and every section sent.

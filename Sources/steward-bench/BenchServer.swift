@@ -22,7 +22,7 @@ final class BenchServer: @unchecked Sendable {
     let databaseURL: String?
     private let process: Process?
     private let pid: Int32?
-    private let directory: URL?
+    let directory: URL?
 
     struct Options: ParsableArguments {
         @Option(help: "PostgreSQL URL of an empty database or schema to measure; default: SQLite in a temporary directory.")
@@ -148,6 +148,12 @@ final class BenchServer: @unchecked Sendable {
             await server.stop()
             return result
         } catch {
+            // The server's own words on what went wrong, before its directory goes.
+            if let directory = server.directory,
+               let log = try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)
+            {
+                FileHandle.standardError.write(Data("server log (last lines):\n\(log.split(separator: "\n").suffix(20).joined(separator: "\n"))\n".utf8))
+            }
             await server.stop()
             throw error
         }

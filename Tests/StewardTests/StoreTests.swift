@@ -396,3 +396,27 @@ import StewardStore
         }
     }
 }
+
+extension DeviceCountTests {
+    /// Concurrent enrolments of both ownerships update the same count rows: they must never
+    /// deadlock (the benchmark found one on PostgreSQL before count rows were locked in order).
+    @Test(arguments: StoreKind.available) func concurrentEnrollmentsAllCount(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let tokens = [try await api.enrollmentToken(.corporate), try await api.enrollmentToken(.personal)]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<120 {
+                    group.addTask {
+                        let answer = try await api.send(
+                            .POST, APIRoute.enroll.path, token: tokens[index % 2],
+                            json: EnrollRequest(platform: .linux, platformId: nil, deviceName: "d\(index)", agentVersion: nil))
+                        #expect(answer.status == .created || answer.status == .ok, "\(answer.status)")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let counts = try await env.storage.deviceCounts(tenantID: env.tenant.tenantId)
+            #expect(counts.total == 120 && counts.byOwnership == ["corporate": 60, "personal": 60])
+        }
+    }
+}

@@ -144,7 +144,7 @@ enum PostgresMigrations {
         """),
         // Inserts and deletes are counted per statement from transition tables (a bulk load
         // costs one upsert per value, not per row); updates per row, only when a counted column
-        // changed.
+        // changed. Count rows are always locked in key order, so concurrent changes never deadlock.
         ("0005_device_counts", """
         CREATE TABLE device_counts (
             tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
@@ -165,24 +165,25 @@ enum PostgresMigrations {
                 SELECT r.tenant_id, k.dimension, k.value, count(*) FROM new_rows r CROSS JOIN LATERAL (VALUES
                     ('ownership', r.ownership), ('platform', r.platform),
                     ('os', coalesce(r.os_name, '') || chr(31) || coalesce(r.os_version, ''))) AS k(dimension, value)
-                GROUP BY 1, 2, 3
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
                 ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
             ELSIF TG_OP = 'DELETE' THEN
                 INSERT INTO device_counts (tenant_id, dimension, value, devices)
                 SELECT r.tenant_id, k.dimension, k.value, -count(*) FROM old_rows r CROSS JOIN LATERAL (VALUES
                     ('ownership', r.ownership), ('platform', r.platform),
                     ('os', coalesce(r.os_name, '') || chr(31) || coalesce(r.os_version, ''))) AS k(dimension, value)
-                GROUP BY 1, 2, 3
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
                 ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
                 DELETE FROM device_counts WHERE devices = 0 AND tenant_id IN (SELECT DISTINCT tenant_id FROM old_rows);
             ELSE
-                INSERT INTO device_counts (tenant_id, dimension, value, devices) VALUES
+                INSERT INTO device_counts (tenant_id, dimension, value, devices)
+                SELECT c.t, c.d, c.v, sum(c.n) FROM (VALUES
                     (OLD.tenant_id, 'ownership', OLD.ownership, -1), (OLD.tenant_id, 'platform', OLD.platform, -1),
-                    (OLD.tenant_id, 'os', coalesce(OLD.os_name, '') || chr(31) || coalesce(OLD.os_version, ''), -1)
-                ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
-                INSERT INTO device_counts (tenant_id, dimension, value, devices) VALUES
+                    (OLD.tenant_id, 'os', coalesce(OLD.os_name, '') || chr(31) || coalesce(OLD.os_version, ''), -1),
                     (NEW.tenant_id, 'ownership', NEW.ownership, 1), (NEW.tenant_id, 'platform', NEW.platform, 1),
                     (NEW.tenant_id, 'os', coalesce(NEW.os_name, '') || chr(31) || coalesce(NEW.os_version, ''), 1)
+                ) AS c(t, d, v, n)
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
                 ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
                 DELETE FROM device_counts WHERE devices = 0 AND tenant_id = OLD.tenant_id;
             END IF;
