@@ -101,23 +101,31 @@ extension SQLiteStorage {
         }
         // A changed app is a different software row: its old row goes.
         let removed = (gone + added.map(\.appId)).compactMap { stored[$0]?.id }
-        let remove = try db.cachedStatement(sql: """
-            DELETE FROM device_software WHERE tenant_id = ? AND device_key = ? AND software_id = ?
-            """)
-        for id in removed { try remove.execute(arguments: [tenant, deviceKey, id]) }
-        let insert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO device_software (tenant_id, device_key, software_id) VALUES (?, ?, ?)
-            """)
+        // Many rows, one statement each way: the IDs travel as one JSON array (one cached
+        // statement whatever the count; a statement per row was most of a full inventory's cost).
+        if !removed.isEmpty {
+            try db.cachedStatement(sql: """
+                DELETE FROM device_software WHERE tenant_id = ? AND device_key = ?
+                    AND software_id IN (SELECT value FROM json_each(?))
+                """).execute(arguments: [tenant, deviceKey, Self.jsonArray(removed)])
+        }
         var learned: [(AppRecord, Int64)] = []
+        var ids: [Int64] = []
+        ids.reserveCapacity(added.count)
         for app in added {
-            let id: Int64
             if let known = cache.id(tenant: tenant, app: app) {
-                id = known
+                ids.append(known)
             } else {
-                id = try Self.softwareID(db, app, tenant: tenant)
+                let id = try Self.softwareID(db, app, tenant: tenant)
                 learned.append((app, id))
+                ids.append(id)
             }
-            try insert.execute(arguments: [tenant, deviceKey, id])
+        }
+        if !ids.isEmpty {
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO device_software (tenant_id, device_key, software_id)
+                SELECT ?, ?, value FROM json_each(?)
+                """).execute(arguments: [tenant, deviceKey, Self.jsonArray(ids)])
         }
         try db.cachedStatement(sql: """
             UPDATE devices SET apps_hash = ?,
@@ -125,6 +133,10 @@ extension SQLiteStorage {
             WHERE tenant_id = ? AND id = ?
             """).execute(arguments: [hash, tenant, deviceKey, tenant, device])
         return (.stored, learned)
+    }
+
+    static func jsonArray(_ ids: [Int64]) -> String {
+        "[" + ids.map(String.init).joined(separator: ",") + "]"
     }
 
     /// The tenant's ID for this exact app, added to `software` on first sight. The writer is

@@ -137,7 +137,9 @@ final class BulkFill: @unchecked Sendable {
             return BulkFill(sqlite: try DatabaseQueue(path: path, configuration: configuration), postgres: nil, task: nil, tenant: tenant)
         }
         guard let url = server.databaseURL else { throw BenchFailure("no database to fill") }
-        let client = PostgresClient(configuration: try PostgresURL.configuration(from: url), backgroundLogger: Logger(label: "fill"))
+        var logger = Logger(label: "fill")
+        logger.logLevel = .error
+        let client = PostgresClient(configuration: try PostgresURL.configuration(from: url), backgroundLogger: logger)
         let task = Task { await client.run() }
         return BulkFill(sqlite: nil, postgres: client, task: task, tenant: tenant)
     }
