@@ -8,10 +8,10 @@ import StewardSQLite
 import StewardServer
 import StewardStore
 
-/// The server under measurement. Started by the benchmark in its own process — `steward serve`
-/// when that binary was built beside this one, else this binary re-executed as `steward-bench
-/// server`, which runs the same `buildApplication` with the same defaults — on a temporary
-/// SQLite directory or the given PostgreSQL database; or one already running, given by `--server`.
+/// The server under measurement. Started by the benchmark in its own process — this binary
+/// re-executed as `steward-bench server`, which runs the same `buildApplication` with the same
+/// defaults as `steward serve` — on a temporary SQLite directory or the given PostgreSQL
+/// database; or one already running, given by `--server`.
 final class BenchServer: @unchecked Sendable {
     let url: String
     let store: String
@@ -56,17 +56,8 @@ final class BenchServer: @unchecked Sendable {
             try await storage.migrate()
             let tenant = try await TenantProvisioning(store: storage).createTenant(name: "Bench")
             let process = Process()
-            let store = options.database.map { ["--database", $0] } ?? ["--data-dir", directory.path]
-            let this = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            let steward = this.deletingLastPathComponent().appendingPathComponent("steward")
-            if FileManager.default.isExecutableFile(atPath: steward.path) {
-                process.executableURL = steward
-                process.arguments = ["serve", "--port", "0"] + store
-            } else {
-                // `swift run steward-bench` builds this product alone: serve the same application from it.
-                process.executableURL = this
-                process.arguments = ["server"] + store
-            }
+            process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            process.arguments = ["server"] + (options.database.map { ["--database", $0] } ?? ["--data-dir", directory.path])
             let log = directory.appendingPathComponent("server.log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
@@ -74,7 +65,6 @@ final class BenchServer: @unchecked Sendable {
             process.standardError = handle
             try process.run()
             let port = try await Self.waitForPort(log: log, process: process)
-            print("server: \(process.executableURL?.lastPathComponent ?? "?") \(process.arguments?.first ?? "") (pid \(process.processIdentifier)) on port \(port)")
             return BenchServer(
                 url: "http://127.0.0.1:\(port)", store: options.database == nil ? "sqlite" : "postgres",
                 adminToken: tenant.adminToken, storage: storage, sqlitePath: sqlitePath, databaseURL: options.database,
