@@ -48,10 +48,7 @@ struct ScaleBench: AsyncParsableCommand {
             guard server.sqlitePath != nil || server.databaseURL != nil else {
                 throw ValidationError("scale fills the store directly: give --database with --server")
             }
-            _ = try await ceilingOutcome(server: server, runner: runner, requests: 1000)
-            let ceiling = try await measured("ceiling", devices: 0, server: server, ceiling: nil) {
-                try await ceilingOutcome(server: server, runner: runner, requests: 100_000)
-            }
+            let ceiling = try await measureCeiling(server: server, runner: runner, requests: 100_000, devices: 0)
             var results = [ceiling]
             let driver = FleetDriver(fleet: fleet, server: server, runner: runner, ceiling: ceiling.rate, seed: seed)
             _ = try await driver.enroll()

@@ -69,10 +69,15 @@ func measured(
     return result
 }
 
-/// `GET /health`: the trivial route of the same server through the same client.
-func ceilingOutcome(server: BenchServer, runner: LoadRunner, requests: Int) async throws -> LoadRunner.Outcome {
+/// The ceiling: `GET /health`, the trivial route of the same server through the same client,
+/// measured after 1,000 unmeasured requests warm the connections and the server.
+func measureCeiling(server: BenchServer, runner: LoadRunner, requests: Int, devices: Int) async throws -> Measurement {
     let url = server.url + APIRoute.health.path
-    return try await runner.run(count: requests) { _ in .init(request: HTTPClientRequest(url: url), bytes: 0) }
+    let health: @Sendable (Int) -> LoadRunner.Request = { _ in .init(request: HTTPClientRequest(url: url), bytes: 0) }
+    _ = try await runner.run(count: 1000, make: health)
+    return try await measured("ceiling", devices: devices, server: server, ceiling: nil) {
+        try await runner.run(count: requests, make: health)
+    }
 }
 
 struct CeilingBench: AsyncParsableCommand {
@@ -85,10 +90,7 @@ struct CeilingBench: AsyncParsableCommand {
     func run() async throws {
         let requests = requests
         try await common.measure { server, runner in
-            _ = try await ceilingOutcome(server: server, runner: runner, requests: 1000)
-            return [try await measured("ceiling", devices: 0, server: server, ceiling: nil) {
-                try await ceilingOutcome(server: server, runner: runner, requests: requests)
-            }]
+            [try await measureCeiling(server: server, runner: runner, requests: requests, devices: 0)]
         }
     }
 }
@@ -138,10 +140,7 @@ struct IngestPlan {
     let ceilingRequests: Int
 
     func measure(fleet: [SimulatedDevice], server: BenchServer, runner: LoadRunner) async throws -> [Measurement] {
-        _ = try await ceilingOutcome(server: server, runner: runner, requests: 1000)
-        let ceiling = try await measured("ceiling", devices: fleet.count, server: server, ceiling: nil) {
-            try await ceilingOutcome(server: server, runner: runner, requests: ceilingRequests)
-        }
+        let ceiling = try await measureCeiling(server: server, runner: runner, requests: ceilingRequests, devices: fleet.count)
         let driver = FleetDriver(fleet: fleet, server: server, runner: runner, ceiling: ceiling.rate, seed: seed)
         var results = [ceiling, try await driver.enroll(), try await driver.full()]
         if deltaRounds > 0, changedApps > 0, let delta = try await driver.deltas(rounds: deltaRounds, changedApps: changedApps) {
