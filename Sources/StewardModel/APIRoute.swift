@@ -8,8 +8,24 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         case anyone
         case enrollmentToken
         case device
-        case admin
+        /// A signed-in admin holding the permission (nil: any signed-in admin, for routes about
+        /// the caller's own account).
+        case admin(Permission?)
     }
+
+    /// The permission an admin route needs.
+    public var permission: Permission? {
+        if case .admin(let permission) = access { return permission }
+        return nil
+    }
+
+    public var isAdmin: Bool {
+        if case .admin = access { return true }
+        return false
+    }
+
+    /// Changes something (and so writes an audit entry).
+    public var isMutation: Bool { method != .GET }
 
     public let method: Method
     /// Path with `{parameter}` placeholders, as in OpenAPI.
@@ -43,20 +59,79 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let health = APIRoute(.GET, "/health", .anyone)
     public static let enroll = APIRoute(.POST, "/api/v1/enroll", .enrollmentToken)
     public static let checkIn = APIRoute(.POST, "/api/v1/check-in", .device)
-    public static let createEnrollmentToken = APIRoute(.POST, "/api/v1/enrollment-tokens", .admin)
-    public static let listEnrollmentTokens = APIRoute(.GET, "/api/v1/enrollment-tokens", .admin)
-    public static let revokeEnrollmentToken = APIRoute(.DELETE, "/api/v1/enrollment-tokens/{id}", .admin)
-    public static let listDevices = APIRoute(.GET, "/api/v1/devices", .admin)
-    public static let getDevice = APIRoute(.GET, "/api/v1/devices/{id}", .admin)
-    public static let updateDevice = APIRoute(.PATCH, "/api/v1/devices/{id}", .admin)
-    public static let deleteDevice = APIRoute(.DELETE, "/api/v1/devices/{id}", .admin)
-    public static let listDeviceApps = APIRoute(.GET, "/api/v1/devices/{id}/apps", .admin)
-    public static let getTenantSettings = APIRoute(.GET, "/api/v1/tenant/settings", .admin)
-    public static let updateTenantSettings = APIRoute(.PATCH, "/api/v1/tenant/settings", .admin)
-    public static let reportSummary = APIRoute(.GET, "/api/v1/reports/summary", .admin)
+
+    public static let signIn = APIRoute(.POST, "/api/v1/sessions", .anyone)
+    public static let signOut = APIRoute(.DELETE, "/api/v1/sessions/current", .admin(nil))
+    public static let me = APIRoute(.GET, "/api/v1/me", .admin(nil))
+    public static let changeOwnPassword = APIRoute(.POST, "/api/v1/me/password", .admin(nil))
+    public static let listOwnTokens = APIRoute(.GET, "/api/v1/me/tokens", .admin(nil))
+    public static let createOwnToken = APIRoute(.POST, "/api/v1/me/tokens", .admin(nil))
+    public static let revokeOwnToken = APIRoute(.DELETE, "/api/v1/me/tokens/{id}", .admin(nil))
+    public static let startTOTP = APIRoute(.POST, "/api/v1/me/totp", .admin(nil))
+    public static let confirmTOTP = APIRoute(.POST, "/api/v1/me/totp/confirm", .admin(nil))
+    public static let disableTOTP = APIRoute(.DELETE, "/api/v1/me/totp", .admin(nil))
+
+    public static let listAdmins = APIRoute(.GET, "/api/v1/admins", .admin(.adminsRead))
+    public static let createAdmin = APIRoute(.POST, "/api/v1/admins", .admin(.adminsManage))
+    public static let getAdmin = APIRoute(.GET, "/api/v1/admins/{id}", .admin(.adminsRead))
+    public static let updateAdmin = APIRoute(.PATCH, "/api/v1/admins/{id}", .admin(.adminsManage))
+    public static let resetAdminPassword = APIRoute(.POST, "/api/v1/admins/{id}/password", .admin(.adminsManage))
+    public static let listAdminTokens = APIRoute(.GET, "/api/v1/admins/{id}/tokens", .admin(.adminsRead))
+    public static let revokeAdminToken = APIRoute(.DELETE, "/api/v1/admins/{id}/tokens/{tokenId}", .admin(.adminsManage))
+
+    public static let createEnrollmentToken = APIRoute(.POST, "/api/v1/enrollment-tokens", .admin(.enrollmentManage))
+    public static let listEnrollmentTokens = APIRoute(.GET, "/api/v1/enrollment-tokens", .admin(.enrollmentRead))
+    public static let revokeEnrollmentToken = APIRoute(.DELETE, "/api/v1/enrollment-tokens/{id}", .admin(.enrollmentManage))
+
+    public static let listDevices = APIRoute(.GET, "/api/v1/devices", .admin(.devicesRead))
+    public static let getDevice = APIRoute(.GET, "/api/v1/devices/{id}", .admin(.devicesRead))
+    public static let updateDevice = APIRoute(.PATCH, "/api/v1/devices/{id}", .admin(.devicesUpdate))
+    public static let deleteDevice = APIRoute(.DELETE, "/api/v1/devices/{id}", .admin(.devicesDelete))
+    public static let listDeviceApps = APIRoute(.GET, "/api/v1/devices/{id}/apps", .admin(.devicesRead))
+
+    public static let listUsers = APIRoute(.GET, "/api/v1/users", .admin(.usersRead))
+    public static let createUser = APIRoute(.POST, "/api/v1/users", .admin(.usersManage))
+    public static let getUser = APIRoute(.GET, "/api/v1/users/{id}", .admin(.usersRead))
+    public static let updateUser = APIRoute(.PATCH, "/api/v1/users/{id}", .admin(.usersManage))
+    public static let deleteUser = APIRoute(.DELETE, "/api/v1/users/{id}", .admin(.usersManage))
+
+    public static let listGroups = APIRoute(.GET, "/api/v1/groups", .admin(.groupsRead))
+    public static let createGroup = APIRoute(.POST, "/api/v1/groups", .admin(.groupsManage))
+    public static let getGroup = APIRoute(.GET, "/api/v1/groups/{id}", .admin(.groupsRead))
+    public static let updateGroup = APIRoute(.PATCH, "/api/v1/groups/{id}", .admin(.groupsManage))
+    public static let deleteGroup = APIRoute(.DELETE, "/api/v1/groups/{id}", .admin(.groupsManage))
+    public static let listGroupMembers = APIRoute(.GET, "/api/v1/groups/{id}/members", .admin(.groupsRead))
+    public static let addGroupMember = APIRoute(.POST, "/api/v1/groups/{id}/members", .admin(.groupsManage))
+    public static let removeGroupMember = APIRoute(.DELETE, "/api/v1/groups/{id}/members/{memberId}", .admin(.groupsManage))
+
+    public static let listRoles = APIRoute(.GET, "/api/v1/roles", .admin(.rolesRead))
+    public static let createRole = APIRoute(.POST, "/api/v1/roles", .admin(.rolesManage))
+    public static let getRole = APIRoute(.GET, "/api/v1/roles/{id}", .admin(.rolesRead))
+    public static let updateRole = APIRoute(.PATCH, "/api/v1/roles/{id}", .admin(.rolesManage))
+    public static let deleteRole = APIRoute(.DELETE, "/api/v1/roles/{id}", .admin(.rolesManage))
+    public static let listRoleAssignments = APIRoute(.GET, "/api/v1/role-assignments", .admin(.rolesRead))
+    public static let createRoleAssignment = APIRoute(.POST, "/api/v1/role-assignments", .admin(.rolesManage))
+    public static let deleteRoleAssignment = APIRoute(.DELETE, "/api/v1/role-assignments/{id}", .admin(.rolesManage))
+
+    public static let listAuditEntries = APIRoute(.GET, "/api/v1/audit-entries", .admin(.auditRead))
+    public static let exportAuditEntries = APIRoute(.GET, "/api/v1/audit-entries/export", .admin(.auditRead))
+
+    public static let getTenantSettings = APIRoute(.GET, "/api/v1/tenant/settings", .admin(.tenantRead))
+    public static let updateTenantSettings = APIRoute(.PATCH, "/api/v1/tenant/settings", .admin(.tenantSettings))
+    public static let reportSummary = APIRoute(.GET, "/api/v1/reports/summary", .admin(.reportsRead))
 
     public static let all: [APIRoute] = [
-        health, enroll, checkIn, createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, listDevices,
-        getDevice, updateDevice, deleteDevice, listDeviceApps, getTenantSettings, updateTenantSettings, reportSummary,
+        health, enroll, checkIn,
+        signIn, signOut, me, changeOwnPassword, listOwnTokens, createOwnToken, revokeOwnToken, startTOTP, confirmTOTP,
+        disableTOTP,
+        listAdmins, createAdmin, getAdmin, updateAdmin, resetAdminPassword, listAdminTokens, revokeAdminToken,
+        createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken,
+        listDevices, getDevice, updateDevice, deleteDevice, listDeviceApps,
+        listUsers, createUser, getUser, updateUser, deleteUser,
+        listGroups, createGroup, getGroup, updateGroup, deleteGroup, listGroupMembers, addGroupMember, removeGroupMember,
+        listRoles, createRole, getRole, updateRole, deleteRole, listRoleAssignments, createRoleAssignment,
+        deleteRoleAssignment,
+        listAuditEntries, exportAuditEntries,
+        getTenantSettings, updateTenantSettings, reportSummary,
     ]
 }

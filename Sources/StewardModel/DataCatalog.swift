@@ -44,7 +44,8 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 }
 
 public enum DataCatalog {
-    public static let entries: [CatalogEntry] = schema + tenants + admins + credentials + devices + apps + counts
+    public static let entries: [CatalogEntry] =
+        schema + tenants + admins + credentials + devices + apps + counts + directory + roles + audit
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -67,6 +68,19 @@ public enum DataCatalog {
         .init("admins", "id", .pseudonymized, .system, "Identifies the admin account."),
         .init("admins", "display_name", .identified, .admin, "Admin name, shown in the audit log."),
         .init("admins", "created_at", .technical, .system, "When the account was created."),
+        .init("admins", "user_name", .identified, .admin, "User name the admin signs in with."),
+        .init("admins", "first_name", .identified, .admin, "Admin's first name."),
+        .init("admins", "last_name", .identified, .admin, "Admin's last name."),
+        .init("admins", "email", .identified, .admin, "Admin's e-mail address (UPN)."),
+        .init("admins", "phone", .identified, .admin, "Admin's phone number."),
+        .init("admins", "directory_id", .pseudonymized, .thirdParty, "The admin's ID in the organisation's directory."),
+        .init("admins", "password_verifier", .technical, .system, "bcrypt verifier of the password; the password is never stored."),
+        .init("admins", "totp_secret", .technical, .system, "Second-factor secret, sealed with AES-GCM under the master key."),
+        .init("admins", "totp_enabled", .technical, .admin, "Whether sign-in needs the second factor."),
+        .init("admins", "disabled_at", .technical, .admin, "When the account was disabled."),
+        .init("admins", "failed_sign_ins", .aggregated, .system, "Failed sign-ins in a row (lockout)."),
+        .init("admins", "locked_until", .technical, .system, "Until when the account is locked after failed sign-ins."),
+        .init("admins", "last_sign_in_at", .technical, .system, "When the admin last signed in."),
         .init("admin_tokens", "tenant_id", .pseudonymized, .system, "The token's tenant."),
         .init("admin_tokens", "id", .technical, .system, "Identifies the API token."),
         .init("admin_tokens", "admin_id", .pseudonymized, .system, "The admin the token acts for."),
@@ -74,6 +88,8 @@ public enum DataCatalog {
         .init("admin_tokens", "verifier", .technical, .system, "SHA-256 verifier of the token; the token is never stored."),
         .init("admin_tokens", "created_at", .technical, .system, "When the token was issued."),
         .init("admin_tokens", "revoked_at", .technical, .admin, "When the token was revoked."),
+        .init("admin_tokens", "kind", .technical, .system, "API token or console session."),
+        .init("admin_tokens", "expires_at", .technical, .admin, "After this the token or session is refused."),
     ]
 
     static let credentials: [CatalogEntry] = [
@@ -87,6 +103,7 @@ public enum DataCatalog {
         .init("enrollment_tokens", "max_uses", .technical, .admin, "How many devices it may enroll."),
         .init("enrollment_tokens", "use_count", .aggregated, .system, "How many devices it enrolled."),
         .init("enrollment_tokens", "revoked_at", .technical, .admin, "When an admin revoked it."),
+        .init("enrollment_tokens", "user_id", .pseudonymized, .admin, "The user devices enrolled with it will belong to."),
     ]
 
     static let devices: [CatalogEntry] = [
@@ -127,6 +144,7 @@ public enum DataCatalog {
         .init("devices", "network_hash", .technical, .system, "Hash of the acknowledged network section."),
         .init("devices", "apps_hash", .technical, .system, "Hash of the acknowledged app inventory."),
         .init("devices", "device_key", .pseudonymized, .system, "Compact device key within the tenant, for the app inventory's rows."),
+        .init("devices", "user_id", .pseudonymized, .admin, "The user the device belongs to."),
     ]
 
     static let apps: [CatalogEntry] = [
@@ -148,6 +166,69 @@ public enum DataCatalog {
         .init("device_counts", "dimension", .technical, .system, "What is counted: ownership, platform or os."),
         .init("device_counts", "value", .aggregated, .system, "The counted value (an OS name and version)."),
         .init("device_counts", "devices", .aggregated, .system, "How many of the tenant's devices have it."),
+    ]
+
+    static let directory: [CatalogEntry] = [
+        .init("users", "tenant_id", .pseudonymized, .system, "The user's tenant."),
+        .init("users", "id", .pseudonymized, .system, "User ID, made by Steward."),
+        .init("users", "display_name", .identified, .admin, "The user's name."),
+        .init("users", "upn", .identified, .admin, "The user's principal name (sign-in e-mail)."),
+        .init("users", "email", .identified, .admin, "The user's e-mail address."),
+        .init("users", "phone", .identified, .admin, "The user's phone number."),
+        .init("users", "external_ids", .identified, .thirdParty, "The user's IDs at third parties (JSON, keys below)."),
+        .init("users", "external_ids.appleId", .identified, .thirdParty, "Apple ID (for Apple's device programmes)."),
+        .init("users", "external_ids.googleId", .identified, .thirdParty, "Google account ID."),
+        .init("users", "external_ids.microsoftId", .identified, .thirdParty, "Microsoft account ID."),
+        .init("users", "external_ids.employeeId", .identified, .admin, "Employee number."),
+        .init("users", "created_at", .technical, .system, "When the user was added."),
+        .init("groups", "tenant_id", .pseudonymized, .system, "The group's tenant."),
+        .init("groups", "id", .technical, .system, "Group ID, made by Steward."),
+        .init("groups", "name", .technical, .admin, "Group name."),
+        .init("groups", "kind", .technical, .admin, "A group of users or of devices."),
+        .init("groups", "description", .technical, .admin, "Admin's description."),
+        .init("groups", "created_at", .technical, .system, "When the group was made."),
+        .init("group_members", "tenant_id", .pseudonymized, .system, "The group's tenant."),
+        .init("group_members", "group_id", .technical, .system, "The group."),
+        .init("group_members", "member_id", .pseudonymized, .admin, "A member: user or device ID."),
+        .init("group_members", "added_at", .technical, .system, "When it was added."),
+    ]
+
+    static let roles: [CatalogEntry] = [
+        .init("roles", "tenant_id", .pseudonymized, .system, "The role's tenant."),
+        .init("roles", "id", .technical, .system, "Role ID, made by Steward."),
+        .init("roles", "name", .technical, .admin, "Role name."),
+        .init("roles", "description", .technical, .admin, "Admin's description."),
+        .init("roles", "permissions", .technical, .admin, "The role's permissions (JSON array)."),
+        .init("roles", "created_at", .technical, .system, "When the role was made."),
+        .init("role_assignments", "tenant_id", .pseudonymized, .system, "The assignment's tenant."),
+        .init("role_assignments", "id", .technical, .system, "Assignment ID, made by Steward."),
+        .init("role_assignments", "role_id", .technical, .admin, "The role given."),
+        .init("role_assignments", "admin_id", .pseudonymized, .admin, "The admin it is given to."),
+        .init("role_assignments", "scope_group_ids", .technical, .admin, "The device groups it reaches (JSON array); none for all."),
+        .init("role_assignments", "created_at", .technical, .system, "When it was given."),
+    ]
+
+    static let audit: [CatalogEntry] = [
+        .init("audit_entries", "tenant_id", .pseudonymized, .system, "The tenant whose log it is."),
+        .init("audit_entries", "sequence", .technical, .system, "Position in the tenant's hash chain."),
+        .init("audit_entries", "id", .technical, .system, "Entry ID."),
+        .init("audit_entries", "at", .technical, .system, "When the action happened."),
+        .init("audit_entries", "actor_type", .technical, .system, "Admin session, API token, CLI or unknown."),
+        .init("audit_entries", "actor_id", .pseudonymized, .system, "The acting admin's ID."),
+        .init("audit_entries", "activity", .technical, .system, "What kind of resource was acted on."),
+        .init("audit_entries", "operation", .technical, .system, "Create, update, delete, assign, action or manage."),
+        .init("audit_entries", "target_type", .technical, .system, "The target's kind."),
+        .init("audit_entries", "target_id", .pseudonymized, .system, "The target's ID."),
+        .init("audit_entries", "modified_properties", .technical, .system, "Names of the changed properties (JSON array)."),
+        .init("audit_entries", "result", .technical, .system, "Success or failure."),
+        .init("audit_entries", "request_id", .technical, .system, "The API request, to find it in the logs."),
+        .init("audit_entries", "personal", .identified, .admin, "Personal fields (JSON, keys below); an erasure blanks them."),
+        .init("audit_entries", "personal.actorName", .identified, .admin, "The acting admin's name."),
+        .init("audit_entries", "personal.targetName", .identified, .admin, "The target's name."),
+        .init("audit_entries", "personal.clientAddress", .identified, .system, "The client's IP address."),
+        .init("audit_entries", "personal.changes", .identified, .admin, "Old and new values of the changed properties."),
+        .init("audit_entries", "personal_digest", .technical, .system, "Keyed digest of the personal fields; the chain commits to it."),
+        .init("audit_entries", "chain_hash", .technical, .system, "Keyed hash linking the entry to the previous one."),
     ]
 
     /// Columns of a table, without JSON keys.

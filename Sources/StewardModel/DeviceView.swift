@@ -33,6 +33,8 @@ public struct DeviceView: Codable, Sendable, Equatable {
     public var agentVersion: String?
     public var enrolledAt: Date
     public var lastCheckInAt: Date?
+    /// The user the device belongs to, if any.
+    public var userId: UserID?
 
     public init(
         id: DeviceID, platform: Platform, ownership: Ownership, deviceName: String?, manufacturer: String?,
@@ -40,8 +42,9 @@ public struct DeviceView: Codable, Sendable, Equatable {
         platformId: String?, imei: String?, meid: String?, iccid: String?, phoneNumber: String?,
         networkInterfaces: [NetworkInterface], wifiMacAddress: String?, cpuModel: String?, cpuCores: Int?,
         memoryBytes: Int64?, diskBytes: Int64?, appCount: Int, refusedAppReports: Int, agentVersion: String?,
-        enrolledAt: Date, lastCheckInAt: Date?
+        enrolledAt: Date, lastCheckInAt: Date?, userId: UserID? = nil
     ) {
+        self.userId = userId
         self.id = id
         self.platform = platform
         self.ownership = ownership
@@ -74,21 +77,37 @@ public struct DeviceView: Codable, Sendable, Equatable {
     }
 }
 
-/// `PATCH /api/v1/devices/{id}`: what an admin may change about a device.
+/// `PATCH /api/v1/devices/{id}`: what an admin may change about a device: its ownership and the
+/// user it belongs to (`"userId": null` detaches it).
 public struct DevicePatch: Codable, Sendable, Equatable {
     public var ownership: Ownership?
+    /// nil: unchanged; `.some(nil)`: belongs to nobody.
+    public var userId: UserID??
 
-    public init(ownership: Ownership?) { self.ownership = ownership }
+    public init(ownership: Ownership? = nil, userId: UserID?? = nil) {
+        self.ownership = ownership
+        self.userId = userId
+    }
 
-    private enum CodingKeys: String, CodingKey { case ownership }
+    private enum CodingKeys: String, CodingKey { case ownership, userId }
 
     /// Device-reported fields belong to the device: naming one is an error, not a silent no-op.
     public init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
-        if let field = keys.first(where: { $0 != "ownership" }) {
+        if let field = keys.first(where: { $0 != "ownership" && $0 != "userId" }) {
             throw WireError.readOnlyField(field)
         }
-        ownership = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(Ownership.self, forKey: .ownership)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ownership = try container.decodeIfPresent(Ownership.self, forKey: .ownership)
+        if container.contains(.userId) {
+            userId = .some(try container.decodeNil(forKey: .userId) ? nil : try container.decode(UserID.self, forKey: .userId))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(ownership, forKey: .ownership)
+        if let userId { try container.encode(userId, forKey: .userId) }
     }
 }
 

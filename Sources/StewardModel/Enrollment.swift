@@ -6,8 +6,11 @@ public struct EnrollmentTokenCreateRequest: Codable, Sendable, Equatable {
     public var expiresAt: Date?
     public var maxUses: Int?
     public var description: String?
+    /// The user every device enrolled with this token will belong to.
+    public var userId: UserID?
 
-    public init(ownership: Ownership, expiresAt: Date? = nil, maxUses: Int? = nil, description: String? = nil) {
+    public init(ownership: Ownership, expiresAt: Date? = nil, maxUses: Int? = nil, description: String? = nil, userId: UserID? = nil) {
+        self.userId = userId
         self.ownership = ownership
         self.expiresAt = expiresAt
         self.maxUses = maxUses
@@ -34,12 +37,14 @@ public struct EnrollmentTokenView: Codable, Sendable, Equatable {
     public var maxUses: Int?
     public var useCount: Int
     public var revokedAt: Date?
+    public var userId: UserID?
     public var token: String?
 
     public init(
         id: String, ownership: Ownership, description: String?, createdAt: Date, expiresAt: Date?, maxUses: Int?,
-        useCount: Int, revokedAt: Date?, token: String? = nil
+        useCount: Int, revokedAt: Date?, userId: UserID? = nil, token: String? = nil
     ) {
+        self.userId = userId
         self.id = id
         self.ownership = ownership
         self.description = description

@@ -10,6 +10,11 @@ public enum WireCoding {
         return encoder
     }
 
+    /// A time as the API writes it (ISO 8601, UTC, whole seconds).
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

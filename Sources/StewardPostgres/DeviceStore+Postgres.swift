@@ -46,30 +46,64 @@ extension PostgresStorage {
         }
         if let before = query.lastCheckInBefore { condition("last_check_in_at < ?", before.millisecondsSince1970) }
         if let after = query.lastCheckInAfter { condition("last_check_in_at > ?", after.millisecondsSince1970) }
+        if let user = query.userID { condition("user_id = ?", user.rawValue) }
+        if let groups = query.inGroups {
+            condition(
+                "id IN (SELECT member_id FROM group_members WHERE tenant_id = devices.tenant_id AND group_id = ANY(?))",
+                groups.map(\.rawValue))
+        }
         if let cursor = query.after { condition("id > ?", cursor.rawValue) }
         bindings.append(Int64(query.limit))
         let sql = "SELECT * FROM devices WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT $\(bindings.count)"
         return try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).map(Self.deviceView)
     }
 
-    public func setOwnership(tenantID: TenantID, id: DeviceID, ownership: Ownership) async throws {
-        let tenant = tenantID.rawValue
+    public func updateDevice(
+        tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, audit: AuditEvent
+    ) async throws {
+        let (tenant, device) = (tenantID.rawValue, id.rawValue)
         try await transaction { connection in
-            let updated = try await connection.query(
-                "UPDATE devices SET ownership = \(ownership.rawValue) WHERE tenant_id = \(tenant) AND id = \(id.rawValue) RETURNING id",
-                logger: logger
+            let found = try await connection.query(
+                "SELECT id FROM devices WHERE tenant_id = \(tenant) AND id = \(device) FOR UPDATE", logger: logger
             ).collect()
-            if updated.isEmpty { throw StoreError.notFound }
-            if ownership == .personal {
-                try await Self.forgetCorporateOnlyData(connection, tenant: tenant, device: id.rawValue, logger: logger)
+            if found.isEmpty { throw StoreError.notFound }
+            if let ownership {
+                try await connection.query(
+                    "UPDATE devices SET ownership = \(ownership.rawValue) WHERE tenant_id = \(tenant) AND id = \(device)",
+                    logger: logger)
+                if ownership == .personal {
+                    try await Self.forgetCorporateOnlyData(connection, tenant: tenant, device: device, logger: logger)
+                }
             }
+            if let userID {
+                try await connection.query(
+                    "UPDATE devices SET user_id = \(userID?.rawValue) WHERE tenant_id = \(tenant) AND id = \(device)",
+                    logger: logger)
+            }
+            try await Self.appendAudit(connection, audit, logger: logger)
         }
     }
 
-    public func deleteDevice(tenantID: TenantID, id: DeviceID) async throws {
-        let deleted = try await rows(
-            "DELETE FROM devices WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue) RETURNING id")
-        if deleted.isEmpty { throw StoreError.notFound }
+    public func deleteDevice(tenantID: TenantID, id: DeviceID, audit: AuditEvent) async throws {
+        let (tenant, device) = (tenantID.rawValue, id.rawValue)
+        try await transaction { connection in
+            let deleted = try await connection.query(
+                "DELETE FROM devices WHERE tenant_id = \(tenant) AND id = \(device) RETURNING id", logger: logger
+            ).collect()
+            if deleted.isEmpty { throw StoreError.notFound }
+            try await connection.query(
+                "DELETE FROM group_members WHERE tenant_id = \(tenant) AND member_id = \(device)", logger: logger)
+            try await Self.appendAudit(connection, audit, logger: logger)
+        }
+    }
+
+    public func deviceIsMember(tenantID: TenantID, id: DeviceID, ofAnyOf groups: [GroupID]) async throws -> Bool {
+        try await !rows(
+            """
+            SELECT 1 FROM group_members WHERE tenant_id = \(tenantID.rawValue) AND member_id = \(id.rawValue)
+                AND group_id = ANY(\(groups.map(\.rawValue))) LIMIT 1
+            """
+        ).isEmpty
     }
 
     /// What a personal device may not keep: the app inventory and the full phone number.
@@ -105,6 +139,7 @@ extension PostgresStorage {
             diskBytes: try row.value("disk_bytes"), appCount: Int(try row.value("app_count", as: Int64.self)),
             refusedAppReports: Int(try row.value("refused_app_reports", as: Int64.self)),
             agentVersion: try row.value("agent_version"), enrolledAt: Date(millisecondsSince1970: try row.value("enrolled_at")),
-            lastCheckInAt: try row.date("last_check_in_at"))
+            lastCheckInAt: try row.date("last_check_in_at"),
+            userId: try row.value("user_id", as: String?.self).map(UserID.init(rawValue:)))
     }
 }

@@ -4,15 +4,18 @@ import StewardModel
 import StewardStore
 
 extension PostgresStorage {
-    public func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws {
-        try await client.query(
-            """
-            INSERT INTO enrollment_tokens
-                (tenant_id, id, verifier, ownership, description, created_at, expires_at, max_uses, use_count)
-            VALUES (\(token.tenantID.rawValue), \(token.id.rawValue), \(token.verifier), \(token.ownership.rawValue),
-                \(token.description), \(token.createdAt.millisecondsSince1970), \(token.expiresAt?.millisecondsSince1970),
-                \(token.maxUses.map(Int64.init)), 0)
-            """, logger: logger)
+    public func createEnrollmentToken(_ token: EnrollmentTokenRecord, audit: AuditEvent) async throws {
+        try await transaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO enrollment_tokens
+                    (tenant_id, id, verifier, ownership, description, created_at, expires_at, max_uses, use_count, user_id)
+                VALUES (\(token.tenantID.rawValue), \(token.id.rawValue), \(token.verifier), \(token.ownership.rawValue),
+                    \(token.description), \(token.createdAt.millisecondsSince1970), \(token.expiresAt?.millisecondsSince1970),
+                    \(token.maxUses.map(Int64.init)), 0, \(token.userID?.rawValue))
+                """, logger: logger)
+            try await Self.appendAudit(connection, audit, logger: logger)
+        }
     }
 
     public func enrollmentTokens(tenantID: TenantID) async throws -> [EnrollmentTokenRecord] {
@@ -36,13 +39,17 @@ extension PostgresStorage {
         ).count
     }
 
-    public func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date) async throws {
-        let updated = try await rows(
-            """
-            UPDATE enrollment_tokens SET revoked_at = coalesce(revoked_at, \(at.millisecondsSince1970))
-            WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue) RETURNING id
-            """)
-        if updated.isEmpty { throw StoreError.notFound }
+    public func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date, audit: AuditEvent) async throws {
+        try await transaction { connection in
+            let updated = try await connection.query(
+                """
+                UPDATE enrollment_tokens SET revoked_at = coalesce(revoked_at, \(at.millisecondsSince1970))
+                WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue) RETURNING id
+                """, logger: logger
+            ).collect()
+            if updated.isEmpty { throw StoreError.notFound }
+            try await Self.appendAudit(connection, audit, logger: logger)
+        }
     }
 
     public func enroll(
@@ -71,7 +78,8 @@ extension PostgresStorage {
                     """
                     UPDATE devices SET secret_verifier = \(device.secretVerifier), ownership = \(device.ownership.rawValue),
                         platform = \(device.platform.rawValue), agent_version = \(device.agentVersion),
-                        hardware_hash = NULL, os_hash = NULL, network_hash = NULL, apps_hash = NULL
+                        hardware_hash = NULL, os_hash = NULL, network_hash = NULL, apps_hash = NULL,
+                        user_id = coalesce(\(device.userID?.rawValue), user_id)
                     WHERE tenant_id = \(tenant) AND id = \(existing)
                     """, logger: logger)
                 if device.ownership == .personal {
@@ -82,10 +90,10 @@ extension PostgresStorage {
             try await connection.query(
                 """
                 INSERT INTO devices (tenant_id, id, secret_verifier, ownership, platform, platform_id, device_name,
-                    agent_version, enrolled_at)
+                    agent_version, enrolled_at, user_id)
                 VALUES (\(tenant), \(device.id.rawValue), \(device.secretVerifier), \(device.ownership.rawValue),
                     \(device.platform.rawValue), \(device.platformId), \(device.deviceName), \(device.agentVersion),
-                    \(device.enrolledAt.millisecondsSince1970))
+                    \(device.enrolledAt.millisecondsSince1970), \(device.userID?.rawValue))
                 """, logger: logger)
             return device.id
         }
@@ -97,6 +105,7 @@ extension PostgresStorage {
             verifier: try row.value("verifier"), ownership: Ownership(rawValue: try row.value("ownership")) ?? .personal,
             description: try row.value("description"), createdAt: Date(millisecondsSince1970: try row.value("created_at")),
             expiresAt: try row.date("expires_at"), maxUses: try row.value("max_uses", as: Int64?.self).map(Int.init),
-            useCount: Int(try row.value("use_count", as: Int64.self)), revokedAt: try row.date("revoked_at"))
+            useCount: Int(try row.value("use_count", as: Int64.self)), revokedAt: try row.date("revoked_at"),
+            userID: try row.value("user_id", as: String?.self).map(UserID.init(rawValue:)))
     }
 }

@@ -5,21 +5,15 @@ import StewardStore
 
 extension PostgresStorage {
     public func createTenant(_ tenant: NewTenant) async throws {
-        let at = tenant.createdAt.millisecondsSince1970
-        let (id, name, admin, adminName, token, verifier) =
-            (tenant.id.rawValue, tenant.name, tenant.adminID.rawValue, tenant.adminName, tenant.tokenID.rawValue, tenant.tokenVerifier)
+        let (id, name, at) = (tenant.id.rawValue, tenant.name, tenant.createdAt.millisecondsSince1970)
         try await transaction { connection in
             try await connection.query(
                 "INSERT INTO tenants (id, name, compliant_app_feature, created_at) VALUES (\(id), \(name), FALSE, \(at))",
                 logger: logger)
-            try await connection.query(
-                "INSERT INTO admins (tenant_id, id, display_name, created_at) VALUES (\(id), \(admin), \(adminName), \(at))",
-                logger: logger)
-            try await connection.query(
-                """
-                INSERT INTO admin_tokens (tenant_id, id, admin_id, name, verifier, created_at)
-                VALUES (\(id), \(token), \(admin), 'initial', \(verifier), \(at))
-                """, logger: logger)
+            try await Self.insert(connection, tenant.admin, logger: logger)
+            try await Self.insert(connection, tenant.token, logger: logger)
+            try await Self.insert(connection, tenant.assignment, logger: logger)
+            try await Self.appendAudit(connection, tenant.audit, logger: logger)
         }
     }
 
@@ -31,19 +25,14 @@ extension PostgresStorage {
         try await rows("SELECT * FROM tenants WHERE id = \(id.rawValue)").first.map(Self.tenant)
     }
 
-    public func updateSettings(_ id: TenantID, compliantAppFeature: Bool) async throws {
-        let updated = try await rows(
-            "UPDATE tenants SET compliant_app_feature = \(compliantAppFeature) WHERE id = \(id.rawValue) RETURNING id")
-        if updated.isEmpty { throw StoreError.notFound }
-    }
-
-    public func adminToken(tenantID: TenantID, id: CredentialID) async throws -> AdminTokenRecord? {
-        try await rows(
-            "SELECT admin_id, verifier, revoked_at FROM admin_tokens WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue)"
-        ).first.map { row in
-            AdminTokenRecord(
-                tenantID: tenantID, id: id, adminID: AdminID(rawValue: try row.value("admin_id")),
-                verifier: try row.value("verifier"), revoked: try row.date("revoked_at") != nil)
+    public func updateSettings(_ id: TenantID, compliantAppFeature: Bool, audit: AuditEvent) async throws {
+        try await transaction { connection in
+            let updated = try await connection.query(
+                "UPDATE tenants SET compliant_app_feature = \(compliantAppFeature) WHERE id = \(id.rawValue) RETURNING id",
+                logger: logger
+            ).collect()
+            if updated.isEmpty { throw StoreError.notFound }
+            try await Self.appendAudit(connection, audit, logger: logger)
         }
     }
 

@@ -61,6 +61,17 @@ extension SQLiteStorage {
             conditions.append("last_check_in_at > ?")
             arguments += [after.millisecondsSince1970]
         }
+        if let user = query.userID {
+            conditions.append("user_id = ?")
+            arguments += [user.rawValue]
+        }
+        if let groups = query.inGroups {
+            conditions.append("""
+                id IN (SELECT member_id FROM group_members
+                    WHERE tenant_id = devices.tenant_id AND group_id IN (SELECT value FROM json_each(?)))
+                """)
+            arguments += [Self.jsonArray(groups.map(\.rawValue))]
+        }
         if let cursor = query.after {
             conditions.append("id > ?")
             arguments += [cursor.rawValue]
@@ -73,23 +84,49 @@ extension SQLiteStorage {
         }
     }
 
-    public func setOwnership(tenantID: TenantID, id: DeviceID, ownership: Ownership) async throws {
+    public func updateDevice(
+        tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, audit: AuditEvent
+    ) async throws {
         try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE devices SET ownership = ? WHERE tenant_id = ? AND id = ?",
-                arguments: [ownership.rawValue, tenantID.rawValue, id.rawValue])
-            if db.changesCount == 0 { throw StoreError.notFound }
-            if ownership == .personal {
-                try Self.forgetCorporateOnlyData(db, tenant: tenantID.rawValue, device: id.rawValue)
+            let (tenant, device) = (tenantID.rawValue, id.rawValue)
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM devices WHERE tenant_id = ? AND id = ?", arguments: [tenant, device]) != nil
+            else { throw StoreError.notFound }
+            if let ownership {
+                try db.execute(
+                    sql: "UPDATE devices SET ownership = ? WHERE tenant_id = ? AND id = ?",
+                    arguments: [ownership.rawValue, tenant, device])
+                if ownership == .personal { try Self.forgetCorporateOnlyData(db, tenant: tenant, device: device) }
             }
+            if let userID {
+                try db.execute(
+                    sql: "UPDATE devices SET user_id = ? WHERE tenant_id = ? AND id = ?",
+                    arguments: [userID?.rawValue, tenant, device])
+            }
+            try Self.appendAudit(db, audit)
         }
     }
 
-    public func deleteDevice(tenantID: TenantID, id: DeviceID) async throws {
+    public func deleteDevice(tenantID: TenantID, id: DeviceID, audit: AuditEvent) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: "DELETE FROM devices WHERE tenant_id = ? AND id = ?", arguments: [tenantID.rawValue, id.rawValue])
             if db.changesCount == 0 { throw StoreError.notFound }
+            try db.execute(
+                sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ?",
+                arguments: [tenantID.rawValue, id.rawValue])
+            try Self.appendAudit(db, audit)
+        }
+    }
+
+    public func deviceIsMember(tenantID: TenantID, id: DeviceID, ofAnyOf groups: [GroupID]) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT 1 FROM group_members WHERE tenant_id = ? AND member_id = ?
+                        AND group_id IN (SELECT value FROM json_each(?)) LIMIT 1
+                    """,
+                arguments: [tenantID.rawValue, id.rawValue, Self.jsonArray(groups.map(\.rawValue))]) != nil
         }
     }
 
@@ -114,7 +151,7 @@ extension SQLiteStorage {
     static let viewColumns = """
         id, platform, ownership, device_name, manufacturer, model, os_name, os_version, kernel_version, serial_number,
         platform_id, imei, meid, iccid, phone_number, network_interfaces, wifi_mac_address, cpu_model, cpu_cores,
-        memory_bytes, disk_bytes, app_count, refused_app_reports, agent_version, enrolled_at, last_check_in_at
+        memory_bytes, disk_bytes, app_count, refused_app_reports, agent_version, enrolled_at, last_check_in_at, user_id
         """
 
     static func deviceView(_ row: Row) -> DeviceView {
@@ -128,6 +165,7 @@ extension SQLiteStorage {
             wifiMacAddress: row[16], cpuModel: row[17], cpuCores: row[18], memoryBytes: row[19], diskBytes: row[20],
             appCount: row[21], refusedAppReports: row[22], agentVersion: row[23],
             enrolledAt: Date(millisecondsSince1970: row[24]),
-            lastCheckInAt: (row[25] as Int64?).map(Date.init(millisecondsSince1970:)))
+            lastCheckInAt: (row[25] as Int64?).map(Date.init(millisecondsSince1970:)),
+            userId: (row[26] as String?).map(UserID.init(rawValue:)))
     }
 }

@@ -4,19 +4,20 @@ import StewardModel
 import StewardStore
 
 extension SQLiteStorage {
-    public func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws {
+    public func createEnrollmentToken(_ token: EnrollmentTokenRecord, audit: AuditEvent) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO enrollment_tokens
-                        (tenant_id, id, verifier, ownership, description, created_at, expires_at, max_uses, use_count)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+                        (tenant_id, id, verifier, ownership, description, created_at, expires_at, max_uses, use_count, user_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
                     """,
                 arguments: [
                     token.tenantID.rawValue, token.id.rawValue, token.verifier, token.ownership.rawValue,
                     token.description, token.createdAt.millisecondsSince1970, token.expiresAt?.millisecondsSince1970,
-                    token.maxUses,
+                    token.maxUses, token.userID?.rawValue,
                 ])
+            try Self.appendAudit(db, audit)
         }
     }
 
@@ -42,12 +43,13 @@ extension SQLiteStorage {
         }
     }
 
-    public func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date) async throws {
+    public func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date, audit: AuditEvent) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE enrollment_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE tenant_id = ? AND id = ?",
                 arguments: [at.millisecondsSince1970, tenantID.rawValue, id.rawValue])
             if db.changesCount == 0 { throw StoreError.notFound }
+            try Self.appendAudit(db, audit)
         }
     }
 
@@ -72,12 +74,13 @@ extension SQLiteStorage {
                 try db.execute(
                     sql: """
                         UPDATE devices SET secret_verifier = ?, ownership = ?, platform = ?, agent_version = ?,
-                            hardware_hash = NULL, os_hash = NULL, network_hash = NULL, apps_hash = NULL
+                            hardware_hash = NULL, os_hash = NULL, network_hash = NULL, apps_hash = NULL,
+                            user_id = coalesce(?, user_id)
                         WHERE tenant_id = ? AND id = ?
                         """,
                     arguments: [
                         device.secretVerifier, device.ownership.rawValue, device.platform.rawValue, device.agentVersion,
-                        tenant, existing,
+                        device.userID?.rawValue, tenant, existing,
                     ])
                 if device.ownership == .personal {
                     try Self.forgetCorporateOnlyData(db, tenant: tenant, device: existing)
@@ -87,14 +90,14 @@ extension SQLiteStorage {
             try db.execute(
                 sql: """
                     INSERT INTO devices (tenant_id, id, secret_verifier, ownership, platform, platform_id, device_name,
-                        agent_version, enrolled_at, device_key)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
+                        agent_version, enrolled_at, user_id, device_key)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                         (SELECT coalesce(max(device_key), 0) + 1 FROM devices WHERE tenant_id = ?))
                     """,
                 arguments: [
                     tenant, device.id.rawValue, device.secretVerifier, device.ownership.rawValue,
                     device.platform.rawValue, device.platformId, device.deviceName, device.agentVersion,
-                    device.enrolledAt.millisecondsSince1970, tenant,
+                    device.enrolledAt.millisecondsSince1970, device.userID?.rawValue, tenant,
                 ])
             return device.id
         }
@@ -113,6 +116,7 @@ extension SQLiteStorage {
             verifier: row["verifier"], ownership: Ownership(rawValue: row["ownership"]) ?? .personal,
             description: row["description"], createdAt: Date(millisecondsSince1970: row["created_at"]),
             expiresAt: (row["expires_at"] as Int64?).map(Date.init(millisecondsSince1970:)), maxUses: row["max_uses"],
-            useCount: row["use_count"], revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:)))
+            useCount: row["use_count"], revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
+            userID: (row["user_id"] as String?).map(UserID.init(rawValue:)))
     }
 }

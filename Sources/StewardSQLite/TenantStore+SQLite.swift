@@ -6,19 +6,13 @@ import StewardStore
 extension SQLiteStorage {
     public func createTenant(_ tenant: NewTenant) async throws {
         try await pool.write { db in
-            let at = tenant.createdAt.millisecondsSince1970
             try db.execute(
                 sql: "INSERT INTO tenants (id, name, compliant_app_feature, created_at) VALUES (?, ?, 0, ?)",
-                arguments: [tenant.id.rawValue, tenant.name, at])
-            try db.execute(
-                sql: "INSERT INTO admins (tenant_id, id, display_name, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [tenant.id.rawValue, tenant.adminID.rawValue, tenant.adminName, at])
-            try db.execute(
-                sql: """
-                    INSERT INTO admin_tokens (tenant_id, id, admin_id, name, verifier, created_at)
-                    VALUES (?, ?, ?, 'initial', ?, ?)
-                    """,
-                arguments: [tenant.id.rawValue, tenant.tokenID.rawValue, tenant.adminID.rawValue, tenant.tokenVerifier, at])
+                arguments: [tenant.id.rawValue, tenant.name, tenant.createdAt.millisecondsSince1970])
+            try Self.insert(db, tenant.admin)
+            try Self.insert(db, tenant.token)
+            try Self.insert(db, tenant.assignment)
+            try Self.appendAudit(db, tenant.audit)
         }
     }
 
@@ -34,26 +28,13 @@ extension SQLiteStorage {
         }
     }
 
-    public func updateSettings(_ id: TenantID, compliantAppFeature: Bool) async throws {
+    public func updateSettings(_ id: TenantID, compliantAppFeature: Bool, audit: AuditEvent) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE tenants SET compliant_app_feature = ? WHERE id = ?",
                 arguments: [compliantAppFeature, id.rawValue])
             if db.changesCount == 0 { throw StoreError.notFound }
-        }
-    }
-
-    public func adminToken(tenantID: TenantID, id: CredentialID) async throws -> AdminTokenRecord? {
-        try await pool.read { db in
-            try Row.fetchOne(
-                db,
-                sql: "SELECT admin_id, verifier, revoked_at FROM admin_tokens WHERE tenant_id = ? AND id = ?",
-                arguments: [tenantID.rawValue, id.rawValue]
-            ).map { row in
-                AdminTokenRecord(
-                    tenantID: tenantID, id: id, adminID: AdminID(rawValue: row["admin_id"]), verifier: row["verifier"],
-                    revoked: (row["revoked_at"] as Int64?) != nil)
-            }
+            try Self.appendAudit(db, audit)
         }
     }
 

@@ -8,12 +8,14 @@ import StewardStore
 /// clock and sequential IDs.
 public struct ServerDependencies: Sendable {
     public var storage: any Storage
+    public var masterKey: MasterKey
     public var clock: Clock
     public var ids: IdentifierGenerator
     public var logger: Logger
 
-    public init(storage: any Storage, clock: Clock = .system, ids: IdentifierGenerator? = nil, logger: Logger) {
+    public init(storage: any Storage, masterKey: MasterKey, clock: Clock = .system, ids: IdentifierGenerator? = nil, logger: Logger) {
         self.storage = storage
+        self.masterKey = masterKey
         self.clock = clock
         self.ids = ids ?? .timeOrdered(clock: clock)
         self.logger = logger
@@ -47,12 +49,22 @@ public func buildRouter(
     configuration: ServerConfiguration, dependencies: ServerDependencies, lastSeen: LastSeenRecorder
 ) -> Router<StewardRequestContext> {
     let storage = dependencies.storage
+    let (clock, ids) = (dependencies.clock, dependencies.ids)
+    let auditor = Auditor(chain: dependencies.masterKey.auditChain, clock: clock, ids: ids)
+    let accounts = AdminAccounts(
+        store: storage, configuration: configuration, masterKey: dependencies.masterKey, clock: clock, ids: ids)
     let enrollment = EnrollmentController(
-        store: storage, clock: dependencies.clock, ids: dependencies.ids, configuration: configuration)
-    let checkIn = CheckInController(
-        store: storage, lastSeen: lastSeen, clock: dependencies.clock, configuration: configuration)
-    let devices = DeviceController(store: storage, lastSeen: lastSeen)
-    let tenant = TenantController(store: storage)
+        store: storage, auditor: auditor, clock: clock, ids: ids, configuration: configuration)
+    let checkIn = CheckInController(store: storage, lastSeen: lastSeen, clock: clock, configuration: configuration)
+    let devices = DeviceController(store: storage, lastSeen: lastSeen, auditor: auditor)
+    let tenant = TenantController(store: storage, auditor: auditor)
+    let sessions = SessionController(
+        store: storage, accounts: accounts, auditor: auditor, clock: clock, configuration: configuration)
+    let admins = AdminController(store: storage, accounts: accounts, auditor: auditor, clock: clock)
+    let users = UserController(store: storage, auditor: auditor, clock: clock, ids: ids)
+    let groups = GroupController(store: storage, auditor: auditor, clock: clock, ids: ids)
+    let roles = RoleController(store: storage, auditor: auditor, clock: clock, ids: ids)
+    let audit = AuditController(store: storage)
 
     typealias Handler = @Sendable (Request, StewardRequestContext) async throws -> Response
     func handler<R: ResponseGenerator>(_ body: @escaping @Sendable (Request, StewardRequestContext) async throws -> R) -> Handler {
@@ -62,6 +74,23 @@ public func buildRouter(
         .health: handler { _, _ in JSONResponse(["status": "ok"]) },
         .enroll: handler(enrollment.enroll),
         .checkIn: handler(checkIn.checkIn),
+        .signIn: handler(sessions.signIn),
+        .signOut: handler(sessions.signOut),
+        .me: handler(sessions.me),
+        .changeOwnPassword: handler(sessions.changePassword),
+        .listOwnTokens: handler(sessions.listTokens),
+        .createOwnToken: handler(sessions.createToken),
+        .revokeOwnToken: handler(sessions.revokeToken),
+        .startTOTP: handler(sessions.startTOTP),
+        .confirmTOTP: handler(sessions.confirmTOTP),
+        .disableTOTP: handler(sessions.disableTOTP),
+        .listAdmins: handler(admins.list),
+        .createAdmin: handler(admins.create),
+        .getAdmin: handler(admins.get),
+        .updateAdmin: handler(admins.update),
+        .resetAdminPassword: handler(admins.resetPassword),
+        .listAdminTokens: handler(admins.listTokens),
+        .revokeAdminToken: handler(sessions.revokeAdminToken),
         .createEnrollmentToken: handler(enrollment.createToken),
         .listEnrollmentTokens: handler(enrollment.listTokens),
         .revokeEnrollmentToken: handler(enrollment.revokeToken),
@@ -70,22 +99,47 @@ public func buildRouter(
         .updateDevice: handler(devices.update),
         .deleteDevice: handler(devices.delete),
         .listDeviceApps: handler(devices.apps),
+        .listUsers: handler(users.list),
+        .createUser: handler(users.create),
+        .getUser: handler(users.get),
+        .updateUser: handler(users.update),
+        .deleteUser: handler(users.delete),
+        .listGroups: handler(groups.list),
+        .createGroup: handler(groups.create),
+        .getGroup: handler(groups.get),
+        .updateGroup: handler(groups.update),
+        .deleteGroup: handler(groups.delete),
+        .listGroupMembers: handler(groups.members),
+        .addGroupMember: handler(groups.addMember),
+        .removeGroupMember: handler(groups.removeMember),
+        .listRoles: handler(roles.list),
+        .createRole: handler(roles.create),
+        .getRole: handler(roles.get),
+        .updateRole: handler(roles.update),
+        .deleteRole: handler(roles.delete),
+        .listRoleAssignments: handler(roles.listAssignments),
+        .createRoleAssignment: handler(roles.createAssignment),
+        .deleteRoleAssignment: handler(roles.deleteAssignment),
+        .listAuditEntries: handler(audit.list),
+        .exportAuditEntries: handler(audit.export),
         .getTenantSettings: handler(tenant.settings),
-        .reportSummary: handler(tenant.summary),
         .updateTenantSettings: handler(tenant.update),
+        .reportSummary: handler(tenant.summary),
     ]
     precondition(Set(handlers.keys) == Set(APIRoute.all), "every APIRoute needs exactly one handler")
 
     let router = Router(context: StewardRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
-    let admin = router.group().add(middleware: AdminAuthentication(tenants: storage))
+    // Authentication, then the route's permission (declared in `APIRoute`), then the handler.
+    let admin = router.group().add(middleware: AdminAuthentication(store: storage, clock: clock))
     for route in APIRoute.all {
         let method = HTTPRequest.Method(rawValue: route.method.rawValue)!
         let path = RouterPath(route.routerPath)
         let handle = handlers[route]!
         switch route.access {
-        case .admin: admin.on(path, method: method, use: handle)
+        case .admin(let permission?): admin.group().add(middleware: RoutePermission(permission: permission)).on(path, method: method, use: handle)
+        case .admin(nil): admin.on(path, method: method, use: handle)
         case .anyone, .enrollmentToken, .device: router.on(path, method: method, use: handle)
         }
     }

@@ -21,7 +21,13 @@ public struct ConfigurationLayers: Sendable {
     public static let database = Key(file: "databaseURL", environment: "STEWARD_DATABASE_URL", defaultValue: "")
     public static let jobInterval = Key(file: "jobIntervalSeconds", environment: "STEWARD_JOB_INTERVAL_SECONDS", defaultValue: "300")
     public static let replicaID = Key(file: "replicaId", environment: "STEWARD_REPLICA_ID", defaultValue: "")
-    public static let all = [host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel]
+    /// Empty: `master.key` in the data directory.
+    public static let masterKeyFile = Key(file: "masterKeyFile", environment: "STEWARD_MASTER_KEY_FILE", defaultValue: "")
+    public static let passwordHashCost = Key(file: "passwordHashCost", environment: "STEWARD_PASSWORD_HASH_COST", defaultValue: "12")
+    public static let all = [
+        host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
+        passwordHashCost,
+    ]
 
     let flags: [Key: String]
     let environment: [String: String]
@@ -67,7 +73,20 @@ public struct ConfigurationLayers: Sendable {
             maxBodyBytes: try integer(Self.maxBodyBytes, in: 1024...(256 * 1024 * 1024)),
             checkInIntervalSeconds: try integer(Self.checkInInterval, in: 10...86400),
             jobInterval: .seconds(try integer(Self.jobInterval, in: 1...86400)),
-            replicaID: value(Self.replicaID).isEmpty ? ServerConfiguration.defaultReplicaID : value(Self.replicaID))
+            replicaID: value(Self.replicaID).isEmpty ? ServerConfiguration.defaultReplicaID : value(Self.replicaID),
+            passwordHashCost: UInt8(try integer(Self.passwordHashCost, in: 4...31)))
+    }
+
+    /// Where the master key lives.
+    public var masterKeyPath: String {
+        let configured = value(Self.masterKeyFile)
+        return configured.isEmpty ? (value(Self.dataDir) as NSString).appendingPathComponent("master.key") : configured
+    }
+
+    /// The master key; with `create`, made on first use (`steward init`, and `serve` of a data
+    /// directory that predates it).
+    public func masterKey(create: Bool) throws -> MasterKey {
+        try MasterKey.load(path: masterKeyPath, create: create)
     }
 }
 

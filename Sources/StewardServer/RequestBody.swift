@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import StewardModel
+import StewardStore
 
 extension Request {
     /// Reads and decodes a JSON body of at most `limit` bytes: 413 past it, 400 with a stable
@@ -42,4 +43,22 @@ extension StewardRequestContext {
         guard let tenantID else { throw APIError.unauthorized }
         return tenantID
     }
+
+    func requireAdmin() throws -> (TenantID, AdminID, CredentialID) {
+        guard let tenantID, let adminID, let credentialID else { throw APIError.unauthorized }
+        return (tenantID, adminID, credentialID)
+    }
+
+    /// A path parameter naming a resource. A malformed ID names nothing: the same 404 as
+    /// another tenant's resource.
+    func id<ID: StewardIdentifier>(_ parameter: String, _ type: ID.Type, _ what: String) throws -> ID {
+        let raw = parameters.get(parameter) ?? ""
+        guard ID.isWellFormed(raw) else { throw APIError.notFound(what) }
+        return ID(rawValue: raw)
+    }
+}
+
+/// One page of records and the cursor of the next, from a fetch of `limit + 1`.
+func page<R: StoredRecord, V>(_ records: [R], limit: Int, _ view: (R) throws -> V) rethrows -> (items: [V], next: String?) {
+    (try records.prefix(limit).map(view), records.count > limit ? PageCursor.encode(records[limit - 1].key) : nil)
 }

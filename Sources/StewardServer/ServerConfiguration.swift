@@ -16,12 +16,28 @@ public struct ServerConfiguration: Sendable {
     public var jobInterval: Duration
     /// Names this replica in the job log (`job_runs.holder`).
     public var replicaID: String
+    /// bcrypt cost of password verifiers (2^cost rounds; 12 takes ~0.25 s here).
+    public var passwordHashCost: UInt8
+    /// Failed sign-ins in a row that lock an account, and for how long.
+    public var maxFailedSignIns: Int
+    public var lockoutSeconds: Int
+    /// Each failed sign-in answers this much later per failure so far (capped at 2 s).
+    public var failedSignInDelay: Duration
+    /// How long a console session lasts.
+    public var sessionSeconds: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = Limits.defaultMaxBodyBytes,
         checkInIntervalSeconds: Int = 900, lastSeenFlushInterval: Duration = .seconds(1),
-        jobInterval: Duration = .seconds(300), replicaID: String = ServerConfiguration.defaultReplicaID
+        jobInterval: Duration = .seconds(300), replicaID: String = ServerConfiguration.defaultReplicaID,
+        passwordHashCost: UInt8 = 12, maxFailedSignIns: Int = 5, lockoutSeconds: Int = 900,
+        failedSignInDelay: Duration = .milliseconds(250), sessionSeconds: Int = 12 * 3600
     ) {
+        self.passwordHashCost = passwordHashCost
+        self.maxFailedSignIns = maxFailedSignIns
+        self.lockoutSeconds = lockoutSeconds
+        self.failedSignInDelay = failedSignInDelay
+        self.sessionSeconds = sessionSeconds
         self.jobInterval = jobInterval
         self.replicaID = replicaID
         self.host = host

@@ -2,19 +2,70 @@ import Foundation
 import Hummingbird
 import StewardModel
 
-/// Per-request facts: the request ID and, once authenticated, the admin's tenant.
+/// Per-request facts: the request ID, the client's address and, once authenticated, the admin,
+/// the credential used and what it may do.
 public struct StewardRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let requestID: String
+    /// The peer's IP address (personal data: only ever stored in audit entries' personal fields).
+    public let clientAddress: String?
     /// Set by admin authentication; every admin query is filtered by it.
     public var tenantID: TenantID?
     public var adminID: AdminID?
+    public var credentialID: CredentialID?
+    /// `.admin` for a console session, `.apiToken` for an API token.
+    public var actorType: AuditActorType = .anonymous
+    public var actorName: String?
+    public var grants = Grants()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         requestID = UUID().uuidString.lowercased()
+        clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     public var responseEncoder: JSONEncoder { WireCoding.encoder() }
     public var requestDecoder: JSONDecoder { WireCoding.decoder() }
+}
+
+/// What an admin may do: each permission with its reach over devices (all, or the devices of
+/// some groups), the union of the admin's role assignments.
+public struct Grants: Sendable, Equatable {
+    public enum Reach: Sendable, Equatable {
+        case allDevices
+        case groups(Set<GroupID>)
+    }
+
+    public private(set) var permissions: [Permission: Reach] = [:]
+
+    public init() {}
+
+    public init(assignments: [(permissions: Set<Permission>, scope: [GroupID]?)]) {
+        for assignment in assignments {
+            for permission in assignment.permissions {
+                let reach: Reach = assignment.scope.map { .groups(Set($0)) } ?? .allDevices
+                switch (permissions[permission], reach) {
+                case (nil, _), (_, .allDevices): permissions[permission] = reach
+                case (.allDevices?, _): break
+                case (.groups(let held)?, .groups(let more)): permissions[permission] = .groups(held.union(more))
+                }
+            }
+        }
+    }
+
+    public func allows(_ permission: Permission) -> Bool { permissions[permission] != nil }
+
+    /// The device groups a device-scoped permission is limited to; nil for all devices, and no
+    /// groups (no device) when the permission is not held at all.
+    public func deviceGroups(for permission: Permission) -> [GroupID]? {
+        switch permissions[permission] {
+        case .allDevices?: nil
+        case .groups(let groups)?: groups.sorted { $0.rawValue < $1.rawValue }
+        case nil: []
+        }
+    }
+
+    public var list: [PermissionGrant] {
+        permissions.keys.sorted().map { PermissionGrant(permission: $0, scopeGroupIds: deviceGroups(for: $0)) }
+    }
 }

@@ -2,26 +2,43 @@ import Foundation
 import StewardModel
 import StewardStore
 
-/// Creates a tenant with its first admin and prints-once API token (`steward init`,
-/// `steward tenant create`).
+/// Creates a tenant with its first admin (user name `admin`, an Administrator over all devices,
+/// no password until `steward admin reset-password admin`) and that admin's prints-once API
+/// token (`steward init`, `steward tenant create`). The tenant's audit log starts with it.
 public struct TenantProvisioning: Sendable {
     let store: any TenantStore
+    let auditor: Auditor
     let clock: Clock
     let ids: IdentifierGenerator
 
-    public init(store: any TenantStore, clock: Clock = .system, ids: IdentifierGenerator? = nil) {
+    public init(store: any TenantStore, masterKey: MasterKey, clock: Clock = .system, ids: IdentifierGenerator? = nil) {
         self.store = store
         self.clock = clock
-        self.ids = ids ?? .timeOrdered(clock: clock)
+        let ids = ids ?? .timeOrdered(clock: clock)
+        self.ids = ids
+        auditor = Auditor(chain: masterKey.auditChain, clock: clock, ids: ids)
     }
 
     public func createTenant(name: String, adminName: String = "Administrator") async throws -> TenantCreated {
         let tenantID: TenantID = ids()
+        let now = clock.now()
+        let admin = AdminRecord(tenantID: tenantID, id: ids(), displayName: adminName, userName: "admin", createdAt: now)
         let tokenID: CredentialID = ids()
-        let token = Secrets.make(.adminToken, tenantID: tenantID, id: tokenID.rawValue)
+        let credential = Secrets.make(.adminToken, tenantID: tenantID, id: tokenID.rawValue)
+        let token = AdminTokenRecord(
+            tenantID: tenantID, id: tokenID, adminID: admin.id, kind: .apiToken, name: "initial",
+            verifier: Secrets.verifier(of: credential), createdAt: now, expiresAt: nil)
+        let assignment = RoleAssignmentRecord(
+            tenantID: tenantID, id: ids(), roleID: RoleDefinition.administrator.id, adminID: admin.id, scopeGroupIDs: nil,
+            createdAt: now)
+        let audit = auditor.cliEvent(
+            tenantID: tenantID, activity: "Tenant", operation: .create, targetID: tenantID.rawValue, targetName: name,
+            changes: Changes.created([
+                ("name", name), ("adminId", admin.id.rawValue), ("adminUserName", admin.userName),
+                ("roleId", RoleDefinition.administrator.id.rawValue),
+            ]))
         try await store.createTenant(NewTenant(
-            id: tenantID, name: name, adminID: ids(), adminName: adminName, tokenID: tokenID,
-            tokenVerifier: Secrets.verifier(of: token), createdAt: clock.now()))
-        return TenantCreated(tenantId: tenantID, adminToken: token.text)
+            id: tenantID, name: name, createdAt: now, admin: admin, token: token, assignment: assignment, audit: audit))
+        return TenantCreated(tenantId: tenantID, adminToken: credential.text)
     }
 }

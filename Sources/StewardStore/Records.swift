@@ -5,20 +5,23 @@ import StewardModel
 public struct NewTenant: Sendable {
     public var id: TenantID
     public var name: String
-    public var adminID: AdminID
-    public var adminName: String
-    public var tokenID: CredentialID
-    public var tokenVerifier: Data
     public var createdAt: Date
+    public var admin: AdminRecord
+    public var token: AdminTokenRecord
+    public var assignment: RoleAssignmentRecord
+    public var audit: AuditEvent
 
-    public init(id: TenantID, name: String, adminID: AdminID, adminName: String, tokenID: CredentialID, tokenVerifier: Data, createdAt: Date) {
+    public init(
+        id: TenantID, name: String, createdAt: Date, admin: AdminRecord, token: AdminTokenRecord,
+        assignment: RoleAssignmentRecord, audit: AuditEvent
+    ) {
         self.id = id
         self.name = name
-        self.adminID = adminID
-        self.adminName = adminName
-        self.tokenID = tokenID
-        self.tokenVerifier = tokenVerifier
         self.createdAt = createdAt
+        self.admin = admin
+        self.token = token
+        self.assignment = assignment
+        self.audit = audit
     }
 }
 
@@ -36,23 +39,6 @@ public struct TenantRecord: Sendable, Equatable {
     }
 }
 
-/// What authenticates an admin API token.
-public struct AdminTokenRecord: Sendable, Equatable {
-    public var tenantID: TenantID
-    public var id: CredentialID
-    public var adminID: AdminID
-    public var verifier: Data
-    public var revoked: Bool
-
-    public init(tenantID: TenantID, id: CredentialID, adminID: AdminID, verifier: Data, revoked: Bool) {
-        self.tenantID = tenantID
-        self.id = id
-        self.adminID = adminID
-        self.verifier = verifier
-        self.revoked = revoked
-    }
-}
-
 public struct EnrollmentTokenRecord: Sendable, Equatable {
     public var tenantID: TenantID
     public var id: CredentialID
@@ -64,11 +50,14 @@ public struct EnrollmentTokenRecord: Sendable, Equatable {
     public var maxUses: Int?
     public var useCount: Int
     public var revokedAt: Date?
+    /// The user every device enrolled with this token will belong to.
+    public var userID: UserID?
 
     public init(
         tenantID: TenantID, id: CredentialID, verifier: Data, ownership: Ownership, description: String?, createdAt: Date,
-        expiresAt: Date?, maxUses: Int?, useCount: Int = 0, revokedAt: Date? = nil
+        expiresAt: Date?, maxUses: Int?, useCount: Int = 0, revokedAt: Date? = nil, userID: UserID? = nil
     ) {
+        self.userID = userID
         self.tenantID = tenantID
         self.id = id
         self.verifier = verifier
@@ -101,11 +90,13 @@ public struct NewDevice: Sendable {
     public var deviceName: String?
     public var agentVersion: String?
     public var enrolledAt: Date
+    public var userID: UserID?
 
     public init(
         tenantID: TenantID, id: DeviceID, secretVerifier: Data, ownership: Ownership, platform: Platform,
-        platformId: String?, deviceName: String?, agentVersion: String?, enrolledAt: Date
+        platformId: String?, deviceName: String?, agentVersion: String?, enrolledAt: Date, userID: UserID? = nil
     ) {
+        self.userID = userID
         self.tenantID = tenantID
         self.id = id
         self.secretVerifier = secretVerifier
@@ -193,6 +184,9 @@ public struct DeviceQuery: Sendable, Equatable {
     public var namePrefix: String?
     public var lastCheckInBefore: Date?
     public var lastCheckInAfter: Date?
+    public var userID: UserID?
+    /// Only devices in one of these groups (a scoped admin's reach); nil for all.
+    public var inGroups: [GroupID]?
     public var after: DeviceID?
     public var limit: Int
 
@@ -220,6 +214,36 @@ public enum AppsOutcome: Sendable, Equatable {
     case refusedByGate
     /// A delta against an inventory the server no longer holds: nothing applied.
     case baseMismatch
+}
+
+/// Filters of the audit log; `afterSequence` pages (ascending) and `beforeSequence` pages
+/// (descending, newest first).
+public struct AuditQuery: Sendable, Equatable {
+    public var from: Date?
+    public var to: Date?
+    public var actorID: String?
+    public var activity: String?
+    public var targetID: String?
+    public var targetType: String?
+    public var newestFirst: Bool
+    /// The last sequence of the previous page.
+    public var afterSequence: Int64?
+    public var limit: Int
+
+    public init(
+        from: Date? = nil, to: Date? = nil, actorID: String? = nil, activity: String? = nil, targetID: String? = nil,
+        targetType: String? = nil, newestFirst: Bool = false, afterSequence: Int64? = nil, limit: Int = 1000
+    ) {
+        self.from = from
+        self.to = to
+        self.actorID = actorID
+        self.activity = activity
+        self.targetID = targetID
+        self.targetType = targetType
+        self.newestFirst = newestFirst
+        self.afterSequence = afterSequence
+        self.limit = limit
+    }
 }
 
 /// The last run of a once-per-deployment job.

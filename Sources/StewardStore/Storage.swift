@@ -1,25 +1,72 @@
 import Foundation
 import StewardModel
 
-/// Tenants, their settings and their admins' API tokens.
+/// Tenants and their settings.
 public protocol TenantStore: Sendable {
-    /// Creates the tenant, its first admin and that admin's API token in one transaction.
+    /// Creates the tenant, its first admin, that admin's API token and Administrator role
+    /// assignment, and the first audit entry, in one transaction.
     func createTenant(_ tenant: NewTenant) async throws
     func tenants() async throws -> [TenantRecord]
     func tenant(_ id: TenantID) async throws -> TenantRecord?
-    func updateSettings(_ id: TenantID, compliantAppFeature: Bool) async throws
-    func adminToken(tenantID: TenantID, id: CredentialID) async throws -> AdminTokenRecord?
+    func updateSettings(_ id: TenantID, compliantAppFeature: Bool, audit: AuditEvent) async throws
+}
+
+/// The admin-plane resources (admins, tokens, users, groups, roles, role assignments) through
+/// one set of generic statements over `StoredRecord`s. Every write is audited in its transaction.
+public protocol RecordStore: Sendable {
+    func record<R: StoredRecord>(_ type: R.Type, tenantID: TenantID, key: String) async throws -> R?
+    /// Records whose columns equal `filter`, ordered by key, after the key `after`.
+    func records<R: StoredRecord>(
+        _ type: R.Type, tenantID: TenantID, filter: [String: StoreValue], after: String?, limit: Int
+    ) async throws -> [R]
+    /// Inserts and replaces (by key) in one transaction with the audit entry. A unique
+    /// constraint throws `conflict` with the table's name.
+    func write(_ writes: [RecordWrite], audit: AuditEvent) async throws
+    /// Reads the record, lets `change` make the new one and its audit event, and writes both,
+    /// all in one transaction (so the audited old values are the ones replaced). `notFound`
+    /// when there is no such record.
+    @discardableResult
+    func update<R: StoredRecord>(
+        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent)
+    ) async throws -> R
+    /// Deletes the record and its dependent rows with the audit event made from it.
+    func delete<R: StoredRecord>(
+        _ type: R.Type, tenantID: TenantID, key: String, dependents: [DependentRows],
+        audit: @Sendable (R) -> AuditEvent
+    ) async throws
+}
+
+public enum RecordWrite: Sendable {
+    case insert(any StoredRecord)
+    case replace(any StoredRecord)
+}
+
+/// Static membership of groups.
+public protocol GroupMemberStore: Sendable {
+    /// `conflict` when already a member.
+    func addMember(tenantID: TenantID, groupID: GroupID, memberID: String, at: Date, audit: AuditEvent) async throws
+    /// `notFound` when not a member.
+    func removeMember(tenantID: TenantID, groupID: GroupID, memberID: String, audit: AuditEvent) async throws
+    func members(tenantID: TenantID, groupID: GroupID, after: String?, limit: Int) async throws -> [(id: String, addedAt: Date)]
+    func memberCounts(tenantID: TenantID, groupIDs: [GroupID]) async throws -> [GroupID: Int]
+}
+
+/// The tenant's audit log: appended inside the transactions of the changes (see `AuditEvent`),
+/// or on its own for events that change nothing else; never updated or deleted.
+public protocol AuditStore: Sendable {
+    func append(_ event: AuditEvent) async throws
+    func auditEntries(tenantID: TenantID, query: AuditQuery) async throws -> [AuditRecord]
 }
 
 /// Enrollment tokens and the enrollment of devices.
 public protocol EnrollmentStore: Sendable {
-    func createEnrollmentToken(_ token: EnrollmentTokenRecord) async throws
+    func createEnrollmentToken(_ token: EnrollmentTokenRecord, audit: AuditEvent) async throws
     func enrollmentTokens(tenantID: TenantID) async throws -> [EnrollmentTokenRecord]
     func enrollmentToken(tenantID: TenantID, id: CredentialID) async throws -> EnrollmentTokenRecord?
     /// Deletes the tenant's tokens that expired or were revoked before `endedBefore`; returns how many.
     func purgeEnrollmentTokens(tenantID: TenantID, endedBefore: Date) async throws -> Int
     /// Sets `revoked_at`; throws `notFound` when the tenant has no such token.
-    func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date) async throws
+    func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date, audit: AuditEvent) async throws
     /// In one transaction: re-checks the token with `accept`, counts one use, and creates the
     /// device — or, when the tenant already has a device with the same platform identifier,
     /// gives that device the new secret and ownership and forgets its acknowledged hashes.
@@ -34,11 +81,14 @@ public protocol DeviceStore: Sendable {
     func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState?
     func device(tenantID: TenantID, id: DeviceID) async throws -> DeviceView?
     func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView]
-    /// Changes ownership. To personal: deletes the app inventory and the full phone number in
-    /// the same transaction. Throws `notFound` for a device not in the tenant.
-    func setOwnership(tenantID: TenantID, id: DeviceID, ownership: Ownership) async throws
-    /// Removes the device and everything collected from it.
-    func deleteDevice(tenantID: TenantID, id: DeviceID) async throws
+    /// Changes ownership and/or the user the device belongs to (`.some(nil)`: nobody). To
+    /// personal: deletes the app inventory and the full phone number in the same transaction.
+    /// Throws `notFound` for a device not in the tenant.
+    func updateDevice(tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, audit: AuditEvent) async throws
+    /// Removes the device, its group memberships and everything collected from it.
+    func deleteDevice(tenantID: TenantID, id: DeviceID, audit: AuditEvent) async throws
+    /// Whether the device is a member of one of the groups (a scoped role's reach).
+    func deviceIsMember(tenantID: TenantID, id: DeviceID, ofAnyOf groups: [GroupID]) async throws -> Bool
 }
 
 /// What check-ins write.
@@ -82,7 +132,10 @@ public protocol SchemaIntrospection: Sendable {
 }
 
 /// Everything a Steward server needs from its database.
-public protocol Storage: TenantStore, EnrollmentStore, DeviceStore, InventoryStore, ReportStore, JobStore, SchemaIntrospection {
+public protocol Storage:
+    TenantStore, RecordStore, GroupMemberStore, AuditStore, EnrollmentStore, DeviceStore, InventoryStore, ReportStore,
+    JobStore, SchemaIntrospection
+{
     /// Applies pending migrations; refuses a database newer than this binary.
     func migrate() async throws
     /// Migration IDs not yet applied (for `steward migrate --dry-run`).

@@ -54,10 +54,13 @@ final class BenchServer: @unchecked Sendable {
         }
         do {
             try await storage.migrate()
-            let tenant = try await TenantProvisioning(store: storage).createTenant(name: "Bench")
+            let keyFile = directory.appendingPathComponent("master.key").path
+            let masterKey = try MasterKey.load(path: keyFile, create: true)
+            let tenant = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: "Bench")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            process.arguments = ["server"] + (options.database.map { ["--database", $0] } ?? ["--data-dir", directory.path])
+            process.arguments = ["server", "--master-key-file", keyFile]
+                + (options.database.map { ["--database", $0] } ?? ["--data-dir", directory.path])
             let log = directory.appendingPathComponent("server.log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
@@ -168,8 +171,10 @@ struct ServerProcess: AsyncParsableCommand {
 
     @Option var dataDir: String?
     @Option var database: String?
+    @Option var masterKeyFile: String
 
     func run() async throws {
+        let masterKey = try MasterKey.load(path: masterKeyFile, create: false)
         var logger = Logger(label: "steward-bench-server")
         logger.logLevel = .error
         let storage: any Storage = if let database {
@@ -180,7 +185,7 @@ struct ServerProcess: AsyncParsableCommand {
         try await storage.migrate()
         try await withInProcessServer(
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
-            dependencies: ServerDependencies(storage: storage, logger: logger), serveAfterwards: true
+            dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger), serveAfterwards: true
         ) { port in
             // Unbuffered: the benchmark waits for this line in the log file.
             FileHandle.standardOutput.write(Data("port=\(port)\n".utf8))

@@ -23,7 +23,8 @@ struct Quickstart: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let storage = try SQLiteStorage(path: directory.appendingPathComponent("steward.sqlite").path)
         try await storage.migrate()
-        let tenant = try await TenantProvisioning(store: storage).createTenant(name: "Quickstart")
+        let masterKey = try MasterKey.load(path: directory.appendingPathComponent("master.key").path, create: true)
+        let tenant = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: "Quickstart")
 
         var logger = Logger(label: "steward")
         logger.logLevel = .warning
@@ -31,7 +32,7 @@ struct Quickstart: AsyncParsableCommand {
         try await serving(host: "127.0.0.1", port: port) {
             try await withInProcessServer(
                 configuration: ServerConfiguration(host: "127.0.0.1", port: port),
-                dependencies: ServerDependencies(storage: storage, logger: logger), serveAfterwards: !exit
+                dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger), serveAfterwards: !exit
             ) { port in
                 let server = "http://127.0.0.1:\(port)"
                 try await Self.enrollAndShow(server: server, tenant: tenant, directory: directory)

@@ -14,7 +14,10 @@ struct Steward: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "steward",
         abstract: "Steward: a self-hosted, privacy-first device management data service.",
-        subcommands: [Quickstart.self, Initialise.self, Serve.self, TenantCommand.self, Migrate.self])
+        subcommands: [
+            Quickstart.self, Initialise.self, Serve.self, TenantCommand.self, AdminCommand.self, AuditCommand.self,
+            Migrate.self,
+        ])
 }
 
 /// Options every command that opens the database shares; layered flags > env > file > defaults.
@@ -28,10 +31,14 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "JSON configuration file (env STEWARD_CONFIG).")
     var config: String?
 
+    @Option(help: "The deployment's master key file (default: master.key in the data directory; env STEWARD_MASTER_KEY_FILE).")
+    var masterKeyFile: String?
+
     func layers(_ flags: [ConfigurationLayers.Key: String?] = [:]) throws -> ConfigurationLayers {
         var all = flags
         all[ConfigurationLayers.dataDir] = dataDir
         all[ConfigurationLayers.database] = database
+        all[ConfigurationLayers.masterKeyFile] = masterKeyFile
         return try ConfigurationLayers(flags: all, environment: ProcessInfo.processInfo.environment, configFile: config)
     }
 
@@ -114,16 +121,20 @@ struct Initialise: AsyncParsableCommand {
         let layers = try store.layers()
         let storage = try await store.openStorage(layers, create: true)
         if try await !storage.tenants().isEmpty {
+            await storage.close()
             throw ValidationError("\(store.describe(layers)) is already initialised; use `steward tenant create NAME` to add a tenant")
         }
-        let created = try await TenantProvisioning(store: storage).createTenant(name: name)
+        let masterKey = try layers.masterKey(create: true)
+        let created = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: name)
         await storage.close()
         if json { return try printJSON(created) }
         print("""
             Initialised \(store.describe(layers)) with tenant '\(name)' (\(created.tenantId)).
             Admin API token (shown once; keep it safe):
               \(created.adminToken)
-            Next: steward serve (with the same --data-dir or --database)
+            The master key is in \(layers.masterKeyPath): back it up, and give every replica the same file.
+            Next: steward admin reset-password admin   (to sign in with a password)
+                  steward serve (with the same --data-dir or --database)
             """)
     }
 }
@@ -141,8 +152,10 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard !name.isEmpty, name.count <= 200 else { throw ValidationError("the name must have 1 to 200 characters") }
-            let storage = try await store.openStorage(try store.layers(), create: false)
-            let created = try await TenantProvisioning(store: storage).createTenant(name: name)
+            let layers = try store.layers()
+            let storage = try await store.openStorage(layers, create: false)
+            let created = try await TenantProvisioning(store: storage, masterKey: try layers.masterKey(create: false))
+                .createTenant(name: name)
             await storage.close()
             if json { return try printJSON(created) }
             print("Created tenant '\(name)' (\(created.tenantId)).\nAdmin API token (shown once):\n  \(created.adminToken)")
@@ -188,9 +201,13 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let layers = try store.layers([ConfigurationLayers.host: host, ConfigurationLayers.port: port.map(String.init)])
         let logger = makeLogger(layers)
+        // SQLite: a data directory from before the master key gets one; PostgreSQL: replicas must
+        // share a key, so a missing one is an error rather than a new key per replica.
+        let masterKey = try layers.masterKey(create: layers.value(ConfigurationLayers.database).isEmpty)
         let storage = try await store.openStorage(layers, create: false)
         let app = buildApplication(
-            configuration: try layers.server(), dependencies: ServerDependencies(storage: storage, logger: logger),
+            configuration: try layers.server(),
+            dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger),
             onServerRunning: { port in
                 logger.notice("steward is serving", metadata: ["component": "server", "port": "\(port)"])
             })

@@ -13,7 +13,8 @@ import StewardPostgres
     static func storeArguments(_ store: StoreKind, in work: TemporaryDirectory) async throws -> [String] {
         switch store {
         case .sqlite: ["--data-dir", work.url.appendingPathComponent("data").path]
-        case .postgres: ["--database", try await TestPostgres.freshDatabaseURL()]
+        case .postgres:
+            ["--database", try await TestPostgres.freshDatabaseURL(), "--master-key-file", work.url.appendingPathComponent("master.key").path]
         }
     }
 
@@ -126,12 +127,14 @@ import StewardPostgres
         let agentBinary = try Executables.url("steward-agent")
         let work = try TemporaryDirectory()
         let url = try await TestPostgres.freshDatabaseURL()
-        let initialised = try runCommand(steward, ["init", "--json", "--database", url])
+        // The replicas share the deployment's master key (made by init).
+        let key = ["--master-key-file", work.url.appendingPathComponent("master.key").path]
+        let initialised = try runCommand(steward, ["init", "--json", "--database", url] + key)
         let tenant = try WireCoding.decoder().decode(TenantCreated.self, from: Data(initialised.stdout.utf8))
 
         func replica(_ name: String) throws -> RunningServer {
             try RunningServer(
-                steward, ["serve", "--port", "0", "--database", url],
+                steward, ["serve", "--port", "0", "--database", url] + key,
                 environment: ["STEWARD_REPLICA_ID": name, "STEWARD_JOB_INTERVAL_SECONDS": "1"], logDirectory: work.url)
         }
         let replicas = ["a": try replica("a"), "b": try replica("b")]

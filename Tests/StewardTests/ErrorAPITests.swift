@@ -76,7 +76,7 @@ import StewardServer
         let env = try await TestEnvironment(store)
         try await env.withClient { api in
             let (device, _, _) = try await enrolledWithInventory(api)
-            for route in APIRoute.all where route.access == .admin {
+            for route in APIRoute.all where route.isAdmin {
                 let path = route.path(device.deviceId.rawValue)
                 for token in [nil, "sta.garbage", device.deviceSecret] {
                     let answer = try await api.send(route.method, path, token: token, raw: Data("{}".utf8))

@@ -61,6 +61,7 @@ import StewardModel
                 let parts = route.split(separator: " ")
                 let method = try #require(APIRoute.Method(rawValue: String(parts[0])))
                 let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "00000000-0000-7000-8000-0000000000ff")
+                    .replacingOccurrences(of: "{tokenId}", with: "x").replacingOccurrences(of: "{memberId}", with: "x")
                 let answer = try await api.send(method, path, token: nil, raw: Data("{}".utf8))
                 #expect(answer.errorCode != "route_not_found", "\(route) is documented but not served")
             }
@@ -78,7 +79,13 @@ import StewardModel
             deviceName: "", manufacturer: "", model: "", operatingSystem: "", osVersion: "", kernelVersion: "", serialNumber: "",
             platformId: "", imei: "", meid: "", iccid: "", phoneNumber: "", networkInterfaces: [], wifiMacAddress: "",
             cpuModel: "", cpuCores: 1, memoryBytes: 1, diskBytes: 1, appCount: 0, refusedAppReports: 0, agentVersion: "",
-            enrolledAt: Date(), lastCheckInAt: Date())
+            enrolledAt: Date(), lastCheckInAt: Date(), userId: UserID(rawValue: ""))
+        let admin = AdminView(
+            id: AdminID(rawValue: ""), userName: "", firstName: "", lastName: "", displayName: "", email: "", phone: "",
+            directoryId: "", hasPassword: true, totpEnabled: true, disabled: false, lockedUntil: Date(), failedSignIns: 0,
+            lastSignInAt: Date(), createdAt: Date())
+        let grant = PermissionGrant(permission: .auditRead, scopeGroupIds: [])
+        let change = ModifiedProperty(name: "", oldValue: "", newValue: "")
         let hashes = SectionHashes(hardware: "h", operatingSystem: "o", network: "n", apps: "a")
         let cases: [(String, Set<String>)] = [
             ("Device", try keys(device)),
@@ -98,7 +105,7 @@ import StewardModel
                 acknowledged: hashes, appsRefused: false))),
             ("EnrollmentToken", try keys(EnrollmentTokenView(
                 id: "", ownership: .corporate, description: "", createdAt: Date(), expiresAt: Date(), maxUses: 1,
-                useCount: 0, revokedAt: Date(), token: ""))),
+                useCount: 0, revokedAt: Date(), userId: UserID(rawValue: ""), token: ""))),
             ("EnrollResponse", try keys(EnrollResponse(
                 deviceId: DeviceID(rawValue: ""), deviceSecret: "", ownership: .corporate,
                 policy: .init(collectApps: true, checkInIntervalSeconds: 1)))),
@@ -106,7 +113,29 @@ import StewardModel
             ("ReportSummary", try keys(ReportSummary(devices: DeviceCounts(rows: [])))),
             ("DeviceCounts", try keys(DeviceCounts(rows: []))),
             ("OperatingSystemCount", try keys(OperatingSystemCount(name: "", version: "", devices: 1))),
+            ("Admin", try keys(admin)),
+            ("ApiToken", try keys(APITokenView(
+                id: CredentialID(rawValue: ""), adminId: AdminID(rawValue: ""), kind: .session, name: "", createdAt: Date(),
+                expiresAt: Date(), revokedAt: Date(), token: ""))),
+            ("Me", try keys(MeView(tenantId: TenantID(rawValue: ""), admin: admin, credentialId: CredentialID(rawValue: ""), permissions: [grant]))),
+            ("PermissionGrant", try keys(grant)),
+            ("TotpSetup", try keys(TOTPSetupView(secret: "", otpauthURL: ""))),
+            ("User", try keys(UserView(
+                id: UserID(rawValue: ""), displayName: "", upn: "", email: "", phone: "", externalIds: [:], createdAt: Date()))),
+            ("Group", try keys(GroupView(id: GroupID(rawValue: ""), name: "", kind: .user, description: "", memberCount: 0, createdAt: Date()))),
+            ("GroupMember", try keys(GroupMemberView(id: "", kind: .user, addedAt: Date()))),
+            ("Role", try keys(RoleView(id: RoleID(rawValue: ""), name: "", description: "", permissions: [], builtIn: true))),
+            ("RoleAssignment", try keys(RoleAssignmentView(
+                id: RoleAssignmentID(rawValue: ""), roleId: RoleID(rawValue: ""), adminId: AdminID(rawValue: ""), scopeGroupIds: [],
+                createdAt: Date()))),
+            ("AuditEntry", try keys(AuditEntryView(
+                id: AuditEntryID(rawValue: ""), sequence: 1, at: Date(), actorType: .admin, actorId: "", actorName: "", activity: "",
+                operation: .create, targetType: "", targetId: "", targetName: "", modifiedProperties: [change], result: .success,
+                requestId: "", clientAddress: "", personalFieldsErased: false))),
+            ("ModifiedProperty", try keys(change)),
         ]
+        let permissions = try String(contentsOf: Self.document, encoding: .utf8)
+        #expect(permissions.contains("enum: [\(Permission.allCases.map(\.rawValue).joined(separator: ", "))]"), "Permission enum documented")
         for (schema, encoded) in cases {
             let documented = try Self.properties(of: schema)
             #expect(!documented.isEmpty, "schema \(schema) missing")

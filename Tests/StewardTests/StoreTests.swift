@@ -176,8 +176,11 @@ import StewardStore
         let indexes = try await env.storage.indexes()
         #expect(Set(indexes.keys) == [
             "admin_tokens_admin", "devices_platform_id", "devices_os", "devices_name", "devices_last_check_in", "devices_key",
-            "software_fingerprint", "software_app",
+            "software_fingerprint", "software_app", "admins_user_name", "devices_user", "users_upn", "groups_name",
+            "group_members_member", "roles_name", "role_assignments_admin", "role_assignments_role", "audit_entries_at",
+            "audit_entries_actor", "audit_entries_target",
         ])
+        #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
         #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])
         for (name, columns) in indexes { #expect(columns.first == "tenant_id", "index \(name)") }
     }
@@ -283,7 +286,7 @@ import StewardStore
         var open = old
         open.id = CredentialID(rawValue: "00000000-0000-7000-8000-00000000aa03")
         open.expiresAt = nil
-        for token in [old, recent, open] { try await env.storage.createEnrollmentToken(token) }
+        for token in [old, recent, open] { try await env.storage.createEnrollmentToken(token, audit: env.auditEvent()) }
 
         let jobs = DeploymentJobs(
             store: env.storage, interval: .seconds(60), replicaID: "replica-a", clock: env.clock.clock, logger: env.dependencies.logger)

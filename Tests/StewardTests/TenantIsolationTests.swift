@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StewardModel
 import StewardServer
+import StewardStore
 
 /// Tenants never see each other's data: every admin route, called with another tenant's admin
 /// token, answers as if tenant A's resources did not exist. The table must name every route.
@@ -17,6 +18,7 @@ import StewardServer
             let other = env.otherTenant.adminToken
             _ = try await api.enroll(.personal, admin: other)
 
+            let world = try await AdminWorld(env, api)
             typealias Check = @Sendable () async throws -> Void
             let checks: [APIRoute: Check] = [
                 .health: {},
@@ -35,59 +37,39 @@ import StewardServer
                     let answer = try await api.checkIn(forged, try SampleInventory.heartbeat(SampleInventory.make()))
                     #expect(answer.status == .unauthorized)
                 },
-                .createEnrollmentToken: {
-                    let created = try await api.enrollmentToken(.corporate, admin: other)
-                    #expect(created.contains(env.otherTenant.tenantId.rawValue))
-                },
-                .listEnrollmentTokens: {
-                    let items = try await api.send(.GET, APIRoute.listEnrollmentTokens.path, token: other)
-                        .decode(Page<EnrollmentTokenView>.self).items
-                    #expect(!items.contains { $0.id == tokenID })
-                },
-                .revokeEnrollmentToken: {
-                    let answer = try await api.send(.DELETE, APIRoute.revokeEnrollmentToken.path(tokenID), token: other)
-                    #expect(answer.status == .notFound)
-                },
-                .listDevices: {
-                    let items = try await api.send(.GET, APIRoute.listDevices.path, token: other).decode(Page<DeviceView>.self).items
-                    #expect(items.count == 1 && !items.contains { $0.id == device.deviceId })
-                },
-                .getDevice: {
-                    let answer = try await api.device(device.deviceId, admin: other)
-                    #expect(answer.status == .notFound && answer.errorCode == "device_not_found")
-                },
-                .updateDevice: {
+                .signIn: {
+                    // A user name signs in only in the tenant named with it.
                     let answer = try await api.send(
-                        .PATCH, APIRoute.updateDevice.path(id), token: other, json: DevicePatch(ownership: .personal))
-                    #expect(answer.status == .notFound && answer.errorCode == "device_not_found")
-                },
-                .deleteDevice: {
-                    let answer = try await api.send(.DELETE, APIRoute.deleteDevice.path(id), token: other)
-                    #expect(answer.status == .notFound)
-                },
-                .listDeviceApps: {
-                    let answer = try await api.send(.GET, APIRoute.listDeviceApps.path(id), token: other)
-                    #expect(answer.status == .notFound)
-                },
-                .getTenantSettings: {},
-                .reportSummary: {
-                    // The other tenant counts its own personal device only.
-                    let theirs = try await api.send(.GET, APIRoute.reportSummary.path, token: other).decode(ReportSummary.self)
-                    #expect(theirs.devices.total == 1 && theirs.devices.byOwnership == ["personal": 1])
-                },
-                .updateTenantSettings: {
-                    _ = try await api.send(
-                        .PATCH, APIRoute.updateTenantSettings.path, token: other, json: TenantSettingsPatch(compliantAppFeature: true))
-                    let mine = try await api.send(.GET, APIRoute.getTenantSettings.path, token: api.adminToken).decode(TenantSettings.self)
-                    #expect(!mine.compliantAppFeature)
+                        .POST, APIRoute.signIn.path, token: nil,
+                        json: SignInRequest(
+                            tenantId: env.otherTenant.tenantId, userName: world.secondAdmin.userName ?? "", password: AdminWorld.password))
+                    #expect(answer.status == .unauthorized)
                 },
             ]
-            #expect(Set(checks.keys) == Set(APIRoute.all), "every route needs an isolation check")
-            for route in APIRoute.all { try await checks[route]?() }
+            #expect(Set(checks.keys) == Set(APIRoute.all.filter { !$0.isAdmin }), "every other route needs an isolation check")
+            for route in APIRoute.all where !route.isAdmin { try await checks[route]?() }
+
+            // Every admin route, called by the other tenant's Administrator with tenant A's IDs:
+            // a resource named in the path is not found, no answer carries one of A's IDs, and
+            // nothing lands in A's audit log.
+            for route in APIRoute.all where route.isAdmin {
+                let call = try await world.call(route, as: api.adminToken)
+                // A token of B's per route: signing out revokes the one used.
+                let made: APITokenView = try await api.created(
+                    .POST, APIRoute.createOwnToken.path, SignInRequest.TokenRequest(name: "isolation"), token: other)
+                let before = try await env.storage.auditEntries(tenantID: env.tenant.tenantId, query: AuditQuery()).count
+                let answer = try await api.send(route.method, call, token: made.token)
+                let body = String(decoding: answer.body, as: UTF8.self)
+                if route.path.contains("{") { #expect(answer.status == .notFound, "\(route) across tenants: \(answer.status)") }
+                for id in world.ids { #expect(!body.contains(id), "\(route) shows tenant A's \(id) to tenant B") }
+                let after = try await env.storage.auditEntries(tenantID: env.tenant.tenantId, query: AuditQuery()).count
+                #expect(after == before, "\(route) by tenant B wrote to tenant A's audit log")
+            }
 
             // And tenant A's data is intact after all of that.
             let view = try await api.device(device.deviceId).decode(DeviceView.self)
             #expect(view.ownership == .corporate && view.appCount == 5)
+            #expect(try await api.send(.GET, APIRoute.getUser.path(world.user.id.rawValue), token: api.adminToken).status == .ok)
         }
     }
 }

@@ -198,6 +198,117 @@ enum PostgresMigrations {
                 IS DISTINCT FROM (NEW.ownership, NEW.platform, NEW.os_name, NEW.os_version))
             EXECUTE FUNCTION count_devices();
         """),
+        // The admin plane (issue #5): admin accounts with passwords, sessions and expiring tokens;
+        // end users and groups; custom roles and scoped role assignments (existing admins become
+        // Administrators over all devices); and the append-only, hash-chained audit log.
+        ("0006_admin_plane", """
+        ALTER TABLE admins ADD COLUMN user_name TEXT;
+        ALTER TABLE admins ADD COLUMN first_name TEXT;
+        ALTER TABLE admins ADD COLUMN last_name TEXT;
+        ALTER TABLE admins ADD COLUMN email TEXT;
+        ALTER TABLE admins ADD COLUMN phone TEXT;
+        ALTER TABLE admins ADD COLUMN directory_id TEXT;
+        ALTER TABLE admins ADD COLUMN password_verifier TEXT;
+        ALTER TABLE admins ADD COLUMN totp_secret BYTEA;
+        ALTER TABLE admins ADD COLUMN totp_enabled BOOLEAN NOT NULL DEFAULT FALSE;
+        ALTER TABLE admins ADD COLUMN disabled_at BIGINT;
+        ALTER TABLE admins ADD COLUMN failed_sign_ins BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE admins ADD COLUMN locked_until BIGINT;
+        ALTER TABLE admins ADD COLUMN last_sign_in_at BIGINT;
+        UPDATE admins SET user_name = 'admin';
+        CREATE UNIQUE INDEX admins_user_name ON admins(tenant_id, user_name);
+        ALTER TABLE admin_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'apiToken' CHECK (kind IN ('apiToken', 'session'));
+        ALTER TABLE admin_tokens ADD COLUMN expires_at BIGINT;
+        ALTER TABLE devices ADD COLUMN user_id TEXT;
+        CREATE INDEX devices_user ON devices(tenant_id, user_id);
+        ALTER TABLE enrollment_tokens ADD COLUMN user_id TEXT;
+        CREATE TABLE users (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL,
+            display_name TEXT NOT NULL,
+            upn TEXT NOT NULL,
+            email TEXT,
+            phone TEXT,
+            external_ids TEXT NOT NULL DEFAULT '{}',
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        );
+        CREATE UNIQUE INDEX users_upn ON users(tenant_id, upn);
+        CREATE TABLE groups (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('user', 'device')),
+            description TEXT,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        );
+        CREATE UNIQUE INDEX groups_name ON groups(tenant_id, name);
+        CREATE TABLE group_members (
+            tenant_id TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            member_id TEXT COLLATE "C" NOT NULL,
+            added_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, group_id, member_id),
+            FOREIGN KEY (tenant_id, group_id) REFERENCES groups(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE INDEX group_members_member ON group_members(tenant_id, member_id);
+        CREATE TABLE roles (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT,
+            permissions TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        );
+        CREATE UNIQUE INDEX roles_name ON roles(tenant_id, name);
+        CREATE TABLE role_assignments (
+            tenant_id TEXT NOT NULL,
+            id TEXT COLLATE "C" NOT NULL,
+            role_id TEXT NOT NULL,
+            admin_id TEXT NOT NULL,
+            scope_group_ids TEXT,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, admin_id) REFERENCES admins(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE INDEX role_assignments_admin ON role_assignments(tenant_id, admin_id);
+        CREATE INDEX role_assignments_role ON role_assignments(tenant_id, role_id);
+        INSERT INTO role_assignments (tenant_id, id, role_id, admin_id, scope_group_ids, created_at)
+        SELECT tenant_id, id, '00000000-0000-0000-0000-000000000001', id, NULL, created_at FROM admins;
+        CREATE TABLE audit_entries (
+            tenant_id TEXT NOT NULL,
+            sequence BIGINT NOT NULL,
+            id TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            actor_type TEXT NOT NULL,
+            actor_id TEXT,
+            activity TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            target_type TEXT NOT NULL,
+            target_id TEXT,
+            modified_properties TEXT NOT NULL,
+            result TEXT NOT NULL,
+            request_id TEXT,
+            personal TEXT,
+            personal_digest BYTEA NOT NULL,
+            chain_hash BYTEA NOT NULL,
+            PRIMARY KEY (tenant_id, sequence)
+        );
+        CREATE INDEX audit_entries_at ON audit_entries(tenant_id, at);
+        CREATE INDEX audit_entries_actor ON audit_entries(tenant_id, actor_id, sequence);
+        CREATE INDEX audit_entries_target ON audit_entries(tenant_id, target_id, sequence);
+        CREATE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'audit entries are append-only';
+        END
+        $$;
+        CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries
+        FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
+        CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

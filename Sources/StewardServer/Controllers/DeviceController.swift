@@ -3,13 +3,16 @@ import Hummingbird
 import StewardModel
 import StewardStore
 
-/// Devices as admins read them, and the one thing admins change: ownership.
+/// Devices as admins read them, and what admins change: ownership and the user a device
+/// belongs to. A scoped admin reaches only the devices of their scope's groups: others are 404.
 struct DeviceController: Sendable {
-    let store: any DeviceStore & InventoryStore
+    let store: any DeviceStore & InventoryStore & RecordStore
     let lastSeen: LastSeenRecorder
+    let auditor: Auditor
 
     static let listParameters: Set<String> = [
-        "platform", "ownership", "operatingSystem", "namePrefix", "lastCheckInBefore", "lastCheckInAfter", "limit", "cursor",
+        "platform", "ownership", "operatingSystem", "namePrefix", "lastCheckInBefore", "lastCheckInAfter", "userId", "limit",
+        "cursor",
     ]
 
     func list(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<Page<DeviceView>> {
@@ -22,6 +25,11 @@ struct DeviceController: Sendable {
         filter.namePrefix = try query.string("namePrefix")
         filter.lastCheckInBefore = try query.date("lastCheckInBefore")
         filter.lastCheckInAfter = try query.date("lastCheckInAfter")
+        filter.userID = try query.value("userId").map { raw throws(WireError) in
+            guard UserID.isWellFormed(raw) else { throw WireError.invalidValue(field: "userId", reason: "not a valid identifier") }
+            return UserID(rawValue: raw)
+        }
+        filter.inGroups = context.grants.deviceGroups(for: .devicesRead)
         filter.after = try query.cursor().map { raw throws(WireError) in
             guard DeviceID.isWellFormed(raw) else { throw WireError.invalidValue(field: "cursor", reason: "not a cursor of this list") }
             return DeviceID(rawValue: raw)
@@ -37,28 +45,47 @@ struct DeviceController: Sendable {
 
     func get(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<DeviceView> {
         let tenantID = try context.requireTenant()
-        let device = try await existingDevice(context, tenantID: tenantID)
+        let device = try await existingDevice(context, tenantID: tenantID, permission: .devicesRead)
         return JSONResponse(await withPendingLastSeen(device, tenantID: tenantID))
     }
 
     func update(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<DeviceView> {
         let tenantID = try context.requireTenant()
-        let id = try deviceID(context)
         let patch = try await request.decodeJSON(DevicePatch.self, limit: 16 * 1024)
+        let device = try await existingDevice(context, tenantID: tenantID, permission: .devicesUpdate)
+        if case .some(.some(let user)) = patch.userId,
+            try await store.record(UserRecord.self, tenantID: tenantID, key: user.rawValue) == nil
+        {
+            throw APIError.notFound("user")
+        }
+        var changes = Changes()
+        if let ownership = patch.ownership { changes.compare("ownership", device.ownership.rawValue, ownership.rawValue) }
+        if let user = patch.userId { changes.compare("userId", device.userId?.rawValue, user?.rawValue) }
         do {
-            if let ownership = patch.ownership {
-                try await store.setOwnership(tenantID: tenantID, id: id, ownership: ownership)
-            }
+            try await store.updateDevice(
+                tenantID: tenantID, id: device.id, ownership: patch.ownership, userID: patch.userId,
+                audit: auditor.event(
+                    context, activity: "Device", operation: .update, targetID: device.id.rawValue, targetName: device.deviceName,
+                    changes: changes.properties))
         } catch StoreError.notFound {
             throw APIError.notFound("device")
         }
-        return try await get(request, context: context)
+        guard let updated = try await store.device(tenantID: tenantID, id: device.id) else { throw APIError.notFound("device") }
+        return JSONResponse(await withPendingLastSeen(updated, tenantID: tenantID))
     }
 
     func delete(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let tenantID = try context.requireTenant()
+        let device = try await existingDevice(context, tenantID: tenantID, permission: .devicesDelete)
         do {
-            try await store.deleteDevice(tenantID: tenantID, id: try deviceID(context))
+            try await store.deleteDevice(
+                tenantID: tenantID, id: device.id,
+                audit: auditor.event(
+                    context, activity: "Device", operation: .delete, targetID: device.id.rawValue, targetName: device.deviceName,
+                    changes: Changes.deleted([
+                        ("ownership", device.ownership.rawValue), ("platform", device.platform.rawValue),
+                        ("serialNumber", device.serialNumber), ("userId", device.userId?.rawValue),
+                    ])))
         } catch StoreError.notFound {
             throw APIError.notFound("device")
         }
@@ -68,7 +95,7 @@ struct DeviceController: Sendable {
     func apps(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<Page<AppRecord>> {
         let tenantID = try context.requireTenant()
         let query = try QueryParameters(request, allowed: ["limit", "cursor"])
-        let device = try await existingDevice(context, tenantID: tenantID)
+        let device = try await existingDevice(context, tenantID: tenantID, permission: .devicesRead)
         let limit = try query.limit()
         var apps = try await store.apps(tenantID: tenantID, deviceID: device.id, after: try query.cursor(), limit: limit + 1)
         let next = apps.count > limit ? apps[limit - 1].appId : nil
@@ -83,8 +110,15 @@ struct DeviceController: Sendable {
         return DeviceID(rawValue: raw)
     }
 
-    private func existingDevice(_ context: StewardRequestContext, tenantID: TenantID) async throws -> DeviceView {
-        guard let device = try await store.device(tenantID: tenantID, id: try deviceID(context)) else {
+    /// The device, if the tenant has it and the admin's grant of `permission` reaches it.
+    private func existingDevice(_ context: StewardRequestContext, tenantID: TenantID, permission: Permission) async throws -> DeviceView {
+        let id = try deviceID(context)
+        if let groups = context.grants.deviceGroups(for: permission),
+            try await !store.deviceIsMember(tenantID: tenantID, id: id, ofAnyOf: groups)
+        {
+            throw APIError.notFound("device")
+        }
+        guard let device = try await store.device(tenantID: tenantID, id: id) else {
             throw APIError.notFound("device")
         }
         return device

@@ -6,7 +6,8 @@ import StewardStore
 
 /// Enrollment tokens (admin) and the enrollment of devices (agent).
 struct EnrollmentController: Sendable {
-    let store: any EnrollmentStore & TenantStore
+    let store: any EnrollmentStore & TenantStore & RecordStore
+    let auditor: Auditor
     let clock: Clock
     let ids: IdentifierGenerator
     let configuration: ServerConfiguration
@@ -16,12 +17,24 @@ struct EnrollmentController: Sendable {
         let input = try await request.decodeJSON(EnrollmentTokenCreateRequest.self, limit: 16 * 1024)
         let now = clock.now()
         try input.validate(now: now)
+        if let user = input.userId, try await store.record(UserRecord.self, tenantID: tenantID, key: user.rawValue) == nil {
+            throw APIError.notFound("user")
+        }
         let id: CredentialID = ids()
         let credential = Secrets.make(.enrollmentToken, tenantID: tenantID, id: id.rawValue)
         let record = EnrollmentTokenRecord(
             tenantID: tenantID, id: id, verifier: Secrets.verifier(of: credential), ownership: input.ownership,
-            description: input.description, createdAt: now, expiresAt: input.expiresAt, maxUses: input.maxUses)
-        try await store.createEnrollmentToken(record)
+            description: input.description, createdAt: now, expiresAt: input.expiresAt, maxUses: input.maxUses,
+            userID: input.userId)
+        try await store.createEnrollmentToken(
+            record,
+            audit: auditor.event(
+                context, activity: "EnrollmentToken", operation: .create, targetID: id.rawValue, targetName: input.description,
+                changes: Changes.created([
+                    ("ownership", input.ownership.rawValue), ("description", input.description),
+                    ("expiresAt", input.expiresAt.map(WireCoding.format)), ("maxUses", input.maxUses.map(String.init)),
+                    ("userId", input.userId?.rawValue),
+                ])))
         var view = Self.view(record)
         view.token = credential.text
         return JSONResponse(view, status: .created)
@@ -37,8 +50,13 @@ struct EnrollmentController: Sendable {
         let tenantID = try context.requireTenant()
         let raw = context.parameters.get("id") ?? ""
         guard CredentialID.isWellFormed(raw) else { throw APIError.notFound("enrollment_token") }
+        let now = clock.now()
         do {
-            try await store.revokeEnrollmentToken(tenantID: tenantID, id: CredentialID(rawValue: raw), at: clock.now())
+            try await store.revokeEnrollmentToken(
+                tenantID: tenantID, id: CredentialID(rawValue: raw), at: now,
+                audit: auditor.event(
+                    context, activity: "EnrollmentToken", operation: .delete, targetID: raw,
+                    changes: [ModifiedProperty(name: "revokedAt", oldValue: nil, newValue: WireCoding.format(now))]))
         } catch StoreError.notFound {
             throw APIError.notFound("enrollment_token")
         }
@@ -66,7 +84,7 @@ struct EnrollmentController: Sendable {
         let device = NewDevice(
             tenantID: credential.tenantID, id: deviceID, secretVerifier: Secrets.verifier(of: secret),
             ownership: token.ownership, platform: input.platform, platformId: input.platformId,
-            deviceName: input.deviceName, agentVersion: input.agentVersion, enrolledAt: now)
+            deviceName: input.deviceName, agentVersion: input.agentVersion, enrolledAt: now, userID: token.userID)
         let enrolledID: DeviceID
         do {
             enrolledID = try await store.enroll(
@@ -92,6 +110,6 @@ struct EnrollmentController: Sendable {
         EnrollmentTokenView(
             id: record.id.rawValue, ownership: record.ownership, description: record.description,
             createdAt: record.createdAt, expiresAt: record.expiresAt, maxUses: record.maxUses, useCount: record.useCount,
-            revokedAt: record.revokedAt)
+            revokedAt: record.revokedAt, userId: record.userID)
     }
 }

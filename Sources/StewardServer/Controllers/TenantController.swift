@@ -5,6 +5,7 @@ import StewardStore
 /// The settings and counts of the admin's own tenant.
 struct TenantController: Sendable {
     let store: any TenantStore & ReportStore
+    let auditor: Auditor
 
     /// Counts maintained by the store as devices change: a read costs a few rows at any size.
     func summary(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<ReportSummary> {
@@ -23,7 +24,14 @@ struct TenantController: Sendable {
         let tenantID = try context.requireTenant()
         let patch = try await request.decodeJSON(TenantSettingsPatch.self, limit: 16 * 1024)
         if let feature = patch.compliantAppFeature {
-            try await store.updateSettings(tenantID, compliantAppFeature: feature)
+            let old = try await store.tenant(tenantID)?.compliantAppFeature
+            var changes = Changes()
+            changes.compare("compliantAppFeature", old, feature)
+            try await store.updateSettings(
+                tenantID, compliantAppFeature: feature,
+                audit: auditor.event(
+                    context, activity: "TenantSettings", operation: .update, targetID: tenantID.rawValue,
+                    changes: changes.properties))
         }
         return try await settings(request, context: context)
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -59,12 +60,24 @@ struct TestEnvironment {
         var logger = Logger(label: "steward-test")
         logger.logLevel = .critical
         let ids = IdentifierGenerator.sequential()
-        dependencies = ServerDependencies(storage: storage, clock: clock.clock, ids: ids, logger: logger)
-        configuration = ServerConfiguration(maxBodyBytes: maxBodyBytes, checkInIntervalSeconds: 600)
+        dependencies = ServerDependencies(
+            storage: storage, masterKey: Self.masterKey, clock: clock.clock, ids: ids, logger: logger)
+        // The lowest bcrypt cost and no sign-in delays: tests check behaviour, not timing.
+        configuration = ServerConfiguration(
+            maxBodyBytes: maxBodyBytes, checkInIntervalSeconds: 600, passwordHashCost: 4, failedSignInDelay: .zero)
         lastSeen = LastSeenRecorder(store: storage, interval: .seconds(3600), logger: logger)
-        let provisioning = TenantProvisioning(store: storage, clock: clock.clock, ids: ids)
+        let provisioning = TenantProvisioning(store: storage, masterKey: Self.masterKey, clock: clock.clock, ids: ids)
         tenant = try await provisioning.createTenant(name: "Acme")
         otherTenant = try await provisioning.createTenant(name: "Globex")
+    }
+
+    static let masterKey = MasterKey(key: SymmetricKey(data: Data(repeating: 7, count: 32)))
+
+    /// An audit event for store calls made directly by a test.
+    func auditEvent(_ tenantID: TenantID? = nil, activity: String = "Test") -> AuditEvent {
+        Auditor(chain: Self.masterKey.auditChain, clock: clock.clock, ids: dependencies.ids).cliEvent(
+            tenantID: tenantID ?? tenant.tenantId, activity: activity, operation: .action, targetID: nil, targetName: nil,
+            changes: [])
     }
 
     /// Runs `body` against the real router (no network), the way `app.test(.router)` does.

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StewardModel
+import StewardStore
+
+extension PostgresStorage {
+    public func append(_ event: AuditEvent) async throws {
+        try await transaction { connection in try await Self.appendAudit(connection, event, logger: logger) }
+    }
+
+    public func auditEntries(tenantID: TenantID, query: AuditQuery) async throws -> [AuditRecord] {
+        var bindings = PostgresBindings()
+        var conditions: [String] = []
+        func condition(_ sql: String, _ value: some PostgresDynamicTypeEncodable) {
+            bindings.append(value)
+            conditions.append(sql.replacingOccurrences(of: "?", with: "$\(bindings.count)"))
+        }
+        condition("tenant_id = ?", tenantID.rawValue)
+        if let from = query.from { condition("at >= ?", from.millisecondsSince1970) }
+        if let to = query.to { condition("at < ?", to.millisecondsSince1970) }
+        if let actor = query.actorID { condition("actor_id = ?", actor) }
+        if let activity = query.activity { condition("activity = ?", activity) }
+        if let target = query.targetID { condition("target_id = ?", target) }
+        if let targetType = query.targetType { condition("target_type = ?", targetType) }
+        if let after = query.afterSequence { condition(query.newestFirst ? "sequence < ?" : "sequence > ?", after) }
+        bindings.append(Int64(query.limit))
+        let sql = """
+            SELECT * FROM audit_entries WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY sequence \(query.newestFirst ? "DESC" : "ASC") LIMIT $\(bindings.count)
+            """
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).map(Self.auditRecord)
+    }
+
+    /// Seals the event after the tenant's last entry and appends it, inside the caller's
+    /// transaction. A transaction-scoped advisory lock per tenant orders concurrent appends; it
+    /// is taken last, after the change's own row locks, so it never waits inside a lock cycle.
+    static func appendAudit(_ connection: PostgresConnection, _ event: AuditEvent, logger: Logger) async throws {
+        let tenant = event.tenantID.rawValue
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(hashtext('steward-audit'), hashtext(current_schema() || ':' || \(tenant)))",
+            logger: logger)
+        let last = try await connection.query(
+            "SELECT sequence, chain_hash FROM audit_entries WHERE tenant_id = \(tenant) ORDER BY sequence DESC LIMIT 1",
+            logger: logger
+        ).collect().first.map { row in try row.decode((Int64, Data).self) }
+        let entry = event.sealed(after: last.map { (sequence: $0.0, hash: $0.1) })
+        let properties = String(decoding: (try? JSONEncoder().encode(entry.modifiedProperties)) ?? Data("[]".utf8), as: UTF8.self)
+        try await connection.query(
+            """
+            INSERT INTO audit_entries (tenant_id, sequence, id, at, actor_type, actor_id, activity, operation,
+                target_type, target_id, modified_properties, result, request_id, personal, personal_digest, chain_hash)
+            VALUES (\(tenant), \(entry.sequence), \(entry.id.rawValue), \(entry.at.millisecondsSince1970),
+                \(entry.actorType.rawValue), \(entry.actorID), \(entry.activity), \(entry.operation.rawValue),
+                \(entry.targetType), \(entry.targetID), \(properties), \(entry.result.rawValue), \(entry.requestID),
+                \(entry.personal.map { String(decoding: $0, as: UTF8.self) }), \(entry.personalDigest), \(entry.chainHash))
+            """, logger: logger)
+    }
+
+    static func auditRecord(_ row: PostgresRandomAccessRow) throws -> AuditRecord {
+        let properties: String = try row.value("modified_properties")
+        return AuditRecord(
+            tenantID: TenantID(rawValue: try row.value("tenant_id")), sequence: try row.value("sequence"),
+            id: AuditEntryID(rawValue: try row.value("id")), at: Date(millisecondsSince1970: try row.value("at")),
+            actorType: AuditActorType(rawValue: try row.value("actor_type")) ?? .anonymous,
+            actorID: try row.value("actor_id"), activity: try row.value("activity"),
+            operation: AuditOperation(rawValue: try row.value("operation")) ?? .action,
+            targetType: try row.value("target_type"), targetID: try row.value("target_id"),
+            modifiedProperties: (try? JSONDecoder().decode([String].self, from: Data(properties.utf8))) ?? [],
+            result: AuditResult(rawValue: try row.value("result")) ?? .failure, requestID: try row.value("request_id"),
+            personal: try row.value("personal", as: String?.self).map { Data($0.utf8) },
+            personalDigest: try row.value("personal_digest"), chainHash: try row.value("chain_hash"))
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import PostgresNIO
+import StewardModel
+import StewardStore
+
+extension PostgresStorage {
+    public func addMember(tenantID: TenantID, groupID: GroupID, memberID: String, at: Date, audit: AuditEvent) async throws {
+        try await transaction { connection in
+            try await Self.uniquenessAsConflict {
+                try await connection.query(
+                    """
+                    INSERT INTO group_members (tenant_id, group_id, member_id, added_at)
+                    VALUES (\(tenantID.rawValue), \(groupID.rawValue), \(memberID), \(at.millisecondsSince1970))
+                    """, logger: logger)
+            }
+            try await Self.appendAudit(connection, audit, logger: logger)
+        }
+    }
+
+    public func removeMember(tenantID: TenantID, groupID: GroupID, memberID: String, audit: AuditEvent) async throws {
+        try await transaction { connection in
+            let removed = try await connection.query(
+                """
+                DELETE FROM group_members WHERE tenant_id = \(tenantID.rawValue) AND group_id = \(groupID.rawValue)
+                    AND member_id = \(memberID) RETURNING member_id
+                """, logger: logger
+            ).collect()
+            if removed.isEmpty { throw StoreError.notFound }
+            try await Self.appendAudit(connection, audit, logger: logger)
+        }
+    }
+
+    public func members(tenantID: TenantID, groupID: GroupID, after: String?, limit: Int) async throws -> [(id: String, addedAt: Date)] {
+        try await rows(
+            """
+            SELECT member_id, added_at FROM group_members WHERE tenant_id = \(tenantID.rawValue)
+                AND group_id = \(groupID.rawValue) AND member_id > \(after ?? "")
+            ORDER BY member_id LIMIT \(Int64(limit))
+            """
+        ).map { (id: try $0.value("member_id"), addedAt: Date(millisecondsSince1970: try $0.value("added_at"))) }
+    }
+
+    public func memberCounts(tenantID: TenantID, groupIDs: [GroupID]) async throws -> [GroupID: Int] {
+        guard !groupIDs.isEmpty else { return [:] }
+        let rows = try await rows(
+            """
+            SELECT group_id, count(*) AS members FROM group_members
+            WHERE tenant_id = \(tenantID.rawValue) AND group_id = ANY(\(groupIDs.map(\.rawValue))) GROUP BY group_id
+            """)
+        return Dictionary(uniqueKeysWithValues: try rows.map {
+            (GroupID(rawValue: try $0.value("group_id")), Int(try $0.value("members", as: Int64.self)))
+        })
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StewardModel
+import StewardStore
+
+extension PostgresStorage {
+    public func record<R: StoredRecord>(_ type: R.Type, tenantID: TenantID, key: String) async throws -> R? {
+        try await rows("SELECT * FROM \(unescaped: R.table) WHERE tenant_id = \(tenantID.rawValue) AND id = \(key)")
+            .first.map { try Self.decode(R.self, $0) }
+    }
+
+    public func records<R: StoredRecord>(
+        _ type: R.Type, tenantID: TenantID, filter: [String: StoreValue], after: String?, limit: Int
+    ) async throws -> [R] {
+        var bindings = PostgresBindings()
+        var conditions: [String] = []
+        try bindings.append(tenantID.rawValue)
+        conditions.append("tenant_id = $1")
+        for (column, value) in filter.sorted(by: { $0.key < $1.key }) {
+            precondition(R.columns.contains { $0.name == column }, "unknown column \(column)")
+            try Self.bind(value, to: &bindings)
+            conditions.append("\(column) IS NOT DISTINCT FROM $\(bindings.count)")
+        }
+        if let after {
+            try bindings.append(after)
+            conditions.append("id COLLATE \"C\" > $\(bindings.count)")
+        }
+        try bindings.append(Int64(limit))
+        let sql = """
+            SELECT * FROM \(R.table) WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY id COLLATE "C" LIMIT $\(bindings.count)
+            """
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).map { try Self.decode(R.self, $0) }
+    }
+
+    public func write(_ writes: [RecordWrite], audit: AuditEvent) async throws {
+        try await transaction { connection in
+            try await Self.uniquenessAsConflict {
+                for write in writes {
+                    switch write {
+                    case .insert(let record): try await Self.insert(connection, record, logger: logger)
+                    case .replace(let record): try await Self.replace(connection, record, logger: logger)
+                    }
+                }
+            }
+            try await Self.appendAudit(connection, audit, logger: logger)
+        }
+    }
+
+    public func update<R: StoredRecord>(
+        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent)
+    ) async throws -> R {
+        try await transaction { connection in
+            let rows = try await connection.query(
+                "SELECT * FROM \(unescaped: R.table) WHERE tenant_id = \(tenantID.rawValue) AND id = \(key) FOR UPDATE",
+                logger: logger
+            ).collect()
+            guard let row = rows.first else { throw StoreError.notFound }
+            let (new, audit) = try change(try Self.decode(R.self, row.makeRandomAccess()))
+            try await Self.uniquenessAsConflict { try await Self.replace(connection, new, logger: logger) }
+            try await Self.appendAudit(connection, audit, logger: logger)
+            return new
+        }
+    }
+
+    public func delete<R: StoredRecord>(
+        _ type: R.Type, tenantID: TenantID, key: String, dependents: [DependentRows], audit: @Sendable (R) -> AuditEvent
+    ) async throws {
+        let tenant = tenantID.rawValue
+        try await transaction { connection in
+            let rows = try await connection.query(
+                "DELETE FROM \(unescaped: R.table) WHERE tenant_id = \(tenant) AND id = \(key) RETURNING *", logger: logger
+            ).collect()
+            guard let row = rows.first else { throw StoreError.notFound }
+            for dependent in dependents {
+                switch dependent {
+                case .clear(let table, let column):
+                    try await connection.query(
+                        "UPDATE \(unescaped: table) SET \(unescaped: column) = NULL WHERE tenant_id = \(tenant) AND \(unescaped: column) = \(key)",
+                        logger: logger)
+                case .remove(let table, let column):
+                    try await connection.query(
+                        "DELETE FROM \(unescaped: table) WHERE tenant_id = \(tenant) AND \(unescaped: column) = \(key)",
+                        logger: logger)
+                }
+            }
+            try await Self.appendAudit(connection, audit(try Self.decode(R.self, row.makeRandomAccess())), logger: logger)
+        }
+    }
+
+    static func insert(_ connection: PostgresConnection, _ record: some StoredRecord, logger: Logger) async throws {
+        let columns = ["tenant_id", "id"] + type(of: record).columns.map(\.name)
+        var bindings = PostgresBindings()
+        try bindings.append(record.tenantID.rawValue)
+        try bindings.append(record.key)
+        for value in record.values { try bind(value, to: &bindings) }
+        let placeholders = (1...columns.count).map { "$\($0)" }.joined(separator: ", ")
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "INSERT INTO \(type(of: record).table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
+                binds: bindings),
+            logger: logger)
+    }
+
+    static func replace(_ connection: PostgresConnection, _ record: some StoredRecord, logger: Logger) async throws {
+        var bindings = PostgresBindings()
+        for value in record.values { try bind(value, to: &bindings) }
+        let assignments = type(of: record).columns.enumerated().map { "\($1.name) = $\($0 + 1)" }.joined(separator: ", ")
+        try bindings.append(record.tenantID.rawValue)
+        try bindings.append(record.key)
+        let count = bindings.count
+        let updated = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE \(type(of: record).table) SET \(assignments) WHERE tenant_id = $\(count - 1) AND id = $\(count)
+                    RETURNING id
+                    """,
+                binds: bindings),
+            logger: logger
+        ).collect()
+        if updated.isEmpty { throw StoreError.notFound }
+    }
+
+    static func decode<R: StoredRecord>(_ type: R.Type, _ row: PostgresRandomAccessRow) throws -> R {
+        var values: [String: StoreValue] = [:]
+        for (name, kind) in R.columns {
+            switch kind {
+            case .text: values[name] = .text(try row.value(name, as: String?.self))
+            case .integer: values[name] = .integer(try row.value(name, as: Int64?.self))
+            case .bool: values[name] = .bool(try row.value(name, as: Bool?.self) ?? false)
+            case .blob: values[name] = .blob(try row.value(name, as: Data?.self))
+            }
+        }
+        return R(tenantID: TenantID(rawValue: try row.value("tenant_id")), key: try row.value("id"), row: StoredRow(values))
+    }
+
+    static func bind(_ value: StoreValue, to bindings: inout PostgresBindings) throws {
+        switch value {
+        case .text(let text): try bindings.append(text)
+        case .integer(let number): try bindings.append(number)
+        case .bool(let flag): try bindings.append(flag)
+        case .blob(let data): try bindings.append(data)
+        }
+    }
+
+    /// A unique index refusing a row is the caller's conflict (a taken name), not a failure.
+    static func uniquenessAsConflict<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw StoreError.conflict(error.serverInfo?[.constraintName] ?? "unique")
+        }
+    }
+}

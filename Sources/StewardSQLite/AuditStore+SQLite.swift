@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import StewardModel
+import StewardStore
+
+extension SQLiteStorage {
+    public func append(_ event: AuditEvent) async throws {
+        try await pool.write { db in try Self.appendAudit(db, event) }
+    }
+
+    public func auditEntries(tenantID: TenantID, query: AuditQuery) async throws -> [AuditRecord] {
+        var conditions = ["tenant_id = ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [tenantID.rawValue]
+        func condition(_ sql: String, _ value: (any DatabaseValueConvertible)?) {
+            conditions.append(sql)
+            arguments.append(value)
+        }
+        if let from = query.from { condition("at >= ?", from.millisecondsSince1970) }
+        if let to = query.to { condition("at < ?", to.millisecondsSince1970) }
+        if let actor = query.actorID { condition("actor_id = ?", actor) }
+        if let activity = query.activity { condition("activity = ?", activity) }
+        if let target = query.targetID { condition("target_id = ?", target) }
+        if let targetType = query.targetType { condition("target_type = ?", targetType) }
+        if let after = query.afterSequence { condition(query.newestFirst ? "sequence < ?" : "sequence > ?", after) }
+        arguments.append(query.limit)
+        let sql = """
+            SELECT * FROM audit_entries WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY sequence \(query.newestFirst ? "DESC" : "ASC") LIMIT ?
+            """
+        let bound = StatementArguments(arguments)
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.auditRecord)
+        }
+    }
+
+    /// Seals the event after the tenant's last entry and appends it, inside the caller's
+    /// transaction (SQLite has one writer, so no two appends race for a sequence number).
+    static func appendAudit(_ db: Database, _ event: AuditEvent) throws {
+        let last = try Row.fetchOne(
+            db, sql: "SELECT sequence, chain_hash FROM audit_entries WHERE tenant_id = ? ORDER BY sequence DESC LIMIT 1",
+            arguments: [event.tenantID.rawValue])
+        let entry = event.sealed(after: last.map { (sequence: $0["sequence"], hash: $0["chain_hash"]) })
+        try db.execute(
+            sql: """
+                INSERT INTO audit_entries (tenant_id, sequence, id, at, actor_type, actor_id, activity, operation,
+                    target_type, target_id, modified_properties, result, request_id, personal, personal_digest, chain_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                entry.tenantID.rawValue, entry.sequence, entry.id.rawValue, entry.at.millisecondsSince1970,
+                entry.actorType.rawValue, entry.actorID, entry.activity, entry.operation.rawValue, entry.targetType,
+                entry.targetID, jsonArray(entry.modifiedProperties), entry.result.rawValue, entry.requestID,
+                entry.personal.map { String(decoding: $0, as: UTF8.self) }, entry.personalDigest, entry.chainHash,
+            ])
+    }
+
+    static func auditRecord(_ row: Row) -> AuditRecord {
+        let properties: String = row["modified_properties"]
+        return AuditRecord(
+            tenantID: TenantID(rawValue: row["tenant_id"]), sequence: row["sequence"],
+            id: AuditEntryID(rawValue: row["id"]), at: Date(millisecondsSince1970: row["at"]),
+            actorType: AuditActorType(rawValue: row["actor_type"]) ?? .anonymous, actorID: row["actor_id"],
+            activity: row["activity"], operation: AuditOperation(rawValue: row["operation"]) ?? .action,
+            targetType: row["target_type"], targetID: row["target_id"],
+            modifiedProperties: (try? JSONDecoder().decode([String].self, from: Data(properties.utf8))) ?? [],
+            result: AuditResult(rawValue: row["result"]) ?? .failure, requestID: row["request_id"],
+            personal: (row["personal"] as String?).map { Data($0.utf8) }, personalDigest: row["personal_digest"],
+            chainHash: row["chain_hash"])
+    }
+}

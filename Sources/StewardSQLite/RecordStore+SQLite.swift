@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import StewardModel
+import StewardStore
+
+extension SQLiteStorage {
+    public func record<R: StoredRecord>(_ type: R.Type, tenantID: TenantID, key: String) async throws -> R? {
+        try await pool.read { db in try Self.record(db, type, tenantID: tenantID, key: key) }
+    }
+
+    public func records<R: StoredRecord>(
+        _ type: R.Type, tenantID: TenantID, filter: [String: StoreValue], after: String?, limit: Int
+    ) async throws -> [R] {
+        var conditions = ["tenant_id = ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [tenantID.rawValue]
+        for (column, value) in filter.sorted(by: { $0.key < $1.key }) {
+            precondition(R.columns.contains { $0.name == column }, "unknown column \(column)")
+            conditions.append("\(column) IS ?")
+            arguments.append(Self.bound(value))
+        }
+        if let after {
+            conditions.append("id > ?")
+            arguments.append(after)
+        }
+        arguments.append(limit)
+        let sql = "SELECT * FROM \(R.table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?"
+        let bound = StatementArguments(arguments)
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: bound).map { Self.decode(R.self, $0) }
+        }
+    }
+
+    public func write(_ writes: [RecordWrite], audit: AuditEvent) async throws {
+        try await pool.write { db in
+            try Self.uniquenessAsConflict {
+                for write in writes {
+                    switch write {
+                    case .insert(let record): try Self.insert(db, record)
+                    case .replace(let record): try Self.replace(db, record)
+                    }
+                }
+            }
+            try Self.appendAudit(db, audit)
+        }
+    }
+
+    public func update<R: StoredRecord>(
+        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent)
+    ) async throws -> R {
+        try await pool.write { db in
+            guard let old = try Self.record(db, type, tenantID: tenantID, key: key) else { throw StoreError.notFound }
+            let (new, audit) = try change(old)
+            try Self.uniquenessAsConflict { try Self.replace(db, new) }
+            try Self.appendAudit(db, audit)
+            return new
+        }
+    }
+
+    public func delete<R: StoredRecord>(
+        _ type: R.Type, tenantID: TenantID, key: String, dependents: [DependentRows], audit: @Sendable (R) -> AuditEvent
+    ) async throws {
+        try await pool.write { db in
+            guard let old = try Self.record(db, type, tenantID: tenantID, key: key) else { throw StoreError.notFound }
+            for dependent in dependents {
+                switch dependent {
+                case .clear(let table, let column):
+                    try db.execute(
+                        sql: "UPDATE \(table) SET \(column) = NULL WHERE tenant_id = ? AND \(column) = ?",
+                        arguments: [tenantID.rawValue, key])
+                case .remove(let table, let column):
+                    try db.execute(
+                        sql: "DELETE FROM \(table) WHERE tenant_id = ? AND \(column) = ?", arguments: [tenantID.rawValue, key])
+                }
+            }
+            try db.execute(sql: "DELETE FROM \(R.table) WHERE tenant_id = ? AND id = ?", arguments: [tenantID.rawValue, key])
+            try Self.appendAudit(db, audit(old))
+        }
+    }
+
+    static func record<R: StoredRecord>(_ db: Database, _ type: R.Type, tenantID: TenantID, key: String) throws -> R? {
+        try Row.fetchOne(db, sql: "SELECT * FROM \(R.table) WHERE tenant_id = ? AND id = ?", arguments: [tenantID.rawValue, key])
+            .map { decode(R.self, $0) }
+    }
+
+    static func insert(_ db: Database, _ record: some StoredRecord) throws {
+        let columns = ["tenant_id", "id"] + type(of: record).columns.map(\.name)
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        try db.execute(
+            sql: "INSERT INTO \(type(of: record).table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
+            arguments: StatementArguments([record.tenantID.rawValue, record.key] + record.values.map(bound)))
+    }
+
+    static func replace(_ db: Database, _ record: some StoredRecord) throws {
+        let assignments = type(of: record).columns.map { "\($0.name) = ?" }.joined(separator: ", ")
+        try db.execute(
+            sql: "UPDATE \(type(of: record).table) SET \(assignments) WHERE tenant_id = ? AND id = ?",
+            arguments: StatementArguments(record.values.map(bound) + [record.tenantID.rawValue, record.key]))
+        if db.changesCount == 0 { throw StoreError.notFound }
+    }
+
+    static func decode<R: StoredRecord>(_ type: R.Type, _ row: Row) -> R {
+        var values: [String: StoreValue] = [:]
+        for (name, kind) in R.columns {
+            switch kind {
+            case .text: values[name] = .text(row[name])
+            case .integer: values[name] = .integer(row[name])
+            case .bool: values[name] = .bool((row[name] as Bool?) ?? false)
+            case .blob: values[name] = .blob(row[name])
+            }
+        }
+        return R(tenantID: TenantID(rawValue: row["tenant_id"]), key: row["id"], row: StoredRow(values))
+    }
+
+    static func bound(_ value: StoreValue) -> (any DatabaseValueConvertible)? {
+        switch value {
+        case .text(let text): text
+        case .integer(let number): number
+        case .bool(let flag): flag
+        case .blob(let data): data
+        }
+    }
+
+    /// A unique index refusing a row is the caller's conflict (a taken name), not a failure.
+    static func uniquenessAsConflict<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        {
+            throw StoreError.conflict(error.message ?? "unique")
+        }
+    }
+}

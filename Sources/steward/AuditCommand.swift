@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import StewardModel
+import StewardServer
+import StewardStore
+
+/// `steward audit verify`: walks every tenant's hash chain with the deployment's master key and
+/// names the first entry that was altered, removed or re-ordered. Exits 1 when a chain is broken.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Check the audit log.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Verify every tenant's audit hash chain.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Only this tenant.") var tenant: String?
+        @Flag(help: "Print one JSON object per tenant.") var json = false
+
+        func run() async throws {
+            let layers = try store.layers()
+            let chain = try layers.masterKey(create: false).auditChain
+            let storage = try await store.openStorage(layers, create: false)
+            var broken = false
+            do {
+                for record in try await storage.tenants() where tenant == nil || record.id.rawValue == tenant {
+                    var walk = chain.walk(tenantID: record.id)
+                    var query = AuditQuery(limit: 1000)
+                    pages: while true {
+                        let entries = try await storage.auditEntries(tenantID: record.id, query: query)
+                        for entry in entries where !walk.next(entry) { break pages }
+                        guard entries.count == query.limit, let last = entries.last else { break }
+                        query.afterSequence = last.sequence
+                    }
+                    let result = walk.verification
+                    broken = broken || result.firstBroken != nil
+                    if json {
+                        try printJSON(result)
+                    } else if let first = result.firstBroken {
+                        print("tenant \(record.id) '\(record.name)': BROKEN at entry #\(first.sequence) (\(first.entryId ?? "?")): \(first.reason)")
+                    } else {
+                        print("tenant \(record.id) '\(record.name)': \(result.entries) entries, chain intact")
+                    }
+                }
+            } catch {
+                await storage.close()
+                throw error
+            }
+            await storage.close()
+            if broken { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import HummingbirdOTP
+import StewardModel
+import StewardServer
+import StewardStore
+
+/// One of each admin-plane resource in the test tenant, made through the API as its
+/// Administrator, and the ways to call every admin route against them.
+struct AdminWorld: Sendable {
+    static let password = "correct horse battery staple"
+
+    let api: APIClient
+    let env: TestEnvironment
+    let device: EnrollResponse
+    let user: UserView
+    let deviceGroup: GroupView
+    let userGroup: GroupView
+    let role: RoleView
+    let secondAdmin: AdminView
+    let assignment: RoleAssignmentView
+    let enrollmentTokenID: String
+
+    init(_ env: TestEnvironment, _ api: APIClient) async throws {
+        self.env = env
+        self.api = api
+        device = try await api.enroll(.corporate, platformId: "world-device")
+        user = try await api.created(.POST, APIRoute.createUser.path, UserCreateRequest(displayName: "Dana Scully", upn: "dana@example.test"))
+        deviceGroup = try await api.created(.POST, APIRoute.createGroup.path, GroupCreateRequest(name: "Lab", kind: .device))
+        userGroup = try await api.created(.POST, APIRoute.createGroup.path, GroupCreateRequest(name: "Agents", kind: .user))
+        _ = try await api.created(
+            .POST, APIRoute.addGroupMember.path(deviceGroup.id.rawValue), GroupMemberRequest(deviceId: device.deviceId))
+            as GroupMemberView
+        role = try await api.created(.POST, APIRoute.createRole.path, RoleCreateRequest(name: "Auditors", permissions: [.auditRead]))
+        secondAdmin = try await api.created(.POST, APIRoute.createAdmin.path, Self.adminRequest("fox"))
+        assignment = try await api.created(
+            .POST, APIRoute.createRoleAssignment.path,
+            RoleAssignmentCreateRequest(roleId: role.id, adminId: secondAdmin.id, scopeGroupIds: [deviceGroup.id]))
+        let token = try await api.enrollmentToken(.corporate)
+        enrollmentTokenID = String(token.split(separator: ".")[2])
+    }
+
+    /// IDs of tenant A's resources, which no answer to another tenant may contain.
+    var ids: [String] {
+        [device.deviceId.rawValue, user.id.rawValue, deviceGroup.id.rawValue, userGroup.id.rawValue, role.id.rawValue,
+         secondAdmin.id.rawValue, assignment.id.rawValue, enrollmentTokenID]
+    }
+
+    static func adminRequest(_ userName: String) -> AdminCreateRequest {
+        AdminCreateRequest(
+            userName: userName, firstName: "Fox", lastName: "Mulder", email: "\(userName)@example.test", password: password)
+    }
+
+    /// A new admin holding exactly `permissions` (over all devices, or the given groups), and an
+    /// API token of theirs.
+    func admin(holding permissions: [Permission], scope: [GroupID]? = nil) async throws -> (admin: AdminView, token: String) {
+        let name = "u" + UUID().uuidString.prefix(8).lowercased()
+        let admin: AdminView = try await api.created(.POST, APIRoute.createAdmin.path, Self.adminRequest(name))
+        if !permissions.isEmpty {
+            let role: RoleView = try await api.created(
+                .POST, APIRoute.createRole.path, RoleCreateRequest(name: "r-\(name)", permissions: permissions))
+            _ = try await api.created(
+                .POST, APIRoute.createRoleAssignment.path,
+                RoleAssignmentCreateRequest(roleId: role.id, adminId: admin.id, scopeGroupIds: scope)) as RoleAssignmentView
+        }
+        return (admin, try await signIn(name))
+    }
+
+    /// An admin with a built-in role.
+    func admin(role: RoleDefinition, scope: [GroupID]? = nil) async throws -> String {
+        let name = "u" + UUID().uuidString.prefix(8).lowercased()
+        let admin: AdminView = try await api.created(.POST, APIRoute.createAdmin.path, Self.adminRequest(name))
+        _ = try await api.created(
+            .POST, APIRoute.createRoleAssignment.path,
+            RoleAssignmentCreateRequest(roleId: role.id, adminId: admin.id, scopeGroupIds: scope)) as RoleAssignmentView
+        return try await signIn(name)
+    }
+
+    func signIn(_ userName: String, tenant: TenantID? = nil) async throws -> String {
+        let answer = try await api.send(
+            .POST, APIRoute.signIn.path, token: nil,
+            json: SignInRequest(
+                tenantId: tenant ?? env.tenant.tenantId, userName: userName, password: Self.password,
+                apiToken: .init(name: "test")))
+        guard answer.status == .created, let token = try answer.decode(APITokenView.self).token else {
+            throw TestFailure("sign-in of \(userName) answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        return token
+    }
+
+    /// A request to a route, ready to send.
+    struct Call: Sendable {
+        var path: String
+        var body: Data?
+    }
+
+    /// How to call `route` successfully as the holder of `token` (who holds the route's
+    /// permission); preparation calls are made with the tenant's Administrator, or with
+    /// `token` for routes about the caller's own account.
+    func call(_ route: APIRoute, as token: String) async throws -> Call {
+        let unique = UUID().uuidString.prefix(8).lowercased()
+        func json(_ value: some Encodable) throws -> Data { try WireCoding.encoder().encode(value) }
+        func newUser() async throws -> UserView {
+            try await api.created(.POST, APIRoute.createUser.path, UserCreateRequest(displayName: "U \(unique)", upn: "\(unique)@example.test"))
+        }
+        func newDevice() async throws -> EnrollResponse { try await api.enroll(.corporate, platformId: "m-\(unique)") }
+        func totpCode(_ secret: String) -> String {
+            String(format: "%06d", TOTP(secret: secret).compute(date: env.clock.now))
+        }
+        switch route {
+        case .signOut: return Call(path: route.path, body: nil)
+        case .me, .listOwnTokens: return Call(path: route.path, body: nil)
+        case .changeOwnPassword:
+            return Call(path: route.path, body: try json(PasswordChangeRequest(password: "another long pass \(unique)", currentPassword: Self.password)))
+        case .createOwnToken: return Call(path: route.path, body: try json(SignInRequest.TokenRequest(name: "ci \(unique)")))
+        case .revokeOwnToken:
+            let made: APITokenView = try await api.created(.POST, APIRoute.createOwnToken.path, SignInRequest.TokenRequest(name: "x"), token: token)
+            return Call(path: route.path(made.id.rawValue), body: nil)
+        case .startTOTP: return Call(path: route.path, body: nil)
+        case .confirmTOTP:
+            let setup: TOTPSetupView = try await api.created(.POST, APIRoute.startTOTP.path, nil as String?, token: token)
+            return Call(path: route.path, body: try json(TOTPCodeRequest(code: totpCode(setup.secret))))
+        case .disableTOTP:
+            let setup: TOTPSetupView = try await api.created(.POST, APIRoute.startTOTP.path, nil as String?, token: token)
+            let confirmed = try await api.send(
+                .POST, APIRoute.confirmTOTP.path, token: token, json: TOTPCodeRequest(code: totpCode(setup.secret)))
+            guard confirmed.status == .noContent else { throw TestFailure("confirm TOTP: \(confirmed.status)") }
+            return Call(path: route.path, body: try json(TOTPCodeRequest(code: totpCode(setup.secret))))
+        case .listAdmins, .listUsers, .listGroups, .listRoles, .listRoleAssignments, .listAuditEntries, .listDevices,
+            .listEnrollmentTokens, .getTenantSettings, .reportSummary:
+            return Call(path: route.path, body: nil)
+        case .exportAuditEntries: return Call(path: route.path + "?format=csv", body: nil)
+        case .createAdmin: return Call(path: route.path, body: try json(Self.adminRequest("a\(unique)")))
+        case .getAdmin, .listAdminTokens: return Call(path: route.path(secondAdmin.id.rawValue), body: nil)
+        case .updateAdmin: return Call(path: route.path(secondAdmin.id.rawValue), body: try json(AdminPatch(firstName: "F\(unique)")))
+        case .resetAdminPassword:
+            return Call(path: route.path(secondAdmin.id.rawValue), body: try json(PasswordChangeRequest(password: "reset to \(unique) now")))
+        case .revokeAdminToken:
+            let (other, token) = try await admin(holding: [])
+            return Call(path: route.path(other.id.rawValue, String(token.split(separator: ".")[2])), body: nil)
+        case .createEnrollmentToken:
+            return Call(path: route.path, body: try json(EnrollmentTokenCreateRequest(ownership: .corporate, userId: user.id)))
+        case .revokeEnrollmentToken:
+            let token = try await api.enrollmentToken(.personal)
+            return Call(path: route.path(String(token.split(separator: ".")[2])), body: nil)
+        case .getDevice, .listDeviceApps: return Call(path: route.path(device.deviceId.rawValue), body: nil)
+        case .updateDevice:
+            return Call(path: route.path(device.deviceId.rawValue), body: try json(DevicePatch(userId: .some(try await newUser().id))))
+        case .deleteDevice: return Call(path: route.path(try await newDevice().deviceId.rawValue), body: nil)
+        case .createUser:
+            return Call(path: route.path, body: try json(UserCreateRequest(displayName: "New", upn: "n\(unique)@example.test", externalIds: ["appleId": "a\(unique)"])))
+        case .getUser: return Call(path: route.path(user.id.rawValue), body: nil)
+        case .updateUser: return Call(path: route.path(user.id.rawValue), body: try json(UserPatch(phone: "+1555\(unique.prefix(4))")))
+        case .deleteUser: return Call(path: route.path(try await newUser().id.rawValue), body: nil)
+        case .createGroup: return Call(path: route.path, body: try json(GroupCreateRequest(name: "g\(unique)", kind: .device)))
+        case .getGroup, .listGroupMembers: return Call(path: route.path(deviceGroup.id.rawValue), body: nil)
+        case .updateGroup: return Call(path: route.path(userGroup.id.rawValue), body: try json(GroupPatch(description: "d\(unique)")))
+        case .deleteGroup:
+            let group: GroupView = try await api.created(.POST, APIRoute.createGroup.path, GroupCreateRequest(name: "x\(unique)", kind: .user))
+            return Call(path: route.path(group.id.rawValue), body: nil)
+        case .addGroupMember:
+            return Call(path: route.path(deviceGroup.id.rawValue), body: try json(GroupMemberRequest(deviceId: try await newDevice().deviceId)))
+        case .removeGroupMember:
+            let added = try await newUser()
+            _ = try await api.created(.POST, APIRoute.addGroupMember.path(userGroup.id.rawValue), GroupMemberRequest(userId: added.id)) as GroupMemberView
+            return Call(path: route.path(userGroup.id.rawValue, added.id.rawValue), body: nil)
+        case .createRole: return Call(path: route.path, body: try json(RoleCreateRequest(name: "r\(unique)", permissions: [.devicesRead])))
+        case .getRole: return Call(path: route.path(role.id.rawValue), body: nil)
+        case .updateRole: return Call(path: route.path(role.id.rawValue), body: try json(RolePatch(description: "d\(unique)")))
+        case .deleteRole:
+            let made: RoleView = try await api.created(.POST, APIRoute.createRole.path, RoleCreateRequest(name: "x\(unique)", permissions: [.usersRead]))
+            return Call(path: route.path(made.id.rawValue), body: nil)
+        case .createRoleAssignment:
+            return Call(path: route.path, body: try json(RoleAssignmentCreateRequest(roleId: role.id, adminId: secondAdmin.id, scopeGroupIds: [deviceGroup.id])))
+        case .deleteRoleAssignment:
+            let made: RoleAssignmentView = try await api.created(
+                .POST, APIRoute.createRoleAssignment.path, RoleAssignmentCreateRequest(roleId: role.id, adminId: secondAdmin.id))
+            return Call(path: route.path(made.id.rawValue), body: nil)
+        case .updateTenantSettings:
+            let current = try await api.send(.GET, APIRoute.getTenantSettings.path, token: api.adminToken).decode(TenantSettings.self)
+            return Call(path: route.path, body: try json(TenantSettingsPatch(compliantAppFeature: !current.compliantAppFeature)))
+        default:
+            throw TestFailure("no call for \(route)")
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension APIClient {
+    /// Sends `body` and decodes the 2xx answer (or throws with what came back).
+    func created<T: Decodable>(_ method: APIRoute.Method, _ path: String, _ body: (some Encodable)?, token: String? = nil) async throws -> T {
+        let answer: APIResponse
+        if let body {
+            answer = try await send(method, path, token: token ?? adminToken, json: body)
+        } else {
+            answer = try await send(method, path, token: token ?? adminToken)
+        }
+        guard (200..<300).contains(answer.status.code) else {
+            throw TestFailure("\(method) \(path) answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        return try answer.decode(T.self)
+    }
+
+    func send(_ method: APIRoute.Method, _ call: AdminWorld.Call, token: String?) async throws -> APIResponse {
+        try await send(method, call.path, token: token, raw: call.body)
+    }
+}
