@@ -67,14 +67,14 @@ struct AuditController: Sendable {
 }
 
 /// The export formats, one entry per line.
-enum AuditExport {
-    static let columns = [
+public enum AuditExport {
+    public static let columns = [
         "sequence", "id", "at", "actorType", "actorId", "actorName", "activity", "operation", "targetType", "targetId",
         "targetName", "modifiedProperties", "result", "requestId", "clientAddress",
     ]
-    static let csvHeader = columns.joined(separator: ",") + "\r\n"
+    public static let csvHeader = columns.joined(separator: ",") + "\r\n"
 
-    static func csvLine(_ entry: AuditEntryView) -> String {
+    public static func csvLine(_ entry: AuditEntryView) -> String {
         let modified = entry.modifiedProperties.map { property in
             "\(property.name): \(property.oldValue ?? "") -> \(property.newValue ?? "")"
         }.joined(separator: "; ")
@@ -88,14 +88,14 @@ enum AuditExport {
 
     /// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet
     /// never runs a value as a formula.
-    static func csvField(_ value: String) -> String {
+    public static func csvField(_ value: String) -> String {
         var value = value
         if let first = value.first, "=+-@".contains(first) { value = "'" + value }
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    static func jsonLine(_ entry: AuditEntryView) throws -> String {
+    public static func jsonLine(_ entry: AuditEntryView) throws -> String {
         String(decoding: try WireCoding.encoder().encode(entry), as: UTF8.self) + "\n"
     }
 }
