@@ -54,6 +54,8 @@ public enum DataCatalog {
         .init("job_runs", "holder", .technical, .system, "The Steward replica that last ran it."),
         .init("job_runs", "ran_at", .technical, .system, "When it last ran."),
         .init("job_runs", "result", .technical, .system, "What it did (counts only)."),
+        .init("key_checks", "purpose", .technical, .system, "Which key the digest checks."),
+        .init("key_checks", "digest", .technical, .system, "HMAC of a fixed text under the master key: refuses a replica with another key."),
     ]
 
     static let tenants: [CatalogEntry] = [

@@ -36,6 +36,13 @@ extension PostgresStorage {
         }
     }
 
+    public func matchesKeyCheck(_ digest: Data) async throws -> Bool {
+        try await client.query(
+            "INSERT INTO key_checks (purpose, digest) VALUES ('master', \(digest)) ON CONFLICT (purpose) DO NOTHING",
+            logger: logger)
+        return try await rows("SELECT digest FROM key_checks WHERE purpose = 'master'").first?.value("digest", as: Data.self) == digest
+    }
+
     static func tenant(_ row: PostgresRandomAccessRow) throws -> TenantRecord {
         TenantRecord(
             id: TenantID(rawValue: try row.value("id")), name: try row.value("name"),

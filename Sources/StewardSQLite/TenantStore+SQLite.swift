@@ -38,6 +38,15 @@ extension SQLiteStorage {
         }
     }
 
+    public func matchesKeyCheck(_ digest: Data) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO key_checks (purpose, digest) VALUES ('master', ?) ON CONFLICT (purpose) DO NOTHING",
+                arguments: [digest])
+            return try Data.fetchOne(db, sql: "SELECT digest FROM key_checks WHERE purpose = 'master'") == digest
+        }
+    }
+
     static func tenant(_ row: Row) -> TenantRecord {
         TenantRecord(
             id: TenantID(rawValue: row["id"]), name: row["name"], compliantAppFeature: row["compliant_app_feature"],

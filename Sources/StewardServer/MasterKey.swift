@@ -37,6 +37,20 @@ public struct MasterKey: Sendable {
 
     public var auditChain: AuditChain { AuditChain(masterKey: key) }
 
+    /// A digest that shows which key a database was used with, without revealing the key.
+    public var check: Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("steward master key check v1".utf8), using: key))
+    }
+
+    /// Refuses a key other than the one the database was first used with: entries sealed under
+    /// two keys would make the audit chain unverifiable.
+    public func ensureMatches(_ store: any TenantStore, describing path: String) async throws {
+        guard try await store.matchesKeyCheck(check) else {
+            throw ConfigurationError(
+                "the master key \(path) is not the one this database was initialised with; every replica needs the same key file")
+        }
+    }
+
     /// Seals a secret with AES-GCM under a key derived for sealing (the ciphertext carries its nonce and tag).
     public func seal(_ secret: Data) throws -> Data {
         guard let combined = try AES.GCM.seal(secret, using: sealingKey).combined else {

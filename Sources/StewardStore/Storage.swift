@@ -9,6 +9,9 @@ public protocol TenantStore: Sendable {
     func tenants() async throws -> [TenantRecord]
     func tenant(_ id: TenantID) async throws -> TenantRecord?
     func updateSettings(_ id: TenantID, compliantAppFeature: Bool, audit: AuditEvent) async throws
+    /// Records a digest of the deployment's master key on first use; false when the database
+    /// already holds a different one (a replica started with another key).
+    func matchesKeyCheck(_ digest: Data) async throws -> Bool
 }
 
 /// The admin-plane resources (admins, tokens, users, groups, roles, role assignments) through

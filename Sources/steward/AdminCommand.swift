@@ -18,8 +18,8 @@ struct AdminCommand: AsyncParsableCommand {
 
         func open() async throws -> (any Storage, TenantID, AdminAccounts, Auditor) {
             let layers = try store.layers()
-            let masterKey = try layers.masterKey(create: false)
             let storage = try await store.openStorage(layers, create: false)
+            let masterKey = try await store.masterKey(layers, for: storage, create: false)
             let tenants = try await storage.tenants()
             let tenantID: TenantID
             if let tenant {

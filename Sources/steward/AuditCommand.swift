@@ -18,8 +18,8 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let layers = try store.layers()
-            let chain = try layers.masterKey(create: false).auditChain
             let storage = try await store.openStorage(layers, create: false)
+            let chain = try await store.masterKey(layers, for: storage, create: false).auditChain
             var broken = false
             do {
                 for record in try await storage.tenants() where tenant == nil || record.id.rawValue == tenant {

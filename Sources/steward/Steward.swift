@@ -72,6 +72,18 @@ struct StoreOptions: ParsableArguments {
         return storage
     }
 
+    /// The deployment's master key, checked against the one the database was first used with.
+    func masterKey(_ layers: ConfigurationLayers, for storage: any Storage, create: Bool) async throws -> MasterKey {
+        do {
+            let key = try layers.masterKey(create: create)
+            try await key.ensureMatches(storage, describing: layers.masterKeyPath)
+            return key
+        } catch {
+            await storage.close()
+            throw error
+        }
+    }
+
     /// Where the data lives, for messages (never the password of a database URL).
     func describe(_ layers: ConfigurationLayers) -> String {
         let url = layers.value(ConfigurationLayers.database)
@@ -124,7 +136,7 @@ struct Initialise: AsyncParsableCommand {
             await storage.close()
             throw ValidationError("\(store.describe(layers)) is already initialised; use `steward tenant create NAME` to add a tenant")
         }
-        let masterKey = try layers.masterKey(create: true)
+        let masterKey = try await store.masterKey(layers, for: storage, create: true)
         let created = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: name)
         await storage.close()
         if json { return try printJSON(created) }
@@ -154,8 +166,8 @@ struct TenantCommand: AsyncParsableCommand {
             guard !name.isEmpty, name.count <= 200 else { throw ValidationError("the name must have 1 to 200 characters") }
             let layers = try store.layers()
             let storage = try await store.openStorage(layers, create: false)
-            let created = try await TenantProvisioning(store: storage, masterKey: try layers.masterKey(create: false))
-                .createTenant(name: name)
+            let masterKey = try await store.masterKey(layers, for: storage, create: false)
+            let created = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: name)
             await storage.close()
             if json { return try printJSON(created) }
             print("Created tenant '\(name)' (\(created.tenantId)).\nAdmin API token (shown once):\n  \(created.adminToken)")
@@ -203,8 +215,8 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger(layers)
         // SQLite: a data directory from before the master key gets one; PostgreSQL: replicas must
         // share a key, so a missing one is an error rather than a new key per replica.
-        let masterKey = try layers.masterKey(create: layers.value(ConfigurationLayers.database).isEmpty)
         let storage = try await store.openStorage(layers, create: false)
+        let masterKey = try await store.masterKey(layers, for: storage, create: layers.value(ConfigurationLayers.database).isEmpty)
         let app = buildApplication(
             configuration: try layers.server(),
             dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger),

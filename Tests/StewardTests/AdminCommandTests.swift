@@ -80,5 +80,11 @@ import StewardModel
         // Without the master key nothing can be verified (nor forged).
         let keyless = try runCommand(steward, ["audit", "verify"] + storeArguments.filter { !$0.contains("key") } + ["--master-key-file", "/nonexistent"])
         #expect(keyless.status != 0 && keyless.stderr.contains("no master key"))
+        // Nor with another key: a replica started with one is refused before it writes anything.
+        let other = work.url.appendingPathComponent("other.key")
+        try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: other)
+        let withOther = storeArguments.filter { !$0.contains("key") } + ["--master-key-file", other.path]
+        let wrongKey = try runCommand(steward, ["serve", "--port", "0"] + withOther)
+        #expect(wrongKey.status != 0 && wrongKey.stderr.contains("not the one this database was initialised with"), "\(wrongKey.stderr)")
     }
 }

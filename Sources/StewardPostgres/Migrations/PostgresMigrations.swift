@@ -202,6 +202,10 @@ enum PostgresMigrations {
         // end users and groups; custom roles and scoped role assignments (existing admins become
         // Administrators over all devices); and the append-only, hash-chained audit log.
         ("0006_admin_plane", """
+        CREATE TABLE key_checks (
+            purpose TEXT PRIMARY KEY NOT NULL,
+            digest BYTEA NOT NULL
+        );
         ALTER TABLE admins ADD COLUMN user_name TEXT;
         ALTER TABLE admins ADD COLUMN first_name TEXT;
         ALTER TABLE admins ADD COLUMN last_name TEXT;
