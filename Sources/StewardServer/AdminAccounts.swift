@@ -115,9 +115,7 @@ public struct AdminAccounts: Sendable {
             try await slowDown(failures: 1)
             throw Self.invalidCredentials
         }
-        context.adminID = admin.id
-        context.actorType = .anonymous
-        context.actorName = admin.displayName
+        // Until the sign-in holds, the actor is unknown; the admin is only the target.
         let signingIn = context
         func failed(_ reason: String, counts: Bool = true) async throws {
             let failures = admin.failedSignIns + (counts ? 1 : 0)
@@ -169,6 +167,8 @@ public struct AdminAccounts: Sendable {
         changes.compare("lastSignInAt", admin.lastSignInAt.map(WireCoding.format), WireCoding.format(now))
         changes.compare("failedSignIns", admin.failedSignIns, 0)
         changes.compare("credential", nil, "\(token.record.kind.rawValue) \(token.record.id)")
+        context.adminID = admin.id
+        context.actorName = admin.displayName
         context.actorType = token.record.kind == .session ? .admin : .apiToken
         try await store.write(
             [.replace(signedIn), .insert(token.record)],

@@ -39,6 +39,8 @@ import StewardStore
             #expect(wrong.status == .unauthorized)
             let signIns = try await env.storage.auditEntries(tenantID: tenant, query: AuditQuery(afterSequence: Int64(before)))
             #expect(signIns.map(\.result) == [.success, .failure] && signIns.allSatisfy { $0.activity == "Session" && $0.operation == .manage })
+            #expect(signIns.map(\.actorID) == [someone.id.rawValue, nil] && signIns.map(\.targetID) == [someone.id.rawValue, someone.id.rawValue])
+            #expect(signIns.last?.actorType == .anonymous && signIns.last?.view.actorName == nil)
 
             var walk = AuditChain(masterKey: TestEnvironment.masterKey.key).walk(tenantID: tenant)
             for entry in try await env.storage.auditEntries(tenantID: tenant, query: AuditQuery(limit: 100_000)) { _ = walk.next(entry) }
