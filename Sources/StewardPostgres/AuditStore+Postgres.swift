@@ -10,12 +10,8 @@ extension PostgresStorage {
     }
 
     public func auditEntries(tenantID: TenantID, query: AuditQuery) async throws -> [AuditRecord] {
-        var bindings = PostgresBindings()
-        var conditions: [String] = []
-        func condition(_ sql: String, _ value: some PostgresDynamicTypeEncodable) {
-            bindings.append(value)
-            conditions.append(sql.replacingOccurrences(of: "?", with: "$\(bindings.count)"))
-        }
+        var clause = WhereClause()
+        func condition(_ sql: String, _ value: some PostgresDynamicTypeEncodable) { clause.add(sql, value) }
         condition("tenant_id = ?", tenantID.rawValue)
         if let from = query.from { condition("at >= ?", from.millisecondsSince1970) }
         if let to = query.to { condition("at < ?", to.millisecondsSince1970) }
@@ -24,12 +20,12 @@ extension PostgresStorage {
         if let target = query.targetID { condition("target_id = ?", target) }
         if let targetType = query.targetType { condition("target_type = ?", targetType) }
         if let after = query.afterSequence { condition(query.newestFirst ? "sequence < ?" : "sequence > ?", after) }
-        bindings.append(Int64(query.limit))
+        let limit = clause.bind(Int64(query.limit))
         let sql = """
-            SELECT * FROM audit_entries WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY sequence \(query.newestFirst ? "DESC" : "ASC") LIMIT $\(bindings.count)
+            SELECT * FROM audit_entries WHERE \(clause.sql)
+            ORDER BY sequence \(query.newestFirst ? "DESC" : "ASC") LIMIT \(limit)
             """
-        return try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).map(Self.auditRecord)
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: clause.bindings)).map(Self.auditRecord)
     }
 
     /// Seals the event after the tenant's last entry and appends it, inside the caller's

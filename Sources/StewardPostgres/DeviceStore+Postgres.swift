@@ -29,12 +29,8 @@ extension PostgresStorage {
     }
 
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
-        var bindings = PostgresBindings()
-        var conditions: [String] = []
-        func condition(_ sql: String, _ value: some PostgresDynamicTypeEncodable) {
-            bindings.append(value)
-            conditions.append(sql.replacingOccurrences(of: "?", with: "$\(bindings.count)"))
-        }
+        var clause = WhereClause()
+        func condition(_ sql: String, _ value: some PostgresDynamicTypeEncodable) { clause.add(sql, value) }
         condition("tenant_id = ?", tenantID.rawValue)
         if let platform = query.platform { condition("platform = ?", platform.rawValue) }
         if let ownership = query.ownership { condition("ownership = ?", ownership.rawValue) }
@@ -53,9 +49,9 @@ extension PostgresStorage {
                 groups.map(\.rawValue))
         }
         if let cursor = query.after { condition("id > ?", cursor.rawValue) }
-        bindings.append(Int64(query.limit))
-        let sql = "SELECT * FROM devices WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT $\(bindings.count)"
-        return try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).map(Self.deviceView)
+        let limit = clause.bind(Int64(query.limit))
+        let sql = "SELECT * FROM devices WHERE \(clause.sql) ORDER BY id LIMIT \(limit)"
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: clause.bindings)).map(Self.deviceView)
     }
 
     public func updateDevice(
