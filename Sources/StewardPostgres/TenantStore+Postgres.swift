@@ -12,7 +12,7 @@ extension PostgresStorage {
                 logger: logger)
             try await Self.insert(connection, tenant.admin, logger: logger)
             try await Self.insert(connection, tenant.token, logger: logger)
-            try await Self.insert(connection, tenant.assignment, logger: logger)
+            for assignment in tenant.assignments { try await Self.insert(connection, assignment, logger: logger) }
             try await Self.appendAudit(connection, tenant.audit, logger: logger)
         }
     }

@@ -11,7 +11,7 @@ extension SQLiteStorage {
                 arguments: [tenant.id.rawValue, tenant.name, tenant.createdAt.millisecondsSince1970])
             try Self.insert(db, tenant.admin)
             try Self.insert(db, tenant.token)
-            try Self.insert(db, tenant.assignment)
+            for assignment in tenant.assignments { try Self.insert(db, assignment) }
             try Self.appendAudit(db, tenant.audit)
         }
     }

@@ -2,8 +2,9 @@ import Foundation
 import StewardModel
 import StewardStore
 
-/// Creates a tenant with its first admin (user name `admin`, an Administrator over all devices,
-/// no password until `steward admin reset-password admin`) and that admin's prints-once API
+/// Creates a tenant with its first admin (user name `admin`, Administrator and Privacy Officer
+/// over all devices — the one account that holds every permission and can delegate each —, no
+/// password until `steward admin reset-password admin`) and that admin's prints-once API
 /// token (`steward init`, `steward tenant create`). The tenant's audit log starts with it.
 public struct TenantProvisioning: Sendable {
     let store: any TenantStore
@@ -28,17 +29,18 @@ public struct TenantProvisioning: Sendable {
         let token = AdminTokenRecord(
             tenantID: tenantID, id: tokenID, adminID: admin.id, kind: .apiToken, name: "initial",
             verifier: Secrets.verifier(of: credential), createdAt: now, expiresAt: nil)
-        let assignment = RoleAssignmentRecord(
-            tenantID: tenantID, id: ids(), roleID: RoleDefinition.administrator.id, adminID: admin.id, scopeGroupIDs: nil,
-            createdAt: now)
+        let assignments = [RoleDefinition.administrator, .privacyOfficer].map { role in
+            RoleAssignmentRecord(
+                tenantID: tenantID, id: ids(), roleID: role.id, adminID: admin.id, scopeGroupIDs: nil, createdAt: now)
+        }
         let audit = auditor.cliEvent(
             tenantID: tenantID, activity: "Tenant", operation: .create, targetID: tenantID.rawValue, targetName: name,
             changes: Changes.created([
                 ("name", name), ("adminId", admin.id.rawValue), ("adminUserName", admin.userName),
-                ("roleId", RoleDefinition.administrator.id.rawValue),
+                ("roleIds", assignments.map(\.roleID.rawValue).joined(separator: ",")),
             ]))
         try await store.createTenant(NewTenant(
-            id: tenantID, name: name, createdAt: now, admin: admin, token: token, assignment: assignment, audit: audit))
+            id: tenantID, name: name, createdAt: now, admin: admin, token: token, assignments: assignments, audit: audit))
         return TenantCreated(tenantId: tenantID, adminToken: credential.text)
     }
 }

@@ -8,19 +8,19 @@ public struct NewTenant: Sendable {
     public var createdAt: Date
     public var admin: AdminRecord
     public var token: AdminTokenRecord
-    public var assignment: RoleAssignmentRecord
+    public var assignments: [RoleAssignmentRecord]
     public var audit: AuditEvent
 
     public init(
         id: TenantID, name: String, createdAt: Date, admin: AdminRecord, token: AdminTokenRecord,
-        assignment: RoleAssignmentRecord, audit: AuditEvent
+        assignments: [RoleAssignmentRecord], audit: AuditEvent
     ) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.admin = admin
         self.token = token
-        self.assignment = assignment
+        self.assignments = assignments
         self.audit = audit
     }
 }

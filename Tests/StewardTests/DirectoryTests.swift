@@ -76,6 +76,22 @@ import StewardStore
                 .POST, APIRoute.createRole.path, token: admin, raw: Data(#"{"name":"x","permissions":["devices.fly"]}"#.utf8))
             #expect(unknownPermission.errorCode == "invalid_enum_value")
 
+            // Nobody grants, or acts on an account holding, more than they hold themselves.
+            let (_, roleManager) = try await world.admin(holding: [.rolesManage, .rolesRead, .adminsManage])
+            let wider = try await api.send(
+                .POST, APIRoute.createRole.path, token: roleManager, json: RoleCreateRequest(name: "wide", permissions: [.devicesWipe]))
+            #expect(wider.status == .forbidden && wider.errorCode == "permission_escalation")
+            let toAdministrator = try await api.send(
+                .POST, APIRoute.createRoleAssignment.path, token: roleManager,
+                json: RoleAssignmentCreateRequest(roleId: RoleDefinition.administrator.id, adminId: world.secondAdmin.id))
+            #expect(toAdministrator.errorCode == "permission_escalation")
+            let me = try await api.send(.GET, APIRoute.me.path, token: admin).decode(MeView.self)
+            let takeover = try await api.send(
+                .POST, APIRoute.resetAdminPassword.path(me.admin.id.rawValue), token: roleManager,
+                json: PasswordChangeRequest(password: "i am the admin now"))
+            #expect(takeover.errorCode == "permission_escalation")
+            #expect(Set(me.permissions.map(\.permission)) == Set(Permission.allCases), "the first admin holds every permission")
+
             // Once unassigned, the role and the group can go.
             #expect(try await api.send(.DELETE, APIRoute.deleteRoleAssignment.path(world.assignment.id.rawValue), token: admin).status == .noContent)
             #expect(try await api.send(.DELETE, APIRoute.deleteRole.path(world.role.id.rawValue), token: admin).status == .noContent)

@@ -42,6 +42,7 @@ struct AdminController: Sendable {
         if patch.disabled == true, id == context.adminID {
             throw APIError(.conflict, "cannot_disable_self", "An admin cannot disable their own account.")
         }
+        try await Self.refuseActingAbove(id, tenantID: tenantID, context: context, store: store)
         let now = clock.now()
         do {
             let admin = try await store.update(AdminRecord.self, tenantID: tenantID, key: id.rawValue) { old in
@@ -76,6 +77,7 @@ struct AdminController: Sendable {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", AdminID.self, "admin")
         let input = try await request.decodeJSON(PasswordChangeRequest.self, limit: 16 * 1024)
+        try await Self.refuseActingAbove(id, tenantID: tenantID, context: context, store: store)
         _ = try await accounts.setPassword(tenantID: tenantID, adminID: id, password: input.password) { admin, changes in
             auditor.event(context, activity: "Admin", operation: .update, targetID: admin.id.rawValue, targetName: admin.userName, changes: changes)
         }
@@ -85,6 +87,18 @@ struct AdminController: Sendable {
     func listTokens(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<Page<APITokenView>> {
         let admin = try await existing(context)
         return JSONResponse(try await SessionController.tokens(of: admin.id, tenantID: admin.tenantID, request: request, store: store))
+    }
+
+    /// An admin acts only on accounts holding no permission they lack themselves: resetting a
+    /// stronger admin's password (or disabling them) would be a way up.
+    static func refuseActingAbove(_ id: AdminID, tenantID: TenantID, context: StewardRequestContext, store: any RecordStore) async throws {
+        let theirs = try await AdminAuthentication.grants(of: id, tenantID: tenantID, store: store)
+        let missing = theirs.permissions.keys.filter { !context.grants.allows($0) }.sorted()
+        guard missing.isEmpty else {
+            throw APIError(
+                .forbidden, "permission_escalation",
+                "This admin holds permissions you do not: \(missing.map(\.rawValue).joined(separator: ", ")).")
+        }
     }
 
     private func existing(_ context: StewardRequestContext) async throws -> AdminRecord {

@@ -29,6 +29,7 @@ struct RoleController: Sendable {
         if RoleDefinition.builtIn.contains(where: { $0.name == input.name }) {
             throw APIError(.conflict, "already_exists", "A built-in role has this name.")
         }
+        try Self.refuseEscalation(Set(input.permissions), context)
         let role = RoleRecord(
             tenantID: tenantID, id: ids(), name: input.name, description: input.description,
             permissions: Array(Set(input.permissions)).sorted(), createdAt: clock.now())
@@ -51,6 +52,7 @@ struct RoleController: Sendable {
         try Self.refuseBuiltIn(id)
         let patch = try await request.decodeJSON(RolePatch.self, limit: 16 * 1024)
         try patch.validate()
+        try Self.refuseEscalation(Set(patch.permissions ?? []), context)
         do {
             let role = try await conflictAsTaken {
                 try await store.update(RoleRecord.self, tenantID: tenantID, key: id.rawValue) { old in
@@ -116,6 +118,7 @@ struct RoleController: Sendable {
         let input = try await request.decodeJSON(RoleAssignmentCreateRequest.self, limit: 16 * 1024)
         try input.validate()
         let role = try await role(input.roleId, context: context)
+        try Self.refuseEscalation(Set(role.permissions), context)
         guard let admin = try await store.record(AdminRecord.self, tenantID: tenantID, key: input.adminId.rawValue) else {
             throw APIError.notFound("admin")
         }
@@ -166,6 +169,16 @@ struct RoleController: Sendable {
             throw APIError.notFound("role")
         }
         return role.view
+    }
+
+    /// Nobody grants what they do not hold: `roles.manage` alone cannot make an Administrator.
+    private static func refuseEscalation(_ permissions: Set<Permission>, _ context: StewardRequestContext) throws {
+        let missing = permissions.filter { !context.grants.allows($0) }.sorted()
+        guard missing.isEmpty else {
+            throw APIError(
+                .forbidden, "permission_escalation",
+                "You cannot grant permissions you do not hold: \(missing.map(\.rawValue).joined(separator: ", ")).")
+        }
     }
 
     private static func refuseBuiltIn(_ id: RoleID) throws {

@@ -110,6 +110,7 @@ struct SessionController: Sendable {
     func revokeAdminToken(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let tenantID = try context.requireTenant()
         let adminID = try context.id("id", AdminID.self, "token")
+        try await AdminController.refuseActingAbove(adminID, tenantID: tenantID, context: context, store: store)
         try await revoke(
             try context.id("tokenId", CredentialID.self, "token"), of: adminID, tenantID: tenantID, context: context,
             activity: "ApiToken")

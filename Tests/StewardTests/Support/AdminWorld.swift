@@ -131,9 +131,13 @@ struct AdminWorld: Sendable {
         case .exportAuditEntries: return Call(path: route.path + "?format=csv", body: nil)
         case .createAdmin: return Call(path: route.path, body: try json(Self.adminRequest("a\(unique)")))
         case .getAdmin, .listAdminTokens: return Call(path: route.path(secondAdmin.id.rawValue), body: nil)
-        case .updateAdmin: return Call(path: route.path(secondAdmin.id.rawValue), body: try json(AdminPatch(firstName: "F\(unique)")))
+        case .updateAdmin:
+            // An admin with no roles: nobody acts on an account stronger than their own.
+            let (other, _) = try await admin(holding: [])
+            return Call(path: route.path(other.id.rawValue), body: try json(AdminPatch(firstName: "F\(unique)")))
         case .resetAdminPassword:
-            return Call(path: route.path(secondAdmin.id.rawValue), body: try json(PasswordChangeRequest(password: "reset to \(unique) now")))
+            let (other, _) = try await admin(holding: [])
+            return Call(path: route.path(other.id.rawValue), body: try json(PasswordChangeRequest(password: "reset to \(unique) now")))
         case .revokeAdminToken:
             let (other, token) = try await admin(holding: [])
             return Call(path: route.path(other.id.rawValue, String(token.split(separator: ".")[2])), body: nil)
@@ -163,14 +167,16 @@ struct AdminWorld: Sendable {
             let added = try await newUser()
             _ = try await api.created(.POST, APIRoute.addGroupMember.path(userGroup.id.rawValue), GroupMemberRequest(userId: added.id)) as GroupMemberView
             return Call(path: route.path(userGroup.id.rawValue, added.id.rawValue), body: nil)
-        case .createRole: return Call(path: route.path, body: try json(RoleCreateRequest(name: "r\(unique)", permissions: [.devicesRead])))
+        case .createRole: return Call(path: route.path, body: try json(RoleCreateRequest(name: "r\(unique)", permissions: [.rolesManage])))
         case .getRole: return Call(path: route.path(role.id.rawValue), body: nil)
         case .updateRole: return Call(path: route.path(role.id.rawValue), body: try json(RolePatch(description: "d\(unique)")))
         case .deleteRole:
             let made: RoleView = try await api.created(.POST, APIRoute.createRole.path, RoleCreateRequest(name: "x\(unique)", permissions: [.usersRead]))
             return Call(path: route.path(made.id.rawValue), body: nil)
         case .createRoleAssignment:
-            return Call(path: route.path, body: try json(RoleAssignmentCreateRequest(roleId: role.id, adminId: secondAdmin.id, scopeGroupIds: [deviceGroup.id])))
+            // A role the caller holds all of (nobody grants more than they have).
+            let made: RoleView = try await api.created(.POST, APIRoute.createRole.path, RoleCreateRequest(name: "a\(unique)", permissions: [.rolesManage]))
+            return Call(path: route.path, body: try json(RoleAssignmentCreateRequest(roleId: made.id, adminId: secondAdmin.id, scopeGroupIds: [deviceGroup.id])))
         case .deleteRoleAssignment:
             let made: RoleAssignmentView = try await api.created(
                 .POST, APIRoute.createRoleAssignment.path, RoleAssignmentCreateRequest(roleId: role.id, adminId: secondAdmin.id))
