@@ -10,6 +10,71 @@ extension PostgresStorage {
             .first.map { try Self.decode(R.self, $0) }
     }
 
+    public func adminCredential(tenantID: TenantID, tokenID: String) async throws -> AdminCredential? {
+        let tenant = tenantID.rawValue
+        guard let row = try await rows(
+            """
+            SELECT t.*, to_jsonb(a) AS admin FROM admin_tokens t
+            JOIN admins a ON a.tenant_id = t.tenant_id AND a.id = t.admin_id
+            WHERE t.tenant_id = \(tenant) AND t.id = \(tokenID)
+            """
+        ).first else { return nil }
+        let token = try Self.decode(AdminTokenRecord.self, row)
+        guard let admin = try Self.decodeJSON(AdminRecord.self, tenantID: tenantID, try row.value("admin", as: String.self)) else {
+            return nil
+        }
+        let (assignments, roles) = try await roleAssignments(tenantID: tenantID, adminID: admin.id)
+        return AdminCredential(token: token, admin: admin, assignments: assignments, customRoles: roles)
+    }
+
+    public func roleAssignments(tenantID: TenantID, adminID: AdminID) async throws -> (assignments: [RoleAssignmentRecord], customRoles: [RoleRecord]) {
+        let rows = try await rows(
+            """
+            SELECT ra.*, to_jsonb(r) AS role FROM role_assignments ra
+            LEFT JOIN roles r ON r.tenant_id = ra.tenant_id AND r.id = ra.role_id
+            WHERE ra.tenant_id = \(tenantID.rawValue) AND ra.admin_id = \(adminID.rawValue)
+            """)
+        var assignments: [RoleAssignmentRecord] = []
+        var roles: [RoleRecord] = []
+        for row in rows {
+            assignments.append(try Self.decode(RoleAssignmentRecord.self, row))
+            if let json = try row.value("role", as: String?.self), let role = try Self.decodeJSON(RoleRecord.self, tenantID: tenantID, json) {
+                roles.append(role)
+            }
+        }
+        return (assignments, roles)
+    }
+
+    /// A record from `to_jsonb(row)`: one query brings a joined row whole.
+    static func decodeJSON<R: StoredRecord>(_ type: R.Type, tenantID: TenantID, _ json: String) throws -> R? {
+        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], let key = object["id"] as? String
+        else { return nil }
+        var values: [String: StoreValue] = [:]
+        for (name, kind) in R.columns {
+            let value = object[name]
+            switch kind {
+            case .text: values[name] = .text(value as? String)
+            case .integer: values[name] = .integer((value as? NSNumber)?.int64Value)
+            case .bool: values[name] = .bool((value as? Bool) ?? false)
+            case .blob:
+                // bytea in JSON is `\x` followed by hex.
+                values[name] = .blob((value as? String).flatMap { text in
+                    guard text.hasPrefix("\\x") else { return nil }
+                    var bytes = Data()
+                    var index = text.index(text.startIndex, offsetBy: 2)
+                    while index < text.endIndex, let next = text.index(index, offsetBy: 2, limitedBy: text.endIndex),
+                        let byte = UInt8(text[index..<next], radix: 16)
+                    {
+                        bytes.append(byte)
+                        index = next
+                    }
+                    return bytes
+                })
+            }
+        }
+        return R(tenantID: tenantID, key: key, row: StoredRow(values))
+    }
+
     public func records<R: StoredRecord>(
         _ type: R.Type, tenantID: TenantID, filter: [String: StoreValue], after: String?, limit: Int
     ) async throws -> [R] {

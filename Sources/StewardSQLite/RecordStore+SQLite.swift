@@ -8,6 +8,35 @@ extension SQLiteStorage {
         try await pool.read { db in try Self.record(db, type, tenantID: tenantID, key: key) }
     }
 
+    public func adminCredential(tenantID: TenantID, tokenID: String) async throws -> AdminCredential? {
+        try await pool.read { db in
+            guard let token = try Self.record(db, AdminTokenRecord.self, tenantID: tenantID, key: tokenID),
+                let admin = try Self.record(db, AdminRecord.self, tenantID: tenantID, key: token.adminID.rawValue)
+            else { return nil }
+            let (assignments, roles) = try Self.roleAssignments(db, tenantID: tenantID, adminID: admin.id)
+            return AdminCredential(token: token, admin: admin, assignments: assignments, customRoles: roles)
+        }
+    }
+
+    public func roleAssignments(tenantID: TenantID, adminID: AdminID) async throws -> (assignments: [RoleAssignmentRecord], customRoles: [RoleRecord]) {
+        try await pool.read { db in try Self.roleAssignments(db, tenantID: tenantID, adminID: adminID) }
+    }
+
+    static func roleAssignments(_ db: Database, tenantID: TenantID, adminID: AdminID) throws -> ([RoleAssignmentRecord], [RoleRecord]) {
+        let arguments: StatementArguments = [tenantID.rawValue, adminID.rawValue]
+        let assignments = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM role_assignments WHERE tenant_id = ? AND admin_id = ?"), arguments: arguments
+        ).map { decode(RoleAssignmentRecord.self, $0) }
+        let roles = try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT * FROM roles WHERE tenant_id = ?1
+                    AND id IN (SELECT role_id FROM role_assignments WHERE tenant_id = ?1 AND admin_id = ?2)
+                """),
+            arguments: arguments
+        ).map { decode(RoleRecord.self, $0) }
+        return (assignments, roles)
+    }
+
     public func records<R: StoredRecord>(
         _ type: R.Type, tenantID: TenantID, filter: [String: StoreValue], after: String?, limit: Int
     ) async throws -> [R] {
@@ -78,8 +107,9 @@ extension SQLiteStorage {
     }
 
     static func record<R: StoredRecord>(_ db: Database, _ type: R.Type, tenantID: TenantID, key: String) throws -> R? {
-        try Row.fetchOne(db, sql: "SELECT * FROM \(R.table) WHERE tenant_id = ? AND id = ?", arguments: [tenantID.rawValue, key])
-            .map { decode(R.self, $0) }
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM \(R.table) WHERE tenant_id = ? AND id = ?"), arguments: [tenantID.rawValue, key]
+        ).map { decode(R.self, $0) }
     }
 
     static func insert(_ db: Database, _ record: some StoredRecord) throws {

@@ -18,6 +18,10 @@ public protocol TenantStore: Sendable {
 /// one set of generic statements over `StoredRecord`s. Every write is audited in its transaction.
 public protocol RecordStore: Sendable {
     func record<R: StoredRecord>(_ type: R.Type, tenantID: TenantID, key: String) async throws -> R?
+    /// The credential and everything authorisation needs, in one read (it runs on every admin request).
+    func adminCredential(tenantID: TenantID, tokenID: String) async throws -> AdminCredential?
+    /// An admin's role assignments and the custom roles they name.
+    func roleAssignments(tenantID: TenantID, adminID: AdminID) async throws -> (assignments: [RoleAssignmentRecord], customRoles: [RoleRecord])
     /// Records whose columns equal `filter`, ordered by key, after the key `after`.
     func records<R: StoredRecord>(
         _ type: R.Type, tenantID: TenantID, filter: [String: StoreValue], after: String?, limit: Int
@@ -37,6 +41,22 @@ public protocol RecordStore: Sendable {
         _ type: R.Type, tenantID: TenantID, key: String, dependents: [DependentRows],
         audit: @Sendable (R) -> AuditEvent
     ) async throws
+}
+
+/// What an admin request is authenticated with, read at once: the token or session, its admin,
+/// and the admin's role assignments with the custom roles they name.
+public struct AdminCredential: Sendable {
+    public var token: AdminTokenRecord
+    public var admin: AdminRecord
+    public var assignments: [RoleAssignmentRecord]
+    public var customRoles: [RoleRecord]
+
+    public init(token: AdminTokenRecord, admin: AdminRecord, assignments: [RoleAssignmentRecord], customRoles: [RoleRecord]) {
+        self.token = token
+        self.admin = admin
+        self.assignments = assignments
+        self.customRoles = customRoles
+    }
 }
 
 public enum RecordWrite: Sendable {

@@ -19,35 +19,33 @@ struct AdminAuthentication: RouterMiddleware {
             Credential(authorization: request.headers[.authorization], kind: .adminToken)
             ?? request.cookies[Self.sessionCookie].flatMap { Credential(text: Substring($0.value), kind: .adminToken) }
         guard let credential,
-            let token = try await store.record(AdminTokenRecord.self, tenantID: credential.tenantID, key: credential.id),
-            token.isActive(at: clock.now()), Secrets.matches(credential, verifier: token.verifier),
-            let admin = try await store.record(AdminRecord.self, tenantID: token.tenantID, key: token.adminID.rawValue),
-            admin.disabledAt == nil
+            let found = try await store.adminCredential(tenantID: credential.tenantID, tokenID: credential.id),
+            found.token.isActive(at: clock.now()), Secrets.matches(credential, verifier: found.token.verifier),
+            found.admin.disabledAt == nil
         else { throw APIError.unauthorized }
+        let (token, admin) = (found.token, found.admin)
         var context = context
         context.tenantID = token.tenantID
         context.adminID = admin.id
         context.credentialID = token.id
         context.actorType = token.kind == .session ? .admin : .apiToken
         context.actorName = admin.displayName
-        context.grants = try await Self.grants(of: admin.id, tenantID: token.tenantID, store: store)
+        context.grants = Self.grants(found.assignments, customRoles: found.customRoles)
         return try await next(request, context)
     }
 
     /// The union of the admin's role assignments (built-in roles from code, custom ones stored).
     static func grants(of adminID: AdminID, tenantID: TenantID, store: any RecordStore) async throws -> Grants {
-        let assignments = try await store.records(
-            RoleAssignmentRecord.self, tenantID: tenantID, filter: ["admin_id": .text(adminID.rawValue)], after: nil,
-            limit: 1000)
-        var resolved: [(permissions: Set<Permission>, scope: [GroupID]?)] = []
-        for assignment in assignments {
-            if let builtIn = RoleDefinition.builtIn.first(where: { $0.id == assignment.roleID }) {
-                resolved.append((builtIn.permissions, assignment.scopeGroupIDs))
-            } else if let role = try await store.record(RoleRecord.self, tenantID: tenantID, key: assignment.roleID.rawValue) {
-                resolved.append((Set(role.permissions), assignment.scopeGroupIDs))
-            }
-        }
-        return Grants(assignments: resolved)
+        let (assignments, roles) = try await store.roleAssignments(tenantID: tenantID, adminID: adminID)
+        return grants(assignments, customRoles: roles)
+    }
+
+    static func grants(_ assignments: [RoleAssignmentRecord], customRoles: [RoleRecord]) -> Grants {
+        Grants(assignments: assignments.compactMap { assignment in
+            let permissions = RoleDefinition.builtIn.first { $0.id == assignment.roleID }?.permissions
+                ?? customRoles.first { $0.id == assignment.roleID }.map { Set($0.permissions) }
+            return permissions.map { ($0, assignment.scopeGroupIDs) }
+        })
     }
 }
 
