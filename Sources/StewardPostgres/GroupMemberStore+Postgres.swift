@@ -6,7 +6,7 @@ import StewardStore
 extension PostgresStorage {
     public func addMember(tenantID: TenantID, groupID: GroupID, memberID: String, at: Date, audit: AuditEvent) async throws {
         try await transaction { connection in
-            try await Self.uniquenessAsConflict {
+            _ = try await Self.uniquenessAsConflict {
                 try await connection.query(
                     """
                     INSERT INTO group_members (tenant_id, group_id, member_id, added_at)

@@ -80,7 +80,7 @@ extension PostgresStorage {
     ) async throws -> [R] {
         var bindings = PostgresBindings()
         var conditions: [String] = []
-        try bindings.append(tenantID.rawValue)
+        bindings.append(tenantID.rawValue)
         conditions.append("tenant_id = $1")
         for (column, value) in filter.sorted(by: { $0.key < $1.key }) {
             precondition(R.columns.contains { $0.name == column }, "unknown column \(column)")
@@ -88,10 +88,10 @@ extension PostgresStorage {
             conditions.append("\(column) IS NOT DISTINCT FROM $\(bindings.count)")
         }
         if let after {
-            try bindings.append(after)
+            bindings.append(after)
             conditions.append("id COLLATE \"C\" > $\(bindings.count)")
         }
-        try bindings.append(Int64(limit))
+        bindings.append(Int64(limit))
         let sql = """
             SELECT * FROM \(R.table) WHERE \(conditions.joined(separator: " AND "))
             ORDER BY id COLLATE "C" LIMIT $\(bindings.count)
@@ -157,8 +157,8 @@ extension PostgresStorage {
     static func insert(_ connection: PostgresConnection, _ record: some StoredRecord, logger: Logger) async throws {
         let columns = ["tenant_id", "id"] + type(of: record).columns.map(\.name)
         var bindings = PostgresBindings()
-        try bindings.append(record.tenantID.rawValue)
-        try bindings.append(record.key)
+        bindings.append(record.tenantID.rawValue)
+        bindings.append(record.key)
         for value in record.values { try bind(value, to: &bindings) }
         let placeholders = (1...columns.count).map { "$\($0)" }.joined(separator: ", ")
         try await connection.query(
@@ -172,8 +172,8 @@ extension PostgresStorage {
         var bindings = PostgresBindings()
         for value in record.values { try bind(value, to: &bindings) }
         let assignments = type(of: record).columns.enumerated().map { "\($1.name) = $\($0 + 1)" }.joined(separator: ", ")
-        try bindings.append(record.tenantID.rawValue)
-        try bindings.append(record.key)
+        bindings.append(record.tenantID.rawValue)
+        bindings.append(record.key)
         let count = bindings.count
         let updated = try await connection.query(
             PostgresQuery(
@@ -202,9 +202,9 @@ extension PostgresStorage {
 
     static func bind(_ value: StoreValue, to bindings: inout PostgresBindings) throws {
         switch value {
-        case .text(let text): try bindings.append(text)
-        case .integer(let number): try bindings.append(number)
-        case .bool(let flag): try bindings.append(flag)
+        case .text(let text): bindings.append(text)
+        case .integer(let number): bindings.append(number)
+        case .bool(let flag): bindings.append(flag)
         case .blob(let data): try bindings.append(data)
         }
     }

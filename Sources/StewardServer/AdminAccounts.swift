@@ -14,6 +14,9 @@ public struct AdminAccounts: Sendable {
     let masterKey: MasterKey
     let clock: Clock
     let ids: IdentifierGenerator
+    /// Checked when the user name is unknown, at the configured cost, so that answer takes as
+    /// long as a wrong password and does not reveal which user names exist.
+    private let dummyVerifier: String
 
     public init(
         store: any RecordStore & TenantStore & AuditStore, configuration: ServerConfiguration, masterKey: MasterKey,
@@ -24,6 +27,7 @@ public struct AdminAccounts: Sendable {
         self.masterKey = masterKey
         self.clock = clock
         self.ids = ids
+        dummyVerifier = Bcrypt.hash("steward-no-such-admin", cost: configuration.passwordHashCost)
     }
 
     func hash(_ password: String) async throws -> String {
@@ -32,14 +36,10 @@ public struct AdminAccounts: Sendable {
     }
 
     func verify(_ password: String, against verifier: String?) async throws -> Bool {
-        // Without a verifier, still spend a bcrypt's time: response times do not reveal which
-        // user names exist.
-        let hash = verifier ?? Self.dummyVerifier
+        let hash = verifier ?? dummyVerifier
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
         return matches && verifier != nil
     }
-
-    private static let dummyVerifier = Bcrypt.hash("steward-no-such-admin", cost: 12)
 
     /// A new admin (validated request) with its role assignment over all devices, if any.
     public func create(

@@ -75,6 +75,8 @@ struct Quickstart: AsyncParsableCommand {
               curl -s -H "Authorization: Bearer $STEWARD_TOKEN" \(server)/api/v1/devices
               curl -s -H "Authorization: Bearer $STEWARD_TOKEN" \(server)/api/v1/devices/\(device.id)
               curl -s -H "Authorization: Bearer $STEWARD_TOKEN" '\(server)/api/v1/devices/\(device.id)/apps?limit=20'
+              curl -s -H "Authorization: Bearer $STEWARD_TOKEN" \(server)/api/v1/audit-entries   # who did what, hash-chained
+            A password to sign in with: steward admin reset-password admin --data-dir \(directory.path)
             Data directory: \(directory.path)
             """)
     }

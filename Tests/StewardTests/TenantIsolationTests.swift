@@ -13,8 +13,6 @@ import StewardStore
             let device = try await api.enroll(.corporate)
             _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))
             let tokenText = try await api.enrollmentToken(.corporate)
-            let tokenID = String(tokenText.split(separator: ".")[2])
-            let id = device.deviceId.rawValue
             let other = env.otherTenant.adminToken
             _ = try await api.enroll(.personal, admin: other)
 
