@@ -119,6 +119,8 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let getTenantSettings = APIRoute(.GET, "/api/v1/tenant/settings", .admin(.tenantRead))
     public static let updateTenantSettings = APIRoute(.PATCH, "/api/v1/tenant/settings", .admin(.tenantSettings))
     public static let reportSummary = APIRoute(.GET, "/api/v1/reports/summary", .admin(.reportsRead))
+    public static let privacyCatalog = APIRoute(.GET, "/api/v1/privacy/catalog", .admin(.tenantRead))
+    public static let privacyStatement = APIRoute(.GET, "/api/v1/privacy/statement", .admin(.tenantRead))
 
     public static let all: [APIRoute] = [
         health, enroll, checkIn,
@@ -132,6 +134,6 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         listRoles, createRole, getRole, updateRole, deleteRole, listRoleAssignments, createRoleAssignment,
         deleteRoleAssignment,
         listAuditEntries, exportAuditEntries,
-        getTenantSettings, updateTenantSettings, reportSummary,
+        getTenantSettings, updateTenantSettings, reportSummary, privacyCatalog, privacyStatement,
     ]
 }

@@ -4,6 +4,8 @@ import Foundation
 /// server, or nobody known (a failed sign-in with an unknown user name).
 public enum AuditActorType: String, WireEnum {
     case admin, apiToken, cli, anonymous
+    /// Steward's own scheduled jobs (retention).
+    case system
 }
 
 /// The kind of change, in the vendor's audit vocabulary; sign-in and sign-out are `manage`.

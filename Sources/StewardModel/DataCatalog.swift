@@ -63,6 +63,8 @@ public enum DataCatalog {
         .init("tenants", "name", .identified, .admin, "Names the organisation for its operator."),
         .init("tenants", "compliant_app_feature", .technical, .admin, "Setting: collect app inventory from personal devices."),
         .init("tenants", "created_at", .technical, .system, "When the tenant was created."),
+        .init("tenants", "stale_device_days", .technical, .admin, "Setting: remove devices that have not checked in for this many days."),
+        .init("tenants", "audit_retention_days", .technical, .admin, "Setting: how long audit entries are kept."),
     ]
 
     static let admins: [CatalogEntry] = [

@@ -158,16 +158,42 @@ public struct TenantCreated: Codable, Sendable, Equatable {
 
 /// Tenant settings an admin reads and changes (`GET|PATCH /api/v1/tenant/settings`).
 public struct TenantSettings: Codable, Sendable, Equatable {
+    public static let staleDeviceDaysRange = 30...270
+    public static let auditRetentionDaysRange = 180...3650
+
     /// When on, app inventory is collected from personal devices too.
     public var compliantAppFeature: Bool
+    /// Devices that have not checked in for this many days are removed (30–270).
+    public var staleDeviceDays: Int
+    /// Audit entries are kept this many days (180–3650).
+    public var auditRetentionDays: Int
 
-    public init(compliantAppFeature: Bool) { self.compliantAppFeature = compliantAppFeature }
+    public init(compliantAppFeature: Bool, staleDeviceDays: Int = 90, auditRetentionDays: Int = 730) {
+        self.compliantAppFeature = compliantAppFeature
+        self.staleDeviceDays = staleDeviceDays
+        self.auditRetentionDays = auditRetentionDays
+    }
 }
 
 public struct TenantSettingsPatch: Codable, Sendable, Equatable {
     public var compliantAppFeature: Bool?
+    public var staleDeviceDays: Int?
+    public var auditRetentionDays: Int?
 
-    public init(compliantAppFeature: Bool?) { self.compliantAppFeature = compliantAppFeature }
+    public init(compliantAppFeature: Bool? = nil, staleDeviceDays: Int? = nil, auditRetentionDays: Int? = nil) {
+        self.compliantAppFeature = compliantAppFeature
+        self.staleDeviceDays = staleDeviceDays
+        self.auditRetentionDays = auditRetentionDays
+    }
+
+    public func validate() throws(WireError) {
+        if let days = staleDeviceDays, !TenantSettings.staleDeviceDaysRange.contains(days) {
+            throw .invalidValue(field: "staleDeviceDays", reason: "must be from 30 to 270")
+        }
+        if let days = auditRetentionDays, !TenantSettings.auditRetentionDaysRange.contains(days) {
+            throw .invalidValue(field: "auditRetentionDays", reason: "must be from 180 to 3650")
+        }
+    }
 }
 
 /// A page's opaque cursor: the last key of the previous page, base64url-encoded without padding.

@@ -93,6 +93,25 @@ extension PostgresStorage {
         }
     }
 
+    public func removeStaleDevices(tenantID: TenantID, before: Date, audit: @Sendable (Int) -> AuditEvent) async throws -> Int {
+        let (tenant, cutoff) = (tenantID.rawValue, before.millisecondsSince1970)
+        return try await transaction { connection in
+            let removed = try await connection.query(
+                """
+                WITH gone AS (
+                    DELETE FROM devices WHERE tenant_id = \(tenant) AND coalesce(last_check_in_at, enrolled_at) < \(cutoff)
+                    RETURNING id
+                ), memberships AS (
+                    DELETE FROM group_members WHERE tenant_id = \(tenant) AND member_id IN (SELECT id FROM gone)
+                )
+                SELECT count(*) FROM gone
+                """, logger: logger
+            ).collect().first?.decode(Int64.self) ?? 0
+            if removed > 0 { try await Self.appendAudit(connection, audit(Int(removed)), logger: logger) }
+            return Int(removed)
+        }
+    }
+
     public func deviceIsMember(tenantID: TenantID, id: DeviceID, ofAnyOf groups: [GroupID]) async throws -> Bool {
         try await !rows(
             """

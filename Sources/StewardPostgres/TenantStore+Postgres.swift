@@ -25,10 +25,14 @@ extension PostgresStorage {
         try await rows("SELECT * FROM tenants WHERE id = \(id.rawValue)").first.map(Self.tenant)
     }
 
-    public func updateSettings(_ id: TenantID, compliantAppFeature: Bool, audit: AuditEvent) async throws {
+    public func updateSettings(_ id: TenantID, _ settings: TenantSettings, audit: AuditEvent) async throws {
+        let (feature, stale, retention) = (settings.compliantAppFeature, Int64(settings.staleDeviceDays), Int64(settings.auditRetentionDays))
         try await transaction { connection in
             let updated = try await connection.query(
-                "UPDATE tenants SET compliant_app_feature = \(compliantAppFeature) WHERE id = \(id.rawValue) RETURNING id",
+                """
+                UPDATE tenants SET compliant_app_feature = \(feature), stale_device_days = \(stale), audit_retention_days = \(retention)
+                WHERE id = \(id.rawValue) RETURNING id
+                """,
                 logger: logger
             ).collect()
             if updated.isEmpty { throw StoreError.notFound }
@@ -46,7 +50,10 @@ extension PostgresStorage {
     static func tenant(_ row: PostgresRandomAccessRow) throws -> TenantRecord {
         TenantRecord(
             id: TenantID(rawValue: try row.value("id")), name: try row.value("name"),
-            compliantAppFeature: try row.value("compliant_app_feature"),
+            settings: TenantSettings(
+                compliantAppFeature: try row.value("compliant_app_feature"),
+                staleDeviceDays: Int(try row.value("stale_device_days", as: Int64.self)),
+                auditRetentionDays: Int(try row.value("audit_retention_days", as: Int64.self))),
             createdAt: Date(millisecondsSince1970: try row.value("created_at")))
     }
 }

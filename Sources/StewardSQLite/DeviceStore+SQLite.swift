@@ -118,6 +118,20 @@ extension SQLiteStorage {
         }
     }
 
+    public func removeStaleDevices(tenantID: TenantID, before: Date, audit: @Sendable (Int) -> AuditEvent) async throws -> Int {
+        try await pool.write { db in
+            let (tenant, cutoff) = (tenantID.rawValue, before.millisecondsSince1970)
+            let stale = "SELECT id FROM devices WHERE tenant_id = ? AND coalesce(last_check_in_at, enrolled_at) < ?"
+            try db.execute(
+                sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id IN (\(stale))", arguments: [tenant, tenant, cutoff])
+            try db.execute(
+                sql: "DELETE FROM devices WHERE tenant_id = ? AND coalesce(last_check_in_at, enrolled_at) < ?", arguments: [tenant, cutoff])
+            let removed = db.changesCount
+            if removed > 0 { try Self.appendAudit(db, audit(removed)) }
+            return removed
+        }
+    }
+
     public func deviceIsMember(tenantID: TenantID, id: DeviceID, ofAnyOf groups: [GroupID]) async throws -> Bool {
         try await pool.read { db in
             try Bool.fetchOne(

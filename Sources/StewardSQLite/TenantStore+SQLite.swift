@@ -28,11 +28,11 @@ extension SQLiteStorage {
         }
     }
 
-    public func updateSettings(_ id: TenantID, compliantAppFeature: Bool, audit: AuditEvent) async throws {
+    public func updateSettings(_ id: TenantID, _ settings: TenantSettings, audit: AuditEvent) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "UPDATE tenants SET compliant_app_feature = ? WHERE id = ?",
-                arguments: [compliantAppFeature, id.rawValue])
+                sql: "UPDATE tenants SET compliant_app_feature = ?, stale_device_days = ?, audit_retention_days = ? WHERE id = ?",
+                arguments: [settings.compliantAppFeature, settings.staleDeviceDays, settings.auditRetentionDays, id.rawValue])
             if db.changesCount == 0 { throw StoreError.notFound }
             try Self.appendAudit(db, audit)
         }
@@ -49,7 +49,10 @@ extension SQLiteStorage {
 
     static func tenant(_ row: Row) -> TenantRecord {
         TenantRecord(
-            id: TenantID(rawValue: row["id"]), name: row["name"], compliantAppFeature: row["compliant_app_feature"],
+            id: TenantID(rawValue: row["id"]), name: row["name"],
+            settings: TenantSettings(
+                compliantAppFeature: row["compliant_app_feature"], staleDeviceDays: row["stale_device_days"],
+                auditRetentionDays: row["audit_retention_days"]),
             createdAt: Date(millisecondsSince1970: row["created_at"]))
     }
 }

@@ -36,7 +36,9 @@ public func buildApplication(
         services: [
             lastSeen,
             DeploymentJobs(
-                store: dependencies.storage, interval: configuration.jobInterval, replicaID: configuration.replicaID,
+                store: dependencies.storage,
+                auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
+                interval: configuration.jobInterval, replicaID: configuration.replicaID,
                 clock: dependencies.clock, logger: dependencies.logger),
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
@@ -125,6 +127,8 @@ public func buildRouter(
         .getTenantSettings: handler(tenant.settings),
         .updateTenantSettings: handler(tenant.update),
         .reportSummary: handler(tenant.summary),
+        .privacyCatalog: handler(tenant.privacyCatalog),
+        .privacyStatement: handler(tenant.privacyStatement),
     ]
     precondition(Set(handlers.keys) == Set(APIRoute.all), "every APIRoute needs exactly one handler")
 

@@ -29,6 +29,16 @@ public struct Auditor: Sendable {
             chain: chain)
     }
 
+    /// An event of one of Steward's scheduled jobs.
+    public func systemEvent(
+        tenantID: TenantID, activity: String, operation: AuditOperation, targetID: String?, changes: [ModifiedProperty]
+    ) -> AuditEvent {
+        AuditEvent(
+            tenantID: tenantID, id: ids(), at: clock.now(), actorType: .system, actorID: nil, activity: activity,
+            operation: operation, targetType: activity, targetID: targetID, result: .success, requestID: nil,
+            personal: AuditPersonalFields(actorName: "Steward retention", changes: changes), chain: chain)
+    }
+
     /// An event of the `steward` CLI on the server itself.
     public func cliEvent(
         tenantID: TenantID, activity: String, operation: AuditOperation, targetID: String?, targetName: String?,

@@ -28,13 +28,15 @@ public struct NewTenant: Sendable {
 public struct TenantRecord: Sendable, Equatable {
     public var id: TenantID
     public var name: String
-    public var compliantAppFeature: Bool
+    public var settings: TenantSettings
     public var createdAt: Date
 
-    public init(id: TenantID, name: String, compliantAppFeature: Bool, createdAt: Date) {
+    public var compliantAppFeature: Bool { settings.compliantAppFeature }
+
+    public init(id: TenantID, name: String, settings: TenantSettings, createdAt: Date) {
         self.id = id
         self.name = name
-        self.compliantAppFeature = compliantAppFeature
+        self.settings = settings
         self.createdAt = createdAt
     }
 }
@@ -260,5 +262,14 @@ public struct JobRun: Sendable, Equatable {
         self.holder = holder
         self.ranAt = ranAt
         self.result = result
+    }
+}
+
+/// A tenant's privacy statement is written with its name and settings.
+extension PrivacyStatement.Settings {
+    public init(_ tenant: TenantRecord) {
+        self.init(
+            tenantName: tenant.name, compliantAppFeature: tenant.settings.compliantAppFeature,
+            staleDeviceDays: tenant.settings.staleDeviceDays, auditRetentionDays: tenant.settings.auditRetentionDays)
     }
 }

@@ -8,7 +8,7 @@ public protocol TenantStore: Sendable {
     func createTenant(_ tenant: NewTenant) async throws
     func tenants() async throws -> [TenantRecord]
     func tenant(_ id: TenantID) async throws -> TenantRecord?
-    func updateSettings(_ id: TenantID, compliantAppFeature: Bool, audit: AuditEvent) async throws
+    func updateSettings(_ id: TenantID, _ settings: TenantSettings, audit: AuditEvent) async throws
     /// Records a digest of the deployment's master key on first use; false when the database
     /// already holds a different one (a replica started with another key).
     func matchesKeyCheck(_ digest: Data) async throws -> Bool
@@ -110,6 +110,11 @@ public protocol DeviceStore: Sendable {
     func updateDevice(tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, audit: AuditEvent) async throws
     /// Removes the device, its group memberships and everything collected from it.
     func deleteDevice(tenantID: TenantID, id: DeviceID, audit: AuditEvent) async throws
+    /// Removes the tenant's devices that have not checked in (or, never having checked in, not
+    /// enrolled) since `before`, with everything collected from them and their group
+    /// memberships, and — when there were any — the audit entry `audit` makes from their number,
+    /// in one transaction. Returns how many.
+    func removeStaleDevices(tenantID: TenantID, before: Date, audit: @Sendable (Int) -> AuditEvent) async throws -> Int
     /// Whether the device is a member of one of the groups (a scoped role's reach).
     func deviceIsMember(tenantID: TenantID, id: DeviceID, ofAnyOf groups: [GroupID]) async throws -> Bool
 }

@@ -133,6 +133,8 @@ import StewardModel
                 operation: .create, targetType: "", targetId: "", targetName: "", modifiedProperties: [change], result: .success,
                 requestId: "", clientAddress: "", personalFieldsErased: false))),
             ("ModifiedProperty", try keys(change)),
+            ("PrivacyCatalog", try keys(PrivacyCatalogView(settings: TenantSettings(compliantAppFeature: false)))),
+            ("CatalogField", try keys(PrivacyCatalogView(settings: TenantSettings(compliantAppFeature: false)).fields[0])),
         ]
         let permissions = try String(contentsOf: Self.document, encoding: .utf8)
         #expect(permissions.contains("enum: [\(Permission.allCases.map(\.rawValue).joined(separator: ", "))]"), "Permission enum documented")

@@ -289,7 +289,8 @@ import StewardStore
         for token in [old, recent, open] { try await env.storage.createEnrollmentToken(token, audit: env.auditEvent()) }
 
         let jobs = DeploymentJobs(
-            store: env.storage, interval: .seconds(60), replicaID: "replica-a", clock: env.clock.clock, logger: env.dependencies.logger)
+            store: env.storage, auditor: env.auditor, interval: .seconds(60), replicaID: "replica-a", clock: env.clock.clock,
+            logger: env.dependencies.logger)
         let ran: Bool? = try await env.storage.withJobLease { _ in
             try await jobs.runJobs()
             return true
@@ -298,7 +299,47 @@ import StewardStore
         let remaining = try await env.storage.enrollmentTokens(tenantID: env.tenant.tenantId).map(\.id)
         #expect(remaining == [recent.id, open.id])
         let runs = try await env.storage.jobRuns()
-        #expect(runs == [JobRun(job: DeploymentJobs.purgeEndedEnrollmentTokens, holder: "replica-a", ranAt: now, result: "purged 1")])
+        #expect(runs == [
+            JobRun(job: DeploymentJobs.purgeEndedEnrollmentTokens, holder: "replica-a", ranAt: now, result: "purged 1"),
+            JobRun(job: DeploymentJobs.removeStaleDevices, holder: "replica-a", ranAt: now, result: "removed 0"),
+        ])
+    }
+
+    /// Devices that stop checking in are removed after the tenant's staleDeviceDays, with their
+    /// inventory and memberships, in one audited step; the job is idempotent.
+    @Test(arguments: StoreKind.available) func staleDevicesAreRemovedAfterTheTenantsDays(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let world = try await AdminWorld(env, api)
+            let patched = try await api.send(
+                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(staleDeviceDays: 30))
+            #expect(try patched.decode(TenantSettings.self).staleDeviceDays == 30)
+            env.clock.advance(20 * 86_400)
+            let active = try await api.enroll(.corporate, platformId: "still-here")
+            _ = try await api.checkIn(active.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))
+            let otherTenants = try await api.enroll(.corporate, platformId: "globex", admin: env.otherTenant.adminToken)
+            env.clock.advance(11 * 86_400)
+
+            let jobs = DeploymentJobs(
+                store: env.storage, auditor: env.auditor, interval: .seconds(60), replicaID: "r", clock: env.clock.clock,
+                logger: env.dependencies.logger)
+            try await jobs.runJobs()
+            #expect(try await api.device(world.device.deviceId).status == .notFound, "enrolled 31 days ago, never checked in")
+            #expect(try await api.device(active.deviceId).status == .ok)
+            #expect(try await api.device(otherTenants.deviceId, admin: env.otherTenant.adminToken).status == .ok, "Globex keeps 90 days")
+            let lab = try await api.send(.GET, APIRoute.getGroup.path(world.deviceGroup.id.rawValue), token: api.adminToken).decode(GroupView.self)
+            #expect(lab.memberCount == 0)
+            let log = try await api.send(.GET, APIRoute.listAuditEntries.path + "?activity=Device&limit=1", token: api.adminToken)
+                .decode(Page<AuditEntryView>.self).items.first
+            #expect(log?.actorType == .system && log?.operation == .delete)
+            #expect(log?.modifiedProperties.first == ModifiedProperty(name: "devicesRemoved", oldValue: nil, newValue: "1"))
+            let entries = try await env.storage.auditEntries(tenantID: env.tenant.tenantId, query: AuditQuery()).count
+            try await jobs.runJobs()
+            #expect(try await env.storage.auditEntries(tenantID: env.tenant.tenantId, query: AuditQuery()).count == entries, "nothing more to do")
+            #expect(try await api.send(
+                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(staleDeviceDays: 10)
+            ).errorCode == "invalid_value")
+        }
     }
 
     /// On PostgreSQL one holder at a time; the lease passes on when the holder's connection ends.

@@ -313,6 +313,14 @@ enum PostgresMigrations {
         CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
         FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
         """),
+        // Retention settings of each tenant (issue #6): devices that have not checked in for
+        // stale_device_days are removed; audit entries are kept audit_retention_days.
+        ("0007_retention_settings", """
+        ALTER TABLE tenants ADD COLUMN stale_device_days BIGINT NOT NULL DEFAULT 90
+            CHECK (stale_device_days BETWEEN 30 AND 270);
+        ALTER TABLE tenants ADD COLUMN audit_retention_days BIGINT NOT NULL DEFAULT 730
+            CHECK (audit_retention_days BETWEEN 180 AND 3650);
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

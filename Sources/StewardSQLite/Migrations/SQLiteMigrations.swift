@@ -298,5 +298,13 @@ enum SQLiteMigrations {
         CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
         BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
         """),
+        // Retention settings of each tenant (issue #6): devices that have not checked in for
+        // stale_device_days are removed; audit entries are kept audit_retention_days.
+        ("0007_retention_settings", """
+        ALTER TABLE tenants ADD COLUMN stale_device_days INTEGER NOT NULL DEFAULT 90
+            CHECK (stale_device_days BETWEEN 30 AND 270);
+        ALTER TABLE tenants ADD COLUMN audit_retention_days INTEGER NOT NULL DEFAULT 730
+            CHECK (audit_retention_days BETWEEN 180 AND 3650);
+        """),
     ]
 }

@@ -1,4 +1,6 @@
+import Foundation
 import Hummingbird
+import NIOCore
 import StewardModel
 import StewardStore
 
@@ -15,24 +17,55 @@ struct TenantController: Sendable {
     }
 
     func settings(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<TenantSettings> {
-        let tenantID = try context.requireTenant()
-        guard let tenant = try await store.tenant(tenantID) else { throw APIError.unauthorized }
-        return JSONResponse(TenantSettings(compliantAppFeature: tenant.compliantAppFeature))
+        JSONResponse(try await tenant(context).settings)
     }
 
     func update(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<TenantSettings> {
         let tenantID = try context.requireTenant()
         let patch = try await request.decodeJSON(TenantSettingsPatch.self, limit: 16 * 1024)
-        if let feature = patch.compliantAppFeature {
-            let old = try await store.tenant(tenantID)?.compliantAppFeature
-            var changes = Changes()
-            changes.compare("compliantAppFeature", old, feature)
-            try await store.updateSettings(
-                tenantID, compliantAppFeature: feature,
-                audit: auditor.event(
-                    context, activity: "TenantSettings", operation: .update, targetID: tenantID.rawValue,
-                    changes: changes.properties))
-        }
-        return try await settings(request, context: context)
+        try patch.validate()
+        let old = try await tenant(context).settings
+        var new = old
+        new.compliantAppFeature = patch.compliantAppFeature ?? old.compliantAppFeature
+        new.staleDeviceDays = patch.staleDeviceDays ?? old.staleDeviceDays
+        new.auditRetentionDays = patch.auditRetentionDays ?? old.auditRetentionDays
+        var changes = Changes()
+        changes.compare("compliantAppFeature", old.compliantAppFeature, new.compliantAppFeature)
+        changes.compare("staleDeviceDays", old.staleDeviceDays, new.staleDeviceDays)
+        changes.compare("auditRetentionDays", old.auditRetentionDays, new.auditRetentionDays)
+        try await store.updateSettings(
+            tenantID, new,
+            audit: auditor.event(
+                context, activity: "TenantSettings", operation: .update, targetID: tenantID.rawValue, changes: changes.properties))
+        return JSONResponse(new)
+    }
+
+    /// The data catalog as JSON: every stored field with its category, source, purpose, what
+    /// personal devices show, the retention of its table and whether an export includes it.
+    func privacyCatalog(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<PrivacyCatalogView> {
+        _ = try QueryParameters(request, allowed: [])
+        let tenant = try await tenant(context)
+        return JSONResponse(PrivacyCatalogView(settings: tenant.settings))
+    }
+
+    /// The tenant's privacy statement, generated from the catalog and its settings.
+    func privacyStatement(_ request: Request, context: StewardRequestContext) async throws -> Response {
+        let query = try QueryParameters(request, allowed: ["format"])
+        let format = try query.value("format").map { raw throws(WireError) in
+            guard let format = PrivacyStatement.Format(rawValue: raw) else {
+                throw WireError.unknownEnumValue(field: "format", allowed: PrivacyStatement.Format.allCases.map(\.rawValue))
+            }
+            return format
+        } ?? .markdown
+        let tenant = try await tenant(context)
+        let text = PrivacyStatement(settings: .init(tenant)).render(format)
+        var headers = HTTPFields()
+        headers[.contentType] = format == .html ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    private func tenant(_ context: StewardRequestContext) async throws -> TenantRecord {
+        guard let tenant = try await store.tenant(try context.requireTenant()) else { throw APIError.unauthorized }
+        return tenant
     }
 }

@@ -10,17 +10,23 @@ import StewardStore
 /// always holds it.
 public struct DeploymentJobs: Service {
     public static let purgeEndedEnrollmentTokens = "purge-ended-enrollment-tokens"
+    public static let removeStaleDevices = "remove-stale-devices"
     /// Enrollment tokens that expired or were revoked are kept this long, then purged.
     public static let endedTokenRetention: TimeInterval = 30 * 86_400
 
-    let store: any JobStore & EnrollmentStore & TenantStore
+    let store: any JobStore & EnrollmentStore & TenantStore & DeviceStore
+    let auditor: Auditor
     let interval: Duration
     let replicaID: String
     let clock: Clock
     let logger: Logger
 
-    public init(store: any JobStore & EnrollmentStore & TenantStore, interval: Duration, replicaID: String, clock: Clock, logger: Logger) {
+    public init(
+        store: any JobStore & EnrollmentStore & TenantStore & DeviceStore, auditor: Auditor, interval: Duration,
+        replicaID: String, clock: Clock, logger: Logger
+    ) {
         self.store = store
+        self.auditor = auditor
         self.interval = interval
         self.replicaID = replicaID
         self.clock = clock
@@ -55,5 +61,24 @@ public struct DeploymentJobs: Service {
         }
         try await store.recordJobRun(JobRun(
             job: Self.purgeEndedEnrollmentTokens, holder: replicaID, ranAt: clock.now(), result: "purged \(purged)"))
+
+        // Devices that stopped checking in: removed after the tenant's staleDeviceDays, with
+        // everything collected from them; each tenant's removal is one audit entry.
+        var removed = 0
+        for tenant in try await store.tenants() {
+            let days = tenant.settings.staleDeviceDays
+            removed += try await store.removeStaleDevices(
+                tenantID: tenant.id, before: clock.now().addingTimeInterval(-TimeInterval(days) * 86_400)
+            ) { [auditor] count in
+                auditor.systemEvent(
+                    tenantID: tenant.id, activity: "Device", operation: .delete, targetID: nil,
+                    changes: [
+                        ModifiedProperty(name: "devicesRemoved", oldValue: nil, newValue: String(count)),
+                        ModifiedProperty(name: "reason", oldValue: nil, newValue: "no check-in for \(days) days"),
+                    ])
+            }
+        }
+        try await store.recordJobRun(JobRun(
+            job: Self.removeStaleDevices, holder: replicaID, ranAt: clock.now(), result: "removed \(removed)"))
     }
 }

@@ -126,9 +126,10 @@ struct AdminWorld: Sendable {
             guard confirmed.status == .noContent else { throw TestFailure("confirm TOTP: \(confirmed.status)") }
             return Call(path: route.path, body: try json(TOTPCodeRequest(code: totpCode(setup.secret))))
         case .listAdmins, .listUsers, .listGroups, .listRoles, .listRoleAssignments, .listAuditEntries, .listDevices,
-            .listEnrollmentTokens, .getTenantSettings, .reportSummary:
+            .listEnrollmentTokens, .getTenantSettings, .reportSummary, .privacyCatalog:
             return Call(path: route.path, body: nil)
         case .exportAuditEntries: return Call(path: route.path + "?format=csv", body: nil)
+        case .privacyStatement: return Call(path: route.path + "?format=html", body: nil)
         case .createAdmin: return Call(path: route.path, body: try json(Self.adminRequest("a\(unique)")))
         case .getAdmin, .listAdminTokens: return Call(path: route.path(secondAdmin.id.rawValue), body: nil)
         case .updateAdmin:

@@ -73,6 +73,8 @@ struct TestEnvironment {
 
     static let masterKey = MasterKey(key: SymmetricKey(data: Data(repeating: 7, count: 32)))
 
+    var auditor: Auditor { Auditor(chain: Self.masterKey.auditChain, clock: clock.clock, ids: dependencies.ids) }
+
     /// An audit event for store calls made directly by a test.
     func auditEvent(_ tenantID: TenantID? = nil, activity: String = "Test") -> AuditEvent {
         Auditor(chain: Self.masterKey.auditChain, clock: clock.clock, ids: dependencies.ids).cliEvent(

@@ -1,0 +1,127 @@
+/// How long a table's rows live. Retention is a property of rows, so it is declared per table;
+/// the privacy statement states it with the tenant's own settings.
+public enum Retention: String, Sendable, Codable, CaseIterable {
+    /// As long as the tenant (tenant record, settings, groups, roles).
+    case whileTenantExists
+    /// Until an admin deletes it (or an erasure removes it).
+    case untilDeleted
+    /// While the device is enrolled; a device that has not checked in for the tenant's
+    /// `staleDeviceDays` is removed, with everything collected from it.
+    case whileDeviceIsManaged
+    /// Until revoked or expired, then purged after 30 days.
+    case untilEnded
+    /// The tenant's `auditRetentionDays`; never changed, and no admin can delete it.
+    case auditRetention
+    /// Records of the service itself, with no personal content.
+    case serviceRecord
+}
+
+/// Whose data a table holds, for data-subject requests.
+public enum DataSubject: String, Sendable, Codable {
+    /// An end user (and, through them, their devices).
+    case user
+    /// A device (exported with the user it belongs to).
+    case device
+    /// An admin of the tenant.
+    case admin
+    /// Nobody in particular (settings, counts, service records).
+    case none
+}
+
+/// A stored table: the topic it appears under in the privacy statement, its retention, and
+/// whose data it is.
+public struct CatalogTable: Sendable, Hashable, Codable {
+    public let name: String
+    public let topic: String
+    public let retention: Retention
+    public let subject: DataSubject
+
+    public init(_ name: String, topic: String, retention: Retention, subject: DataSubject) {
+        self.name = name
+        self.topic = topic
+        self.retention = retention
+        self.subject = subject
+    }
+}
+
+/// Data that leaves Steward, and to whom. The statement lists exactly these.
+public struct DataFlow: Sendable, Hashable, Codable, Equatable {
+    public let name: String
+    public let recipient: String
+    public let data: [String]
+    public let purpose: String
+}
+
+extension DataCatalog {
+    public static let tableDescriptions: [CatalogTable] = [
+        .init("tenants", topic: "Tenant account information", retention: .whileTenantExists, subject: .none),
+        .init("admins", topic: "Admin and account information", retention: .untilDeleted, subject: .admin),
+        .init("admin_tokens", topic: "Access control information", retention: .untilEnded, subject: .admin),
+        .init("role_assignments", topic: "Access control information", retention: .untilDeleted, subject: .admin),
+        .init("roles", topic: "Access control information", retention: .whileTenantExists, subject: .none),
+        .init("users", topic: "User information", retention: .untilDeleted, subject: .user),
+        .init("groups", topic: "Groups", retention: .whileTenantExists, subject: .none),
+        .init("group_members", topic: "Groups", retention: .untilDeleted, subject: .user),
+        .init("enrollment_tokens", topic: "Enrollment", retention: .untilEnded, subject: .none),
+        .init("devices", topic: "Hardware inventory information", retention: .whileDeviceIsManaged, subject: .device),
+        .init("software", topic: "Application inventory", retention: .whileTenantExists, subject: .none),
+        .init("device_software", topic: "Application inventory", retention: .whileDeviceIsManaged, subject: .device),
+        .init("device_counts", topic: "Tenant account information", retention: .whileTenantExists, subject: .none),
+        .init("audit_entries", topic: "Audit log information", retention: .auditRetention, subject: .admin),
+        .init("schema_migrations", topic: "Service records", retention: .serviceRecord, subject: .none),
+        .init("job_runs", topic: "Service records", retention: .serviceRecord, subject: .none),
+        .init("key_checks", topic: "Service records", retention: .serviceRecord, subject: .none),
+    ]
+
+    /// Nothing leaves Steward today: no push service, no telemetry, no third party. When a flow
+    /// is added (Apple's push service needs a device token), it is declared here and the
+    /// statement names it.
+    public static let flows: [DataFlow] = []
+
+    public static func table(_ name: String) -> CatalogTable? { tableDescriptions.first { $0.name == name } }
+
+    /// Whether a data-subject export includes the entry: personal data (identified or
+    /// pseudonymized) of a table about a person or their device.
+    public static func exported(_ entry: CatalogEntry) -> Bool {
+        guard let table = table(entry.table), table.subject != .none else { return false }
+        return entry.category == .identified || entry.category == .pseudonymized
+    }
+}
+
+/// `GET /api/v1/privacy/catalog`: the catalog as the tenant's admins (and auditors) read it.
+public struct PrivacyCatalogView: Codable, Sendable, Equatable {
+    public struct Field: Codable, Sendable, Equatable {
+        public var table: String
+        public var column: String
+        public var category: DataCategory
+        public var source: DataSource
+        public var purpose: String
+        public var personalDevice: PersonalDeviceDisplay
+        public var retention: Retention
+        public var exported: Bool
+    }
+
+    public struct Kept: Codable, Sendable, Equatable {
+        public var retention: Retention
+        public var days: Int?
+    }
+
+    public var fields: [Field]
+    public var flows: [DataFlow]
+    public var staleDeviceDays: Int
+    public var auditRetentionDays: Int
+    public var sold: Bool
+
+    public init(settings: TenantSettings) {
+        fields = DataCatalog.entries.map { entry in
+            Field(
+                table: entry.table, column: entry.column, category: entry.category, source: entry.source,
+                purpose: entry.purpose, personalDevice: entry.personalDevice,
+                retention: DataCatalog.table(entry.table)?.retention ?? .serviceRecord, exported: DataCatalog.exported(entry))
+        }
+        flows = DataCatalog.flows
+        staleDeviceDays = settings.staleDeviceDays
+        auditRetentionDays = settings.auditRetentionDays
+        sold = false
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import StewardModel
+import StewardServer
+
+/// The privacy statement and the catalog behind it.
+@Suite struct PrivacyStatementTests {
+    @Test func everyTableHasATopicARetentionAndASubject() {
+        #expect(Set(DataCatalog.tableDescriptions.map(\.name)) == DataCatalog.tables)
+        #expect(DataCatalog.tableDescriptions.count == DataCatalog.tables.count, "each table described once")
+        // What an export includes: personal data of tables about a person or their device.
+        let exported = Set(DataCatalog.entries.filter(DataCatalog.exported).map { "\($0.table).\($0.column)" })
+        #expect(exported.isSuperset(of: ["users.display_name", "users.upn", "devices.serial_number", "devices.wifi_mac_address"]))
+        #expect(!exported.contains("tenants.name") && !exported.contains("devices.secret_verifier"))
+    }
+
+    @Test func theStatementReadsLikeTheSourceWithTheTenantsSettings() {
+        let settings = PrivacyStatement.Settings(tenantName: "Acme & Co", compliantAppFeature: false, staleDeviceDays: 45, auditRetentionDays: 1095)
+        let text = PrivacyStatement(settings: settings).render(.markdown)
+        for expected in [
+            "# Data collection in Steward for Acme & Co", "## Identified data", "## Pseudonymized data", "## Aggregated data",
+            "Nothing Steward collects is sold", "- Hardware inventory information", "  - Serial number", "  - Wi-Fi MAC address",
+            "- User information", "- Audit log information", "has not checked in for 45 days", "kept for 1095 days",
+            "only from devices marked corporate-owned", "Phone number; on personal devices only the last four digits are kept — masked",
+            "No data leaves Steward",
+        ] {
+            #expect(text.contains(expected), "statement says: \(expected)")
+        }
+        // Every identified column (but JSON containers) is named under its topic.
+        for entry in DataCatalog.entries where entry.category == .identified && entry.column != "tenant_id" {
+            let isContainer = DataCatalog.entries.contains { $0.table == entry.table && $0.column.hasPrefix(entry.column + ".") }
+            if !isContainer { #expect(text.contains(PrivacyStatement.itemText(entry)), "\(entry.table).\(entry.column)") }
+        }
+        #expect(!text.contains("tenant_id") && !text.contains("(JSON, keys below)"))
+
+        var open = settings
+        open.compliantAppFeature = true
+        #expect(PrivacyStatement(settings: open).render(.markdown).contains("has turned on the compliant-app feature"))
+        let html = PrivacyStatement(settings: settings).render(.html)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<h1>Data collection in Steward for Acme &amp; Co</h1>"))
+        #expect(html.contains("<strong>Nothing Steward collects is sold") && !html.contains("Acme & Co"))
+    }
+
+    @Test(arguments: StoreKind.available) func theAPIServesTheCatalogAndTheStatement(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            _ = try await api.send(
+                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken,
+                json: TenantSettingsPatch(staleDeviceDays: 60, auditRetentionDays: 365))
+            let catalog = try await api.send(.GET, APIRoute.privacyCatalog.path, token: api.adminToken).decode(PrivacyCatalogView.self)
+            #expect(catalog.fields.count == DataCatalog.entries.count && catalog.staleDeviceDays == 60 && !catalog.sold)
+            #expect(catalog.fields.first { $0.table == "devices" && $0.column == "serial_number" }?.retention == .whileDeviceIsManaged)
+            let statement = try await api.send(.GET, APIRoute.privacyStatement.path, token: api.adminToken)
+            let text = String(decoding: statement.body, as: UTF8.self)
+            #expect(text.contains("# Data collection in Steward for Acme") && text.contains("60 days") && text.contains("kept for 365 days"))
+            let html = try await api.send(.GET, APIRoute.privacyStatement.path + "?format=html", token: api.adminToken)
+            #expect(String(decoding: html.body, as: UTF8.self).contains("<h2>Identified data</h2>"))
+            #expect(try await api.send(.GET, APIRoute.privacyStatement.path + "?format=pdf", token: api.adminToken).status == .badRequest)
+            let tooLong = try await api.send(
+                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(auditRetentionDays: 20_000))
+            #expect(tooLong.errorCode == "invalid_value")
+        }
+    }
+}
