@@ -121,6 +121,8 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let reportSummary = APIRoute(.GET, "/api/v1/reports/summary", .admin(.reportsRead))
     public static let privacyCatalog = APIRoute(.GET, "/api/v1/privacy/catalog", .admin(.tenantRead))
     public static let privacyStatement = APIRoute(.GET, "/api/v1/privacy/statement", .admin(.tenantRead))
+    public static let privacyExport = APIRoute(.POST, "/api/v1/privacy/exports", .admin(.privacyExport))
+    public static let privacyErasure = APIRoute(.POST, "/api/v1/privacy/erasures", .admin(.privacyErase))
 
     public static let all: [APIRoute] = [
         health, enroll, checkIn,
@@ -134,6 +136,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         listRoles, createRole, getRole, updateRole, deleteRole, listRoleAssignments, createRoleAssignment,
         deleteRoleAssignment,
         listAuditEntries, exportAuditEntries,
-        getTenantSettings, updateTenantSettings, reportSummary, privacyCatalog, privacyStatement,
+        getTenantSettings, updateTenantSettings, reportSummary, privacyCatalog, privacyStatement, privacyExport,
+        privacyErasure,
     ]
 }

@@ -90,7 +90,7 @@ extension DataCatalog {
 
 /// `GET /api/v1/privacy/catalog`: the catalog as the tenant's admins (and auditors) read it.
 public struct PrivacyCatalogView: Codable, Sendable, Equatable {
-    public struct Field: Codable, Sendable, Equatable {
+    public struct Field: Codable, Sendable, Equatable, Hashable {
         public var table: String
         public var column: String
         public var category: DataCategory

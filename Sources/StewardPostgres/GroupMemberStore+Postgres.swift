@@ -40,6 +40,12 @@ extension PostgresStorage {
         ).map { (id: try $0.value("member_id"), addedAt: Date(millisecondsSince1970: try $0.value("added_at"))) }
     }
 
+    public func groupIDs(tenantID: TenantID, memberID: String) async throws -> [GroupID] {
+        try await rows(
+            "SELECT group_id FROM group_members WHERE tenant_id = \(tenantID.rawValue) AND member_id = \(memberID) ORDER BY group_id"
+        ).map { GroupID(rawValue: try $0.value("group_id")) }
+    }
+
     public func memberCounts(tenantID: TenantID, groupIDs: [GroupID]) async throws -> [GroupID: Int] {
         guard !groupIDs.isEmpty else { return [:] }
         let rows = try await rows(

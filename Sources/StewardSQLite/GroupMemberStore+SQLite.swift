@@ -52,6 +52,15 @@ extension SQLiteStorage {
         }
     }
 
+    public func groupIDs(tenantID: TenantID, memberID: String) async throws -> [GroupID] {
+        try await pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT group_id FROM group_members WHERE tenant_id = ? AND member_id = ? ORDER BY group_id",
+                arguments: [tenantID.rawValue, memberID]
+            ).map(GroupID.init(rawValue:))
+        }
+    }
+
     static func jsonArray(_ values: [String]) -> String {
         String(decoding: (try? JSONEncoder().encode(values)) ?? Data("[]".utf8), as: UTF8.self)
     }

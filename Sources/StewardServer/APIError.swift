@@ -41,3 +41,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         APIError(.internalServerError, "internal_error", "Something went wrong; the request ID identifies it in the logs.")
     }
 }
+
+extension APIError: CustomStringConvertible {
+    /// What the `steward` commands print when they share an API path (`No such user.`).
+    public var description: String { message }
+}

@@ -67,6 +67,7 @@ public func buildRouter(
     let groups = GroupController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let roles = RoleController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let audit = AuditController(store: storage)
+    let privacy = PrivacyController(requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor)
 
     typealias Handler = @Sendable (Request, StewardRequestContext) async throws -> Response
     func handler<R: ResponseGenerator>(_ body: @escaping @Sendable (Request, StewardRequestContext) async throws -> R) -> Handler {
@@ -129,6 +130,8 @@ public func buildRouter(
         .reportSummary: handler(tenant.summary),
         .privacyCatalog: handler(tenant.privacyCatalog),
         .privacyStatement: handler(tenant.privacyStatement),
+        .privacyExport: handler(privacy.export),
+        .privacyErasure: handler(privacy.erase),
     ]
     precondition(Set(handlers.keys) == Set(APIRoute.all), "every APIRoute needs exactly one handler")
 

@@ -72,6 +72,20 @@ public protocol GroupMemberStore: Sendable {
     func removeMember(tenantID: TenantID, groupID: GroupID, memberID: String, audit: AuditEvent) async throws
     func members(tenantID: TenantID, groupID: GroupID, after: String?, limit: Int) async throws -> [(id: String, addedAt: Date)]
     func memberCounts(tenantID: TenantID, groupIDs: [GroupID]) async throws -> [GroupID: Int]
+    /// The groups a user or device is a member of.
+    func groupIDs(tenantID: TenantID, memberID: String) async throws -> [GroupID]
+}
+
+/// Data-subject requests that change data.
+public protocol PrivacyStore: Sendable {
+    /// Erases a user in one transaction: the user, the devices that belong to them (with their
+    /// inventory), their and their devices' group memberships, the links of enrollment tokens
+    /// to them; blanks the personal fields of audit entries about them or those devices; purges
+    /// app catalog rows no device references any more; appends `audit` (made from the counts).
+    /// Then makes the deleted bytes unrecoverable from the database files where the store can
+    /// (SQLite: deletes zero their content, and the WAL is checkpointed and truncated).
+    /// `notFound` for no such user.
+    func eraseUser(tenantID: TenantID, userID: UserID, audit: @Sendable (ErasureView) -> AuditEvent) async throws -> ErasureView
 }
 
 /// The tenant's audit log: appended inside the transactions of the changes (see `AuditEvent`),
@@ -161,8 +175,8 @@ public protocol SchemaIntrospection: Sendable {
 
 /// Everything a Steward server needs from its database.
 public protocol Storage:
-    TenantStore, RecordStore, GroupMemberStore, AuditStore, EnrollmentStore, DeviceStore, InventoryStore, ReportStore,
-    JobStore, SchemaIntrospection
+    TenantStore, RecordStore, GroupMemberStore, AuditStore, PrivacyStore, EnrollmentStore, DeviceStore, InventoryStore,
+    ReportStore, JobStore, SchemaIntrospection
 {
     /// Applies pending migrations; refuses a database newer than this binary.
     func migrate() async throws

@@ -52,6 +52,12 @@ import StewardModel
         #expect(try await signIn("ops", opsPassword).0 == 401)
         #expect(try await server.stop() == 0)
 
+        let statement = try run(["privacy", "statement"])
+        #expect(statement.status == 0 && statement.stdout.hasPrefix("# Data collection in Steward for Default"), "\(statement.stderr)")
+        #expect(try run(["privacy", "erase", "--user", "00000000-0000-7000-8000-000000000abc"]).stderr.contains("--confirm"))
+        let nobody = try run(["privacy", "erase", "--user", "00000000-0000-7000-8000-000000000abc", "--confirm"])
+        #expect(nobody.status != 0 && nobody.stderr.contains("No such user"), "\(nobody.stderr)")
+
         let intact = try run(["audit", "verify"])
         #expect(intact.status == 0 && intact.stdout.contains("chain intact"), "\(intact.stdout)\(intact.stderr)")
 

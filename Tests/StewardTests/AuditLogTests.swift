@@ -105,12 +105,17 @@ import StewardStore
         for sql in [
             "UPDATE audit_entries SET activity = 'Nothing' WHERE sequence = 1",
             "DELETE FROM audit_entries WHERE sequence = 1",
+            "UPDATE audit_entries SET personal = '{}' WHERE sequence = 1",
+            "UPDATE audit_entries SET personal = NULL, target_id = 'x' WHERE sequence = 1",
         ] {
             await #expect(throws: (any Error).self, "\(sql)") { try await tampering.execute(sql) }
         }
         if store == .postgres {
             await #expect(throws: (any Error).self) { try await tampering.execute("TRUNCATE audit_entries") }
         }
+        #expect(try await tampering.verification().firstBroken == nil)
+        // The one change allowed: an erasure blanking the personal fields.
+        try await tampering.execute("UPDATE audit_entries SET personal = NULL WHERE sequence = 2")
         #expect(try await tampering.verification().firstBroken == nil)
     }
 

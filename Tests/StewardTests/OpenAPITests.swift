@@ -134,6 +134,8 @@ import StewardModel
                 requestId: "", clientAddress: "", personalFieldsErased: false))),
             ("ModifiedProperty", try keys(change)),
             ("PrivacyCatalog", try keys(PrivacyCatalogView(settings: TenantSettings(compliantAppFeature: false)))),
+            ("Erasure", try keys(ErasureView(devicesDeleted: 0, auditEntriesBlanked: 0, appCatalogRowsPurged: 0))),
+            ("DataSubjectRequest", try keys(DataSubjectRequest(userId: UserID(rawValue: "")))),
             ("CatalogField", try keys(PrivacyCatalogView(settings: TenantSettings(compliantAppFeature: false)).fields[0])),
         ]
         let permissions = try String(contentsOf: Self.document, encoding: .utf8)

@@ -321,6 +321,24 @@ enum PostgresMigrations {
         ALTER TABLE tenants ADD COLUMN audit_retention_days BIGINT NOT NULL DEFAULT 730
             CHECK (audit_retention_days BETWEEN 180 AND 3650);
         """),
+        // An erasure blanks the personal fields of audit entries (issue #6): the database now
+        // allows exactly that update — personal set to NULL, every other column unchanged.
+        ("0008_erasable_audit_personal_fields", """
+        CREATE FUNCTION audit_entries_erase_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.personal IS NULL AND (NEW.tenant_id, NEW.sequence, NEW.id, NEW.at, NEW.actor_type, NEW.actor_id, NEW.activity, NEW.operation, NEW.target_type, NEW.target_id, NEW.modified_properties, NEW.result, NEW.request_id, NEW.personal_digest, NEW.chain_hash)
+                IS NOT DISTINCT FROM (OLD.tenant_id, OLD.sequence, OLD.id, OLD.at, OLD.actor_type, OLD.actor_id, OLD.activity, OLD.operation, OLD.target_type, OLD.target_id, OLD.modified_properties, OLD.result, OLD.request_id, OLD.personal_digest, OLD.chain_hash) THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'audit entries are append-only; only their personal fields can be erased';
+        END
+        $$;
+        DROP TRIGGER audit_entries_no_change ON audit_entries;
+        CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+        FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
+        CREATE TRIGGER audit_entries_erase_only BEFORE UPDATE ON audit_entries
+        FOR EACH ROW EXECUTE FUNCTION audit_entries_erase_only();
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

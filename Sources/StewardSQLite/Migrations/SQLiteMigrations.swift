@@ -306,5 +306,19 @@ enum SQLiteMigrations {
         ALTER TABLE tenants ADD COLUMN audit_retention_days INTEGER NOT NULL DEFAULT 730
             CHECK (audit_retention_days BETWEEN 180 AND 3650);
         """),
+        // An erasure blanks the personal fields of audit entries (issue #6): the database now
+        // allows exactly that update — personal set to NULL, every other column unchanged.
+        ("0008_erasable_audit_personal_fields", """
+        DROP TRIGGER audit_entries_no_update;
+        CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
+        WHEN NOT (NEW.personal IS NULL AND NEW.tenant_id IS OLD.tenant_id AND NEW.sequence IS OLD.sequence AND NEW.id IS OLD.id
+            AND NEW.at IS OLD.at AND NEW.actor_type IS OLD.actor_type AND NEW.actor_id IS OLD.actor_id
+            AND NEW.activity IS OLD.activity AND NEW.operation IS OLD.operation
+            AND NEW.target_type IS OLD.target_type AND NEW.target_id IS OLD.target_id
+            AND NEW.modified_properties IS OLD.modified_properties AND NEW.result IS OLD.result
+            AND NEW.request_id IS OLD.request_id AND NEW.personal_digest IS OLD.personal_digest
+            AND NEW.chain_hash IS OLD.chain_hash)
+        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only; only their personal fields can be erased'); END;
+        """),
     ]
 }

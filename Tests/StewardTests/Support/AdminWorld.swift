@@ -182,6 +182,8 @@ struct AdminWorld: Sendable {
             let made: RoleAssignmentView = try await api.created(
                 .POST, APIRoute.createRoleAssignment.path, RoleAssignmentCreateRequest(roleId: role.id, adminId: secondAdmin.id))
             return Call(path: route.path(made.id.rawValue), body: nil)
+        case .privacyExport: return Call(path: route.path, body: try json(DataSubjectRequest(userId: user.id)))
+        case .privacyErasure: return Call(path: route.path, body: try json(DataSubjectRequest(userId: try await newUser().id)))
         case .updateTenantSettings:
             let current = try await api.send(.GET, APIRoute.getTenantSettings.path, token: api.adminToken).decode(TenantSettings.self)
             return Call(path: route.path, body: try json(TenantSettingsPatch(compliantAppFeature: !current.compliantAppFeature)))

@@ -1,0 +1,57 @@
+import Foundation
+
+/// `POST /api/v1/privacy/exports` and `POST /api/v1/privacy/erasures`.
+public struct DataSubjectRequest: Codable, Sendable, Equatable {
+    public var userId: UserID
+
+    public init(userId: UserID) { self.userId = userId }
+}
+
+/// Everything identified Steward holds about one user: their record, their devices with
+/// inventory, the groups they are in, and the audit entries about them or their devices.
+public struct PrivacyExportBundle: Codable, Sendable, Equatable {
+    public struct DeviceExport: Codable, Sendable, Equatable {
+        public var device: DeviceView
+        public var apps: [AppRecord]
+
+        public init(device: DeviceView, apps: [AppRecord]) {
+            self.device = device
+            self.apps = apps
+        }
+    }
+
+    public var generatedAt: Date
+    public var tenantId: TenantID
+    public var user: UserView
+    public var devices: [DeviceExport]
+    public var groupIds: [GroupID]
+    public var auditEntries: [AuditEntryView]
+    /// The catalog entries an export includes, so the reader knows what each field is.
+    public var fields: [PrivacyCatalogView.Field]
+
+    public init(
+        generatedAt: Date, tenantId: TenantID, user: UserView, devices: [DeviceExport], groupIds: [GroupID],
+        auditEntries: [AuditEntryView], fields: [PrivacyCatalogView.Field]
+    ) {
+        self.generatedAt = generatedAt
+        self.tenantId = tenantId
+        self.user = user
+        self.devices = devices
+        self.groupIds = groupIds
+        self.auditEntries = auditEntries
+        self.fields = fields
+    }
+}
+
+/// What an erasure removed. Counts only: the answer (and its audit entry) name nobody.
+public struct ErasureView: Codable, Sendable, Equatable {
+    public var devicesDeleted: Int
+    public var auditEntriesBlanked: Int
+    public var appCatalogRowsPurged: Int
+
+    public init(devicesDeleted: Int, auditEntriesBlanked: Int, appCatalogRowsPurged: Int) {
+        self.devicesDeleted = devicesDeleted
+        self.auditEntriesBlanked = auditEntriesBlanked
+        self.appCatalogRowsPurged = appCatalogRowsPurged
+    }
+}

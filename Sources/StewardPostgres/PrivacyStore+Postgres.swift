@@ -1,0 +1,53 @@
+import Foundation
+import PostgresNIO
+import StewardModel
+import StewardStore
+
+extension PostgresStorage {
+    public func eraseUser(
+        tenantID: TenantID, userID: UserID, audit: @Sendable (ErasureView) -> AuditEvent
+    ) async throws -> ErasureView {
+        let (tenant, user) = (tenantID.rawValue, userID.rawValue)
+        let result = try await transaction { connection -> ErasureView in
+            let found = try await connection.query(
+                "SELECT 1 FROM users WHERE tenant_id = \(tenant) AND id = \(user) FOR UPDATE", logger: logger
+            ).collect()
+            if found.isEmpty { throw StoreError.notFound }
+            var devices: [String] = []
+            for try await id in try await connection.query(
+                "SELECT id FROM devices WHERE tenant_id = \(tenant) AND user_id = \(user) FOR UPDATE", logger: logger
+            ).decode(String.self) {
+                devices.append(id)
+            }
+            let subjects = [user] + devices
+            let blanked = try await connection.query(
+                """
+                UPDATE audit_entries SET personal = NULL
+                WHERE tenant_id = \(tenant) AND personal IS NOT NULL AND target_id = ANY(\(subjects)) RETURNING sequence
+                """, logger: logger
+            ).collect().count
+            try await connection.query(
+                "DELETE FROM group_members WHERE tenant_id = \(tenant) AND member_id = ANY(\(subjects))", logger: logger)
+            try await connection.query("DELETE FROM devices WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: logger)
+            try await connection.query(
+                "UPDATE enrollment_tokens SET user_id = NULL WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: logger)
+            try await connection.query("DELETE FROM users WHERE tenant_id = \(tenant) AND id = \(user)", logger: logger)
+            let purged = try await connection.query(
+                """
+                DELETE FROM software s WHERE s.tenant_id = \(tenant) AND NOT EXISTS (
+                    SELECT 1 FROM device_software ds WHERE ds.tenant_id = s.tenant_id AND ds.software_id = s.id)
+                RETURNING s.id
+                """, logger: logger
+            ).collect().count
+            let result = ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged)
+            try await Self.appendAudit(connection, audit(result), logger: logger)
+            return result
+        }
+        // Dead row versions hold the erased values until vacuumed; do it now rather than whenever
+        // autovacuum gets there. (WAL segments and backups keep them until they are recycled.)
+        for table in ["users", "devices", "device_software", "software", "group_members", "audit_entries", "enrollment_tokens"] {
+            try await client.query(PostgresQuery(unsafeSQL: "VACUUM \(table)"), logger: logger)
+        }
+        return result
+    }
+}
