@@ -31,7 +31,7 @@ public struct Agent: Sendable {
         let hardware = try collector.collect(includeApps: false).hardware
         let answer = try await client.enroll(token: token, EnrollRequest(
             platform: collector.platform, platformId: hardware.platformId, deviceName: hardware.deviceName,
-            agentVersion: AgentVersion.current))
+            agentVersion: AgentVersion.current, serialNumber: hardware.serialNumber, imei: hardware.imei))
         try state.save(AgentState.Identity(
             server: Self.normalised(server), deviceId: answer.deviceId, deviceSecret: answer.deviceSecret))
         try state.save(AgentState.Acknowledged(hashes: SectionHashes(), apps: nil, policy: answer.policy, lastCheckInAt: nil))

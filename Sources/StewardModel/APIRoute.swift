@@ -82,6 +82,10 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let createEnrollmentToken = APIRoute(.POST, "/api/v1/enrollment-tokens", .admin(.enrollmentManage))
     public static let listEnrollmentTokens = APIRoute(.GET, "/api/v1/enrollment-tokens", .admin(.enrollmentRead))
     public static let revokeEnrollmentToken = APIRoute(.DELETE, "/api/v1/enrollment-tokens/{id}", .admin(.enrollmentManage))
+    public static let uploadCorporateIdentifiers = APIRoute(.POST, "/api/v1/corporate-identifiers", .admin(.enrollmentManage))
+    public static let listCorporateIdentifiers = APIRoute(.GET, "/api/v1/corporate-identifiers", .admin(.enrollmentRead))
+    public static let deleteCorporateIdentifier = APIRoute(
+        .DELETE, "/api/v1/corporate-identifiers/{kind}/{value}", .admin(.enrollmentManage))
 
     public static let listDevices = APIRoute(.GET, "/api/v1/devices", .admin(.devicesRead))
     public static let getDevice = APIRoute(.GET, "/api/v1/devices/{id}", .admin(.devicesRead))
@@ -129,7 +133,8 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         signIn, signOut, me, changeOwnPassword, listOwnTokens, createOwnToken, revokeOwnToken, startTOTP, confirmTOTP,
         disableTOTP,
         listAdmins, createAdmin, getAdmin, updateAdmin, resetAdminPassword, listAdminTokens, revokeAdminToken,
-        createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken,
+        createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, uploadCorporateIdentifiers,
+        listCorporateIdentifiers, deleteCorporateIdentifier,
         listDevices, getDevice, updateDevice, deleteDevice, listDeviceApps,
         listUsers, createUser, getUser, updateUser, deleteUser,
         listGroups, createGroup, getGroup, updateGroup, deleteGroup, listGroupMembers, addGroupMember, removeGroupMember,

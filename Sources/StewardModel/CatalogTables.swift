@@ -63,6 +63,7 @@ extension DataCatalog {
         .init("groups", topic: "Groups", retention: .whileTenantExists, subject: .none),
         .init("group_members", topic: "Groups", retention: .untilDeleted, subject: .user),
         .init("enrollment_tokens", topic: "Enrollment", retention: .untilEnded, subject: .none),
+        .init("corporate_identifiers", topic: "Enrollment", retention: .untilDeleted, subject: .none),
         .init("devices", topic: "Hardware inventory information", retention: .whileDeviceIsManaged, subject: .device),
         .init("software", topic: "Application inventory", retention: .whileTenantExists, subject: .none),
         .init("device_software", topic: "Application inventory", retention: .whileDeviceIsManaged, subject: .device),

@@ -45,7 +45,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 
 public enum DataCatalog {
     public static let entries: [CatalogEntry] =
-        schema + tenants + admins + credentials + devices + apps + counts + directory + roles + audit
+        schema + tenants + admins + credentials + corporateIdentifiers + devices + apps + counts + directory + roles + audit
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -170,6 +170,13 @@ public enum DataCatalog {
         .init("device_counts", "dimension", .technical, .system, "What is counted: ownership, platform or os."),
         .init("device_counts", "value", .aggregated, .system, "The counted value (an OS name and version)."),
         .init("device_counts", "devices", .aggregated, .system, "How many of the tenant's devices have it."),
+    ]
+
+    static let corporateIdentifiers: [CatalogEntry] = [
+        .init("corporate_identifiers", "tenant_id", .pseudonymized, .system, "The tenant that registered it."),
+        .init("corporate_identifiers", "kind", .technical, .admin, "Serial number or IMEI."),
+        .init("corporate_identifiers", "value", .identified, .admin, "A serial number or IMEI registered as corporate: such a device enrolls as corporate."),
+        .init("corporate_identifiers", "created_at", .technical, .system, "When it was registered."),
     ]
 
     static let directory: [CatalogEntry] = [

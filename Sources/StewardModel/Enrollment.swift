@@ -65,8 +65,16 @@ public struct EnrollRequest: Codable, Sendable, Equatable {
     public var platformId: String?
     public var deviceName: String?
     public var agentVersion: String?
+    /// Hardware identifiers a tenant may have pre-registered as corporate.
+    public var serialNumber: String?
+    public var imei: String?
 
-    public init(platform: Platform, platformId: String?, deviceName: String?, agentVersion: String?) {
+    public init(
+        platform: Platform, platformId: String?, deviceName: String?, agentVersion: String?, serialNumber: String? = nil,
+        imei: String? = nil
+    ) {
+        self.serialNumber = serialNumber
+        self.imei = imei
         self.platform = platform
         self.platformId = platformId
         self.deviceName = deviceName
@@ -78,6 +86,8 @@ public struct EnrollRequest: Codable, Sendable, Equatable {
         try check.string(platformId, "platformId", limit: 128)
         try check.string(deviceName, "deviceName")
         try check.string(agentVersion, "agentVersion", limit: 64)
+        try check.string(serialNumber, "serialNumber", limit: 128)
+        try check.string(imei, "imei", limit: 32)
     }
 }
 

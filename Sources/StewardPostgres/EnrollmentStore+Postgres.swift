@@ -52,10 +52,59 @@ extension PostgresStorage {
         }
     }
 
+    public func addCorporateIdentifiers(
+        tenantID: TenantID, _ identifiers: [(kind: CorporateIdentifierView.Kind, value: String)], at: Date, audit: AuditEvent
+    ) async throws -> Int {
+        let (tenant, kinds, values, created) = (
+            tenantID.rawValue, identifiers.map(\.kind.rawValue), identifiers.map(\.value), at.millisecondsSince1970
+        )
+        return try await transaction { connection in
+            let added = try await connection.query(
+                """
+                INSERT INTO corporate_identifiers (tenant_id, kind, value, created_at)
+                SELECT \(tenant), kind, value, \(created) FROM unnest(\(kinds)::text[], \(values)::text[]) AS t(kind, value)
+                ON CONFLICT DO NOTHING RETURNING value
+                """, logger: logger
+            ).collect().count
+            try await Self.appendAudit(connection, audit, logger: logger)
+            return added
+        }
+    }
+
+    public func corporateIdentifiers(tenantID: TenantID, after: String?, limit: Int) async throws -> [CorporateIdentifierView] {
+        try await rows(
+            """
+            SELECT kind, value, created_at FROM corporate_identifiers
+            WHERE tenant_id = \(tenantID.rawValue) AND (kind || ':' || value) COLLATE "C" > \(after ?? "")
+            ORDER BY kind COLLATE "C", value COLLATE "C" LIMIT \(Int64(limit))
+            """
+        ).map { row in
+            CorporateIdentifierView(
+                kind: CorporateIdentifierView.Kind(rawValue: try row.value("kind")) ?? .serialNumber, value: try row.value("value"),
+                createdAt: Date(millisecondsSince1970: try row.value("created_at")))
+        }
+    }
+
+    public func removeCorporateIdentifier(
+        tenantID: TenantID, kind: CorporateIdentifierView.Kind, value: String, audit: AuditEvent
+    ) async throws {
+        try await transaction { connection in
+            let removed = try await connection.query(
+                """
+                DELETE FROM corporate_identifiers WHERE tenant_id = \(tenantID.rawValue) AND kind = \(kind.rawValue)
+                    AND value = \(value) RETURNING value
+                """, logger: logger
+            ).collect()
+            if removed.isEmpty { throw StoreError.notFound }
+            try await Self.appendAudit(connection, audit, logger: logger)
+        }
+    }
+
     public func enroll(
         _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool
-    ) async throws -> DeviceID {
+    ) async throws -> (id: DeviceID, ownership: Ownership) {
         let tenant = device.tenantID.rawValue
+        var device = device
         return try await transaction { connection in
             // FOR UPDATE: two enrollments racing for a token's last use serialise here.
             let tokenRows = try await connection.query(
@@ -68,6 +117,15 @@ extension PostgresStorage {
             try await connection.query(
                 "UPDATE enrollment_tokens SET use_count = use_count + 1 WHERE tenant_id = \(tenant) AND id = \(tokenID.rawValue)",
                 logger: logger)
+            if device.ownership == .personal {
+                let registered = try await connection.query(
+                    """
+                    SELECT 1 FROM corporate_identifiers WHERE tenant_id = \(tenant)
+                        AND ((kind = 'serialNumber' AND value = \(device.serialNumber)) OR (kind = 'imei' AND value = \(device.imei)))
+                    """, logger: logger
+                ).collect()
+                if !registered.isEmpty { device.ownership = .corporate }
+            }
             if let platformId = device.platformId,
                 let existing = try await connection.query(
                     "SELECT id FROM devices WHERE tenant_id = \(tenant) AND platform_id = \(platformId) ORDER BY id LIMIT 1",
@@ -85,7 +143,7 @@ extension PostgresStorage {
                 if device.ownership == .personal {
                     try await Self.forgetCorporateOnlyData(connection, tenant: tenant, device: existing, logger: logger)
                 }
-                return DeviceID(rawValue: existing)
+                return (DeviceID(rawValue: existing), device.ownership)
             }
             try await connection.query(
                 """
@@ -95,7 +153,7 @@ extension PostgresStorage {
                     \(device.platform.rawValue), \(device.platformId), \(device.deviceName), \(device.agentVersion),
                     \(device.enrolledAt.millisecondsSince1970), \(device.userID?.rawValue))
                 """, logger: logger)
-            return device.id
+            return (device.id, device.ownership)
         }
     }
 

@@ -53,13 +53,72 @@ extension SQLiteStorage {
         }
     }
 
+    public func addCorporateIdentifiers(
+        tenantID: TenantID, _ identifiers: [(kind: CorporateIdentifierView.Kind, value: String)], at: Date, audit: AuditEvent
+    ) async throws -> Int {
+        try await pool.write { db in
+            var added = 0
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO corporate_identifiers (tenant_id, kind, value, created_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """)
+            for (kind, value) in identifiers {
+                try statement.execute(arguments: [tenantID.rawValue, kind.rawValue, value, at.millisecondsSince1970])
+                added += db.changesCount
+            }
+            try Self.appendAudit(db, audit)
+            return added
+        }
+    }
+
+    public func corporateIdentifiers(tenantID: TenantID, after: String?, limit: Int) async throws -> [CorporateIdentifierView] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT kind, value, created_at FROM corporate_identifiers
+                    WHERE tenant_id = ? AND kind || ':' || value > ? ORDER BY kind, value LIMIT ?
+                    """,
+                arguments: [tenantID.rawValue, after ?? "", limit]
+            ).map { row in
+                CorporateIdentifierView(
+                    kind: CorporateIdentifierView.Kind(rawValue: row["kind"]) ?? .serialNumber, value: row["value"],
+                    createdAt: Date(millisecondsSince1970: row["created_at"]))
+            }
+        }
+    }
+
+    public func removeCorporateIdentifier(
+        tenantID: TenantID, kind: CorporateIdentifierView.Kind, value: String, audit: AuditEvent
+    ) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM corporate_identifiers WHERE tenant_id = ? AND kind = ? AND value = ?",
+                arguments: [tenantID.rawValue, kind.rawValue, value])
+            if db.changesCount == 0 { throw StoreError.notFound }
+            try Self.appendAudit(db, audit)
+        }
+    }
+
     public func enroll(
         _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool
-    ) async throws -> DeviceID {
+    ) async throws -> (id: DeviceID, ownership: Ownership) {
         try await pool.write { db in
             let tenant = device.tenantID.rawValue
             guard let token = try Self.enrollmentToken(db, tenantID: device.tenantID, id: tokenID), accept(token) else {
                 throw StoreError.notFound
+            }
+            var device = device
+            if device.ownership == .personal,
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT 1 FROM corporate_identifiers WHERE tenant_id = ?
+                            AND ((kind = 'serialNumber' AND value = ?) OR (kind = 'imei' AND value = ?))
+                        """,
+                    arguments: [tenant, device.serialNumber, device.imei]) != nil
+            {
+                device.ownership = .corporate
             }
             try db.execute(
                 sql: "UPDATE enrollment_tokens SET use_count = use_count + 1 WHERE tenant_id = ? AND id = ?",
@@ -85,7 +144,7 @@ extension SQLiteStorage {
                 if device.ownership == .personal {
                     try Self.forgetCorporateOnlyData(db, tenant: tenant, device: existing)
                 }
-                return DeviceID(rawValue: existing)
+                return (DeviceID(rawValue: existing), device.ownership)
             }
             try db.execute(
                 sql: """
@@ -99,7 +158,7 @@ extension SQLiteStorage {
                     device.platform.rawValue, device.platformId, device.deviceName, device.agentVersion,
                     device.enrolledAt.millisecondsSince1970, device.userID?.rawValue, tenant,
                 ])
-            return device.id
+            return (device.id, device.ownership)
         }
     }
 

@@ -93,6 +93,8 @@ public struct NewDevice: Sendable {
     public var agentVersion: String?
     public var enrolledAt: Date
     public var userID: UserID?
+    public var serialNumber: String?
+    public var imei: String?
 
     public init(
         tenantID: TenantID, id: DeviceID, secretVerifier: Data, ownership: Ownership, platform: Platform,

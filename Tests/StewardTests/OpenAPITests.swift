@@ -62,6 +62,7 @@ import StewardModel
                 let method = try #require(APIRoute.Method(rawValue: String(parts[0])))
                 let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "00000000-0000-7000-8000-0000000000ff")
                     .replacingOccurrences(of: "{tokenId}", with: "x").replacingOccurrences(of: "{memberId}", with: "x")
+                    .replacingOccurrences(of: "{kind}", with: "imei").replacingOccurrences(of: "{value}", with: "x")
                 let answer = try await api.send(method, path, token: nil, raw: Data("{}".utf8))
                 #expect(answer.errorCode != "route_not_found", "\(route) is documented but not served")
             }
@@ -134,6 +135,8 @@ import StewardModel
                 requestId: "", clientAddress: "", personalFieldsErased: false))),
             ("ModifiedProperty", try keys(change)),
             ("PrivacyCatalog", try keys(PrivacyCatalogView(settings: TenantSettings(compliantAppFeature: false)))),
+            ("CorporateIdentifier", try keys(CorporateIdentifierView(kind: .imei, value: "", createdAt: Date()))),
+            ("CorporateIdentifierUpload", try keys(CorporateIdentifierUpload(received: 0, added: 0))),
             ("Erasure", try keys(ErasureView(devicesDeleted: 0, auditEntriesBlanked: 0, appCatalogRowsPurged: 0))),
             ("DataSubjectRequest", try keys(DataSubjectRequest(userId: UserID(rawValue: "")))),
             ("CatalogField", try keys(PrivacyCatalogView(settings: TenantSettings(compliantAppFeature: false)).fields[0])),

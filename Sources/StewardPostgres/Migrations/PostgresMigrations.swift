@@ -339,6 +339,16 @@ enum PostgresMigrations {
         CREATE TRIGGER audit_entries_erase_only BEFORE UPDATE ON audit_entries
         FOR EACH ROW EXECUTE FUNCTION audit_entries_erase_only();
         """),
+        // Serial numbers and IMEIs a tenant registered as corporate (issue #6).
+        ("0009_corporate_identifiers", """
+        CREATE TABLE corporate_identifiers (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('serialNumber', 'imei')),
+            value TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, kind, value)
+        );
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

@@ -320,5 +320,15 @@ enum SQLiteMigrations {
             AND NEW.chain_hash IS OLD.chain_hash)
         BEGIN SELECT RAISE(ABORT, 'audit entries are append-only; only their personal fields can be erased'); END;
         """),
+        // Serial numbers and IMEIs a tenant registered as corporate (issue #6).
+        ("0009_corporate_identifiers", """
+        CREATE TABLE corporate_identifiers (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('serialNumber', 'imei')),
+            value TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, kind, value)
+        ) WITHOUT ROWID;
+        """),
     ]
 }

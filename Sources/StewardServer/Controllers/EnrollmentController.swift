@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import StewardModel
 import StewardStore
 
@@ -81,13 +82,16 @@ struct EnrollmentController: Sendable {
         // The verifier covers only the random part, so the secret stays valid whichever device
         // ID the store settles on (a re-enrolled machine keeps its existing ID).
         let secret = Secrets.make(.deviceSecret, tenantID: credential.tenantID, id: deviceID.rawValue)
-        let device = NewDevice(
+        var device = NewDevice(
             tenantID: credential.tenantID, id: deviceID, secretVerifier: Secrets.verifier(of: secret),
             ownership: token.ownership, platform: input.platform, platformId: input.platformId,
             deviceName: input.deviceName, agentVersion: input.agentVersion, enrolledAt: now, userID: token.userID)
+        device.serialNumber = input.serialNumber
+        device.imei = input.imei
         let enrolledID: DeviceID
+        let ownership: Ownership
         do {
-            enrolledID = try await store.enroll(
+            (enrolledID, ownership) = try await store.enroll(
                 device, tokenID: tokenID,
                 accept: { $0.refusal(at: now) == nil && Secrets.matches(credential, verifier: $0.verifier) })
         } catch StoreError.notFound {
@@ -98,12 +102,61 @@ struct EnrollmentController: Sendable {
         let tenant = try await store.tenant(credential.tenantID)
         let policy = CollectionPolicy(
             collectApps: PrivacyRules.mayCollectAppInventory(
-                ownership: token.ownership, compliantAppFeature: tenant?.compliantAppFeature ?? false),
+                ownership: ownership, compliantAppFeature: tenant?.compliantAppFeature ?? false),
             checkInIntervalSeconds: configuration.checkInIntervalSeconds)
         context.logger.info("device enrolled", metadata: ["component": "enrollment", "deviceId": "\(enrolledID)"])
         return JSONResponse(
-            EnrollResponse(deviceId: enrolledID, deviceSecret: deviceSecret.text, ownership: token.ownership, policy: policy),
+            EnrollResponse(deviceId: enrolledID, deviceSecret: deviceSecret.text, ownership: ownership, policy: policy),
             status: .created)
+    }
+
+    /// `POST /api/v1/corporate-identifiers`: CSV of `serialNumber,VALUE` / `imei,VALUE` lines.
+    func uploadCorporateIdentifiers(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<CorporateIdentifierUpload> {
+        let tenantID = try context.requireTenant()
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: 2 * 1024 * 1024)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge
+        }
+        let rows = try CorporateIdentifierView.parseCSV(String(buffer: buffer))
+        if rows.isEmpty { throw APIError.invalid(.invalidValue(field: "body", reason: "no serialNumber,VALUE or imei,VALUE lines")) }
+        let serials = rows.filter { $0.0 == .serialNumber }.count
+        let added = try await store.addCorporateIdentifiers(
+            tenantID: tenantID, rows.map { (kind: $0.0, value: $0.1) }, at: clock.now(),
+            audit: auditor.event(
+                context, activity: "CorporateIdentifiers", operation: .create, targetID: tenantID.rawValue,
+                changes: [
+                    ModifiedProperty(name: "serialNumbers", oldValue: nil, newValue: String(serials)),
+                    ModifiedProperty(name: "imeis", oldValue: nil, newValue: String(rows.count - serials)),
+                ]))
+        return JSONResponse(CorporateIdentifierUpload(received: rows.count, added: added), status: .created)
+    }
+
+    func listCorporateIdentifiers(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<Page<CorporateIdentifierView>> {
+        let tenantID = try context.requireTenant()
+        let query = try QueryParameters(request, allowed: ["limit", "cursor"])
+        let limit = try query.limit()
+        let found = try await store.corporateIdentifiers(tenantID: tenantID, after: try query.cursor(), limit: limit + 1)
+        let next = found.count > limit ? PageCursor.encode("\(found[limit - 1].kind.rawValue):\(found[limit - 1].value)") : nil
+        return JSONResponse(Page(items: Array(found.prefix(limit)), nextCursor: next))
+    }
+
+    func deleteCorporateIdentifier(_ request: Request, context: StewardRequestContext) async throws -> Response {
+        let tenantID = try context.requireTenant()
+        guard let kind = context.parameters.get("kind").flatMap(CorporateIdentifierView.Kind.init(rawValue:)),
+            let value = context.parameters.get("value")?.removingPercentEncoding, !value.isEmpty
+        else { throw APIError.notFound("corporate_identifier") }
+        do {
+            try await store.removeCorporateIdentifier(
+                tenantID: tenantID, kind: kind, value: value,
+                audit: auditor.event(
+                    context, activity: "CorporateIdentifiers", operation: .delete, targetID: tenantID.rawValue,
+                    changes: [ModifiedProperty(name: kind.rawValue, oldValue: value, newValue: nil)]))
+        } catch StoreError.notFound {
+            throw APIError.notFound("corporate_identifier")
+        }
+        return Response(status: .noContent)
     }
 
     static func view(_ record: EnrollmentTokenRecord) -> EnrollmentTokenView {

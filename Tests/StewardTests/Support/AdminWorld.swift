@@ -147,6 +147,12 @@ struct AdminWorld: Sendable {
         case .revokeEnrollmentToken:
             let token = try await api.enrollmentToken(.personal)
             return Call(path: route.path(String(token.split(separator: ".")[2])), body: nil)
+        case .uploadCorporateIdentifiers: return Call(path: route.path, body: Data("serialNumber,SN-\(unique)\n".utf8))
+        case .listCorporateIdentifiers: return Call(path: route.path, body: nil)
+        case .deleteCorporateIdentifier:
+            let uploaded = try await api.send(.POST, APIRoute.uploadCorporateIdentifiers.path, token: api.adminToken, raw: Data("imei,\(unique)\n".utf8))
+            guard uploaded.status == .created else { throw TestFailure("upload: \(uploaded.status)") }
+            return Call(path: route.path("imei", String(unique)), body: nil)
         case .getDevice, .listDeviceApps: return Call(path: route.path(device.deviceId.rawValue), body: nil)
         case .updateDevice:
             return Call(path: route.path(device.deviceId.rawValue), body: try json(DevicePatch(userId: .some(try await newUser().id))))
