@@ -167,9 +167,9 @@ public enum DataCatalog {
 
     static let counts: [CatalogEntry] = [
         .init("device_counts", "tenant_id", .pseudonymized, .system, "The tenant counted."),
-        .init("device_counts", "dimension", .technical, .system, "What is counted: ownership, platform or os."),
+        .init("device_counts", "dimension", .technical, .system, "What is counted: devices by ownership, platform or os, or users."),
         .init("device_counts", "value", .aggregated, .system, "The counted value (an OS name and version)."),
-        .init("device_counts", "devices", .aggregated, .system, "How many of the tenant's devices have it."),
+        .init("device_counts", "devices", .aggregated, .system, "How many of the tenant's devices have it (or how many users it has)."),
     ]
 
     static let corporateIdentifiers: [CatalogEntry] = [

@@ -2,9 +2,17 @@
 /// database, in the same transaction), never recounted on a read.
 public struct ReportSummary: Codable, Sendable, Equatable {
     public var devices: DeviceCounts
+    /// End users of the tenant.
+    public var users: Int
 
-    public init(devices: DeviceCounts) {
+    public init(devices: DeviceCounts, users: Int = 0) {
         self.devices = devices
+        self.users = users
+    }
+
+    /// From the stored rows of (dimension, value, count): `users` next to the device dimensions.
+    public init(rows: [(dimension: String, value: String, devices: Int)]) {
+        self.init(devices: DeviceCounts(rows: rows), users: rows.first { $0.dimension == "users" }?.devices ?? 0)
     }
 }
 

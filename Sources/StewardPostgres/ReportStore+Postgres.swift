@@ -4,9 +4,13 @@ import StewardStore
 
 extension PostgresStorage {
     public func deviceCounts(tenantID: TenantID) async throws -> DeviceCounts {
+        try await summary(tenantID: tenantID).devices
+    }
+
+    public func summary(tenantID: TenantID) async throws -> ReportSummary {
         let rows = try await rows(
             "SELECT dimension, value, devices FROM device_counts WHERE tenant_id = \(tenantID.rawValue)")
-        return DeviceCounts(rows: try rows.map {
+        return ReportSummary(rows: try rows.map {
             (try $0.value("dimension"), try $0.value("value"), Int(try $0.value("devices", as: Int64.self)))
         })
     }

@@ -44,9 +44,15 @@ import StewardStore
             _ = try await api.created(
                 .POST, APIRoute.addGroupMember.path(world.userGroup.id.rawValue), GroupMemberRequest(userId: world.user.id)) as GroupMemberView
 
+            // Users are counted as they come and go (not recounted per read).
+            let listedUsers = try await api.send(.GET, APIRoute.listUsers.path, token: admin).decode(Page<UserView>.self).items.count
+            let summary = try await api.send(.GET, APIRoute.reportSummary.path, token: admin).decode(ReportSummary.self)
+            #expect(summary.users == listedUsers && listedUsers == 1)
+
             // Deleting the user detaches their devices and leaves their groups; deleting a device leaves its groups.
             #expect(try await api.send(.DELETE, APIRoute.deleteUser.path(world.user.id.rawValue), token: admin).status == .noContent)
             #expect(try await api.device(enrolled.deviceId).decode(DeviceView.self).userId == nil)
+            #expect(try await api.send(.GET, APIRoute.reportSummary.path, token: admin).decode(ReportSummary.self).users == 0)
             let userGroup = try await api.send(.GET, APIRoute.getGroup.path(world.userGroup.id.rawValue), token: admin).decode(GroupView.self)
             #expect(userGroup.memberCount == 0)
             #expect(try await api.send(.DELETE, APIRoute.deleteDevice.path(world.device.deviceId.rawValue), token: admin).status == .noContent)

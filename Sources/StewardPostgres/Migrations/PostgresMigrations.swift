@@ -349,6 +349,24 @@ enum PostgresMigrations {
             PRIMARY KEY (tenant_id, kind, value)
         );
         """),
+        // Users enrolled, kept like the device counts: by triggers, in the same transaction.
+        ("0010_user_counts", """
+        INSERT INTO device_counts (tenant_id, dimension, value, devices)
+        SELECT tenant_id, 'users', '', count(*) FROM users GROUP BY tenant_id;
+        CREATE FUNCTION count_users() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                INSERT INTO device_counts (tenant_id, dimension, value, devices) VALUES (NEW.tenant_id, 'users', '', 1)
+                ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + 1;
+                RETURN NEW;
+            END IF;
+            UPDATE device_counts SET devices = devices - 1 WHERE tenant_id = OLD.tenant_id AND dimension = 'users';
+            DELETE FROM device_counts WHERE tenant_id = OLD.tenant_id AND dimension = 'users' AND devices = 0;
+            RETURN OLD;
+        END
+        $$;
+        CREATE TRIGGER users_counted AFTER INSERT OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION count_users();
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

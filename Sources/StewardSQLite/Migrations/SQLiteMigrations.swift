@@ -330,5 +330,18 @@ enum SQLiteMigrations {
             PRIMARY KEY (tenant_id, kind, value)
         ) WITHOUT ROWID;
         """),
+        // Users enrolled, kept like the device counts: by triggers, in the same transaction.
+        ("0010_user_counts", """
+        INSERT INTO device_counts (tenant_id, dimension, value, devices)
+        SELECT tenant_id, 'users', '', count(*) FROM users GROUP BY tenant_id;
+        CREATE TRIGGER users_counted AFTER INSERT ON users BEGIN
+            INSERT INTO device_counts (tenant_id, dimension, value, devices) VALUES (NEW.tenant_id, 'users', '', 1)
+            ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = devices + 1;
+        END;
+        CREATE TRIGGER users_uncounted AFTER DELETE ON users BEGIN
+            UPDATE device_counts SET devices = devices - 1 WHERE tenant_id = OLD.tenant_id AND dimension = 'users';
+            DELETE FROM device_counts WHERE tenant_id = OLD.tenant_id AND dimension = 'users' AND devices = 0;
+        END;
+        """),
     ]
 }

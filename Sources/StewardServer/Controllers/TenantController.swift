@@ -13,7 +13,7 @@ struct TenantController: Sendable {
     func summary(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<ReportSummary> {
         let tenantID = try context.requireTenant()
         _ = try QueryParameters(request, allowed: [])
-        return JSONResponse(ReportSummary(devices: try await store.deviceCounts(tenantID: tenantID)))
+        return JSONResponse(try await store.summary(tenantID: tenantID))
     }
 
     func settings(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<TenantSettings> {
