@@ -100,12 +100,18 @@ public struct PrivacyCatalogView: Codable, Sendable, Equatable {
         public var personalDevice: PersonalDeviceDisplay
         public var retention: Retention
         public var exported: Bool
+
+        /// Every catalog entry with its table's retention and whether an export includes it.
+        public static var all: [Field] {
+            DataCatalog.entries.map { entry in
+                Field(
+                    table: entry.table, column: entry.column, category: entry.category, source: entry.source,
+                    purpose: entry.purpose, personalDevice: entry.personalDevice,
+                    retention: DataCatalog.table(entry.table)?.retention ?? .serviceRecord, exported: DataCatalog.exported(entry))
+            }
+        }
     }
 
-    public struct Kept: Codable, Sendable, Equatable {
-        public var retention: Retention
-        public var days: Int?
-    }
 
     public var fields: [Field]
     public var flows: [DataFlow]
@@ -114,12 +120,7 @@ public struct PrivacyCatalogView: Codable, Sendable, Equatable {
     public var sold: Bool
 
     public init(settings: TenantSettings) {
-        fields = DataCatalog.entries.map { entry in
-            Field(
-                table: entry.table, column: entry.column, category: entry.category, source: entry.source,
-                purpose: entry.purpose, personalDevice: entry.personalDevice,
-                retention: DataCatalog.table(entry.table)?.retention ?? .serviceRecord, exported: DataCatalog.exported(entry))
-        }
+        fields = Field.all
         flows = DataCatalog.flows
         staleDeviceDays = settings.staleDeviceDays
         auditRetentionDays = settings.auditRetentionDays

@@ -1,0 +1,62 @@
+import Foundation
+import StewardModel
+import StewardStore
+
+/// Exports and erasures, for the API and the `steward privacy` commands alike. Each is audited
+/// by the caller's event, which names the user by ID and counts only.
+public struct DataSubjectRequests: Sendable {
+    let store: any Storage
+    let clock: Clock
+
+    public init(store: any Storage, clock: Clock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    public func export(
+        tenantID: TenantID, userID: UserID, audit: @Sendable ([ModifiedProperty]) -> AuditEvent
+    ) async throws -> PrivacyExportBundle {
+        guard let user = try await store.record(UserRecord.self, tenantID: tenantID, key: userID.rawValue) else {
+            throw APIError.notFound("user")
+        }
+        var query = DeviceQuery(limit: 100_000)
+        query.userID = user.id
+        let devices = try await store.devices(tenantID: tenantID, query: query)
+        var exported: [PrivacyExportBundle.DeviceExport] = []
+        var groups = try await store.groupIDs(tenantID: tenantID, memberID: user.id.rawValue)
+        var entries: [AuditRecord] = []
+        for subject in [user.id.rawValue] + devices.map(\.id.rawValue) {
+            entries += try await store.auditEntries(tenantID: tenantID, query: AuditQuery(targetID: subject, limit: 1_000_000))
+        }
+        for device in devices {
+            let apps = try await store.apps(tenantID: tenantID, deviceID: device.id, after: nil, limit: Limits.maxApps)
+            exported.append(.init(device: device, apps: apps))
+            groups += try await store.groupIDs(tenantID: tenantID, memberID: device.id.rawValue)
+        }
+        try await store.append(audit([
+            ModifiedProperty(name: "devices", oldValue: nil, newValue: String(devices.count)),
+            ModifiedProperty(name: "auditEntries", oldValue: nil, newValue: String(entries.count)),
+        ]))
+        return PrivacyExportBundle(
+            generatedAt: clock.now(), tenantId: tenantID, user: user.view, devices: exported,
+            groupIds: Array(Set(groups)).sorted { $0.rawValue < $1.rawValue },
+            auditEntries: entries.sorted { $0.sequence < $1.sequence }.map(\.view),
+            fields: PrivacyCatalogView.Field.all.filter(\.exported))
+    }
+
+    public func erase(
+        tenantID: TenantID, userID: UserID, audit: @escaping @Sendable ([ModifiedProperty]) -> AuditEvent
+    ) async throws -> ErasureView {
+        do {
+            return try await store.eraseUser(tenantID: tenantID, userID: userID) { result in
+                audit([
+                    ModifiedProperty(name: "devicesDeleted", oldValue: nil, newValue: String(result.devicesDeleted)),
+                    ModifiedProperty(name: "auditEntriesBlanked", oldValue: nil, newValue: String(result.auditEntriesBlanked)),
+                    ModifiedProperty(name: "appCatalogRowsPurged", oldValue: nil, newValue: String(result.appCatalogRowsPurged)),
+                ])
+            }
+        } catch StoreError.notFound {
+            throw APIError.notFound("user")
+        }
+    }
+}
