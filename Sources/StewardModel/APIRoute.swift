@@ -59,6 +59,9 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let health = APIRoute(.GET, "/health", .anyone)
     public static let enroll = APIRoute(.POST, "/api/v1/enroll", .enrollmentToken)
     public static let checkIn = APIRoute(.POST, "/api/v1/check-in", .device)
+    public static let uploadDiagnostics = APIRoute(.POST, "/api/v1/diagnostics", .device)
+    /// Prometheus metrics of the service itself (no tenant's data, no personal labels).
+    public static let metrics = APIRoute(.GET, "/metrics", .anyone)
 
     public static let signIn = APIRoute(.POST, "/api/v1/sessions", .anyone)
     public static let signOut = APIRoute(.DELETE, "/api/v1/sessions/current", .admin(nil))
@@ -127,9 +130,12 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let privacyStatement = APIRoute(.GET, "/api/v1/privacy/statement", .admin(.tenantRead))
     public static let privacyExport = APIRoute(.POST, "/api/v1/privacy/exports", .admin(.privacyExport))
     public static let privacyErasure = APIRoute(.POST, "/api/v1/privacy/erasures", .admin(.privacyErase))
+    public static let listDiagnostics = APIRoute(.GET, "/api/v1/diagnostics", .admin(.reportsRead))
+    public static let reidentify = APIRoute(.POST, "/api/v1/privacy/reidentifications", .admin(.privacyReidentify))
+    public static let rotatePseudonymKey = APIRoute(.POST, "/api/v1/privacy/pseudonym-keys", .admin(.privacyReidentify))
 
     public static let all: [APIRoute] = [
-        health, enroll, checkIn,
+        health, metrics, enroll, checkIn, uploadDiagnostics,
         signIn, signOut, me, changeOwnPassword, listOwnTokens, createOwnToken, revokeOwnToken, startTOTP, confirmTOTP,
         disableTOTP,
         listAdmins, createAdmin, getAdmin, updateAdmin, resetAdminPassword, listAdminTokens, revokeAdminToken,
@@ -142,6 +148,6 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         deleteRoleAssignment,
         listAuditEntries, exportAuditEntries,
         getTenantSettings, updateTenantSettings, reportSummary, privacyCatalog, privacyStatement, privacyExport,
-        privacyErasure,
+        privacyErasure, listDiagnostics, reidentify, rotatePseudonymKey,
     ]
 }

@@ -12,6 +12,10 @@ public enum Retention: String, Sendable, Codable, CaseIterable {
     case untilEnded
     /// The tenant's `auditRetentionDays`; never changed, and no admin can delete it.
     case auditRetention
+    /// Raw diagnostics: 30 days, then only their daily roll-ups remain.
+    case rawDiagnostics
+    /// While the device or user it stands for exists; an erasure cuts it at once.
+    case whileSubjectExists
     /// Records of the service itself, with no personal content.
     case serviceRecord
 }
@@ -69,6 +73,13 @@ extension DataCatalog {
         .init("device_software", topic: "Application inventory", retention: .whileDeviceIsManaged, subject: .device),
         .init("device_counts", topic: "Tenant account information", retention: .whileTenantExists, subject: .none),
         .init("audit_entries", topic: "Audit log information", retention: .auditRetention, subject: .admin),
+        .init("audit_anchors", topic: "Audit log information", retention: .whileTenantExists, subject: .none),
+        .init("pseudonym_keys", topic: "Diagnostics", retention: .whileTenantExists, subject: .none),
+        .init("pseudonyms", topic: "Diagnostics", retention: .whileSubjectExists, subject: .user),
+        .init("diagnostic_events", topic: "Diagnostics", retention: .rawDiagnostics, subject: .device),
+        .init("diagnostics_daily", topic: "Diagnostics", retention: .whileTenantExists, subject: .none),
+        .init("diagnostics_latency", topic: "Diagnostics", retention: .whileTenantExists, subject: .none),
+        .init("feature_usage_daily", topic: "Usage of Steward's features", retention: .whileTenantExists, subject: .none),
         .init("schema_migrations", topic: "Service records", retention: .serviceRecord, subject: .none),
         .init("job_runs", topic: "Service records", retention: .serviceRecord, subject: .none),
         .init("key_checks", topic: "Service records", retention: .serviceRecord, subject: .none),

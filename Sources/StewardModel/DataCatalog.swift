@@ -46,6 +46,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 public enum DataCatalog {
     public static let entries: [CatalogEntry] =
         schema + tenants + admins + credentials + corporateIdentifiers + devices + apps + counts + directory + roles + audit
+        + diagnostics + usage
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -240,6 +241,56 @@ public enum DataCatalog {
         .init("audit_entries", "personal.changes", .identified, .admin, "Old and new values of the changed properties."),
         .init("audit_entries", "personal_digest", .technical, .system, "Keyed digest of the personal fields; the chain commits to it."),
         .init("audit_entries", "chain_hash", .technical, .system, "Keyed hash linking the entry to the previous one."),
+    ]
+
+    static let diagnostics: [CatalogEntry] = [
+        .init("audit_anchors", "tenant_id", .pseudonymized, .system, "The tenant whose log was purged."),
+        .init("audit_anchors", "sequence", .technical, .system, "The last purged entry: the chain goes on from here."),
+        .init("audit_anchors", "chain_hash", .technical, .system, "That entry's chain hash."),
+        .init("audit_anchors", "at", .technical, .system, "When the purge ran."),
+        .init("audit_anchors", "seal", .technical, .system, "Keyed hash of the anchor: only Steward can make one."),
+        .init("pseudonym_keys", "tenant_id", .pseudonymized, .system, "The tenant the key pseudonymizes for."),
+        .init("pseudonym_keys", "version", .technical, .system, "Key version; a rotation adds one."),
+        .init("pseudonym_keys", "sealed_key", .technical, .system, "The HMAC key, sealed under the master key; destroyed when rotated out."),
+        .init("pseudonym_keys", "created_at", .technical, .system, "When the key was made."),
+        .init("pseudonym_keys", "retired_at", .technical, .system, "When a rotation retired it."),
+        .init("pseudonyms", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("pseudonyms", "pseudonym", .pseudonymized, .system, "HMAC-SHA256 of the device or user and a random salt under the tenant's key."),
+        .init("pseudonyms", "subject_type", .technical, .system, "Device or user."),
+        .init("pseudonyms", "subject_id", .pseudonymized, .system, "The device or user the pseudonym stands for: the only link, cut by an erasure."),
+        .init("pseudonyms", "key_version", .technical, .system, "The key version that made it."),
+        .init("pseudonyms", "salt", .technical, .system, "Random salt; deleted with the link, so the pseudonym cannot be recomputed."),
+        .init("pseudonyms", "created_at", .technical, .system, "When it was first used."),
+        .init("diagnostic_events", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("diagnostic_events", "id", .technical, .system, "Event ID."),
+        .init("diagnostic_events", "at", .technical, .diagnostics, "When it happened."),
+        .init("diagnostic_events", "kind", .pseudonymized, .diagnostics, "Diagnostics: feature used, command, response time, install outcome or agent error."),
+        .init("diagnostic_events", "name", .pseudonymized, .diagnostics, "Diagnostics: which feature, command or package (a short token, no free text)."),
+        .init("diagnostic_events", "duration_ms", .pseudonymized, .diagnostics, "Performance: how long it took."),
+        .init("diagnostic_events", "success", .pseudonymized, .diagnostics, "Whether it succeeded."),
+        .init("diagnostic_events", "code", .pseudonymized, .diagnostics, "Error code (a short token)."),
+        .init("diagnostic_events", "device_pseudonym", .pseudonymized, .system, "The device, as its pseudonym (never its ID)."),
+        .init("diagnostic_events", "user_pseudonym", .pseudonymized, .system, "The device's user, as their pseudonym (never their ID)."),
+        .init("diagnostics_daily", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("diagnostics_daily", "day", .technical, .system, "The day (UTC)."),
+        .init("diagnostics_daily", "kind", .technical, .diagnostics, "Kind of event."),
+        .init("diagnostics_daily", "name", .technical, .diagnostics, "Feature, command or package."),
+        .init("diagnostics_daily", "events", .aggregated, .diagnostics, "How many events that day."),
+        .init("diagnostics_daily", "succeeded", .aggregated, .diagnostics, "How many succeeded."),
+        .init("diagnostics_daily", "failed", .aggregated, .diagnostics, "How many failed."),
+        .init("diagnostics_latency", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("diagnostics_latency", "day", .technical, .system, "The day (UTC)."),
+        .init("diagnostics_latency", "kind", .technical, .diagnostics, "Kind of event."),
+        .init("diagnostics_latency", "name", .technical, .diagnostics, "Feature, command or package."),
+        .init("diagnostics_latency", "bucket", .technical, .system, "A latency range (four to a doubling)."),
+        .init("diagnostics_latency", "events", .aggregated, .diagnostics, "How many events took that long: the day's percentiles."),
+    ]
+
+    static let usage: [CatalogEntry] = [
+        .init("feature_usage_daily", "tenant_id", .pseudonymized, .system, "The tenant whose admins used the feature."),
+        .init("feature_usage_daily", "day", .technical, .system, "The day (UTC)."),
+        .init("feature_usage_daily", "feature", .technical, .system, "The API route (its template, never a concrete path)."),
+        .init("feature_usage_daily", "calls", .aggregated, .system, "How many requests; reported only across tenants, cells under 5 suppressed."),
     ]
 
     /// Columns of a table, without JSON keys.

@@ -26,13 +26,16 @@ public struct PrivacyExportBundle: Codable, Sendable, Equatable {
     public var devices: [DeviceExport]
     public var groupIds: [GroupID]
     public var auditEntries: [AuditEntryView]
+    /// Diagnostics stored under the pseudonyms of the user and their devices, re-linked for this export.
+    public var diagnostics: [DiagnosticEventView]
     /// The catalog entries an export includes, so the reader knows what each field is.
     public var fields: [PrivacyCatalogView.Field]
 
     public init(
         generatedAt: Date, tenantId: TenantID, user: UserView, devices: [DeviceExport], groupIds: [GroupID],
-        auditEntries: [AuditEntryView], fields: [PrivacyCatalogView.Field]
+        auditEntries: [AuditEntryView], diagnostics: [DiagnosticEventView], fields: [PrivacyCatalogView.Field]
     ) {
+        self.diagnostics = diagnostics
         self.generatedAt = generatedAt
         self.tenantId = tenantId
         self.user = user
@@ -48,10 +51,13 @@ public struct ErasureView: Codable, Sendable, Equatable {
     public var devicesDeleted: Int
     public var auditEntriesBlanked: Int
     public var appCatalogRowsPurged: Int
+    /// Pseudonyms whose link to the user or their devices was deleted: their diagnostics are anonymous now.
+    public var pseudonymsUnlinked: Int
 
-    public init(devicesDeleted: Int, auditEntriesBlanked: Int, appCatalogRowsPurged: Int) {
+    public init(devicesDeleted: Int, auditEntriesBlanked: Int, appCatalogRowsPurged: Int, pseudonymsUnlinked: Int) {
         self.devicesDeleted = devicesDeleted
         self.auditEntriesBlanked = auditEntriesBlanked
         self.appCatalogRowsPurged = appCatalogRowsPurged
+        self.pseudonymsUnlinked = pseudonymsUnlinked
     }
 }

@@ -92,3 +92,8 @@ public struct AuditEntryID: StewardIdentifier {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
+
+public struct DiagnosticEventID: StewardIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

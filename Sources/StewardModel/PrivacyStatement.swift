@@ -52,6 +52,10 @@ public struct PrivacyStatement: Sendable {
         case .untilEnded: "kept until revoked or expired"
         case .auditRetention:
             "kept for \(settings.auditRetentionDays) days; entries cannot be changed or deleted by any admin, and a hash chain shows any change made outside Steward"
+        case .rawDiagnostics:
+            "kept for 30 days under pseudonyms only, then deleted; the daily counts made from them stay"
+        case .whileSubjectExists:
+            "kept while the device or user exists; an erasure deletes it, after which their diagnostics can no longer be linked to them"
         case .serviceRecord: "records of the service itself, with no personal content"
         }
     }

@@ -4,10 +4,13 @@ public struct ReportSummary: Codable, Sendable, Equatable {
     public var devices: DeviceCounts
     /// End users of the tenant.
     public var users: Int
+    /// Diagnostics rolled up per day, kind and name (the last `days` days, 30 by default).
+    public var diagnostics: [DiagnosticsDay]
 
-    public init(devices: DeviceCounts, users: Int = 0) {
+    public init(devices: DeviceCounts, users: Int = 0, diagnostics: [DiagnosticsDay] = []) {
         self.devices = devices
         self.users = users
+        self.diagnostics = diagnostics
     }
 
     /// From the stored rows of (dimension, value, count): `users` next to the device dimensions.
@@ -66,5 +69,43 @@ public struct OperatingSystemCount: Codable, Sendable, Equatable {
         self.name = name
         self.version = version
         self.devices = devices
+    }
+}
+
+/// Admin requests to one feature (an API route) of one tenant on one day, as counted.
+public struct FeatureUse: Sendable, Equatable {
+    public var tenantID: TenantID
+    /// `YYYY-MM-DD`, UTC.
+    public var day: String
+    /// The route, as `METHOD /path/{parameter}`: never a concrete path, which could hold an ID.
+    public var feature: String
+    public var calls: Int
+
+    public init(tenantID: TenantID, day: String, feature: String, calls: Int) {
+        self.tenantID = tenantID
+        self.day = day
+        self.feature = feature
+        self.calls = calls
+    }
+}
+
+/// One cell of the operator's usage report: a feature on a day, across all tenants. A cell
+/// counting fewer than `FeatureUsageCell.threshold` tenants or calls is suppressed (its numbers
+/// nil), so the report cannot single out a tenant.
+public struct FeatureUsageCell: Codable, Sendable, Equatable {
+    public static let threshold = 5
+
+    public var day: String
+    public var feature: String
+    public var tenants: Int?
+    public var calls: Int?
+    public var suppressed: Bool
+
+    public init(day: String, feature: String, tenants: Int, calls: Int) {
+        self.day = day
+        self.feature = feature
+        suppressed = tenants < Self.threshold || calls < Self.threshold
+        self.tenants = suppressed ? nil : tenants
+        self.calls = suppressed ? nil : calls
     }
 }

@@ -28,6 +28,47 @@ extension PostgresStorage {
         return try await rows(PostgresQuery(unsafeSQL: sql, binds: clause.bindings)).map(Self.auditRecord)
     }
 
+    public func auditAnchor(tenantID: TenantID) async throws -> AuditAnchor? {
+        try await rows("SELECT * FROM audit_anchors WHERE tenant_id = \(tenantID.rawValue) ORDER BY sequence DESC LIMIT 1")
+            .first.map { row in
+                AuditAnchor(
+                    tenantID: tenantID, sequence: try row.value("sequence"), chainHash: try row.value("chain_hash"),
+                    at: Date(millisecondsSince1970: try row.value("at")), seal: try row.value("seal"))
+            }
+    }
+
+    public func purgeAuditEntries(
+        tenantID: TenantID, before: Date, anchor: @Sendable (Int64, Data) -> AuditAnchor, audit: @Sendable (Int) -> AuditEvent
+    ) async throws -> Int {
+        let tenant = tenantID.rawValue
+        return try await transaction { connection in
+            // The same lock appends take: no entry is appended while the chain's start moves.
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtext('steward-audit'), hashtext(current_schema() || ':' || \(tenant)))",
+                logger: logger)
+            guard let last = try await connection.query(
+                """
+                SELECT sequence, chain_hash FROM audit_entries WHERE tenant_id = \(tenant) AND at < \(before.millisecondsSince1970)
+                    AND sequence < (SELECT max(sequence) FROM audit_entries WHERE tenant_id = \(tenant))
+                ORDER BY sequence DESC LIMIT 1
+                """, logger: logger
+            ).collect().first.map({ try $0.decode((Int64, Data).self) })
+            else { return 0 }
+            let sealed = anchor(last.0, last.1)
+            try await connection.query(
+                """
+                INSERT INTO audit_anchors (tenant_id, sequence, chain_hash, at, seal)
+                VALUES (\(tenant), \(sealed.sequence), \(sealed.chainHash), \(sealed.at.millisecondsSince1970), \(sealed.seal))
+                """, logger: logger)
+            let purged = try await connection.query(
+                "DELETE FROM audit_entries WHERE tenant_id = \(tenant) AND sequence <= \(sealed.sequence) RETURNING sequence",
+                logger: logger
+            ).collect().count
+            try await Self.appendAudit(connection, audit(purged), logger: logger)
+            return purged
+        }
+    }
+
     /// Seals the event after the tenant's last entry and appends it, inside the caller's
     /// transaction. A transaction-scoped advisory lock per tenant orders concurrent appends; it
     /// is taken last, after the change's own row locks, so it never waits inside a lock cycle.

@@ -26,6 +26,20 @@ extension PostgresStorage {
                 WHERE tenant_id = \(tenant) AND personal IS NOT NULL AND target_id = ANY(\(subjects)) RETURNING sequence
                 """, logger: logger
             ).collect().count
+            // Cut the pseudonym links (their salts go with them): the diagnostics stay, anonymous.
+            try await connection.query(
+                """
+                UPDATE diagnostic_events SET
+                    device_pseudonym = CASE WHEN device_pseudonym = ANY(l.pseudonyms) THEN NULL ELSE device_pseudonym END,
+                    user_pseudonym = CASE WHEN user_pseudonym = ANY(l.pseudonyms) THEN NULL ELSE user_pseudonym END
+                FROM (SELECT array_agg(pseudonym) AS pseudonyms FROM pseudonyms
+                      WHERE tenant_id = \(tenant) AND subject_id = ANY(\(subjects))) l
+                WHERE tenant_id = \(tenant) AND (device_pseudonym = ANY(l.pseudonyms) OR user_pseudonym = ANY(l.pseudonyms))
+                """, logger: logger)
+            let unlinked = try await connection.query(
+                "DELETE FROM pseudonyms WHERE tenant_id = \(tenant) AND subject_id = ANY(\(subjects)) RETURNING pseudonym",
+                logger: logger
+            ).collect().count
             try await connection.query(
                 "DELETE FROM group_members WHERE tenant_id = \(tenant) AND member_id = ANY(\(subjects))", logger: logger)
             try await connection.query("DELETE FROM devices WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: logger)
@@ -39,13 +53,13 @@ extension PostgresStorage {
                 RETURNING s.id
                 """, logger: logger
             ).collect().count
-            let result = ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged)
+            let result = ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged, pseudonymsUnlinked: unlinked)
             try await Self.appendAudit(connection, audit(result), logger: logger)
             return result
         }
         // Dead row versions hold the erased values until vacuumed; do it now rather than whenever
         // autovacuum gets there. (WAL segments and backups keep them until they are recycled.)
-        for table in ["users", "devices", "device_software", "software", "group_members", "audit_entries", "enrollment_tokens"] {
+        for table in ["users", "devices", "device_software", "software", "group_members", "audit_entries", "enrollment_tokens", "pseudonyms", "diagnostic_events"] {
             try await client.query(PostgresQuery(unsafeSQL: "VACUUM \(table)"), logger: logger)
         }
         return result

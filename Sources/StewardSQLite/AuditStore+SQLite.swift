@@ -33,6 +33,46 @@ extension SQLiteStorage {
         }
     }
 
+    public func auditAnchor(tenantID: TenantID) async throws -> AuditAnchor? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM audit_anchors WHERE tenant_id = ? ORDER BY sequence DESC LIMIT 1",
+                arguments: [tenantID.rawValue]
+            ).map { row in
+                AuditAnchor(
+                    tenantID: tenantID, sequence: row["sequence"], chainHash: row["chain_hash"],
+                    at: Date(millisecondsSince1970: row["at"]), seal: row["seal"])
+            }
+        }
+    }
+
+    public func purgeAuditEntries(
+        tenantID: TenantID, before: Date, anchor: @Sendable (Int64, Data) -> AuditAnchor, audit: @Sendable (Int) -> AuditEvent
+    ) async throws -> Int {
+        let tenant = tenantID.rawValue
+        return try await pool.write { db in
+            // The newest entry stays: the next append chains from it.
+            guard let last = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT sequence, chain_hash FROM audit_entries WHERE tenant_id = ? AND at < ?
+                        AND sequence < (SELECT max(sequence) FROM audit_entries WHERE tenant_id = ?)
+                    ORDER BY sequence DESC LIMIT 1
+                    """,
+                arguments: [tenant, before.millisecondsSince1970, tenant])
+            else { return 0 }
+            let sealed = anchor(last["sequence"], last["chain_hash"])
+            try db.execute(
+                sql: "INSERT INTO audit_anchors (tenant_id, sequence, chain_hash, at, seal) VALUES (?, ?, ?, ?, ?)",
+                arguments: [tenant, sealed.sequence, sealed.chainHash, sealed.at.millisecondsSince1970, sealed.seal])
+            try db.execute(
+                sql: "DELETE FROM audit_entries WHERE tenant_id = ? AND sequence <= ?", arguments: [tenant, sealed.sequence])
+            let purged = db.changesCount
+            try Self.appendAudit(db, audit(purged))
+            return purged
+        }
+    }
+
     /// Seals the event after the tenant's last entry and appends it, inside the caller's
     /// transaction (SQLite has one writer, so no two appends race for a sequence number).
     static func appendAudit(_ db: Database, _ event: AuditEvent) throws {

@@ -11,7 +11,7 @@ extension SQLiteStorage {
             // Zero every deleted byte, freelist pages included, for this transaction.
             try db.execute(sql: "PRAGMA secure_delete = ON")
             defer { try? db.execute(sql: "PRAGMA secure_delete = FAST") }
-            var result = ErasureView(devicesDeleted: 0, auditEntriesBlanked: 0, appCatalogRowsPurged: 0)
+            var result = ErasureView(devicesDeleted: 0, auditEntriesBlanked: 0, appCatalogRowsPurged: 0, pseudonymsUnlinked: 0)
             try db.inTransaction {
                 result = try Self.erase(db, tenant: tenantID.rawValue, user: userID.rawValue)
                 try Self.appendAudit(db, audit(result))
@@ -36,6 +36,19 @@ extension SQLiteStorage {
                 """,
             arguments: [tenant, subjects])
         let blanked = db.changesCount
+        // Cut the pseudonym links (their salts go with them): the diagnostics stay, anonymous.
+        for column in ["device_pseudonym", "user_pseudonym"] {
+            try db.execute(
+                sql: """
+                    UPDATE diagnostic_events SET \(column) = NULL WHERE tenant_id = ? AND \(column) IN (
+                        SELECT pseudonym FROM pseudonyms WHERE tenant_id = ? AND subject_id IN (SELECT value FROM json_each(?)))
+                    """,
+                arguments: [tenant, tenant, subjects])
+        }
+        try db.execute(
+            sql: "DELETE FROM pseudonyms WHERE tenant_id = ? AND subject_id IN (SELECT value FROM json_each(?))",
+            arguments: [tenant, subjects])
+        let unlinked = db.changesCount
         try db.execute(
             sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id IN (SELECT value FROM json_each(?))",
             arguments: [tenant, subjects])
@@ -49,7 +62,7 @@ extension SQLiteStorage {
                     SELECT 1 FROM device_software ds WHERE ds.tenant_id = software.tenant_id AND ds.software_id = software.id)
                 """,
             arguments: [tenant])
-        return ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: db.changesCount)
+        return ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: db.changesCount, pseudonymsUnlinked: unlinked)
     }
 
     /// Copies the WAL into the database and truncates it, so erased rows survive in no frame.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import StewardModel
 import StewardStore
 
@@ -29,12 +30,16 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let lastSeen = LastSeenRecorder(
         store: dependencies.storage, interval: configuration.lastSeenFlushInterval, logger: dependencies.logger)
-    let router = buildRouter(configuration: configuration, dependencies: dependencies, lastSeen: lastSeen)
+    let usage = UsageRecorder(
+        store: dependencies.storage, interval: configuration.lastSeenFlushInterval, clock: dependencies.clock,
+        logger: dependencies.logger)
+    let router = buildRouter(configuration: configuration, dependencies: dependencies, lastSeen: lastSeen, usage: usage)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Steward"),
         services: [
             lastSeen,
+            usage,
             DeploymentJobs(
                 store: dependencies.storage,
                 auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
@@ -48,8 +53,9 @@ public func buildApplication(
 /// Every route of `APIRoute.all`, each with its handler and access check. Fails at start-up if
 /// the table and the handlers disagree, so no declared route goes unserved.
 public func buildRouter(
-    configuration: ServerConfiguration, dependencies: ServerDependencies, lastSeen: LastSeenRecorder
+    configuration: ServerConfiguration, dependencies: ServerDependencies, lastSeen: LastSeenRecorder, usage: UsageRecorder
 ) -> Router<StewardRequestContext> {
+    ServiceMetrics.bootstrap()
     let storage = dependencies.storage
     let (clock, ids) = (dependencies.clock, dependencies.ids)
     let auditor = Auditor(chain: dependencies.masterKey.auditChain, clock: clock, ids: ids)
@@ -59,7 +65,7 @@ public func buildRouter(
         store: storage, auditor: auditor, clock: clock, ids: ids, configuration: configuration)
     let checkIn = CheckInController(store: storage, lastSeen: lastSeen, clock: clock, configuration: configuration)
     let devices = DeviceController(store: storage, lastSeen: lastSeen, auditor: auditor)
-    let tenant = TenantController(store: storage, auditor: auditor)
+    let tenant = TenantController(store: storage, auditor: auditor, clock: clock)
     let sessions = SessionController(
         store: storage, accounts: accounts, auditor: auditor, clock: clock, configuration: configuration)
     let admins = AdminController(store: storage, accounts: accounts, auditor: auditor, clock: clock)
@@ -68,6 +74,9 @@ public func buildRouter(
     let roles = RoleController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let audit = AuditController(store: storage)
     let privacy = PrivacyController(requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor)
+    let diagnostics = DiagnosticsController(
+        store: storage, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
+        clock: clock, ids: ids, configuration: configuration)
 
     typealias Handler = @Sendable (Request, StewardRequestContext) async throws -> Response
     func handler<R: ResponseGenerator>(_ body: @escaping @Sendable (Request, StewardRequestContext) async throws -> R) -> Handler {
@@ -75,6 +84,15 @@ public func buildRouter(
     }
     let handlers: [APIRoute: Handler] = [
         .health: handler { _, _ in JSONResponse(["status": "ok"]) },
+        .metrics: { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: ServiceMetrics.exposition())))
+        },
+        .uploadDiagnostics: handler(diagnostics.upload),
+        .listDiagnostics: handler(diagnostics.list),
+        .reidentify: handler(diagnostics.reidentify),
+        .rotatePseudonymKey: handler(diagnostics.rotateKey),
         .enroll: handler(enrollment.enroll),
         .checkIn: handler(checkIn.checkIn),
         .signIn: handler(sessions.signIn),
@@ -140,13 +158,21 @@ public func buildRouter(
 
     let router = Router(context: StewardRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     // Authentication, then the route's permission (declared in `APIRoute`), then the handler.
     let admin = router.group().add(middleware: AdminAuthentication(store: storage, clock: clock))
     for route in APIRoute.all {
         let method = HTTPRequest.Method(rawValue: route.method.rawValue)!
         let path = RouterPath(route.routerPath)
-        let handle = handlers[route]!
+        var handle = handlers[route]!
+        if route.isAdmin {
+            // Usage statistics: the route template per tenant and day, counted in memory.
+            handle = { [handle] request, context in
+                if let tenantID = context.tenantID { await usage.record(tenantID: tenantID, route: route) }
+                return try await handle(request, context)
+            }
+        }
         switch route.access {
         case .admin(let permission?): admin.group().add(middleware: RoutePermission(permission: permission)).on(path, method: method, use: handle)
         case .admin(nil): admin.on(path, method: method, use: handle)

@@ -57,6 +57,24 @@ public struct AuditRecord: Sendable, Equatable {
     }
 }
 
+/// Where a tenant's chain starts after its oldest entries were purged by retention.
+public struct AuditAnchor: Sendable, Equatable {
+    public var tenantID: TenantID
+    /// The last purged entry's sequence and chain hash.
+    public var sequence: Int64
+    public var chainHash: Data
+    public var at: Date
+    public var seal: Data
+
+    public init(tenantID: TenantID, sequence: Int64, chainHash: Data, at: Date, seal: Data) {
+        self.tenantID = tenantID
+        self.sequence = sequence
+        self.chainHash = chainHash
+        self.at = at
+        self.seal = seal
+    }
+}
+
 /// One audited change, as the server describes it; the store seals it into the tenant's chain
 /// inside the transaction of the change itself.
 public struct AuditEvent: Sendable {
@@ -162,9 +180,17 @@ public struct AuditChain: Sendable {
         public private(set) var entries = 0
         public private(set) var firstBroken: AuditVerification.Broken?
 
-        init(chain: AuditChain, tenantID: TenantID) {
+        init(chain: AuditChain, tenantID: TenantID, anchor: AuditAnchor?) {
             self.chain = chain
             self.tenantID = tenantID
+            guard let anchor else { return }
+            if chain.anchor(tenantID: tenantID, sequence: anchor.sequence, chainHash: anchor.chainHash, at: anchor.at).seal
+                == anchor.seal
+            {
+                previous = (anchor.sequence, anchor.chainHash)
+            } else {
+                firstBroken = .init(sequence: anchor.sequence, entryId: nil, reason: "its retention anchor is not sealed by this deployment's key")
+            }
         }
 
         /// Checks the next entry; false once the chain is broken (later entries are not checked).
@@ -197,5 +223,17 @@ public struct AuditChain: Sendable {
         }
     }
 
-    public func walk(tenantID: TenantID) -> Walk { Walk(chain: self, tenantID: tenantID) }
+    /// A walk from the start of the chain, or from the anchor of its last purge.
+    public func walk(tenantID: TenantID, anchor: AuditAnchor? = nil) -> Walk {
+        Walk(chain: self, tenantID: tenantID, anchor: anchor)
+    }
+
+    /// Seals where a purged chain now starts: the last purged entry's sequence and hash. Without
+    /// the key nobody can make one, so purging the oldest entries cannot be faked.
+    public func anchor(tenantID: TenantID, sequence: Int64, chainHash: Data, at: Date) -> AuditAnchor {
+        var message = Data("anchor:\(sequence):\(at.millisecondsSince1970):".utf8)
+        message.append(chainHash)
+        let seal = Data(HMAC<SHA256>.authenticationCode(for: message, using: key("anchor", tenantID)))
+        return AuditAnchor(tenantID: tenantID, sequence: sequence, chainHash: chainHash, at: at, seal: seal)
+    }
 }

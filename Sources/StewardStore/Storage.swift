@@ -89,10 +89,74 @@ public protocol PrivacyStore: Sendable {
 }
 
 /// The tenant's audit log: appended inside the transactions of the changes (see `AuditEvent`),
-/// or on its own for events that change nothing else; never updated or deleted.
+/// or on its own for events that change nothing else; never updated, and deleted only behind a
+/// sealed retention anchor.
 public protocol AuditStore: Sendable {
     func append(_ event: AuditEvent) async throws
     func auditEntries(tenantID: TenantID, query: AuditQuery) async throws -> [AuditRecord]
+    /// The newest retention anchor: where the tenant's chain starts after a purge.
+    func auditAnchor(tenantID: TenantID) async throws -> AuditAnchor?
+    /// Purges entries older than `before` — never the newest — in one transaction: stores the
+    /// anchor `anchor` makes from the last purged entry's sequence and hash (the database refuses
+    /// deletes not behind an anchor), deletes, and appends the audit event made from the count.
+    /// Returns how many were purged.
+    func purgeAuditEntries(
+        tenantID: TenantID, before: Date, anchor: @Sendable (_ sequence: Int64, _ chainHash: Data) -> AuditAnchor,
+        audit: @Sendable (Int) -> AuditEvent
+    ) async throws -> Int
+}
+
+extension AuditStore {
+    /// Walks the tenant's whole chain from its anchor (or the start), a page at a time.
+    public func verifyAuditChain(tenantID: TenantID, chain: AuditChain) async throws -> AuditVerification {
+        var walk = chain.walk(tenantID: tenantID, anchor: try await auditAnchor(tenantID: tenantID))
+        var query = AuditQuery(limit: 1000)
+        while walk.firstBroken == nil {
+            let entries = try await auditEntries(tenantID: tenantID, query: query)
+            for entry in entries where !walk.next(entry) { break }
+            guard entries.count == query.limit, let last = entries.last else { break }
+            query.afterSequence = last.sequence
+        }
+        return walk.verification
+    }
+}
+
+/// Pseudonymized diagnostics: the tenants' pseudonym keys, the links from pseudonyms to devices
+/// and users, the events (which hold pseudonyms only) and their daily roll-ups.
+public protocol DiagnosticsStore: Sendable {
+    /// The tenant's current pseudonym key; nil before its first.
+    func pseudonymKey(tenantID: TenantID) async throws -> PseudonymKeyRecord?
+    /// Stores the tenant's first key unless another request stored one first.
+    func createFirstPseudonymKey(_ key: PseudonymKeyRecord) async throws
+    /// Adds the next key version, destroys the sealed bytes of the older ones (their pseudonyms
+    /// stay resolvable through the links, never recomputable) and appends the audit event.
+    func rotatePseudonymKey(tenantID: TenantID, sealedKey: Data, at: Date, audit: @Sendable (Int) -> AuditEvent) async throws -> PseudonymKeyRecord
+    /// In one transaction: finds or makes (with `pseudonymizer` and a fresh salt) the pseudonyms
+    /// of the device and of its user, stores the events under them, and adds the events to the
+    /// day's roll-ups. `notFound` for no such device.
+    func recordDiagnostics(
+        tenantID: TenantID, deviceID: DeviceID, events: [(id: String, event: DiagnosticEvent)], pseudonymizer: Pseudonymizer,
+        at: Date
+    ) async throws
+    func diagnostics(tenantID: TenantID, query: DiagnosticsQuery) async throws -> [DiagnosticEventView]
+    /// Roll-ups from the day `from` (`YYYY-MM-DD`) on, oldest first.
+    func diagnosticsDays(tenantID: TenantID, from: String) async throws -> [DiagnosticsDay]
+    /// Every pseudonym (all key versions) of these devices and users.
+    func pseudonyms(tenantID: TenantID, subjectIDs: [String]) async throws -> [String]
+    /// The device or user a pseudonym stands for; when there is one, the audit event made from
+    /// it is appended in the same transaction.
+    func reidentify(tenantID: TenantID, pseudonym: String, audit: @Sendable (PseudonymSubject) -> AuditEvent) async throws -> PseudonymSubject?
+    /// Deletes the tenant's raw events older than `before` (their roll-ups stay) and the links of
+    /// pseudonyms whose device or user no longer exists. Returns both counts.
+    func purgeDiagnostics(tenantID: TenantID, before: Date) async throws -> (events: Int, links: Int)
+}
+
+/// Which admin features are used, per tenant and day: counted in memory and flushed in
+/// batches; read back only across tenants, with small cells suppressed.
+public protocol UsageStore: Sendable {
+    func recordFeatureUsage(_ uses: [FeatureUse]) async throws
+    /// Per day and feature from `from` on: how many tenants used it and how often, unsuppressed.
+    func featureUsage(from: String) async throws -> [FeatureUsageCell]
 }
 
 /// Enrollment tokens and the enrollment of devices.
@@ -186,7 +250,7 @@ public protocol SchemaIntrospection: Sendable {
 /// Everything a Steward server needs from its database.
 public protocol Storage:
     TenantStore, RecordStore, GroupMemberStore, AuditStore, PrivacyStore, EnrollmentStore, DeviceStore, InventoryStore,
-    ReportStore, JobStore, SchemaIntrospection
+    ReportStore, DiagnosticsStore, UsageStore, JobStore, SchemaIntrospection
 {
     /// Applies pending migrations; refuses a database newer than this binary.
     func migrate() async throws

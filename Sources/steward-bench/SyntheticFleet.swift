@@ -2,19 +2,6 @@ import Foundation
 import StewardAgent
 import StewardModel
 
-/// A deterministic generator (SplitMix64): the same seed gives the same fleet on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A pool of a few thousand Debian-like packages, each in one to three versions, that
 /// simulated devices draw their app inventories from (popular packages on most devices).
 struct AppPool {

@@ -23,15 +23,7 @@ struct AuditCommand: AsyncParsableCommand {
             var broken = false
             do {
                 for record in try await storage.tenants() where tenant == nil || record.id.rawValue == tenant {
-                    var walk = chain.walk(tenantID: record.id)
-                    var query = AuditQuery(limit: 1000)
-                    pages: while true {
-                        let entries = try await storage.auditEntries(tenantID: record.id, query: query)
-                        for entry in entries where !walk.next(entry) { break pages }
-                        guard entries.count == query.limit, let last = entries.last else { break }
-                        query.afterSequence = last.sequence
-                    }
-                    let result = walk.verification
+                    let result = try await storage.verifyAuditChain(tenantID: record.id, chain: chain)
                     broken = broken || result.firstBroken != nil
                     if json {
                         try printJSON(result)

@@ -36,7 +36,13 @@ import StewardStore
             #expect(try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory)).status == .ok)
             _ = try await api.created(.POST, APIRoute.addGroupMember.path(world.deviceGroup.id.rawValue), GroupMemberRequest(deviceId: device.deviceId)) as GroupMemberView
             _ = try await api.created(.POST, APIRoute.addGroupMember.path(world.userGroup.id.rawValue), GroupMemberRequest(userId: zelda.id)) as GroupMemberView
+            try await api.diagnostics(device.deviceSecret, [
+                DiagnosticEvent(kind: .command, name: "apt-get", at: env.clock.now, durationMs: 120, success: true),
+                DiagnosticEvent(kind: .agentError, name: "collector.network", at: env.clock.now, code: "EIO"),
+            ])
+            let pseudonym = try #require(try await api.storedDiagnostics().first?.devicePseudonym)
             let before = try await api.send(.GET, APIRoute.reportSummary.path, token: admin).decode(ReportSummary.self)
+            #expect(before.diagnostics.map(\.events).reduce(0, +) == 2)
 
             // The export holds everything identified about her.
             let exported = try await api.send(.POST, APIRoute.privacyExport.path, token: admin, json: DataSubjectRequest(userId: zelda.id))
@@ -47,6 +53,8 @@ import StewardStore
             #expect(Set(bundle.groupIds) == [world.deviceGroup.id, world.userGroup.id])
             #expect(bundle.auditEntries.contains { $0.activity == "User" && $0.operation == .update && $0.targetName == "Zelda Q. Erasable" })
             #expect(bundle.auditEntries.contains { $0.activity == "Group" } == false, "entries about her or her devices only")
+            #expect(bundle.diagnostics.map(\.name) == ["apt-get", "collector.network"], "re-linked from her pseudonyms")
+            #expect(bundle.diagnostics.allSatisfy { $0.devicePseudonym == pseudonym && $0.userPseudonym != nil })
             #expect(bundle.fields.contains { $0.table == "users" && $0.column == "upn" })
             #expect(!bundle.fields.contains { $0.column.contains("verifier") })
 
@@ -54,20 +62,26 @@ import StewardStore
             let erased = try await api.send(.POST, APIRoute.privacyErasure.path, token: admin, json: DataSubjectRequest(userId: zelda.id))
             let result = try erased.decode(ErasureView.self)
             #expect(result.devicesDeleted == 1 && result.auditEntriesBlanked >= 3 && result.appCatalogRowsPurged == 3)
+            #expect(result.pseudonymsUnlinked == 2, "her device's and her own")
             #expect(try await api.send(.GET, APIRoute.getUser.path(zelda.id.rawValue), token: admin).status == .notFound)
             #expect(try await api.device(device.deviceId).status == .notFound)
             #expect(try await api.send(.POST, APIRoute.privacyErasure.path, token: admin, json: DataSubjectRequest(userId: zelda.id)).status == .notFound)
             let after = try await api.send(.GET, APIRoute.reportSummary.path, token: admin).decode(ReportSummary.self)
             #expect(after.devices.total == before.devices.total - 1)
+            #expect(after.diagnostics == before.diagnostics, "daily roll-ups unchanged")
+            let anonymous = try await api.storedDiagnostics()
+            #expect(anonymous.count == 2 && anonymous.allSatisfy { $0.devicePseudonym == nil && $0.userPseudonym == nil })
+            #expect(try await api.send(
+                .POST, APIRoute.reidentify.path, token: admin, json: ReidentifyRequest(pseudonym: pseudonym, reason: "after erasure")
+            ).status == .notFound, "the link is cut")
             #expect(try await api.send(.GET, APIRoute.getUser.path(world.user.id.rawValue), token: admin).status == .ok, "nobody else")
 
             let log = try await api.send(.GET, APIRoute.listAuditEntries.path + "?targetId=\(zelda.id)", token: admin)
                 .decode(Page<AuditEntryView>.self).items
             #expect(log.first?.activity == "PrivacyErasure" && log.first?.targetName == nil)
             #expect(log.dropFirst().allSatisfy { $0.personalFieldsErased || $0.activity == "PrivacyExport" })
-            var walk = TestEnvironment.masterKey.auditChain.walk(tenantID: env.tenant.tenantId)
-            for entry in try await env.storage.auditEntries(tenantID: env.tenant.tenantId, query: AuditQuery(limit: 100_000)) { _ = walk.next(entry) }
-            #expect(walk.firstBroken == nil, "the chain still verifies")
+            let verified = try await env.storage.verifyAuditChain(tenantID: env.tenant.tenantId, chain: TestEnvironment.masterKey.auditChain)
+            #expect(verified.firstBroken == nil, "the chain still verifies")
 
             // Not a byte of her is left in the database files, WAL included.
             if store == .sqlite {

@@ -88,6 +88,7 @@ import StewardModel
         let grant = PermissionGrant(permission: .auditRead, scopeGroupIds: [])
         let change = ModifiedProperty(name: "", oldValue: "", newValue: "")
         let hashes = SectionHashes(hardware: "h", operatingSystem: "o", network: "n", apps: "a")
+        let event = DiagnosticEvent(kind: .command, name: "", at: Date(), durationMs: 1, success: true, code: "")
         let cases: [(String, Set<String>)] = [
             ("Device", try keys(device)),
             ("Hardware", try keys(HardwareSection(
@@ -137,7 +138,18 @@ import StewardModel
             ("PrivacyCatalog", try keys(PrivacyCatalogView(settings: TenantSettings(compliantAppFeature: false)))),
             ("CorporateIdentifier", try keys(CorporateIdentifierView(kind: .imei, value: "", createdAt: Date()))),
             ("CorporateIdentifierUpload", try keys(CorporateIdentifierUpload(received: 0, added: 0))),
-            ("Erasure", try keys(ErasureView(devicesDeleted: 0, auditEntriesBlanked: 0, appCatalogRowsPurged: 0))),
+            ("Erasure", try keys(ErasureView(devicesDeleted: 0, auditEntriesBlanked: 0, appCatalogRowsPurged: 0, pseudonymsUnlinked: 0))),
+            ("DiagnosticEvent", try keys(event)),
+            ("DiagnosticsUpload", try keys(DiagnosticsUpload(events: [event]))),
+            ("DiagnosticsReceipt", try keys(DiagnosticsReceipt(accepted: 1))),
+            ("DiagnosticEventView", try keys(DiagnosticEventView(
+                id: DiagnosticEventID(rawValue: ""), kind: .command, name: "", at: Date(), durationMs: 1, success: true, code: "",
+                devicePseudonym: "", userPseudonym: ""))),
+            ("DiagnosticsDay", try keys(DiagnosticsDay(
+                day: "", kind: .command, name: "", events: 1, succeeded: 1, failed: 0, latencyBuckets: [1: 1]))),
+            ("ReidentifyRequest", try keys(ReidentifyRequest(pseudonym: "", reason: ""))),
+            ("PseudonymSubject", try keys(PseudonymSubject(pseudonym: "", subjectType: .device, subjectId: "", keyVersion: 1))),
+            ("PseudonymKey", try keys(PseudonymKeyView(version: 1, createdAt: Date()))),
             ("DataSubjectRequest", try keys(DataSubjectRequest(userId: UserID(rawValue: "")))),
             ("CatalogField", try keys(PrivacyCatalogView(settings: TenantSettings(compliantAppFeature: false)).fields[0])),
         ]

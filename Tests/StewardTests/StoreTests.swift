@@ -178,7 +178,8 @@ import StewardStore
             "admin_tokens_admin", "devices_platform_id", "devices_os", "devices_name", "devices_last_check_in", "devices_key",
             "software_fingerprint", "software_app", "admins_user_name", "devices_user", "users_upn", "groups_name",
             "group_members_member", "roles_name", "role_assignments_admin", "role_assignments_role", "audit_entries_at",
-            "audit_entries_actor", "audit_entries_target",
+            "audit_entries_actor", "audit_entries_target", "pseudonyms_subject", "diagnostic_events_at", "diagnostic_events_device",
+            "diagnostic_events_user",
         ])
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
         #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])
@@ -301,6 +302,8 @@ import StewardStore
         let runs = try await env.storage.jobRuns()
         #expect(runs == [
             JobRun(job: DeploymentJobs.purgeEndedEnrollmentTokens, holder: "replica-a", ranAt: now, result: "purged 1"),
+            JobRun(job: DeploymentJobs.purgeAuditEntries, holder: "replica-a", ranAt: now, result: "purged 0"),
+            JobRun(job: DeploymentJobs.purgeDiagnostics, holder: "replica-a", ranAt: now, result: "purged 0 events, 0 pseudonym links"),
             JobRun(job: DeploymentJobs.removeStaleDevices, holder: "replica-a", ranAt: now, result: "removed 0"),
         ])
     }

@@ -35,6 +35,27 @@ import StewardStore
                     let answer = try await api.checkIn(forged, try SampleInventory.heartbeat(SampleInventory.make()))
                     #expect(answer.status == .unauthorized)
                 },
+                .uploadDiagnostics: {
+                    // Diagnostics are stored in the device's own tenant, under its pseudonyms.
+                    let forged = device.deviceSecret.replacingOccurrences(
+                        of: env.tenant.tenantId.rawValue, with: env.otherTenant.tenantId.rawValue)
+                    let event = DiagnosticEvent(kind: .featureUsed, name: "x", at: env.clock.now)
+                    #expect(try await api.diagnostics(forged, [event]).status == .unauthorized)
+                    #expect(try await api.diagnostics(device.deviceSecret, [event]).status == .ok)
+                    let theirs = try await api.send(.GET, APIRoute.listDiagnostics.path, token: other)
+                    #expect(try theirs.decode(Page<DiagnosticEventView>.self).items.isEmpty)
+                },
+                .metrics: {
+                    // The service's metrics: no tenant, ID or concrete path in any label.
+                    let answer = try await api.send(.GET, APIRoute.metrics.path, token: nil)
+                    let text = String(decoding: answer.body, as: UTF8.self)
+                    #expect(answer.status == .ok)
+                    #expect(text.contains("steward_check_ins_total") && text.contains("hb_requests"))
+                    #expect(text.contains("/api/v1/devices/{id}") || text.contains("/api/v1/check-in"))
+                    for secret in [env.tenant.tenantId.rawValue, env.otherTenant.tenantId.rawValue, device.deviceId.rawValue, "-7000-8000-"] {
+                        #expect(!text.contains(secret), "\(secret) in /metrics")
+                    }
+                },
                 .signIn: {
                     // A user name signs in only in the tenant named with it.
                     let answer = try await api.send(

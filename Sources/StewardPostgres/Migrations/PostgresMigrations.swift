@@ -367,6 +367,96 @@ enum PostgresMigrations {
         $$;
         CREATE TRIGGER users_counted AFTER INSERT OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION count_users();
         """),
+        // Pseudonymized diagnostics (issue #6): see the SQLite migration of the same name.
+        ("0011_pseudonymized_diagnostics", """
+        CREATE TABLE pseudonym_keys (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            version BIGINT NOT NULL,
+            sealed_key BYTEA,
+            created_at BIGINT NOT NULL,
+            retired_at BIGINT,
+            PRIMARY KEY (tenant_id, version)
+        );
+        CREATE TABLE pseudonyms (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            pseudonym TEXT NOT NULL,
+            subject_type TEXT NOT NULL CHECK (subject_type IN ('device', 'user')),
+            subject_id TEXT NOT NULL,
+            key_version BIGINT NOT NULL,
+            salt BYTEA NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, pseudonym)
+        );
+        CREATE UNIQUE INDEX pseudonyms_subject ON pseudonyms(tenant_id, subject_type, subject_id, key_version);
+        CREATE TABLE diagnostic_events (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            duration_ms DOUBLE PRECISION,
+            success BOOLEAN,
+            code TEXT,
+            device_pseudonym TEXT,
+            user_pseudonym TEXT,
+            PRIMARY KEY (tenant_id, id)
+        );
+        CREATE INDEX diagnostic_events_at ON diagnostic_events(tenant_id, at);
+        CREATE INDEX diagnostic_events_device ON diagnostic_events(tenant_id, device_pseudonym);
+        CREATE INDEX diagnostic_events_user ON diagnostic_events(tenant_id, user_pseudonym);
+        CREATE TABLE diagnostics_daily (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            events BIGINT NOT NULL,
+            succeeded BIGINT NOT NULL,
+            failed BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, day, kind, name)
+        );
+        CREATE TABLE diagnostics_latency (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            bucket BIGINT NOT NULL,
+            events BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, day, kind, name, bucket)
+        );
+        """),
+        // Audit retention (issue #6): see the SQLite migration of the same name.
+        ("0012_audit_anchors", """
+        CREATE TABLE audit_anchors (
+            tenant_id TEXT NOT NULL,
+            sequence BIGINT NOT NULL,
+            chain_hash BYTEA NOT NULL,
+            at BIGINT NOT NULL,
+            seal BYTEA NOT NULL,
+            PRIMARY KEY (tenant_id, sequence)
+        );
+        CREATE TRIGGER audit_anchors_no_change BEFORE UPDATE OR DELETE ON audit_anchors
+        FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
+        CREATE FUNCTION audit_entries_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM audit_anchors a WHERE a.tenant_id = OLD.tenant_id AND a.sequence >= OLD.sequence) THEN
+                RETURN OLD;
+            END IF;
+            RAISE EXCEPTION 'audit entries are append-only; only entries behind a retention anchor can be purged';
+        END
+        $$;
+        DROP TRIGGER audit_entries_no_delete ON audit_entries;
+        CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+        FOR EACH ROW EXECUTE FUNCTION audit_entries_purge_only();
+        """),
+        ("0013_feature_usage", """
+        CREATE TABLE feature_usage_daily (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            feature TEXT NOT NULL,
+            calls BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, day, feature)
+        );
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

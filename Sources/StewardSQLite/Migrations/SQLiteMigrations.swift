@@ -343,5 +343,94 @@ enum SQLiteMigrations {
             DELETE FROM device_counts WHERE tenant_id = OLD.tenant_id AND dimension = 'users' AND devices = 0;
         END;
         """),
+        // Pseudonymized diagnostics (issue #6): per-tenant pseudonym keys (sealed under the
+        // master key), the links from pseudonyms to devices and users, events holding pseudonyms
+        // only, and their daily roll-ups (counts and latency buckets).
+        ("0011_pseudonymized_diagnostics", """
+        CREATE TABLE pseudonym_keys (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            sealed_key BLOB,
+            created_at INTEGER NOT NULL,
+            retired_at INTEGER,
+            PRIMARY KEY (tenant_id, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE pseudonyms (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            pseudonym TEXT NOT NULL,
+            subject_type TEXT NOT NULL CHECK (subject_type IN ('device', 'user')),
+            subject_id TEXT NOT NULL,
+            key_version INTEGER NOT NULL,
+            salt BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, pseudonym)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX pseudonyms_subject ON pseudonyms(tenant_id, subject_type, subject_id, key_version);
+        CREATE TABLE diagnostic_events (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            duration_ms REAL,
+            success INTEGER,
+            code TEXT,
+            device_pseudonym TEXT,
+            user_pseudonym TEXT,
+            PRIMARY KEY (tenant_id, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX diagnostic_events_at ON diagnostic_events(tenant_id, at);
+        CREATE INDEX diagnostic_events_device ON diagnostic_events(tenant_id, device_pseudonym);
+        CREATE INDEX diagnostic_events_user ON diagnostic_events(tenant_id, user_pseudonym);
+        CREATE TABLE diagnostics_daily (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            events INTEGER NOT NULL,
+            succeeded INTEGER NOT NULL,
+            failed INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, day, kind, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE diagnostics_latency (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            bucket INTEGER NOT NULL,
+            events INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, day, kind, name, bucket)
+        ) WITHOUT ROWID;
+        """),
+        // Audit retention (issue #6): a purge leaves a sealed anchor where the chain now starts,
+        // and the database deletes only entries behind an anchor.
+        ("0012_audit_anchors", """
+        CREATE TABLE audit_anchors (
+            tenant_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            chain_hash BLOB NOT NULL,
+            at INTEGER NOT NULL,
+            seal BLOB NOT NULL,
+            PRIMARY KEY (tenant_id, sequence)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER audit_anchors_no_update BEFORE UPDATE ON audit_anchors
+        BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
+        CREATE TRIGGER audit_anchors_no_delete BEFORE DELETE ON audit_anchors
+        BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
+        DROP TRIGGER audit_entries_no_delete;
+        CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+        WHEN NOT EXISTS (SELECT 1 FROM audit_anchors a WHERE a.tenant_id = OLD.tenant_id AND a.sequence >= OLD.sequence)
+        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only; only entries behind a retention anchor can be purged'); END;
+        """),
+        // Admin feature usage per tenant and day (issue #6), read only across tenants.
+        ("0013_feature_usage", """
+        CREATE TABLE feature_usage_daily (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            feature TEXT NOT NULL,
+            calls INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, day, feature)
+        ) WITHOUT ROWID;
+        """),
     ]
 }

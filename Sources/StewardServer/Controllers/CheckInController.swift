@@ -13,13 +13,7 @@ struct CheckInController: Sendable {
     let configuration: ServerConfiguration
 
     func checkIn(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<CheckInResponse> {
-        guard let credential = Credential(authorization: request.headers[.authorization], kind: .deviceSecret) else {
-            throw APIError.unauthorized
-        }
-        let deviceID = DeviceID(rawValue: credential.id)
-        guard let state = try await store.checkInState(tenantID: credential.tenantID, deviceID: deviceID),
-            Secrets.matches(credential, verifier: state.secretVerifier)
-        else { throw APIError.unauthorized }
+        let (state, deviceID) = try await DeviceAuthentication(store: store).device(request)
 
         let input = try await request.decodeJSON(CheckInRequest.self, limit: configuration.maxBodyBytes)
         try input.validate()
@@ -35,6 +29,7 @@ struct CheckInController: Sendable {
             || (input.network == nil && sent.network != stored.network)
             || (appsAllowed && input.apps == nil && input.appsDelta == nil && sent.apps != stored.apps)
 
+        ServiceMetrics.checkIns(input.isHeartbeat ? "heartbeat" : "inventory").increment()
         if input.isHeartbeat {
             await lastSeen.record(tenantID: state.tenantID, deviceID: deviceID, at: now)
             return JSONResponse(CheckInResponse(

@@ -6,14 +6,25 @@ import StewardStore
 
 /// The settings and counts of the admin's own tenant.
 struct TenantController: Sendable {
-    let store: any TenantStore & ReportStore
+    let store: any TenantStore & ReportStore & DiagnosticsStore
     let auditor: Auditor
+    let clock: Clock
 
-    /// Counts maintained by the store as devices change: a read costs a few rows at any size.
+    /// Counts maintained by the store as devices change and as diagnostics arrive: a read costs
+    /// a few rows at any fleet size.
     func summary(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<ReportSummary> {
         let tenantID = try context.requireTenant()
-        _ = try QueryParameters(request, allowed: [])
-        return JSONResponse(try await store.summary(tenantID: tenantID))
+        let query = try QueryParameters(request, allowed: ["days"])
+        let days = try query.value("days").map { raw throws(WireError) in
+            guard let days = Int(raw), (1...366).contains(days) else {
+                throw WireError.invalidValue(field: "days", reason: "a whole number from 1 to 366")
+            }
+            return days
+        } ?? 30
+        var summary = try await store.summary(tenantID: tenantID)
+        summary.diagnostics = try await store.diagnosticsDays(
+            tenantID: tenantID, from: DiagnosticsDay.day(of: clock.now().addingTimeInterval(-Double(days - 1) * 86_400)))
+        return JSONResponse(summary)
     }
 
     func settings(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<TenantSettings> {

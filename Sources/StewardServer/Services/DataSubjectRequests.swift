@@ -33,14 +33,27 @@ public struct DataSubjectRequests: Sendable {
             exported.append(.init(device: device, apps: apps))
             groups += try await store.groupIDs(tenantID: tenantID, memberID: device.id.rawValue)
         }
+        // Diagnostics are stored under pseudonyms: re-linked here, for this person only.
+        let pseudonyms = try await store.pseudonyms(tenantID: tenantID, subjectIDs: [user.id.rawValue] + devices.map(\.id.rawValue))
+        var diagnostics: [DiagnosticEventView] = []
+        if !pseudonyms.isEmpty {
+            var query = DiagnosticsQuery(pseudonyms: pseudonyms, limit: 10_000)
+            while true {
+                let page = try await store.diagnostics(tenantID: tenantID, query: query)
+                diagnostics += page
+                guard page.count == query.limit, let last = page.last else { break }
+                query.after = last.id.rawValue
+            }
+        }
         try await store.append(audit([
             ModifiedProperty(name: "devices", oldValue: nil, newValue: String(devices.count)),
             ModifiedProperty(name: "auditEntries", oldValue: nil, newValue: String(entries.count)),
+            ModifiedProperty(name: "diagnostics", oldValue: nil, newValue: String(diagnostics.count)),
         ]))
         return PrivacyExportBundle(
             generatedAt: clock.now(), tenantId: tenantID, user: user.view, devices: exported,
             groupIds: Array(Set(groups)).sorted { $0.rawValue < $1.rawValue },
-            auditEntries: entries.sorted { $0.sequence < $1.sequence }.map(\.view),
+            auditEntries: entries.sorted { $0.sequence < $1.sequence }.map(\.view), diagnostics: diagnostics,
             fields: PrivacyCatalogView.Field.all.filter(\.exported))
     }
 
@@ -53,6 +66,7 @@ public struct DataSubjectRequests: Sendable {
                     ModifiedProperty(name: "devicesDeleted", oldValue: nil, newValue: String(result.devicesDeleted)),
                     ModifiedProperty(name: "auditEntriesBlanked", oldValue: nil, newValue: String(result.auditEntriesBlanked)),
                     ModifiedProperty(name: "appCatalogRowsPurged", oldValue: nil, newValue: String(result.appCatalogRowsPurged)),
+                    ModifiedProperty(name: "pseudonymsUnlinked", oldValue: nil, newValue: String(result.pseudonymsUnlinked)),
                 ])
             }
         } catch StoreError.notFound {

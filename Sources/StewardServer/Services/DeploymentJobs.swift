@@ -4,17 +4,22 @@ import ServiceLifecycle
 import StewardModel
 import StewardStore
 
-/// Work that must run once per deployment however many replicas serve it (retention and
-/// roll-ups join it in later issues). The replica holding the store's job lease runs every job
+/// Work that must run once per deployment however many replicas serve it: the retention rules
+/// of the data catalog. The replica holding the store's job lease runs every job
 /// each interval; the others wait and take over when the holder dies. On SQLite the one process
 /// always holds it.
 public struct DeploymentJobs: Service {
     public static let purgeEndedEnrollmentTokens = "purge-ended-enrollment-tokens"
     public static let removeStaleDevices = "remove-stale-devices"
+    public static let purgeDiagnostics = "purge-raw-diagnostics"
+    public static let purgeAuditEntries = "purge-expired-audit-entries"
+    /// Raw diagnostics are kept this long; their daily roll-ups stay.
+    public static let rawDiagnosticsRetention: TimeInterval = 30 * 86_400
     /// Enrollment tokens that expired or were revoked are kept this long, then purged.
     public static let endedTokenRetention: TimeInterval = 30 * 86_400
 
-    let store: any JobStore & EnrollmentStore & TenantStore & DeviceStore
+    public typealias Store = JobStore & EnrollmentStore & TenantStore & DeviceStore & DiagnosticsStore & AuditStore
+    let store: any Store
     let auditor: Auditor
     let interval: Duration
     let replicaID: String
@@ -22,7 +27,7 @@ public struct DeploymentJobs: Service {
     let logger: Logger
 
     public init(
-        store: any JobStore & EnrollmentStore & TenantStore & DeviceStore, auditor: Auditor, interval: Duration,
+        store: any Store, auditor: Auditor, interval: Duration,
         replicaID: String, clock: Clock, logger: Logger
     ) {
         self.store = store
@@ -59,8 +64,7 @@ public struct DeploymentJobs: Service {
         for tenant in try await store.tenants() {
             purged += try await store.purgeEnrollmentTokens(tenantID: tenant.id, endedBefore: cutoff)
         }
-        try await store.recordJobRun(JobRun(
-            job: Self.purgeEndedEnrollmentTokens, holder: replicaID, ranAt: clock.now(), result: "purged \(purged)"))
+        try await record(Self.purgeEndedEnrollmentTokens, "purged \(purged)")
 
         // Devices that stopped checking in: removed after the tenant's staleDeviceDays, with
         // everything collected from them; each tenant's removal is one audit entry.
@@ -78,7 +82,43 @@ public struct DeploymentJobs: Service {
                     ])
             }
         }
-        try await store.recordJobRun(JobRun(
-            job: Self.removeStaleDevices, holder: replicaID, ranAt: clock.now(), result: "removed \(removed)"))
+        try await record(Self.removeStaleDevices, "removed \(removed)")
+
+        // Raw diagnostics older than 30 days (the roll-ups were made as they arrived), and the
+        // links of pseudonyms whose device or user is gone.
+        var events = 0, links = 0
+        for tenant in try await store.tenants() {
+            let purged = try await store.purgeDiagnostics(
+                tenantID: tenant.id, before: clock.now().addingTimeInterval(-Self.rawDiagnosticsRetention))
+            events += purged.events
+            links += purged.links
+        }
+        try await record(Self.purgeDiagnostics, "purged \(events) events, \(links) pseudonym links")
+
+        // Audit entries past the tenant's retention, behind a sealed anchor so the rest of the
+        // chain still verifies; each purge is itself an audit entry.
+        var entries = 0
+        for tenant in try await store.tenants() {
+            let days = tenant.settings.auditRetentionDays
+            entries += try await store.purgeAuditEntries(
+                tenantID: tenant.id, before: clock.now().addingTimeInterval(-TimeInterval(days) * 86_400),
+                anchor: { [auditor, clock] sequence, hash in
+                    auditor.chain.anchor(tenantID: tenant.id, sequence: sequence, chainHash: hash, at: clock.now())
+                },
+                audit: { [auditor] count in
+                    auditor.systemEvent(
+                        tenantID: tenant.id, activity: "AuditLog", operation: .delete, targetID: nil,
+                        changes: [
+                            ModifiedProperty(name: "entriesPurged", oldValue: nil, newValue: String(count)),
+                            ModifiedProperty(name: "reason", oldValue: nil, newValue: "older than \(days) days"),
+                        ])
+                })
+        }
+        try await record(Self.purgeAuditEntries, "purged \(entries)")
+    }
+
+    private func record(_ job: String, _ result: String) async throws {
+        ServiceMetrics.jobRuns(job).increment()
+        try await store.recordJobRun(JobRun(job: job, holder: replicaID, ranAt: clock.now(), result: result))
     }
 }

@@ -188,6 +188,11 @@ struct AdminWorld: Sendable {
             let made: RoleAssignmentView = try await api.created(
                 .POST, APIRoute.createRoleAssignment.path, RoleAssignmentCreateRequest(roleId: role.id, adminId: secondAdmin.id))
             return Call(path: route.path(made.id.rawValue), body: nil)
+        case .listDiagnostics, .rotatePseudonymKey: return Call(path: route.path, body: nil)
+        case .reidentify:
+            try await api.diagnostics(device.deviceSecret, [DiagnosticEvent(kind: .featureUsed, name: "inventory", at: env.clock.now)])
+            guard let pseudonym = try await api.storedDiagnostics().last?.devicePseudonym else { throw TestFailure("no pseudonym") }
+            return Call(path: route.path, body: try json(ReidentifyRequest(pseudonym: pseudonym, reason: "support case \(unique)")))
         case .privacyExport: return Call(path: route.path, body: try json(DataSubjectRequest(userId: user.id)))
         case .privacyErasure: return Call(path: route.path, body: try json(DataSubjectRequest(userId: try await newUser().id)))
         case .updateTenantSettings:

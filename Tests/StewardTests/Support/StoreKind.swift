@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import PostgresNIO
 import Testing
@@ -8,6 +9,8 @@ import StewardStore
 
 /// The stores every conformance test runs against: SQLite always, PostgreSQL whenever
 /// `STEWARD_TEST_POSTGRES_URL` names a server (scripts/test starts a throwaway one).
+typealias RawRows = @Sendable (_ table: String) async throws -> [String]
+
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite, postgres
 
@@ -21,15 +24,28 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// A fresh, migrated store: a new SQLite file, or a new schema on the test PostgreSQL server.
     func makeStorage(in directory: TemporaryDirectory) async throws -> any Storage {
+        try await open(in: directory).storage
+    }
+
+    /// A fresh, migrated store, and a way to read a table's rows as text with raw SQL (the way
+    /// someone holding the database's credentials would see them).
+    func open(in directory: TemporaryDirectory) async throws -> (storage: any Storage, rawRows: RawRows) {
         let storage: any Storage
+        let rawRows: RawRows
         switch self {
         case .sqlite:
-            storage = try SQLiteStorage(path: directory.url.appendingPathComponent("steward.sqlite").path)
+            let path = directory.url.appendingPathComponent("steward.sqlite").path
+            storage = try SQLiteStorage(path: path)
+            rawRows = { table in
+                try await DatabaseQueue(path: path).read { db in try Row.fetchAll(db, sql: "SELECT * FROM \(table)").map(\.description) }
+            }
         case .postgres:
-            storage = try PostgresStorage(url: try await TestPostgres.freshSchemaURL(), maximumConnections: 4, logger: TestPostgres.logger)
+            let url = try await TestPostgres.freshSchemaURL()
+            storage = try PostgresStorage(url: url, maximumConnections: 4, logger: TestPostgres.logger)
+            rawRows = { table in try await TestPostgres.texts("SELECT t::text FROM \(table) t", url: url) }
         }
         try await storage.migrate()
-        return storage
+        return (storage, rawRows)
     }
 }
 
@@ -49,6 +65,20 @@ enum TestPostgres {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+    }
+
+    /// The first column of every row of `sql`, as text.
+    static func texts(_ sql: String, url: String) async throws -> [String] {
+        let client = PostgresClient(configuration: try PostgresURL.configuration(from: url), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            var texts: [String] = []
+            for try await text in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(String.self) {
+                texts.append(text)
+            }
+            return texts
         }
     }
 

@@ -47,16 +47,19 @@ final class TemporaryDirectory: Sendable {
 struct TestEnvironment {
     let directory: TemporaryDirectory
     let storage: any Storage
+    /// A table's rows as text, read with raw SQL.
+    let rawRows: RawRows
     let clock = ManualClock()
     let configuration: ServerConfiguration
     let dependencies: ServerDependencies
     let lastSeen: LastSeenRecorder
+    let usage: UsageRecorder
     let tenant: TenantCreated
     let otherTenant: TenantCreated
 
     init(_ store: StoreKind = .sqlite, maxBodyBytes: Int = Limits.defaultMaxBodyBytes) async throws {
         directory = try TemporaryDirectory()
-        storage = try await store.makeStorage(in: directory)
+        (storage, rawRows) = try await store.open(in: directory)
         var logger = Logger(label: "steward-test")
         logger.logLevel = .critical
         let ids = IdentifierGenerator.sequential()
@@ -66,6 +69,7 @@ struct TestEnvironment {
         configuration = ServerConfiguration(
             maxBodyBytes: maxBodyBytes, checkInIntervalSeconds: 600, passwordHashCost: 4, failedSignInDelay: .zero)
         lastSeen = LastSeenRecorder(store: storage, interval: .seconds(3600), logger: logger)
+        usage = UsageRecorder(store: storage, interval: .seconds(3600), clock: clock.clock, logger: logger)
         let provisioning = TenantProvisioning(store: storage, masterKey: Self.masterKey, clock: clock.clock, ids: ids)
         tenant = try await provisioning.createTenant(name: "Acme")
         otherTenant = try await provisioning.createTenant(name: "Globex")
@@ -84,7 +88,7 @@ struct TestEnvironment {
 
     /// Runs `body` against the real router (no network), the way `app.test(.router)` does.
     func withClient<T: Sendable>(_ body: @Sendable (APIClient) async throws -> T) async throws -> T {
-        let router = buildRouter(configuration: configuration, dependencies: dependencies, lastSeen: lastSeen)
+        let router = buildRouter(configuration: configuration, dependencies: dependencies, lastSeen: lastSeen, usage: usage)
         let app = Application(router: router, logger: dependencies.logger)
         return try await app.test(.router) { client in
             try await body(APIClient(client: client, adminToken: tenant.adminToken))
@@ -149,6 +153,16 @@ struct APIClient: Sendable {
 
     func checkIn(_ secret: String, _ request: CheckInRequest) async throws -> APIResponse {
         try await send(.POST, APIRoute.checkIn.path, token: secret, json: request)
+    }
+
+    @discardableResult
+    func diagnostics(_ secret: String, _ events: [DiagnosticEvent]) async throws -> APIResponse {
+        try await send(.POST, APIRoute.uploadDiagnostics.path, token: secret, json: DiagnosticsUpload(events: events))
+    }
+
+    /// The tenant's stored diagnostics, as its Administrator reads them.
+    func storedDiagnostics(_ query: String = "") async throws -> [DiagnosticEventView] {
+        try await send(.GET, APIRoute.listDiagnostics.path + query, token: adminToken).decode(Page<DiagnosticEventView>.self).items
     }
 
     func device(_ id: DeviceID, admin: String? = nil) async throws -> APIResponse {

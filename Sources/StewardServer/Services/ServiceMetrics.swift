@@ -1,0 +1,37 @@
+import Metrics
+import Prometheus
+
+/// The service's own metrics for Prometheus (`GET /metrics`): Hummingbird's request metrics,
+/// labelled by route template (`/api/v1/devices/{id}`, never a concrete path), and Steward's
+/// counters, labelled by kind. No label holds a tenant, an ID or a name.
+public enum ServiceMetrics {
+    /// Installed as the swift-metrics backend on first use, once per process.
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    /// Call before anything records a metric: metrics made before the bootstrap go nowhere.
+    static func bootstrap() { _ = registry }
+
+    /// Check-ins by `heartbeat` or `inventory`.
+    static func checkIns(_ kind: String) -> Metrics.Counter {
+        Metrics.Counter(label: "steward_check_ins_total", dimensions: [("kind", kind)])
+    }
+
+    static var diagnosticEvents: Metrics.Counter { Metrics.Counter(label: "steward_diagnostic_events_total") }
+
+    /// Runs of the deployment jobs, by job.
+    static func jobRuns(_ job: String) -> Metrics.Counter {
+        Metrics.Counter(label: "steward_job_runs_total", dimensions: [("job", job)])
+    }
+
+    /// The text exposition format.
+    static func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1024)
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
