@@ -44,6 +44,11 @@ public struct AdminClient: Sendable {
         return result
     }
 
+    /// The tenant's stored diagnostics (under pseudonyms).
+    public func diagnostics(query: String = "") async throws -> Page<DiagnosticEventView> {
+        try await send(.GET, APIRoute.listDiagnostics.path + query, body: NoBody?.none)
+    }
+
     public func updateDevice(_ id: DeviceID, _ patch: DevicePatch) async throws -> DeviceView {
         try await send(.PATCH, APIRoute.updateDevice.path(id.rawValue), body: patch)
     }

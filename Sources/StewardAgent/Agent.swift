@@ -49,16 +49,58 @@ public struct Agent: Sendable {
         public var fullInventoryResent: Bool
         public var policy: CollectionPolicy
         public var inventory: Inventory
+        /// Diagnostic events delivered after the check-in (this one's timings, earlier errors).
+        public var diagnosticsSent: Int
     }
 
     /// Collects and sends one check-in. `full` sends every section whatever was acknowledged.
     public func checkIn(full: Bool = false, client: StewardClient? = nil) async throws -> CheckInReport {
         guard let identity = try state.identity() else { throw AgentError.notEnrolled(state.directory.path) }
         let client = client ?? StewardClient(server: identity.server)
+        var report: CheckInReport
+        var events: [DiagnosticEvent] = []
+        do {
+            report = try await checkIn(identity: identity, full: full, client: client, events: &events)
+        } catch {
+            // Kept for the next check-in: the error's type only, never its message.
+            let code = String(describing: type(of: error)).filter { $0.isLetter || $0.isNumber }.prefix(DiagnosticEvent.maxTokenLength)
+            try? state.savePendingDiagnostics(
+                state.pendingDiagnostics() + [DiagnosticEvent(kind: .agentError, name: "check-in", at: clock.now(), success: false, code: code.isEmpty ? "unknown" : String(code))])
+            throw error
+        }
+        // Diagnostics are batched (a heartbeat stays one request) and never fail a check-in:
+        // undelivered ones wait for the next.
+        let now = clock.now()
+        let outgoing = (state.pendingDiagnostics() + events).filter { $0.at > now.addingTimeInterval(-DiagnosticEvent.maxAge + 86_400) }
+        guard full || Self.diagnosticsDue(outgoing, now: now) else {
+            try? state.savePendingDiagnostics(outgoing)
+            return report
+        }
+        do {
+            report.diagnosticsSent = try await client.uploadDiagnostics(secret: identity.deviceSecret, outgoing).accepted
+            try? state.savePendingDiagnostics([])
+        } catch {
+            try? state.savePendingDiagnostics(outgoing)
+        }
+        return report
+    }
+
+    /// Upload when enough has gathered, when the oldest has waited an hour, or after an error.
+    static func diagnosticsDue(_ events: [DiagnosticEvent], now: Date) -> Bool {
+        guard let oldest = events.map(\.at).min() else { return false }
+        return events.count >= 25 || oldest < now.addingTimeInterval(-3_600) || events.contains { $0.kind == .agentError }
+    }
+
+    private func checkIn(
+        identity: AgentState.Identity, full: Bool, client: StewardClient, events: inout [DiagnosticEvent]
+    ) async throws -> CheckInReport {
         let acknowledged = state.acknowledged()
             ?? AgentState.Acknowledged(hashes: SectionHashes(), apps: nil, policy: .init(collectApps: false, checkInIntervalSeconds: 900), lastCheckInAt: nil)
+        let started = ContinuousClock.now
         let inventory = try collector.collect(includeApps: acknowledged.policy.collectApps, knownApps: acknowledged.apps)
+        events.append(DiagnosticEvent(kind: .responseTime, name: "inventory.collect", at: clock.now(), durationMs: Self.milliseconds(since: started)))
         let hashes = try InventoryHasher.hashes(of: inventory)
+        let sent = ContinuousClock.now
 
         var request = Self.request(inventory: inventory, hashes: hashes, acknowledged: acknowledged, full: full)
         var (answer, bytes) = try await client.checkIn(secret: identity.deviceSecret, request)
@@ -69,13 +111,23 @@ public struct Agent: Sendable {
             (answer, bytes) = try await client.checkIn(secret: identity.deviceSecret, request)
             resent = true
         }
+        let sections = Self.sections(of: request)
+        events.append(DiagnosticEvent(
+            kind: .command, name: sections.isEmpty ? "check-in.heartbeat" : "check-in.inventory", at: clock.now(),
+            durationMs: Self.milliseconds(since: sent), success: true))
         let appsAcknowledged = answer.acknowledged.apps != nil && answer.acknowledged.apps == hashes.apps
         try state.save(AgentState.Acknowledged(
             hashes: answer.acknowledged, apps: appsAcknowledged ? inventory.apps : nil, policy: answer.policy,
             lastCheckInAt: clock.now()))
         return CheckInReport(
-            deviceId: identity.deviceId, sectionsSent: Self.sections(of: request), requestBytes: bytes,
-            appCount: answer.policy.collectApps ? inventory.apps?.count : nil, fullInventoryResent: resent, policy: answer.policy, inventory: inventory)
+            deviceId: identity.deviceId, sectionsSent: sections, requestBytes: bytes,
+            appCount: answer.policy.collectApps ? inventory.apps?.count : nil, fullInventoryResent: resent, policy: answer.policy,
+            inventory: inventory, diagnosticsSent: 0)
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
 
     /// Builds the request: every section whose hash differs from the acknowledged one; a changed

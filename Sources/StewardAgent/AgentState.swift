@@ -32,6 +32,18 @@ public struct AgentState: Sendable {
 
     var identityURL: URL { directory.appendingPathComponent("device.json") }
     var acknowledgedURL: URL { directory.appendingPathComponent("acknowledged.json") }
+    var diagnosticsURL: URL { directory.appendingPathComponent("diagnostics.json") }
+
+    /// The agent's own diagnostics not yet delivered (a failed check-in's error, say).
+    public func pendingDiagnostics() -> [DiagnosticEvent] {
+        guard let data = FileManager.default.contents(atPath: diagnosticsURL.path) else { return [] }
+        return (try? WireCoding.decoder().decode([DiagnosticEvent].self, from: data)) ?? []
+    }
+
+    /// Keeps at most the newest `limit` events.
+    public func savePendingDiagnostics(_ events: [DiagnosticEvent], limit: Int = 200) throws {
+        try write(Array(events.suffix(limit)), to: diagnosticsURL)
+    }
 
     public func identity() throws -> Identity? {
         guard let data = FileManager.default.contents(atPath: identityURL.path) else { return nil }
@@ -53,7 +65,7 @@ public struct AgentState: Sendable {
 
     /// Forgets everything (after the server says the device no longer exists).
     public func erase() throws {
-        for url in [identityURL, acknowledgedURL] where FileManager.default.fileExists(atPath: url.path) {
+        for url in [identityURL, acknowledgedURL, diagnosticsURL] where FileManager.default.fileExists(atPath: url.path) {
             try FileManager.default.removeItem(at: url)
         }
     }

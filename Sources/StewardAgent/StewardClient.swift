@@ -49,6 +49,10 @@ public struct StewardClient: Sendable {
     public func checkIn(secret: String, _ request: CheckInRequest) async throws -> (value: CheckInResponse, bytes: Int) {
         try await transport.send(.POST, APIRoute.checkIn.path, bearer: secret, body: request)
     }
+
+    public func uploadDiagnostics(secret: String, _ events: [DiagnosticEvent]) async throws -> DiagnosticsReceipt {
+        try await transport.send(.POST, APIRoute.uploadDiagnostics.path, bearer: secret, body: DiagnosticsUpload(events: events)).value
+    }
 }
 
 public enum AgentVersion {

@@ -18,4 +18,30 @@ public enum PrivacyRules {
     public static func storedPhoneNumber(_ number: String?, ownership: Ownership) -> String? {
         ownership == .personal ? maskedPhoneNumber(number) : number
     }
+
+    /// The device's fields that the data catalog gives a personal-device display, by column.
+    /// A test holds this table to the catalog, so a display declared there is never skipped here.
+    public static let personalDeviceFields: [String: WritableKeyPath<DeviceView, String?> & Sendable] = [
+        "phone_number": \.phoneNumber,
+    ]
+
+    /// A device as an admin sees it: on a personal device, every field the catalog marks
+    /// masked shows its last four characters, and every field it marks hidden is left out.
+    /// (The store already keeps only the masked phone number of a personal device; this holds
+    /// the view to the catalog whatever is stored.)
+    public static func shown(_ view: DeviceView) -> DeviceView {
+        guard view.ownership == .personal else { return view }
+        var view = view
+        for entry in DataCatalog.entries where entry.table == "devices" && entry.personalDevice != .full {
+            guard let field = personalDeviceFields[entry.column], let value = view[keyPath: field] else { continue }
+            switch entry.personalDevice {
+            case .full: break
+            case .masked:
+                guard !value.hasPrefix("••••") else { continue }
+                view[keyPath: field] = entry.column == "phone_number" ? maskedPhoneNumber(value) : "••••" + value.suffix(4)
+            case .hidden: view[keyPath: field] = nil
+            }
+        }
+        return view
+    }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import StewardModel
 
@@ -23,10 +24,13 @@ public struct ConfigurationLayers: Sendable {
     public static let replicaID = Key(file: "replicaId", environment: "STEWARD_REPLICA_ID", defaultValue: "")
     /// Empty: `master.key` in the data directory.
     public static let masterKeyFile = Key(file: "masterKeyFile", environment: "STEWARD_MASTER_KEY_FILE", defaultValue: "")
+    /// The master key itself, base64 (for secret stores that hand out values rather than files);
+    /// when set, `masterKeyFile` is not read.
+    public static let masterKey = Key(file: "masterKey", environment: "STEWARD_MASTER_KEY", defaultValue: "")
     public static let passwordHashCost = Key(file: "passwordHashCost", environment: "STEWARD_PASSWORD_HASH_COST", defaultValue: "12")
     public static let all = [
         host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
-        passwordHashCost,
+        masterKey, passwordHashCost,
     ]
 
     let flags: [Key: String]
@@ -79,14 +83,22 @@ public struct ConfigurationLayers: Sendable {
 
     /// Where the master key lives.
     public var masterKeyPath: String {
+        guard value(Self.masterKey).isEmpty else { return "STEWARD_MASTER_KEY (masterKey)" }
         let configured = value(Self.masterKeyFile)
         return configured.isEmpty ? (value(Self.dataDir) as NSString).appendingPathComponent("master.key") : configured
     }
 
-    /// The master key; with `create`, made on first use (`steward init`, and `serve` of a data
-    /// directory that predates it).
+    /// The master key: the configured value, or the key file — with `create`, made on first use
+    /// (`steward init`, and `serve` of a data directory that predates it).
     public func masterKey(create: Bool) throws -> MasterKey {
-        try MasterKey.load(path: masterKeyPath, create: create)
+        let inline = value(Self.masterKey)
+        guard inline.isEmpty else {
+            guard let bytes = Data(base64Encoded: inline), bytes.count == 32 else {
+                throw ConfigurationError("masterKey (STEWARD_MASTER_KEY) must be 32 bytes in base64, such as the output of `head -c 32 /dev/urandom | base64`")
+            }
+            return MasterKey(key: SymmetricKey(data: bytes))
+        }
+        return try MasterKey.load(path: masterKeyPath, create: create)
     }
 }
 

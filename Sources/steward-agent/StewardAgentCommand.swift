@@ -65,7 +65,8 @@ struct CheckIn: AsyncParsableCommand {
     static func describe(_ report: Agent.CheckInReport) -> String {
         let sections = report.sectionsSent.isEmpty ? "no change (heartbeat)" : report.sectionsSent.joined(separator: ", ")
         let apps = report.appCount.map { "\($0) apps" } ?? "apps not collected (policy)"
-        return "Checked in device \(report.deviceId): sent \(sections); \(report.requestBytes) bytes; \(apps)."
+        let diagnostics = report.diagnosticsSent > 0 ? " \(report.diagnosticsSent) diagnostic events sent." : ""
+        return "Checked in device \(report.deviceId): sent \(sections); \(report.requestBytes) bytes; \(apps).\(diagnostics)"
     }
 }
 

@@ -16,7 +16,7 @@ struct Steward: AsyncParsableCommand {
         abstract: "Steward: a self-hosted, privacy-first device management data service.",
         subcommands: [
             Quickstart.self, Initialise.self, Serve.self, TenantCommand.self, AdminCommand.self, AuditCommand.self,
-            PrivacyCommand.self, Migrate.self,
+            PrivacyCommand.self, ReportCommand.self, Migrate.self,
         ])
 }
 

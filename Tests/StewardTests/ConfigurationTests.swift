@@ -26,6 +26,28 @@ import StewardServer
         #expect(try layers.server().port == 7000)
     }
 
+    /// The master key comes from configuration (base64) or from its file, made with mode 0600.
+    @Test func theMasterKeyComesFromConfigurationOrItsFile() throws {
+        let directory = try TemporaryDirectory()
+        let fromFile = try ConfigurationLayers(flags: [:], environment: ["STEWARD_DATA_DIR": directory.url.path], configFile: nil)
+        let made = try fromFile.masterKey(create: true)
+        let path = directory.url.appendingPathComponent("master.key").path
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try fromFile.masterKey(create: false).check == made.check, "read back")
+
+        let encoded = Data(repeating: 9, count: 32).base64EncodedString()
+        let inline = try ConfigurationLayers(
+            flags: [:], environment: ["STEWARD_DATA_DIR": directory.url.path, "STEWARD_MASTER_KEY": encoded], configFile: nil)
+        #expect(try inline.masterKey(create: false).check != made.check, "the configured key wins over the file")
+        #expect(inline.masterKeyPath.contains("STEWARD_MASTER_KEY"))
+        let sealed = try inline.masterKey(create: false).seal(Data("secret".utf8))
+        #expect(try inline.masterKey(create: false).open(sealed) == Data("secret".utf8))
+        #expect(throws: (any Error).self) { try fromFile.masterKey(create: false).open(sealed) }
+        let short = try ConfigurationLayers(flags: [:], environment: ["STEWARD_MASTER_KEY": "c2hvcnQ="], configFile: nil)
+        #expect(throws: ConfigurationError.self) { try short.masterKey(create: false) }
+    }
+
     @Test func badValuesAreClearErrors() throws {
         let directory = try TemporaryDirectory()
         let file = directory.url.appendingPathComponent("c.json")

@@ -103,6 +103,12 @@ import StewardPostgres
         }
         let after = try await admin.device(deviceID)
         #expect(after.appCount == 0 && after.refusedAppReports == 0, "the agent obeyed the gate")
+
+        // The agent's own timings went up with the full check-in, under a pseudonym only.
+        let diagnostics = try await admin.diagnostics(query: "?limit=1000").items
+        #expect(Set(diagnostics.map(\.name)).isSuperset(of: ["inventory.collect", "check-in.inventory", "check-in.heartbeat"]))
+        #expect(diagnostics.allSatisfy { $0.devicePseudonym != nil && $0.devicePseudonym != deviceID.rawValue })
+        #expect(diagnostics.filter { $0.name == "inventory.collect" }.allSatisfy { ($0.durationMs ?? -1) > 0 })
         #expect(try await admin.allApps(deviceID).isEmpty)
 
         // The periodic agent: two check-ins a second apart, then it stops by itself.

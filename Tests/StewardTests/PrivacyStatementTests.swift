@@ -14,6 +14,26 @@ import StewardServer
         #expect(!exported.contains("tenants.name") && !exported.contains("devices.secret_verifier"))
     }
 
+    /// Device views obey the catalog's personal-device display, whatever the store holds.
+    @Test func personalDeviceViewsMaskWhatTheCatalogSays() {
+        let displayed = DataCatalog.entries.filter { $0.table == "devices" && $0.personalDevice != .full }
+        #expect(!displayed.isEmpty)
+        #expect(Set(displayed.map(\.column)) == Set(PrivacyRules.personalDeviceFields.keys), "every declared display is implemented")
+        let corporate = DeviceView(
+            id: DeviceID(rawValue: "d"), platform: .linux, ownership: .corporate, deviceName: "n", manufacturer: nil, model: nil,
+            operatingSystem: nil, osVersion: nil, kernelVersion: nil, serialNumber: "SER1", platformId: nil, imei: nil, meid: nil,
+            iccid: nil, phoneNumber: "+1 555 0100 1234", networkInterfaces: [], wifiMacAddress: nil, cpuModel: nil, cpuCores: nil,
+            memoryBytes: nil, diskBytes: nil, appCount: 0, refusedAppReports: 0, agentVersion: nil, enrolledAt: Date(),
+            lastCheckInAt: nil)
+        #expect(PrivacyRules.shown(corporate) == corporate)
+        var personal = corporate
+        personal.ownership = .personal
+        let shown = PrivacyRules.shown(personal)
+        #expect(shown.phoneNumber == "••••1234")
+        #expect(shown.serialNumber == "SER1", "fields the catalog shows in full stay")
+        #expect(PrivacyRules.shown(shown) == shown, "masking a masked value changes nothing")
+    }
+
     @Test func theStatementReadsLikeTheSourceWithTheTenantsSettings() {
         let settings = PrivacyStatement.Settings(tenantName: "Acme & Co", compliantAppFeature: false, staleDeviceDays: 45, auditRetentionDays: 1095)
         let text = PrivacyStatement(settings: settings).render(.markdown)

@@ -124,11 +124,12 @@ struct DeviceController: Sendable {
         return device
     }
 
+    /// The device as shown: personal-device display per the catalog, and a buffered heartbeat time.
     private func withPendingLastSeen(_ device: DeviceView, tenantID: TenantID) async -> DeviceView {
+        var device = PrivacyRules.shown(device)
         guard let pending = await lastSeen.pendingTime(tenantID: tenantID, deviceID: device.id),
             pending > (device.lastCheckInAt ?? .distantPast)
         else { return device }
-        var device = device
         device.lastCheckInAt = pending
         return device
     }
