@@ -96,6 +96,18 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let deleteDevice = APIRoute(.DELETE, "/api/v1/devices/{id}", .admin(.devicesDelete))
     public static let listDeviceApps = APIRoute(.GET, "/api/v1/devices/{id}/apps", .admin(.devicesRead))
 
+    public static let listApps = APIRoute(.GET, "/api/v1/apps", .admin(.appsRead))
+    public static let createApp = APIRoute(.POST, "/api/v1/apps", .admin(.appsManage))
+    public static let getApp = APIRoute(.GET, "/api/v1/apps/{id}", .admin(.appsRead))
+    public static let updateApp = APIRoute(.PATCH, "/api/v1/apps/{id}", .admin(.appsManage))
+    public static let deleteApp = APIRoute(.DELETE, "/api/v1/apps/{id}", .admin(.appsManage))
+    public static let listAppAssignments = APIRoute(.GET, "/api/v1/apps/{id}/assignments", .admin(.appsRead))
+    public static let createAppAssignment = APIRoute(.POST, "/api/v1/apps/{id}/assignments", .admin(.appsAssign))
+    public static let deleteAppAssignment = APIRoute(.DELETE, "/api/v1/apps/{id}/assignments/{assignmentId}", .admin(.appsAssign))
+    public static let appInstallSummary = APIRoute(.GET, "/api/v1/apps/{id}/install-summary", .admin(.appsRead))
+    public static let appDeviceStatuses = APIRoute(.GET, "/api/v1/apps/{id}/device-statuses", .admin(.appsRead))
+    public static let appUserStatuses = APIRoute(.GET, "/api/v1/apps/{id}/user-statuses", .admin(.appsRead))
+
     public static let listUsers = APIRoute(.GET, "/api/v1/users", .admin(.usersRead))
     public static let createUser = APIRoute(.POST, "/api/v1/users", .admin(.usersManage))
     public static let getUser = APIRoute(.GET, "/api/v1/users/{id}", .admin(.usersRead))
@@ -142,6 +154,8 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, uploadCorporateIdentifiers,
         listCorporateIdentifiers, deleteCorporateIdentifier,
         listDevices, getDevice, updateDevice, deleteDevice, listDeviceApps,
+        listApps, createApp, getApp, updateApp, deleteApp, listAppAssignments, createAppAssignment, deleteAppAssignment,
+        appInstallSummary, appDeviceStatuses, appUserStatuses,
         listUsers, createUser, getUser, updateUser, deleteUser,
         listGroups, createGroup, getGroup, updateGroup, deleteGroup, listGroupMembers, addGroupMember, removeGroupMember,
         listRoles, createRole, getRole, updateRole, deleteRole, listRoleAssignments, createRoleAssignment,

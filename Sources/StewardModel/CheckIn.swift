@@ -16,12 +16,19 @@ public struct CheckInRequest: Codable, Sendable, Equatable {
     public var apps: [AppRecord]?
     /// Only what changed since the acknowledged app inventory with hash `baseHash`.
     public var appsDelta: AppsDelta?
+    /// The version of the managed-apps list the agent holds (nil: none yet); the answer carries
+    /// the device's list when the tenant's is another.
+    public var managedAppsVersion: Int64?
+    /// The state of every managed app of the device, when any changed (replaces the previous report).
+    public var appStates: [AppStateReport]?
 
     public init(
         agentVersion: String?, hashes: SectionHashes, hardware: HardwareSection? = nil,
         operatingSystem: OperatingSystemSection? = nil, network: NetworkSection? = nil, apps: [AppRecord]? = nil,
-        appsDelta: AppsDelta? = nil
+        appsDelta: AppsDelta? = nil, managedAppsVersion: Int64? = nil, appStates: [AppStateReport]? = nil
     ) {
+        self.managedAppsVersion = managedAppsVersion
+        self.appStates = appStates
         self.agentVersion = agentVersion
         self.hashes = hashes
         self.hardware = hardware
@@ -52,6 +59,16 @@ public struct CheckInRequest: Codable, Sendable, Equatable {
             }
         }
         try appsDelta?.validate()
+        if let appStates {
+            try check.count(appStates, "appStates", limit: 1_000)
+            var seen = Set<ManagedAppID>()
+            for (index, report) in appStates.enumerated() {
+                try report.validate("appStates[\(index)]")
+                if !seen.insert(report.appId).inserted {
+                    throw .invalidValue(field: "appStates[\(index)].appId", reason: "duplicate appId")
+                }
+            }
+        }
         if (apps != nil || appsDelta != nil) && hashes.apps == nil {
             throw .missingField("hashes.apps")
         }
@@ -114,8 +131,14 @@ public struct CheckInResponse: Codable, Sendable, Equatable {
     public var acknowledged: SectionHashes
     /// The server dropped an app inventory that the policy forbids (the agent should not have sent it).
     public var appsRefused: Bool
+    /// The apps this device manages, when the agent's list is out of date.
+    public var managedApps: ManagedAppsPolicy?
 
-    public init(policy: CollectionPolicy, fullInventoryRequested: Bool, acknowledged: SectionHashes, appsRefused: Bool) {
+    public init(
+        policy: CollectionPolicy, fullInventoryRequested: Bool, acknowledged: SectionHashes, appsRefused: Bool,
+        managedApps: ManagedAppsPolicy? = nil
+    ) {
+        self.managedApps = managedApps
         self.policy = policy
         self.fullInventoryRequested = fullInventoryRequested
         self.acknowledged = acknowledged

@@ -46,7 +46,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 public enum DataCatalog {
     public static let entries: [CatalogEntry] =
         schema + tenants + admins + credentials + corporateIdentifiers + devices + apps + counts + directory + roles + audit
-        + diagnostics + usage
+        + diagnostics + usage + managedApps
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -66,6 +66,7 @@ public enum DataCatalog {
         .init("tenants", "created_at", .technical, .system, "When the tenant was created."),
         .init("tenants", "stale_device_days", .technical, .admin, "Setting: remove devices that have not checked in for this many days."),
         .init("tenants", "audit_retention_days", .technical, .admin, "Setting: how long audit entries are kept."),
+        .init("tenants", "apps_version", .technical, .system, "Changes whenever what a device should manage may have changed."),
     ]
 
     static let admins: [CatalogEntry] = [
@@ -291,6 +292,44 @@ public enum DataCatalog {
         .init("feature_usage_daily", "day", .technical, .system, "The day (UTC)."),
         .init("feature_usage_daily", "feature", .technical, .system, "The API route (its template, never a concrete path)."),
         .init("feature_usage_daily", "calls", .aggregated, .system, "How many requests; reported only across tenants, cells under 5 suppressed."),
+    ]
+
+    static let managedApps: [CatalogEntry] = [
+        .init("managed_apps", "tenant_id", .pseudonymized, .system, "The tenant managing the app."),
+        .init("managed_apps", "id", .technical, .system, "App ID, made by Steward."),
+        .init("managed_apps", "name", .technical, .admin, "Managed app: name."),
+        .init("managed_apps", "publisher", .technical, .admin, "Managed app: publisher."),
+        .init("managed_apps", "version", .technical, .admin, "Managed app: version."),
+        .init("managed_apps", "platform", .technical, .admin, "Managed app: platform."),
+        .init("managed_apps", "package_id", .technical, .admin, "Managed app: package identifier."),
+        .init("managed_apps", "size_bytes", .technical, .admin, "Managed app: size."),
+        .init("managed_apps", "detection", .technical, .admin, "How agents detect it (JSON, keys below)."),
+        .init("managed_apps", "detection.debianPackage", .technical, .admin, "Detection: the Debian package."),
+        .init("managed_apps", "detection.minimumVersion", .technical, .admin, "Detection: the lowest version that counts."),
+        .init("managed_apps", "created_at", .technical, .system, "When the app was added."),
+        .init("app_assignments", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("app_assignments", "id", .technical, .system, "Assignment ID, made by Steward."),
+        .init("app_assignments", "app_id", .technical, .admin, "The assigned app."),
+        .init("app_assignments", "group_id", .technical, .admin, "The user or device group it is assigned to."),
+        .init("app_assignments", "intent", .technical, .admin, "Required, available or uninstall."),
+        .init("app_assignments", "created_at", .technical, .system, "When it was assigned."),
+        .init("app_install_states", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("app_install_states", "app_id", .technical, .system, "The managed app."),
+        .init("app_install_states", "device_id", .pseudonymized, .system, "The device that reported it."),
+        .init("app_install_states", "user_id", .pseudonymized, .system, "The device's user, for the per-user status."),
+        .init("app_install_states", "state", .identified, .device, "Install state of a managed app on the device."),
+        .init("app_install_states", "error_code", .identified, .device, "Why it failed or is not installed (a short code)."),
+        .init("app_install_states", "updated_at", .technical, .system, "When the state last changed."),
+        .init("app_user_states", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("app_user_states", "app_id", .technical, .system, "The managed app."),
+        .init("app_user_states", "user_id", .pseudonymized, .system, "The user."),
+        .init("app_user_states", "state", .technical, .system, "An install state."),
+        .init("app_user_states", "devices", .aggregated, .system, "How many of the user's devices are in it."),
+        .init("app_install_counts", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("app_install_counts", "app_id", .technical, .system, "The managed app."),
+        .init("app_install_counts", "state", .technical, .system, "An install state."),
+        .init("app_install_counts", "devices", .aggregated, .system, "Devices in the state."),
+        .init("app_install_counts", "users", .aggregated, .system, "Users with one or more devices in the state."),
     ]
 
     /// Columns of a table, without JSON keys.

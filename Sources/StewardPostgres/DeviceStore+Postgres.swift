@@ -7,7 +7,7 @@ extension PostgresStorage {
     public func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState? {
         try await rows(
             """
-            SELECT d.secret_verifier, d.ownership, t.compliant_app_feature,
+            SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version,
                    d.hardware_hash, d.os_hash, d.network_hash, d.apps_hash
             FROM devices d JOIN tenants t ON t.id = d.tenant_id
             WHERE d.tenant_id = \(tenantID.rawValue) AND d.id = \(deviceID.rawValue)
@@ -19,7 +19,8 @@ extension PostgresStorage {
                 compliantAppFeature: try row.value("compliant_app_feature"),
                 hashes: SectionHashes(
                     hardware: try row.value("hardware_hash"), operatingSystem: try row.value("os_hash"),
-                    network: try row.value("network_hash"), apps: try row.value("apps_hash")))
+                    network: try row.value("network_hash"), apps: try row.value("apps_hash")),
+                appsVersion: try row.value("apps_version"))
         }
     }
 

@@ -7,7 +7,7 @@ extension SQLiteStorage {
     public func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState? {
         try await pool.read { db in
             let statement = try db.cachedStatement(sql: """
-                SELECT d.secret_verifier, d.ownership, t.compliant_app_feature,
+                SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version,
                        d.hardware_hash, d.os_hash, d.network_hash, d.apps_hash
                 FROM devices d JOIN tenants t ON t.id = d.tenant_id
                 WHERE d.tenant_id = ? AND d.id = ?
@@ -19,7 +19,8 @@ extension SQLiteStorage {
                     compliantAppFeature: row["compliant_app_feature"],
                     hashes: SectionHashes(
                         hardware: row["hardware_hash"], operatingSystem: row["os_hash"], network: row["network_hash"],
-                        apps: row["apps_hash"]))
+                        apps: row["apps_hash"]),
+                    appsVersion: row["apps_version"])
             }
         }
     }

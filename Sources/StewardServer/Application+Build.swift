@@ -74,6 +74,7 @@ public func buildRouter(
     let roles = RoleController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let audit = AuditController(store: storage)
     let privacy = PrivacyController(requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor)
+    let apps = AppController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let diagnostics = DiagnosticsController(
         store: storage, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)
@@ -123,6 +124,17 @@ public func buildRouter(
         .updateDevice: handler(devices.update),
         .deleteDevice: handler(devices.delete),
         .listDeviceApps: handler(devices.apps),
+        .listApps: handler(apps.list),
+        .createApp: handler(apps.create),
+        .getApp: handler(apps.get),
+        .updateApp: handler(apps.update),
+        .deleteApp: handler(apps.delete),
+        .listAppAssignments: handler(apps.assignments),
+        .createAppAssignment: handler(apps.assign),
+        .deleteAppAssignment: handler(apps.unassign),
+        .appInstallSummary: handler(apps.installSummary),
+        .appDeviceStatuses: handler(apps.deviceStatuses),
+        .appUserStatuses: handler(apps.userStatuses),
         .listUsers: handler(users.list),
         .createUser: handler(users.create),
         .getUser: handler(users.get),

@@ -121,8 +121,14 @@ public struct DeviceCheckInState: Sendable, Equatable {
     public var ownership: Ownership
     public var compliantAppFeature: Bool
     public var hashes: SectionHashes
+    /// The tenant's managed-apps version: the agent asks for its app list when it holds another.
+    public var appsVersion: Int64
 
-    public init(tenantID: TenantID, deviceID: DeviceID, secretVerifier: Data, ownership: Ownership, compliantAppFeature: Bool, hashes: SectionHashes) {
+    public init(
+        tenantID: TenantID, deviceID: DeviceID, secretVerifier: Data, ownership: Ownership, compliantAppFeature: Bool,
+        hashes: SectionHashes, appsVersion: Int64 = 0
+    ) {
+        self.appsVersion = appsVersion
         self.tenantID = tenantID
         self.deviceID = deviceID
         self.secretVerifier = secretVerifier

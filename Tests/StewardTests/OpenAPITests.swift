@@ -88,6 +88,10 @@ import StewardModel
         let grant = PermissionGrant(permission: .auditRead, scopeGroupIds: [])
         let change = ModifiedProperty(name: "", oldValue: "", newValue: "")
         let hashes = SectionHashes(hardware: "h", operatingSystem: "o", network: "n", apps: "a")
+        let rule = DetectionRule(debianPackage: "p", minimumVersion: "1")
+        let stateReport = AppStateReport(appId: ManagedAppID(rawValue: ""), state: .failed, errorCode: "e")
+        let instruction = ManagedAppInstruction(
+            appId: ManagedAppID(rawValue: ""), name: "", platform: .linux, packageId: "", detection: rule, intent: .required)
         let event = DiagnosticEvent(kind: .command, name: "", at: Date(), durationMs: 1, success: true, code: "")
         let cases: [(String, Set<String>)] = [
             ("Device", try keys(device)),
@@ -101,10 +105,29 @@ import StewardModel
             ("SectionHashes", try keys(hashes)),
             ("CheckInRequest", try keys(CheckInRequest(
                 agentVersion: "", hashes: hashes, hardware: inventory.hardware, operatingSystem: inventory.operatingSystem,
-                network: inventory.network, apps: [], appsDelta: AppsDelta(baseHash: "", upserted: [], removed: [])))),
+                network: inventory.network, apps: [], appsDelta: AppsDelta(baseHash: "", upserted: [], removed: []),
+                managedAppsVersion: 1, appStates: [stateReport]))),
             ("CheckInResponse", try keys(CheckInResponse(
                 policy: .init(collectApps: true, checkInIntervalSeconds: 1), fullInventoryRequested: false,
-                acknowledged: hashes, appsRefused: false))),
+                acknowledged: hashes, appsRefused: false, managedApps: ManagedAppsPolicy(version: 1, apps: [instruction])))),
+            ("DetectionRule", try keys(rule)),
+            ("ManagedApp", try keys(ManagedAppView(
+                id: ManagedAppID(rawValue: ""), name: "", publisher: "", version: "", platform: .linux, packageId: "", sizeBytes: 1,
+                detection: rule, createdAt: Date()))),
+            ("ManagedAppCreate", try keys(ManagedAppCreateRequest(
+                name: "", platform: .linux, packageId: "", publisher: "", version: "", sizeBytes: 1, detection: rule))),
+            ("ManagedAppPatch", try keys(ManagedAppPatch(name: "", publisher: "", version: "", sizeBytes: 1, detection: rule))),
+            ("AppAssignment", try keys(AppAssignmentView(
+                id: AppAssignmentID(rawValue: ""), appId: ManagedAppID(rawValue: ""), groupId: GroupID(rawValue: ""), intent: .required,
+                createdAt: Date()))),
+            ("AppAssignmentRequest", try keys(AppAssignmentRequest(groupId: GroupID(rawValue: ""), intent: .required))),
+            ("AppStateReport", try keys(stateReport)),
+            ("ManagedAppInstruction", try keys(instruction)),
+            ("ManagedAppsPolicy", try keys(ManagedAppsPolicy(version: 1, apps: []))),
+            ("AppInstallSummary", try keys(AppInstallSummary(appId: ManagedAppID(rawValue: ""), rows: []))),
+            ("AppDeviceStatus", try keys(AppDeviceStatusView(
+                deviceId: DeviceID(rawValue: ""), userId: UserID(rawValue: ""), state: .installed, errorCode: "", updatedAt: Date()))),
+            ("AppUserStatus", try keys(AppUserStatusView(userId: UserID(rawValue: ""), devicesByState: [:]))),
             ("EnrollmentToken", try keys(EnrollmentTokenView(
                 id: "", ownership: .corporate, description: "", createdAt: Date(), expiresAt: Date(), maxUses: 1,
                 useCount: 0, revokedAt: Date(), userId: UserID(rawValue: ""), token: ""))),

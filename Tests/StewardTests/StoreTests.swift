@@ -179,7 +179,8 @@ import StewardStore
             "software_fingerprint", "software_app", "admins_user_name", "devices_user", "users_upn", "groups_name",
             "group_members_member", "roles_name", "role_assignments_admin", "role_assignments_role", "audit_entries_at",
             "audit_entries_actor", "audit_entries_target", "pseudonyms_subject", "diagnostic_events_at", "diagnostic_events_device",
-            "diagnostic_events_user",
+            "diagnostic_events_user", "managed_apps_package", "app_assignments_group", "app_assignments_app",
+            "app_install_states_device",
         ])
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
         #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])

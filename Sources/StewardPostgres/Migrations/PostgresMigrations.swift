@@ -457,6 +457,129 @@ enum PostgresMigrations {
             PRIMARY KEY (tenant_id, day, feature)
         );
         """),
+        // Managed apps (issue #7): see the SQLite migration of the same name.
+        ("0014_managed_apps", """
+        ALTER TABLE tenants ADD COLUMN apps_version BIGINT NOT NULL DEFAULT 0;
+        CREATE TABLE managed_apps (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            publisher TEXT,
+            version TEXT,
+            platform TEXT NOT NULL,
+            package_id TEXT NOT NULL,
+            size_bytes BIGINT,
+            detection TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        );
+        CREATE UNIQUE INDEX managed_apps_package ON managed_apps(tenant_id, platform, package_id);
+        CREATE TABLE app_assignments (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            intent TEXT NOT NULL CHECK (intent IN ('required', 'available', 'uninstall')),
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, app_id) REFERENCES managed_apps(tenant_id, id) ON DELETE CASCADE,
+            FOREIGN KEY (tenant_id, group_id) REFERENCES groups(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE UNIQUE INDEX app_assignments_group ON app_assignments(tenant_id, group_id, app_id);
+        CREATE INDEX app_assignments_app ON app_assignments(tenant_id, app_id);
+        CREATE TABLE app_install_states (
+            tenant_id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            user_id TEXT,
+            state TEXT NOT NULL,
+            error_code TEXT,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, app_id, device_id),
+            FOREIGN KEY (tenant_id, app_id) REFERENCES managed_apps(tenant_id, id) ON DELETE CASCADE,
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE INDEX app_install_states_device ON app_install_states(tenant_id, device_id);
+        CREATE TABLE app_user_states (
+            tenant_id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            devices BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, app_id, user_id, state),
+            FOREIGN KEY (tenant_id, app_id) REFERENCES managed_apps(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE TABLE app_install_counts (
+            tenant_id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            devices BIGINT NOT NULL,
+            users BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, app_id, state),
+            FOREIGN KEY (tenant_id, app_id) REFERENCES managed_apps(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE FUNCTION count_app_state() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                UPDATE app_install_counts SET devices = devices - 1
+                WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND state = OLD.state;
+                IF OLD.user_id IS NOT NULL THEN
+                    UPDATE app_user_states SET devices = devices - 1
+                    WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND user_id = OLD.user_id AND state = OLD.state;
+                    DELETE FROM app_user_states
+                    WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND user_id = OLD.user_id AND state = OLD.state AND devices = 0;
+                END IF;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                INSERT INTO app_install_counts (tenant_id, app_id, state, devices, users) VALUES (NEW.tenant_id, NEW.app_id, NEW.state, 1, 0)
+                ON CONFLICT (tenant_id, app_id, state) DO UPDATE SET devices = app_install_counts.devices + 1;
+                IF NEW.user_id IS NOT NULL THEN
+                    INSERT INTO app_user_states (tenant_id, app_id, user_id, state, devices) VALUES (NEW.tenant_id, NEW.app_id, NEW.user_id, NEW.state, 1)
+                    ON CONFLICT (tenant_id, app_id, user_id, state) DO UPDATE SET devices = app_user_states.devices + 1;
+                END IF;
+            END IF;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER app_state_counted AFTER INSERT OR DELETE ON app_install_states
+        FOR EACH ROW EXECUTE FUNCTION count_app_state();
+        CREATE TRIGGER app_state_recounted AFTER UPDATE OF state, user_id ON app_install_states
+        FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.user_id IS DISTINCT FROM NEW.user_id)
+        EXECUTE FUNCTION count_app_state();
+        CREATE FUNCTION count_app_user() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                UPDATE app_install_counts SET users = users + 1 WHERE tenant_id = NEW.tenant_id AND app_id = NEW.app_id AND state = NEW.state;
+            ELSE
+                UPDATE app_install_counts SET users = users - 1 WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND state = OLD.state;
+            END IF;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER app_user_counted AFTER INSERT OR DELETE ON app_user_states FOR EACH ROW EXECUTE FUNCTION count_app_user();
+        CREATE FUNCTION device_user_moves_app_states() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE app_install_states SET user_id = NEW.user_id WHERE tenant_id = NEW.tenant_id AND device_id = NEW.id;
+            UPDATE tenants SET apps_version = apps_version + 1 WHERE id = NEW.tenant_id;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER device_user_moves_app_states AFTER UPDATE OF user_id ON devices
+        FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id) EXECUTE FUNCTION device_user_moves_app_states();
+        CREATE FUNCTION bump_apps_version() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                UPDATE tenants SET apps_version = apps_version + 1 WHERE id = OLD.tenant_id;
+            ELSE
+                UPDATE tenants SET apps_version = apps_version + 1 WHERE id = NEW.tenant_id;
+            END IF;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER managed_app_changed AFTER UPDATE ON managed_apps FOR EACH ROW EXECUTE FUNCTION bump_apps_version();
+        CREATE TRIGGER app_assignments_changed AFTER INSERT OR DELETE ON app_assignments FOR EACH ROW EXECUTE FUNCTION bump_apps_version();
+        CREATE TRIGGER group_members_changed_apps AFTER INSERT OR DELETE ON group_members FOR EACH ROW EXECUTE FUNCTION bump_apps_version();
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

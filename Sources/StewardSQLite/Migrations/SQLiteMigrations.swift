@@ -432,5 +432,127 @@ enum SQLiteMigrations {
             PRIMARY KEY (tenant_id, day, feature)
         ) WITHOUT ROWID;
         """),
+        // Managed apps (issue #7): the tenant's app catalog, assignments to groups, the install
+        // states agents report, and counts per app and state kept by triggers — devices, and
+        // users with one or more devices in the state. tenants.apps_version changes whenever what
+        // a device should manage may have changed, so a check-in asks for the list only then.
+        ("0014_managed_apps", """
+        ALTER TABLE tenants ADD COLUMN apps_version INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE managed_apps (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            publisher TEXT,
+            version TEXT,
+            platform TEXT NOT NULL,
+            package_id TEXT NOT NULL,
+            size_bytes INTEGER,
+            detection TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX managed_apps_package ON managed_apps(tenant_id, platform, package_id);
+        CREATE TABLE app_assignments (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            intent TEXT NOT NULL CHECK (intent IN ('required', 'available', 'uninstall')),
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, app_id) REFERENCES managed_apps(tenant_id, id) ON DELETE CASCADE,
+            FOREIGN KEY (tenant_id, group_id) REFERENCES groups(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX app_assignments_group ON app_assignments(tenant_id, group_id, app_id);
+        CREATE INDEX app_assignments_app ON app_assignments(tenant_id, app_id);
+        CREATE TABLE app_install_states (
+            tenant_id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            user_id TEXT,
+            state TEXT NOT NULL,
+            error_code TEXT,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, app_id, device_id),
+            FOREIGN KEY (tenant_id, app_id) REFERENCES managed_apps(tenant_id, id) ON DELETE CASCADE,
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX app_install_states_device ON app_install_states(tenant_id, device_id);
+        CREATE TABLE app_user_states (
+            tenant_id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            devices INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, app_id, user_id, state),
+            FOREIGN KEY (tenant_id, app_id) REFERENCES managed_apps(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE TABLE app_install_counts (
+            tenant_id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            devices INTEGER NOT NULL,
+            users INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, app_id, state),
+            FOREIGN KEY (tenant_id, app_id) REFERENCES managed_apps(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE TRIGGER app_state_added AFTER INSERT ON app_install_states BEGIN
+            INSERT INTO app_install_counts (tenant_id, app_id, state, devices, users) VALUES (NEW.tenant_id, NEW.app_id, NEW.state, 1, 0)
+            ON CONFLICT (tenant_id, app_id, state) DO UPDATE SET devices = devices + 1;
+            INSERT INTO app_user_states (tenant_id, app_id, user_id, state, devices)
+            SELECT NEW.tenant_id, NEW.app_id, NEW.user_id, NEW.state, 1 WHERE NEW.user_id IS NOT NULL
+            ON CONFLICT (tenant_id, app_id, user_id, state) DO UPDATE SET devices = devices + 1;
+        END;
+        CREATE TRIGGER app_state_removed AFTER DELETE ON app_install_states BEGIN
+            UPDATE app_install_counts SET devices = devices - 1
+            WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND state = OLD.state;
+            UPDATE app_user_states SET devices = devices - 1
+            WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND user_id = OLD.user_id AND state = OLD.state;
+            DELETE FROM app_user_states
+            WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND user_id = OLD.user_id AND state = OLD.state AND devices = 0;
+        END;
+        CREATE TRIGGER app_state_changed AFTER UPDATE OF state, user_id ON app_install_states
+        WHEN OLD.state IS NOT NEW.state OR OLD.user_id IS NOT NEW.user_id BEGIN
+            UPDATE app_install_counts SET devices = devices - 1
+            WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND state = OLD.state;
+            UPDATE app_user_states SET devices = devices - 1
+            WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND user_id = OLD.user_id AND state = OLD.state;
+            DELETE FROM app_user_states
+            WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND user_id = OLD.user_id AND state = OLD.state AND devices = 0;
+            INSERT INTO app_install_counts (tenant_id, app_id, state, devices, users) VALUES (NEW.tenant_id, NEW.app_id, NEW.state, 1, 0)
+            ON CONFLICT (tenant_id, app_id, state) DO UPDATE SET devices = devices + 1;
+            INSERT INTO app_user_states (tenant_id, app_id, user_id, state, devices)
+            SELECT NEW.tenant_id, NEW.app_id, NEW.user_id, NEW.state, 1 WHERE NEW.user_id IS NOT NULL
+            ON CONFLICT (tenant_id, app_id, user_id, state) DO UPDATE SET devices = devices + 1;
+        END;
+        CREATE TRIGGER app_user_counted AFTER INSERT ON app_user_states BEGIN
+            UPDATE app_install_counts SET users = users + 1
+            WHERE tenant_id = NEW.tenant_id AND app_id = NEW.app_id AND state = NEW.state;
+        END;
+        CREATE TRIGGER app_user_uncounted AFTER DELETE ON app_user_states BEGIN
+            UPDATE app_install_counts SET users = users - 1
+            WHERE tenant_id = OLD.tenant_id AND app_id = OLD.app_id AND state = OLD.state;
+        END;
+        CREATE TRIGGER device_user_moves_app_states AFTER UPDATE OF user_id ON devices
+        WHEN OLD.user_id IS NOT NEW.user_id BEGIN
+            UPDATE app_install_states SET user_id = NEW.user_id WHERE tenant_id = NEW.tenant_id AND device_id = NEW.id;
+            UPDATE tenants SET apps_version = apps_version + 1 WHERE id = NEW.tenant_id;
+        END;
+        CREATE TRIGGER managed_app_changed AFTER UPDATE ON managed_apps BEGIN
+            UPDATE tenants SET apps_version = apps_version + 1 WHERE id = NEW.tenant_id;
+        END;
+        CREATE TRIGGER app_assigned AFTER INSERT ON app_assignments BEGIN
+            UPDATE tenants SET apps_version = apps_version + 1 WHERE id = NEW.tenant_id;
+        END;
+        CREATE TRIGGER app_unassigned AFTER DELETE ON app_assignments BEGIN
+            UPDATE tenants SET apps_version = apps_version + 1 WHERE id = OLD.tenant_id;
+        END;
+        CREATE TRIGGER group_member_added_apps AFTER INSERT ON group_members BEGIN
+            UPDATE tenants SET apps_version = apps_version + 1 WHERE id = NEW.tenant_id;
+        END;
+        CREATE TRIGGER group_member_removed_apps AFTER DELETE ON group_members BEGIN
+            UPDATE tenants SET apps_version = apps_version + 1 WHERE id = OLD.tenant_id;
+        END;
+        """),
     ]
 }

@@ -7,7 +7,7 @@ import StewardStore
 /// `POST /api/v1/check-in`: the hot path. One read of the device's state, then either nothing
 /// but a buffered last-seen time (a heartbeat) or one write transaction with every changed section.
 struct CheckInController: Sendable {
-    let store: any DeviceStore & InventoryStore
+    let store: any DeviceStore & InventoryStore & ManagedAppStore
     let lastSeen: LastSeenRecorder
     let clock: Clock
     let configuration: ServerConfiguration
@@ -29,11 +29,18 @@ struct CheckInController: Sendable {
             || (input.network == nil && sent.network != stored.network)
             || (appsAllowed && input.apps == nil && input.appsDelta == nil && sent.apps != stored.apps)
 
-        ServiceMetrics.checkIns(input.isHeartbeat ? "heartbeat" : "inventory").increment()
+        (input.isHeartbeat ? ServiceMetrics.heartbeats : ServiceMetrics.inventoryCheckIns).increment()
+        // Managed apps are tracked on personal devices too: they are what the gate allows.
+        if let reports = input.appStates {
+            try await store.replaceAppStates(tenantID: state.tenantID, deviceID: deviceID, reports, at: now)
+        }
+        let managedApps = input.managedAppsVersion == state.appsVersion
+            ? nil : ManagedAppsPolicy(version: state.appsVersion, apps: try await store.managedApps(tenantID: state.tenantID, deviceID: deviceID))
         if input.isHeartbeat {
             await lastSeen.record(tenantID: state.tenantID, deviceID: deviceID, at: now)
             return JSONResponse(CheckInResponse(
-                policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false))
+                policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false,
+                managedApps: managedApps))
         }
 
         let apps: InventoryUpdate.Apps? =
@@ -65,7 +72,7 @@ struct CheckInController: Sendable {
         }
         return JSONResponse(CheckInResponse(
             policy: policy(appsAllowed && !appsRefused), fullInventoryRequested: fullRequested,
-            acknowledged: acknowledged, appsRefused: appsRefused))
+            acknowledged: acknowledged, appsRefused: appsRefused, managedApps: managedApps))
     }
 
     private func policy(_ collectApps: Bool) -> CollectionPolicy {

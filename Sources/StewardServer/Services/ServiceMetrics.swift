@@ -15,12 +15,15 @@ public enum ServiceMetrics {
     /// Call before anything records a metric: metrics made before the bootstrap go nowhere.
     static func bootstrap() { _ = registry }
 
-    /// Check-ins by `heartbeat` or `inventory`.
-    static func checkIns(_ kind: String) -> Metrics.Counter {
-        Metrics.Counter(label: "steward_check_ins_total", dimensions: [("kind", kind)])
-    }
+    /// Check-ins by kind; made once (after the bootstrap), since every check-in counts.
+    static let heartbeats = counter("steward_check_ins_total", [("kind", "heartbeat")])
+    static let inventoryCheckIns = counter("steward_check_ins_total", [("kind", "inventory")])
+    static let diagnosticEvents = counter("steward_diagnostic_events_total", [])
 
-    static var diagnosticEvents: Metrics.Counter { Metrics.Counter(label: "steward_diagnostic_events_total") }
+    private static func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
+        bootstrap()
+        return Metrics.Counter(label: label, dimensions: dimensions)
+    }
 
     /// Runs of the deployment jobs, by job.
     static func jobRuns(_ job: String) -> Metrics.Counter {

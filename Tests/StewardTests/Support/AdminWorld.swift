@@ -19,6 +19,8 @@ struct AdminWorld: Sendable {
     let secondAdmin: AdminView
     let assignment: RoleAssignmentView
     let enrollmentTokenID: String
+    let app: ManagedAppView
+    let appAssignment: AppAssignmentView
 
     init(_ env: TestEnvironment, _ api: APIClient) async throws {
         self.env = env
@@ -37,12 +39,15 @@ struct AdminWorld: Sendable {
             RoleAssignmentCreateRequest(roleId: role.id, adminId: secondAdmin.id, scopeGroupIds: [deviceGroup.id]))
         let token = try await api.enrollmentToken(.corporate)
         enrollmentTokenID = String(token.split(separator: ".")[2])
+        app = try await api.created(.POST, APIRoute.createApp.path, ManagedAppCreateRequest(name: "htop", platform: .linux, packageId: "htop"))
+        appAssignment = try await api.created(
+            .POST, APIRoute.createAppAssignment.path(app.id.rawValue), AppAssignmentRequest(groupId: deviceGroup.id, intent: .required))
     }
 
     /// IDs of tenant A's resources, which no answer to another tenant may contain.
     var ids: [String] {
         [device.deviceId.rawValue, user.id.rawValue, deviceGroup.id.rawValue, userGroup.id.rawValue, role.id.rawValue,
-         secondAdmin.id.rawValue, assignment.id.rawValue, enrollmentTokenID]
+         secondAdmin.id.rawValue, assignment.id.rawValue, enrollmentTokenID, app.id.rawValue, appAssignment.id.rawValue]
     }
 
     static func adminRequest(_ userName: String) -> AdminCreateRequest {
@@ -163,6 +168,24 @@ struct AdminWorld: Sendable {
         case .updateUser: return Call(path: route.path(user.id.rawValue), body: try json(UserPatch(phone: "+1555\(unique.prefix(4))")))
         case .deleteUser: return Call(path: route.path(try await newUser().id.rawValue), body: nil)
         case .createGroup: return Call(path: route.path, body: try json(GroupCreateRequest(name: "g\(unique)", kind: .device)))
+        case .listApps: return Call(path: route.path, body: nil)
+        case .createApp:
+            return Call(path: route.path, body: try json(ManagedAppCreateRequest(name: "x", platform: .linux, packageId: "pkg-\(unique)")))
+        case .getApp, .listAppAssignments, .appInstallSummary, .appDeviceStatuses, .appUserStatuses:
+            return Call(path: route.path(app.id.rawValue), body: nil)
+        case .updateApp: return Call(path: route.path(app.id.rawValue), body: try json(ManagedAppPatch(publisher: "p\(unique)")))
+        case .deleteApp:
+            let made: ManagedAppView = try await api.created(
+                .POST, APIRoute.createApp.path, ManagedAppCreateRequest(name: "x", platform: .linux, packageId: "del-\(unique)"))
+            return Call(path: route.path(made.id.rawValue), body: nil)
+        case .createAppAssignment:
+            let group: GroupView = try await api.created(.POST, APIRoute.createGroup.path, GroupCreateRequest(name: "g\(unique)", kind: .device))
+            return Call(path: route.path(app.id.rawValue), body: try json(AppAssignmentRequest(groupId: group.id, intent: .available)))
+        case .deleteAppAssignment:
+            let group: GroupView = try await api.created(.POST, APIRoute.createGroup.path, GroupCreateRequest(name: "h\(unique)", kind: .user))
+            let made: AppAssignmentView = try await api.created(
+                .POST, APIRoute.createAppAssignment.path(app.id.rawValue), AppAssignmentRequest(groupId: group.id, intent: .uninstall))
+            return Call(path: route.path(app.id.rawValue, made.id.rawValue), body: nil)
         case .getGroup, .listGroupMembers: return Call(path: route.path(deviceGroup.id.rawValue), body: nil)
         case .updateGroup: return Call(path: route.path(userGroup.id.rawValue), body: try json(GroupPatch(description: "d\(unique)")))
         case .deleteGroup:
