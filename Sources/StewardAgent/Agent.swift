@@ -8,11 +8,19 @@ public struct Agent: Sendable {
     public let state: AgentState
     let collector: any InventoryCollector
     let clock: Clock
+    let installer: any PackageInstaller
+    /// nil: read `agent.json` in the state directory at each check-in.
+    let configuration: AgentConfiguration?
 
-    public init(state: AgentState, collector: any InventoryCollector = makePlatformCollector(), clock: Clock = .system) {
+    public init(
+        state: AgentState, collector: any InventoryCollector = makePlatformCollector(), clock: Clock = .system,
+        installer: any PackageInstaller = AptInstaller(), configuration: AgentConfiguration? = nil
+    ) {
         self.state = state
         self.collector = collector
         self.clock = clock
+        self.installer = installer
+        self.configuration = configuration
     }
 
     public enum EnrollOutcome: Equatable, Sendable {
@@ -51,6 +59,9 @@ public struct Agent: Sendable {
         public var inventory: Inventory
         /// Diagnostic events delivered after the check-in (this one's timings, earlier errors).
         public var diagnosticsSent: Int
+        /// How many managed apps the device has, and their states as reported.
+        public var managedApps: Int
+        public var appStates: [AppStateReport]
     }
 
     /// Collects and sends one check-in. `full` sends every section whatever was acknowledged.
@@ -94,20 +105,36 @@ public struct Agent: Sendable {
     private func checkIn(
         identity: AgentState.Identity, full: Bool, client: StewardClient, events: inout [DiagnosticEvent]
     ) async throws -> CheckInReport {
-        let acknowledged = state.acknowledged()
+        var acknowledged = state.acknowledged()
             ?? AgentState.Acknowledged(hashes: SectionHashes(), apps: nil, policy: .init(collectApps: false, checkInIntervalSeconds: 900), lastCheckInAt: nil)
+        let evaluator = ManagedAppEvaluator(
+            platform: collector.platform, configuration: try configuration ?? AgentConfiguration.load(state.configurationURL),
+            installer: installer)
         let started = ContinuousClock.now
-        let inventory = try collector.collect(includeApps: acknowledged.policy.collectApps, knownApps: acknowledged.apps)
+        // Managed apps are detected on every device (they are what the gate allows); the app
+        // inventory itself is sent only where the policy allows it.
+        let managed = acknowledged.managedApps?.apps ?? []
+        var inventory = try collector.collect(
+            includeApps: acknowledged.policy.collectApps || !managed.isEmpty, knownApps: acknowledged.apps)
+        let installed = ManagedAppEvaluator.packages(inventory.apps)
+        if !acknowledged.policy.collectApps { inventory.apps = nil }
         events.append(DiagnosticEvent(kind: .responseTime, name: "inventory.collect", at: clock.now(), durationMs: Self.milliseconds(since: started)))
         let hashes = try InventoryHasher.hashes(of: inventory)
+        let redetect = { ManagedAppEvaluator.packages(try collector.collect(includeApps: true, knownApps: nil).apps) }
+        var states = evaluator.states(of: managed, installed: installed, redetect: redetect)
         let sent = ContinuousClock.now
 
         var request = Self.request(inventory: inventory, hashes: hashes, acknowledged: acknowledged, full: full)
+        request.managedAppsVersion = acknowledged.managedApps?.version
+        if states != acknowledged.appStates { request.appStates = states }
         var (answer, bytes) = try await client.checkIn(secret: identity.deviceSecret, request)
         var resent = false
         if answer.fullInventoryRequested && !full {
             // The server lacks something it should have (restored backup, lost delta base): resend all.
+            let appStates = request.appStates
             request = Self.request(inventory: inventory, hashes: hashes, acknowledged: acknowledged, full: true)
+            request.managedAppsVersion = acknowledged.managedApps?.version
+            request.appStates = appStates
             (answer, bytes) = try await client.checkIn(secret: identity.deviceSecret, request)
             resent = true
         }
@@ -116,13 +143,32 @@ public struct Agent: Sendable {
             kind: .command, name: sections.isEmpty ? "check-in.heartbeat" : "check-in.inventory", at: clock.now(),
             durationMs: Self.milliseconds(since: sent), success: true))
         let appsAcknowledged = answer.acknowledged.apps != nil && answer.acknowledged.apps == hashes.apps
-        try state.save(AgentState.Acknowledged(
+        var saved = AgentState.Acknowledged(
             hashes: answer.acknowledged, apps: appsAcknowledged ? inventory.apps : nil, policy: answer.policy,
-            lastCheckInAt: clock.now()))
+            lastCheckInAt: clock.now())
+        saved.managedApps = answer.managedApps ?? acknowledged.managedApps
+        saved.appStates = states
+        try state.save(saved)
+
+        // A new list of managed apps: apply it and report the states at once, so an
+        // assignment shows in the install summary after one check-in.
+        if let policy = answer.managedApps, policy != acknowledged.managedApps {
+            let packages = managed.isEmpty && !policy.apps.isEmpty ? try redetect() : installed
+            states = evaluator.states(of: policy.apps, installed: packages, redetect: redetect)
+            acknowledged = saved
+            var followUp = Self.request(inventory: inventory, hashes: hashes, acknowledged: acknowledged, full: false)
+            followUp.managedAppsVersion = policy.version
+            followUp.appStates = states
+            let (again, _) = try await client.checkIn(secret: identity.deviceSecret, followUp)
+            saved.managedApps = again.managedApps ?? policy
+            saved.appStates = states
+            try state.save(saved)
+        }
         return CheckInReport(
             deviceId: identity.deviceId, sectionsSent: sections, requestBytes: bytes,
             appCount: answer.policy.collectApps ? inventory.apps?.count : nil, fullInventoryResent: resent, policy: answer.policy,
-            inventory: inventory, diagnosticsSent: 0)
+            inventory: inventory, diagnosticsSent: 0, managedApps: saved.managedApps?.apps.count ?? 0,
+            appStates: saved.appStates ?? [])
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double {

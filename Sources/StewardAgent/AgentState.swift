@@ -17,6 +17,9 @@ public struct AgentState: Sendable {
         public var apps: [AppRecord]?
         public var policy: CollectionPolicy
         public var lastCheckInAt: Date?
+        /// The apps this device manages, and their states as last reported.
+        public var managedApps: ManagedAppsPolicy?
+        public var appStates: [AppStateReport]?
 
         public init(hashes: SectionHashes, apps: [AppRecord]?, policy: CollectionPolicy, lastCheckInAt: Date?) {
             self.hashes = hashes
@@ -33,6 +36,8 @@ public struct AgentState: Sendable {
     var identityURL: URL { directory.appendingPathComponent("device.json") }
     var acknowledgedURL: URL { directory.appendingPathComponent("acknowledged.json") }
     var diagnosticsURL: URL { directory.appendingPathComponent("diagnostics.json") }
+    /// The owner's configuration (what the agent may change on this machine).
+    public var configurationURL: URL { directory.appendingPathComponent("agent.json") }
 
     /// The agent's own diagnostics not yet delivered (a failed check-in's error, say).
     public func pendingDiagnostics() -> [DiagnosticEvent] {

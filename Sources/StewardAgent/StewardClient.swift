@@ -11,11 +11,13 @@ public enum AgentError: Error, CustomStringConvertible, Equatable {
     case unreachable(String)
     case notEnrolled(String)
     case alreadyEnrolled(server: String)
+    case badConfiguration(String)
 
     public var description: String {
         switch self {
         case .server(let status, let code, let message): "server answered \(status) \(code): \(message)"
         case .unreachable(let reason): "server unreachable: \(reason)"
+        case .badConfiguration(let path): "cannot read the agent configuration \(path): expected {\"apps\": {\"install\": false, \"allow\": []}}"
         case .notEnrolled(let directory): "not enrolled: no device.json in \(directory); run `steward-agent enroll` first"
         case .alreadyEnrolled(let server): "this state directory is enrolled with another server (\(server)); use another --state-dir"
         }

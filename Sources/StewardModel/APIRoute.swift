@@ -95,6 +95,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let updateDevice = APIRoute(.PATCH, "/api/v1/devices/{id}", .admin(.devicesUpdate))
     public static let deleteDevice = APIRoute(.DELETE, "/api/v1/devices/{id}", .admin(.devicesDelete))
     public static let listDeviceApps = APIRoute(.GET, "/api/v1/devices/{id}/apps", .admin(.devicesRead))
+    public static let listDeviceManagedApps = APIRoute(.GET, "/api/v1/devices/{id}/managed-apps", .admin(.devicesRead))
 
     public static let listApps = APIRoute(.GET, "/api/v1/apps", .admin(.appsRead))
     public static let createApp = APIRoute(.POST, "/api/v1/apps", .admin(.appsManage))
@@ -153,7 +154,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         listAdmins, createAdmin, getAdmin, updateAdmin, resetAdminPassword, listAdminTokens, revokeAdminToken,
         createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, uploadCorporateIdentifiers,
         listCorporateIdentifiers, deleteCorporateIdentifier,
-        listDevices, getDevice, updateDevice, deleteDevice, listDeviceApps,
+        listDevices, getDevice, updateDevice, deleteDevice, listDeviceApps, listDeviceManagedApps,
         listApps, createApp, getApp, updateApp, deleteApp, listAppAssignments, createAppAssignment, deleteAppAssignment,
         appInstallSummary, appDeviceStatuses, appUserStatuses,
         listUsers, createUser, getUser, updateUser, deleteUser,

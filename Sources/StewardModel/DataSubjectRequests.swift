@@ -13,10 +13,13 @@ public struct PrivacyExportBundle: Codable, Sendable, Equatable {
     public struct DeviceExport: Codable, Sendable, Equatable {
         public var device: DeviceView
         public var apps: [AppRecord]
+        /// Managed apps and their install states.
+        public var managedApps: [DeviceManagedAppView]
 
-        public init(device: DeviceView, apps: [AppRecord]) {
+        public init(device: DeviceView, apps: [AppRecord], managedApps: [DeviceManagedAppView] = []) {
             self.device = device
             self.apps = apps
+            self.managedApps = managedApps
         }
     }
 

@@ -273,6 +273,24 @@ public struct AppDeviceStatusView: Codable, Sendable, Equatable {
     }
 }
 
+/// A device's managed app and its state (`GET /api/v1/devices/{id}/managed-apps`): on a
+/// personal device, the only apps an admin sees.
+public struct DeviceManagedAppView: Codable, Sendable, Equatable {
+    public var appId: ManagedAppID
+    public var name: String
+    public var state: AppInstallState
+    public var errorCode: String?
+    public var updatedAt: Date
+
+    public init(appId: ManagedAppID, name: String, state: AppInstallState, errorCode: String?, updatedAt: Date) {
+        self.appId = appId
+        self.name = name
+        self.state = state
+        self.errorCode = errorCode
+        self.updatedAt = updatedAt
+    }
+}
+
 /// One user's devices by state for an app (`GET /api/v1/apps/{id}/user-statuses`).
 public struct AppUserStatusView: Codable, Sendable, Equatable {
     public var userId: UserID

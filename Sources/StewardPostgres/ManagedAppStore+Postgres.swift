@@ -72,6 +72,21 @@ extension PostgresStorage {
         }
     }
 
+    public func deviceManagedApps(tenantID: TenantID, deviceID: DeviceID) async throws -> [DeviceManagedAppView] {
+        try await rows(
+            """
+            SELECT s.app_id, a.name, s.state, s.error_code, s.updated_at
+            FROM app_install_states s JOIN managed_apps a ON a.tenant_id = s.tenant_id AND a.id = s.app_id
+            WHERE s.tenant_id = \(tenantID.rawValue) AND s.device_id = \(deviceID.rawValue) ORDER BY s.app_id
+            """
+        ).map { row in
+            DeviceManagedAppView(
+                appId: ManagedAppID(rawValue: try row.value("app_id")), name: try row.value("name"),
+                state: AppInstallState(rawValue: try row.value("state")) ?? .notInstalled, errorCode: try row.value("error_code"),
+                updatedAt: Date(millisecondsSince1970: try row.value("updated_at")))
+        }
+    }
+
     public func installSummary(tenantID: TenantID, appID: ManagedAppID) async throws -> AppInstallSummary {
         let rows = try await rows(
             "SELECT state, devices, users FROM app_install_counts WHERE tenant_id = \(tenantID.rawValue) AND app_id = \(appID.rawValue)")

@@ -61,6 +61,25 @@ extension SQLiteStorage {
         }
     }
 
+    public func deviceManagedApps(tenantID: TenantID, deviceID: DeviceID) async throws -> [DeviceManagedAppView] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.app_id, a.name, s.state, s.error_code, s.updated_at
+                    FROM app_install_states s JOIN managed_apps a ON a.tenant_id = s.tenant_id AND a.id = s.app_id
+                    WHERE s.tenant_id = ? AND s.device_id = ? ORDER BY s.app_id
+                    """,
+                arguments: [tenantID.rawValue, deviceID.rawValue]
+            ).map { row in
+                DeviceManagedAppView(
+                    appId: ManagedAppID(rawValue: row["app_id"]), name: row["name"],
+                    state: AppInstallState(rawValue: row["state"]) ?? .notInstalled, errorCode: row["error_code"],
+                    updatedAt: Date(millisecondsSince1970: row["updated_at"]))
+            }
+        }
+    }
+
     public func installSummary(tenantID: TenantID, appID: ManagedAppID) async throws -> AppInstallSummary {
         try await pool.read { db in
             let rows = try Row.fetchAll(

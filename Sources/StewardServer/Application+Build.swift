@@ -124,6 +124,7 @@ public func buildRouter(
         .updateDevice: handler(devices.update),
         .deleteDevice: handler(devices.delete),
         .listDeviceApps: handler(devices.apps),
+        .listDeviceManagedApps: handler(devices.managedApps),
         .listApps: handler(apps.list),
         .createApp: handler(apps.create),
         .getApp: handler(apps.get),

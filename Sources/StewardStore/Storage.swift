@@ -161,6 +161,8 @@ public protocol ManagedAppStore: Sendable {
     /// reports of apps the tenant does not have are ignored. Returns how many were stored.
     @discardableResult
     func replaceAppStates(tenantID: TenantID, deviceID: DeviceID, _ reports: [AppStateReport], at: Date) async throws -> Int
+    /// The device's reported managed apps, by app ID.
+    func deviceManagedApps(tenantID: TenantID, deviceID: DeviceID) async throws -> [DeviceManagedAppView]
     func installSummary(tenantID: TenantID, appID: ManagedAppID) async throws -> AppInstallSummary
     /// Device states of an app, ordered by device ID, after `after`.
     func appDeviceStatuses(

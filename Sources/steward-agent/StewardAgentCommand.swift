@@ -13,10 +13,22 @@ struct StewardAgentCommand: AsyncParsableCommand {
 }
 
 struct StateOptions: ParsableArguments {
-    @Option(help: "Directory holding the device identity and secret (device.json, mode 0600).")
+    @Option(help: "Directory holding the device identity and secret (device.json, mode 0600), and the owner's agent.json.")
     var stateDir = "/var/lib/steward-agent"
 
-    var agent: Agent { Agent(state: AgentState(directory: URL(fileURLWithPath: stateDir))) }
+    @Option(help: ArgumentHelp(
+        "What the agent may change on this machine (default: agent.json in the state directory; without one, nothing).",
+        discussion: #"{"apps": {"install": true, "allow": ["htop"]}} lets it install and remove the listed Debian packages with apt."#))
+    var config: String?
+
+    var agent: Agent {
+        get throws {
+            let state = AgentState(directory: URL(fileURLWithPath: stateDir))
+            guard let config else { return Agent(state: state) }
+            guard FileManager.default.fileExists(atPath: config) else { throw ValidationError("no agent configuration at \(config)") }
+            return Agent(state: state, configuration: try AgentConfiguration.load(URL(fileURLWithPath: config)))
+        }
+    }
 }
 
 struct Enroll: AsyncParsableCommand {
@@ -30,7 +42,7 @@ struct Enroll: AsyncParsableCommand {
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ValidationError("--server must be an http:// or https:// URL")
         }
-        let agent = state.agent
+        let agent = try state.agent
         switch try await agent.enroll(server: server, token: token) {
         case .alreadyEnrolled(let id):
             print("Already enrolled as device \(id); nothing to do.")
@@ -66,7 +78,9 @@ struct CheckIn: AsyncParsableCommand {
         let sections = report.sectionsSent.isEmpty ? "no change (heartbeat)" : report.sectionsSent.joined(separator: ", ")
         let apps = report.appCount.map { "\($0) apps" } ?? "apps not collected (policy)"
         let diagnostics = report.diagnosticsSent > 0 ? " \(report.diagnosticsSent) diagnostic events sent." : ""
-        return "Checked in device \(report.deviceId): sent \(sections); \(report.requestBytes) bytes; \(apps).\(diagnostics)"
+        let states = Dictionary(grouping: report.appStates, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
+        let managed = report.managedApps > 0 ? " Managed apps: \(states.joined(separator: ", "))." : ""
+        return "Checked in device \(report.deviceId): sent \(sections); \(report.requestBytes) bytes; \(apps).\(managed)\(diagnostics)"
     }
 }
 
@@ -78,7 +92,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Stop after this many check-ins (default: run until stopped).") var count: Int?
 
     func run() async throws {
-        let agent = state.agent
+        let agent = try state.agent
         var schedule = CheckInSchedule(interval: interval ?? 900)
         var done = 0
         while count.map({ done < $0 }) ?? true {

@@ -127,6 +127,8 @@ import StewardModel
             ("AppInstallSummary", try keys(AppInstallSummary(appId: ManagedAppID(rawValue: ""), rows: []))),
             ("AppDeviceStatus", try keys(AppDeviceStatusView(
                 deviceId: DeviceID(rawValue: ""), userId: UserID(rawValue: ""), state: .installed, errorCode: "", updatedAt: Date()))),
+            ("DeviceManagedApp", try keys(DeviceManagedAppView(
+                appId: ManagedAppID(rawValue: ""), name: "", state: .installed, errorCode: "", updatedAt: Date()))),
             ("AppUserStatus", try keys(AppUserStatusView(userId: UserID(rawValue: ""), devicesByState: [:]))),
             ("EnrollmentToken", try keys(EnrollmentTokenView(
                 id: "", ownership: .corporate, description: "", createdAt: Date(), expiresAt: Date(), maxUses: 1,

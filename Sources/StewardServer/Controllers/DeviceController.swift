@@ -6,7 +6,7 @@ import StewardStore
 /// Devices as admins read them, and what admins change: ownership and the user a device
 /// belongs to. A scoped admin reaches only the devices of their scope's groups: others are 404.
 struct DeviceController: Sendable {
-    let store: any DeviceStore & InventoryStore & RecordStore
+    let store: any DeviceStore & InventoryStore & RecordStore & ManagedAppStore
     let lastSeen: LastSeenRecorder
     let auditor: Auditor
 
@@ -101,6 +101,14 @@ struct DeviceController: Sendable {
         let next = apps.count > limit ? apps[limit - 1].appId : nil
         apps = Array(apps.prefix(limit))
         return JSONResponse(Page(items: apps, nextCursor: next.map(PageCursor.encode)))
+    }
+
+    /// The device's managed apps and their states (a device has few; no paging).
+    func managedApps(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<[DeviceManagedAppView]> {
+        let tenantID = try context.requireTenant()
+        _ = try QueryParameters(request, allowed: [])
+        let device = try await existingDevice(context, tenantID: tenantID, permission: .devicesRead)
+        return JSONResponse(try await store.deviceManagedApps(tenantID: tenantID, deviceID: device.id))
     }
 
     private func deviceID(_ context: StewardRequestContext) throws -> DeviceID {

@@ -30,7 +30,8 @@ public struct DataSubjectRequests: Sendable {
         }
         for device in devices {
             let apps = try await store.apps(tenantID: tenantID, deviceID: device.id, after: nil, limit: Limits.maxApps)
-            exported.append(.init(device: device, apps: apps))
+            let managed = try await store.deviceManagedApps(tenantID: tenantID, deviceID: device.id)
+            exported.append(.init(device: device, apps: apps, managedApps: managed))
             groups += try await store.groupIDs(tenantID: tenantID, memberID: device.id.rawValue)
         }
         // Diagnostics are stored under pseudonyms: re-linked here, for this person only.

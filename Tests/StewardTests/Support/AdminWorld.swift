@@ -158,7 +158,7 @@ struct AdminWorld: Sendable {
             let uploaded = try await api.send(.POST, APIRoute.uploadCorporateIdentifiers.path, token: api.adminToken, raw: Data("imei,\(unique)\n".utf8))
             guard uploaded.status == .created else { throw TestFailure("upload: \(uploaded.status)") }
             return Call(path: route.path("imei", String(unique)), body: nil)
-        case .getDevice, .listDeviceApps: return Call(path: route.path(device.deviceId.rawValue), body: nil)
+        case .getDevice, .listDeviceApps, .listDeviceManagedApps: return Call(path: route.path(device.deviceId.rawValue), body: nil)
         case .updateDevice:
             return Call(path: route.path(device.deviceId.rawValue), body: try json(DevicePatch(userId: .some(try await newUser().id))))
         case .deleteDevice: return Call(path: route.path(try await newDevice().deviceId.rawValue), body: nil)
