@@ -60,6 +60,9 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let enroll = APIRoute(.POST, "/api/v1/enroll", .enrollmentToken)
     public static let checkIn = APIRoute(.POST, "/api/v1/check-in", .device)
     public static let uploadDiagnostics = APIRoute(.POST, "/api/v1/diagnostics", .device)
+    /// Long-poll: the device's pending tasks (`?wait=` seconds, 30 at most).
+    public static let agentTasks = APIRoute(.GET, "/api/v1/agent/tasks", .device)
+    public static let reportAgentTask = APIRoute(.POST, "/api/v1/agent/tasks/{taskId}", .device)
     /// Prometheus metrics of the service itself (no tenant's data, no personal labels).
     public static let metrics = APIRoute(.GET, "/metrics", .anyone)
 
@@ -96,6 +99,11 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let deleteDevice = APIRoute(.DELETE, "/api/v1/devices/{id}", .admin(.devicesDelete))
     public static let listDeviceApps = APIRoute(.GET, "/api/v1/devices/{id}/apps", .admin(.devicesRead))
     public static let listDeviceManagedApps = APIRoute(.GET, "/api/v1/devices/{id}/managed-apps", .admin(.devicesRead))
+    public static let createRemoteTask = APIRoute(.POST, "/api/v1/devices/{id}/remote-tasks", .admin(.devicesRemoteTask))
+    public static let listRemoteTasks = APIRoute(.GET, "/api/v1/devices/{id}/remote-tasks", .admin(.devicesRead))
+    public static let getRemoteTask = APIRoute(.GET, "/api/v1/devices/{id}/remote-tasks/{taskId}", .admin(.devicesRead))
+    public static let cancelRemoteTask = APIRoute(.DELETE, "/api/v1/devices/{id}/remote-tasks/{taskId}", .admin(.devicesRemoteTask))
+    public static let createGroupRemoteTasks = APIRoute(.POST, "/api/v1/groups/{id}/remote-tasks", .admin(.devicesRemoteTask))
 
     public static let listApps = APIRoute(.GET, "/api/v1/apps", .admin(.appsRead))
     public static let createApp = APIRoute(.POST, "/api/v1/apps", .admin(.appsManage))
@@ -148,13 +156,14 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let rotatePseudonymKey = APIRoute(.POST, "/api/v1/privacy/pseudonym-keys", .admin(.privacyReidentify))
 
     public static let all: [APIRoute] = [
-        health, metrics, enroll, checkIn, uploadDiagnostics,
+        health, metrics, enroll, checkIn, uploadDiagnostics, agentTasks, reportAgentTask,
         signIn, signOut, me, changeOwnPassword, listOwnTokens, createOwnToken, revokeOwnToken, startTOTP, confirmTOTP,
         disableTOTP,
         listAdmins, createAdmin, getAdmin, updateAdmin, resetAdminPassword, listAdminTokens, revokeAdminToken,
         createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, uploadCorporateIdentifiers,
         listCorporateIdentifiers, deleteCorporateIdentifier,
         listDevices, getDevice, updateDevice, deleteDevice, listDeviceApps, listDeviceManagedApps,
+        createRemoteTask, listRemoteTasks, getRemoteTask, cancelRemoteTask, createGroupRemoteTasks,
         listApps, createApp, getApp, updateApp, deleteApp, listAppAssignments, createAppAssignment, deleteAppAssignment,
         appInstallSummary, appDeviceStatuses, appUserStatuses,
         listUsers, createUser, getUser, updateUser, deleteUser,

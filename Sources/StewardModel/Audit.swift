@@ -6,6 +6,8 @@ public enum AuditActorType: String, WireEnum {
     case admin, apiToken, cli, anonymous
     /// Steward's own scheduled jobs (retention).
     case system
+    /// A device's agent, reporting the outcome of a remote task.
+    case device
 }
 
 /// The kind of change, in the vendor's audit vocabulary; sign-in and sign-out are `manage`.

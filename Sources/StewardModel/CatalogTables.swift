@@ -84,6 +84,7 @@ extension DataCatalog {
         .init("app_install_states", topic: "Managed apps", retention: .whileDeviceIsManaged, subject: .device),
         .init("app_user_states", topic: "Managed apps", retention: .whileDeviceIsManaged, subject: .none),
         .init("app_install_counts", topic: "Managed apps", retention: .whileTenantExists, subject: .none),
+        .init("remote_tasks", topic: "Remote tasks", retention: .whileDeviceIsManaged, subject: .device),
         .init("feature_usage_daily", topic: "Usage of Steward's features", retention: .whileTenantExists, subject: .none),
         .init("schema_migrations", topic: "Service records", retention: .serviceRecord, subject: .none),
         .init("job_runs", topic: "Service records", retention: .serviceRecord, subject: .none),

@@ -133,12 +133,15 @@ public struct CheckInResponse: Codable, Sendable, Equatable {
     public var appsRefused: Bool
     /// The apps this device manages, when the agent's list is out of date.
     public var managedApps: ManagedAppsPolicy?
+    /// Remote tasks waiting for the device (now sent), for agents not holding a long-poll.
+    public var remoteTasks: [RemoteTaskInstruction]?
 
     public init(
         policy: CollectionPolicy, fullInventoryRequested: Bool, acknowledged: SectionHashes, appsRefused: Bool,
-        managedApps: ManagedAppsPolicy? = nil
+        managedApps: ManagedAppsPolicy? = nil, remoteTasks: [RemoteTaskInstruction]? = nil
     ) {
         self.managedApps = managedApps
+        self.remoteTasks = remoteTasks
         self.policy = policy
         self.fullInventoryRequested = fullInventoryRequested
         self.acknowledged = acknowledged

@@ -46,7 +46,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 public enum DataCatalog {
     public static let entries: [CatalogEntry] =
         schema + tenants + admins + credentials + corporateIdentifiers + devices + apps + counts + directory + roles + audit
-        + diagnostics + usage + managedApps
+        + diagnostics + usage + managedApps + remoteTasks
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -151,6 +151,8 @@ public enum DataCatalog {
         .init("devices", "apps_hash", .technical, .system, "Hash of the acknowledged app inventory."),
         .init("devices", "device_key", .pseudonymized, .system, "Compact device key within the tenant, for the app inventory's rows."),
         .init("devices", "user_id", .pseudonymized, .admin, "The user the device belongs to."),
+        .init("devices", "pending_tasks", .technical, .system, "How many remote tasks wait for the device."),
+        .init("devices", "retired_at", .technical, .system, "When a retire task ended the device's management."),
     ]
 
     static let apps: [CatalogEntry] = [
@@ -330,6 +332,23 @@ public enum DataCatalog {
         .init("app_install_counts", "state", .technical, .system, "An install state."),
         .init("app_install_counts", "devices", .aggregated, .system, "Devices in the state."),
         .init("app_install_counts", "users", .aggregated, .system, "Users with one or more devices in the state."),
+    ]
+
+    static let remoteTasks: [CatalogEntry] = [
+        .init("remote_tasks", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("remote_tasks", "id", .technical, .system, "Task ID, made by Steward."),
+        .init("remote_tasks", "device_id", .pseudonymized, .system, "The device the task is for."),
+        .init("remote_tasks", "kind", .technical, .admin, "Sync, restart, shutdown, lock, collect diagnostics, retire or wipe."),
+        .init("remote_tasks", "state", .technical, .system, "Where the task is in its life."),
+        .init("remote_tasks", "created_at", .technical, .system, "When it was issued."),
+        .init("remote_tasks", "created_by", .pseudonymized, .admin, "The admin who issued it."),
+        .init("remote_tasks", "sent_at", .technical, .system, "When the device received it."),
+        .init("remote_tasks", "acknowledged_at", .technical, .system, "When the agent acknowledged it."),
+        .init("remote_tasks", "completed_at", .technical, .system, "When it ended."),
+        .init("remote_tasks", "expires_at", .technical, .system, "Until when it waits for the device."),
+        .init("remote_tasks", "result_code", .technical, .device, "The agent's outcome code."),
+        .init("remote_tasks", "result_message", .identified, .device, "The agent's outcome message."),
+        .init("remote_tasks", "bundle", .identified, .device, "A collect-diagnostics bundle: the agent's own state and diagnostics."),
     ]
 
     /// Columns of a table, without JSON keys.

@@ -35,6 +35,8 @@ public struct DeviceView: Codable, Sendable, Equatable {
     public var lastCheckInAt: Date?
     /// The user the device belongs to, if any.
     public var userId: UserID?
+    /// When a `retire` task completed: the device left management and its secret no longer works.
+    public var retiredAt: Date?
 
     public init(
         id: DeviceID, platform: Platform, ownership: Ownership, deviceName: String?, manufacturer: String?,
@@ -42,9 +44,10 @@ public struct DeviceView: Codable, Sendable, Equatable {
         platformId: String?, imei: String?, meid: String?, iccid: String?, phoneNumber: String?,
         networkInterfaces: [NetworkInterface], wifiMacAddress: String?, cpuModel: String?, cpuCores: Int?,
         memoryBytes: Int64?, diskBytes: Int64?, appCount: Int, refusedAppReports: Int, agentVersion: String?,
-        enrolledAt: Date, lastCheckInAt: Date?, userId: UserID? = nil
+        enrolledAt: Date, lastCheckInAt: Date?, userId: UserID? = nil, retiredAt: Date? = nil
     ) {
         self.userId = userId
+        self.retiredAt = retiredAt
         self.id = id
         self.platform = platform
         self.ownership = ownership

@@ -107,3 +107,8 @@ public struct AppAssignmentID: StewardIdentifier {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
+
+public struct RemoteTaskID: StewardIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

@@ -7,7 +7,7 @@ extension PostgresStorage {
     public func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState? {
         try await rows(
             """
-            SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version,
+            SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version, d.pending_tasks,
                    d.hardware_hash, d.os_hash, d.network_hash, d.apps_hash
             FROM devices d JOIN tenants t ON t.id = d.tenant_id
             WHERE d.tenant_id = \(tenantID.rawValue) AND d.id = \(deviceID.rawValue)
@@ -20,7 +20,7 @@ extension PostgresStorage {
                 hashes: SectionHashes(
                     hardware: try row.value("hardware_hash"), operatingSystem: try row.value("os_hash"),
                     network: try row.value("network_hash"), apps: try row.value("apps_hash")),
-                appsVersion: try row.value("apps_version"))
+                appsVersion: try row.value("apps_version"), pendingTasks: Int(try row.value("pending_tasks", as: Int64.self)))
         }
     }
 
@@ -156,6 +156,7 @@ extension PostgresStorage {
             refusedAppReports: Int(try row.value("refused_app_reports", as: Int64.self)),
             agentVersion: try row.value("agent_version"), enrolledAt: Date(millisecondsSince1970: try row.value("enrolled_at")),
             lastCheckInAt: try row.date("last_check_in_at"),
-            userId: try row.value("user_id", as: String?.self).map(UserID.init(rawValue:)))
+            userId: try row.value("user_id", as: String?.self).map(UserID.init(rawValue:)),
+            retiredAt: try row.date("retired_at"))
     }
 }

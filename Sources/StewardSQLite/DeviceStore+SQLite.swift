@@ -7,7 +7,7 @@ extension SQLiteStorage {
     public func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState? {
         try await pool.read { db in
             let statement = try db.cachedStatement(sql: """
-                SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version,
+                SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version, d.pending_tasks,
                        d.hardware_hash, d.os_hash, d.network_hash, d.apps_hash
                 FROM devices d JOIN tenants t ON t.id = d.tenant_id
                 WHERE d.tenant_id = ? AND d.id = ?
@@ -20,7 +20,7 @@ extension SQLiteStorage {
                     hashes: SectionHashes(
                         hardware: row["hardware_hash"], operatingSystem: row["os_hash"], network: row["network_hash"],
                         apps: row["apps_hash"]),
-                    appsVersion: row["apps_version"])
+                    appsVersion: row["apps_version"], pendingTasks: row["pending_tasks"])
             }
         }
     }
@@ -166,7 +166,8 @@ extension SQLiteStorage {
     static let viewColumns = """
         id, platform, ownership, device_name, manufacturer, model, os_name, os_version, kernel_version, serial_number,
         platform_id, imei, meid, iccid, phone_number, network_interfaces, wifi_mac_address, cpu_model, cpu_cores,
-        memory_bytes, disk_bytes, app_count, refused_app_reports, agent_version, enrolled_at, last_check_in_at, user_id
+        memory_bytes, disk_bytes, app_count, refused_app_reports, agent_version, enrolled_at, last_check_in_at, user_id,
+        retired_at
         """
 
     static func deviceView(_ row: Row) -> DeviceView {
@@ -181,6 +182,7 @@ extension SQLiteStorage {
             appCount: row[21], refusedAppReports: row[22], agentVersion: row[23],
             enrolledAt: Date(millisecondsSince1970: row[24]),
             lastCheckInAt: (row[25] as Int64?).map(Date.init(millisecondsSince1970:)),
-            userId: (row[26] as String?).map(UserID.init(rawValue:)))
+            userId: (row[26] as String?).map(UserID.init(rawValue:)),
+            retiredAt: (row[27] as Int64?).map(Date.init(millisecondsSince1970:)))
     }
 }

@@ -23,23 +23,36 @@ public struct ServerDependencies: Sendable {
     }
 }
 
+/// The services that buffer writes or hold waiters, shared by the router and the application.
+public struct BackgroundServices: Sendable {
+    public let lastSeen: LastSeenRecorder
+    public let usage: UsageRecorder
+    public let notifier: TaskNotifier
+
+    public init(configuration: ServerConfiguration, dependencies: ServerDependencies) {
+        lastSeen = LastSeenRecorder(
+            store: dependencies.storage, interval: configuration.lastSeenFlushInterval, logger: dependencies.logger)
+        usage = UsageRecorder(
+            store: dependencies.storage, interval: configuration.lastSeenFlushInterval, clock: dependencies.clock,
+            logger: dependencies.logger)
+        notifier = TaskNotifier(store: dependencies.storage, logger: dependencies.logger)
+    }
+}
+
 /// The composition root of the HTTP application.
 public func buildApplication(
     configuration: ServerConfiguration, dependencies: ServerDependencies,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let lastSeen = LastSeenRecorder(
-        store: dependencies.storage, interval: configuration.lastSeenFlushInterval, logger: dependencies.logger)
-    let usage = UsageRecorder(
-        store: dependencies.storage, interval: configuration.lastSeenFlushInterval, clock: dependencies.clock,
-        logger: dependencies.logger)
-    let router = buildRouter(configuration: configuration, dependencies: dependencies, lastSeen: lastSeen, usage: usage)
+    let background = BackgroundServices(configuration: configuration, dependencies: dependencies)
+    let router = buildRouter(configuration: configuration, dependencies: dependencies, background: background)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Steward"),
         services: [
-            lastSeen,
-            usage,
+            background.lastSeen,
+            background.usage,
+            background.notifier,
             DeploymentJobs(
                 store: dependencies.storage,
                 auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
@@ -53,9 +66,10 @@ public func buildApplication(
 /// Every route of `APIRoute.all`, each with its handler and access check. Fails at start-up if
 /// the table and the handlers disagree, so no declared route goes unserved.
 public func buildRouter(
-    configuration: ServerConfiguration, dependencies: ServerDependencies, lastSeen: LastSeenRecorder, usage: UsageRecorder
+    configuration: ServerConfiguration, dependencies: ServerDependencies, background: BackgroundServices
 ) -> Router<StewardRequestContext> {
     ServiceMetrics.bootstrap()
+    let (lastSeen, usage) = (background.lastSeen, background.usage)
     let storage = dependencies.storage
     let (clock, ids) = (dependencies.clock, dependencies.ids)
     let auditor = Auditor(chain: dependencies.masterKey.auditChain, clock: clock, ids: ids)
@@ -75,6 +89,7 @@ public func buildRouter(
     let audit = AuditController(store: storage)
     let privacy = PrivacyController(requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor)
     let apps = AppController(store: storage, auditor: auditor, clock: clock, ids: ids)
+    let tasks = RemoteTaskController(store: storage, notifier: background.notifier, auditor: auditor, clock: clock, ids: ids)
     let diagnostics = DiagnosticsController(
         store: storage, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)
@@ -125,6 +140,13 @@ public func buildRouter(
         .deleteDevice: handler(devices.delete),
         .listDeviceApps: handler(devices.apps),
         .listDeviceManagedApps: handler(devices.managedApps),
+        .createRemoteTask: handler(tasks.create),
+        .listRemoteTasks: handler(tasks.list),
+        .getRemoteTask: handler(tasks.get),
+        .cancelRemoteTask: handler(tasks.cancel),
+        .createGroupRemoteTasks: handler(tasks.createForGroup),
+        .agentTasks: handler(tasks.take),
+        .reportAgentTask: handler(tasks.report),
         .listApps: handler(apps.list),
         .createApp: handler(apps.create),
         .getApp: handler(apps.get),

@@ -39,6 +39,17 @@ public struct Auditor: Sendable {
             personal: AuditPersonalFields(actorName: "Steward retention", changes: changes), chain: chain)
     }
 
+    /// A device's agent reporting on a remote task.
+    public func deviceEvent(
+        tenantID: TenantID, deviceID: DeviceID, activity: String, operation: AuditOperation, targetType: String, targetID: String?,
+        changes: [ModifiedProperty], result: AuditResult = .success
+    ) -> AuditEvent {
+        AuditEvent(
+            tenantID: tenantID, id: ids(), at: clock.now(), actorType: .device, actorID: deviceID.rawValue, activity: activity,
+            operation: operation, targetType: targetType, targetID: targetID, result: result, requestID: nil,
+            personal: AuditPersonalFields(actorName: nil, changes: changes), chain: chain)
+    }
+
     /// An event of the `steward` CLI on the server itself.
     public func cliEvent(
         tenantID: TenantID, activity: String, operation: AuditOperation, targetID: String?, targetName: String?,

@@ -123,12 +123,15 @@ public struct DeviceCheckInState: Sendable, Equatable {
     public var hashes: SectionHashes
     /// The tenant's managed-apps version: the agent asks for its app list when it holds another.
     public var appsVersion: Int64
+    /// Tasks waiting for the device (a count kept by the database, so a heartbeat reads no more).
+    public var pendingTasks: Int
 
     public init(
         tenantID: TenantID, deviceID: DeviceID, secretVerifier: Data, ownership: Ownership, compliantAppFeature: Bool,
-        hashes: SectionHashes, appsVersion: Int64 = 0
+        hashes: SectionHashes, appsVersion: Int64 = 0, pendingTasks: Int = 0
     ) {
         self.appsVersion = appsVersion
+        self.pendingTasks = pendingTasks
         self.tenantID = tenantID
         self.deviceID = deviceID
         self.secretVerifier = secretVerifier

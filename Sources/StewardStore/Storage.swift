@@ -172,6 +172,32 @@ public protocol ManagedAppStore: Sendable {
     func appUserStatuses(tenantID: TenantID, appID: ManagedAppID, after: String?, limit: Int) async throws -> [AppUserStatusView]
 }
 
+/// Remote tasks and their lives. Creating a task wakes the agents waiting for it, on every
+/// replica (PostgreSQL: NOTIFY in the creating transaction).
+public protocol RemoteTaskStore: Sendable {
+    /// Stores the tasks and the audit event in one transaction.
+    func createRemoteTasks(_ tasks: [RemoteTaskRecord], audit: AuditEvent) async throws
+    func remoteTask(tenantID: TenantID, deviceID: DeviceID, id: RemoteTaskID) async throws -> RemoteTaskRecord?
+    /// The device's tasks, newest first, before the task ID `before`.
+    func remoteTasks(tenantID: TenantID, deviceID: DeviceID, before: String?, limit: Int) async throws -> [RemoteTaskRecord]
+    /// The device's pending tasks, now marked sent, oldest first.
+    func takePendingTasks(tenantID: TenantID, deviceID: DeviceID, at: Date) async throws -> [RemoteTaskRecord]
+    /// Reads the task, lets `change` make the next record and its audit event (nil: leave it;
+    /// no event: an unaudited step such as an acknowledgement),
+    /// and writes both in one transaction. When the next state is a succeeded `retire`, the
+    /// device is retired in the same transaction: its secret no longer checks in. `notFound`
+    /// for no such task.
+    func updateRemoteTask(
+        tenantID: TenantID, deviceID: DeviceID, id: RemoteTaskID,
+        _ change: @Sendable (RemoteTaskRecord) throws -> (RemoteTaskRecord, AuditEvent?)?
+    ) async throws -> RemoteTaskRecord
+    /// Pending and sent tasks past their expiry become expired; returns them.
+    func expireRemoteTasks(tenantID: TenantID, at: Date, audit: @Sendable ([RemoteTaskRecord]) -> AuditEvent) async throws -> [RemoteTaskRecord]
+    /// Calls `wake` with each device that got a task from any replica, until cancelled. Returns
+    /// at once where there is one process (SQLite): the creator wakes its own waiters.
+    func listenForRemoteTasks(_ wake: @escaping @Sendable (TenantID, DeviceID) async -> Void) async throws
+}
+
 /// Which admin features are used, per tenant and day: counted in memory and flushed in
 /// batches; read back only across tenants, with small cells suppressed.
 public protocol UsageStore: Sendable {
@@ -271,7 +297,7 @@ public protocol SchemaIntrospection: Sendable {
 /// Everything a Steward server needs from its database.
 public protocol Storage:
     TenantStore, RecordStore, GroupMemberStore, AuditStore, PrivacyStore, EnrollmentStore, DeviceStore, InventoryStore,
-    ReportStore, DiagnosticsStore, UsageStore, ManagedAppStore, JobStore, SchemaIntrospection
+    ReportStore, DiagnosticsStore, UsageStore, ManagedAppStore, RemoteTaskStore, JobStore, SchemaIntrospection
 {
     /// Applies pending migrations; refuses a database newer than this binary.
     func migrate() async throws

@@ -80,7 +80,7 @@ import StewardModel
             deviceName: "", manufacturer: "", model: "", operatingSystem: "", osVersion: "", kernelVersion: "", serialNumber: "",
             platformId: "", imei: "", meid: "", iccid: "", phoneNumber: "", networkInterfaces: [], wifiMacAddress: "",
             cpuModel: "", cpuCores: 1, memoryBytes: 1, diskBytes: 1, appCount: 0, refusedAppReports: 0, agentVersion: "",
-            enrolledAt: Date(), lastCheckInAt: Date(), userId: UserID(rawValue: ""))
+            enrolledAt: Date(), lastCheckInAt: Date(), userId: UserID(rawValue: ""), retiredAt: Date())
         let admin = AdminView(
             id: AdminID(rawValue: ""), userName: "", firstName: "", lastName: "", displayName: "", email: "", phone: "",
             directoryId: "", hasPassword: true, totpEnabled: true, disabled: false, lockedUntil: Date(), failedSignIns: 0,
@@ -92,6 +92,10 @@ import StewardModel
         let stateReport = AppStateReport(appId: ManagedAppID(rawValue: ""), state: .failed, errorCode: "e")
         let instruction = ManagedAppInstruction(
             appId: ManagedAppID(rawValue: ""), name: "", platform: .linux, packageId: "", detection: rule, intent: .required)
+        let taskResult = RemoteTaskResult(code: "", message: "")
+        let task = RemoteTaskView(
+            id: RemoteTaskID(rawValue: ""), deviceId: DeviceID(rawValue: ""), kind: .sync, state: .sent, createdAt: Date(), createdBy: "",
+            sentAt: Date(), acknowledgedAt: Date(), completedAt: Date(), expiresAt: Date(), result: taskResult, bundle: "")
         let event = DiagnosticEvent(kind: .command, name: "", at: Date(), durationMs: 1, success: true, code: "")
         let cases: [(String, Set<String>)] = [
             ("Device", try keys(device)),
@@ -109,7 +113,8 @@ import StewardModel
                 managedAppsVersion: 1, appStates: [stateReport]))),
             ("CheckInResponse", try keys(CheckInResponse(
                 policy: .init(collectApps: true, checkInIntervalSeconds: 1), fullInventoryRequested: false,
-                acknowledged: hashes, appsRefused: false, managedApps: ManagedAppsPolicy(version: 1, apps: [instruction])))),
+                acknowledged: hashes, appsRefused: false, managedApps: ManagedAppsPolicy(version: 1, apps: [instruction]),
+                remoteTasks: [RemoteTaskInstruction(id: RemoteTaskID(rawValue: ""), kind: .sync)]))),
             ("DetectionRule", try keys(rule)),
             ("ManagedApp", try keys(ManagedAppView(
                 id: ManagedAppID(rawValue: ""), name: "", publisher: "", version: "", platform: .linux, packageId: "", sizeBytes: 1,
@@ -129,6 +134,13 @@ import StewardModel
                 deviceId: DeviceID(rawValue: ""), userId: UserID(rawValue: ""), state: .installed, errorCode: "", updatedAt: Date()))),
             ("DeviceManagedApp", try keys(DeviceManagedAppView(
                 appId: ManagedAppID(rawValue: ""), name: "", state: .installed, errorCode: "", updatedAt: Date()))),
+            ("RemoteTaskRequest", try keys(RemoteTaskRequest(kind: .wipe, confirm: "wipe", expiresInMinutes: 1))),
+            ("RemoteTaskResult", try keys(taskResult)),
+            ("RemoteTask", try keys(task)),
+            ("GroupRemoteTasks", try keys(GroupRemoteTasksView(tasks: [task]))),
+            ("RemoteTaskInstruction", try keys(RemoteTaskInstruction(id: RemoteTaskID(rawValue: ""), kind: .sync))),
+            ("RemoteTaskInstructions", try keys(RemoteTaskInstructions(tasks: []))),
+            ("RemoteTaskReport", try keys(RemoteTaskReport(state: .succeeded, result: taskResult, bundle: ""))),
             ("AppUserStatus", try keys(AppUserStatusView(userId: UserID(rawValue: ""), devicesByState: [:]))),
             ("EnrollmentToken", try keys(EnrollmentTokenView(
                 id: "", ownership: .corporate, description: "", createdAt: Date(), expiresAt: Date(), maxUses: 1,

@@ -180,7 +180,7 @@ import StewardStore
             "group_members_member", "roles_name", "role_assignments_admin", "role_assignments_role", "audit_entries_at",
             "audit_entries_actor", "audit_entries_target", "pseudonyms_subject", "diagnostic_events_at", "diagnostic_events_device",
             "diagnostic_events_user", "managed_apps_package", "app_assignments_group", "app_assignments_app",
-            "app_install_states_device",
+            "app_install_states_device", "remote_tasks_device", "remote_tasks_open",
         ])
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
         #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])
@@ -302,6 +302,7 @@ import StewardStore
         #expect(remaining == [recent.id, open.id])
         let runs = try await env.storage.jobRuns()
         #expect(runs == [
+            JobRun(job: DeploymentJobs.expireRemoteTasks, holder: "replica-a", ranAt: now, result: "expired 0"),
             JobRun(job: DeploymentJobs.purgeEndedEnrollmentTokens, holder: "replica-a", ranAt: now, result: "purged 1"),
             JobRun(job: DeploymentJobs.purgeAuditEntries, holder: "replica-a", ranAt: now, result: "purged 0"),
             JobRun(job: DeploymentJobs.purgeDiagnostics, holder: "replica-a", ranAt: now, result: "purged 0 events, 0 pseudonym links"),

@@ -45,6 +45,22 @@ import StewardStore
                     let theirs = try await api.send(.GET, APIRoute.listDiagnostics.path, token: other)
                     #expect(try theirs.decode(Page<DiagnosticEventView>.self).items.isEmpty)
                 },
+                .agentTasks: {
+                    // A device takes its own tasks only.
+                    let forged = device.deviceSecret.replacingOccurrences(
+                        of: env.tenant.tenantId.rawValue, with: env.otherTenant.tenantId.rawValue)
+                    #expect(try await api.send(.GET, APIRoute.agentTasks.path, token: forged).status == .unauthorized)
+                    let theirs = try await api.enroll(.corporate, platformId: "globex-tasks", admin: other)
+                    let mine: RemoteTaskView = try await api.created(
+                        .POST, APIRoute.createRemoteTask.path(device.deviceId.rawValue), RemoteTaskRequest(kind: .sync))
+                    let taken = try await api.send(.GET, APIRoute.agentTasks.path, token: theirs.deviceSecret).decode(RemoteTaskInstructions.self)
+                    #expect(taken.tasks.isEmpty)
+                    let answer = try await api.send(
+                        .POST, APIRoute.reportAgentTask.path(mine.id.rawValue), token: theirs.deviceSecret,
+                        json: RemoteTaskReport(state: .succeeded))
+                    #expect(answer.status == .notFound, "another tenant's device cannot report on this task")
+                },
+                .reportAgentTask: {},
                 .metrics: {
                     // The service's metrics: no tenant, ID or concrete path in any label.
                     let answer = try await api.send(.GET, APIRoute.metrics.path, token: nil)

@@ -580,6 +580,45 @@ enum PostgresMigrations {
         CREATE TRIGGER app_assignments_changed AFTER INSERT OR DELETE ON app_assignments FOR EACH ROW EXECUTE FUNCTION bump_apps_version();
         CREATE TRIGGER group_members_changed_apps AFTER INSERT OR DELETE ON group_members FOR EACH ROW EXECUTE FUNCTION bump_apps_version();
         """),
+        // Remote tasks (issue #7): see the SQLite migration of the same name.
+        ("0015_remote_tasks", """
+        ALTER TABLE devices ADD COLUMN pending_tasks BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE devices ADD COLUMN retired_at BIGINT;
+        CREATE TABLE remote_tasks (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            created_by TEXT,
+            sent_at BIGINT,
+            acknowledged_at BIGINT,
+            completed_at BIGINT,
+            expires_at BIGINT NOT NULL,
+            result_code TEXT,
+            result_message TEXT,
+            bundle TEXT,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE INDEX remote_tasks_device ON remote_tasks(tenant_id, device_id, id);
+        CREATE INDEX remote_tasks_open ON remote_tasks(tenant_id, state, expires_at);
+        CREATE FUNCTION count_pending_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                UPDATE devices SET pending_tasks = pending_tasks + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.device_id;
+            ELSE
+                UPDATE devices SET pending_tasks = pending_tasks - 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.device_id;
+            END IF;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER remote_task_pending AFTER INSERT ON remote_tasks
+        FOR EACH ROW WHEN (NEW.state = 'pending') EXECUTE FUNCTION count_pending_tasks();
+        CREATE TRIGGER remote_task_taken AFTER UPDATE OF state ON remote_tasks
+        FOR EACH ROW WHEN (OLD.state = 'pending' AND NEW.state <> 'pending') EXECUTE FUNCTION count_pending_tasks();
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

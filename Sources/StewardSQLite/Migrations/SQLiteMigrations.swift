@@ -554,5 +554,39 @@ enum SQLiteMigrations {
             UPDATE tenants SET apps_version = apps_version + 1 WHERE id = OLD.tenant_id;
         END;
         """),
+        // Remote tasks (issue #7): one row per task and device with its life's times; devices
+        // count their pending tasks (kept by triggers) so a heartbeat learns of them without a
+        // query of its own; a retired device keeps its record but can no longer check in.
+        ("0015_remote_tasks", """
+        ALTER TABLE devices ADD COLUMN pending_tasks INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE devices ADD COLUMN retired_at INTEGER;
+        CREATE TABLE remote_tasks (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            created_by TEXT,
+            sent_at INTEGER,
+            acknowledged_at INTEGER,
+            completed_at INTEGER,
+            expires_at INTEGER NOT NULL,
+            result_code TEXT,
+            result_message TEXT,
+            bundle TEXT,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX remote_tasks_device ON remote_tasks(tenant_id, device_id, id);
+        CREATE INDEX remote_tasks_open ON remote_tasks(tenant_id, state, expires_at);
+        CREATE TRIGGER remote_task_pending AFTER INSERT ON remote_tasks WHEN NEW.state = 'pending' BEGIN
+            UPDATE devices SET pending_tasks = pending_tasks + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.device_id;
+        END;
+        CREATE TRIGGER remote_task_taken AFTER UPDATE OF state ON remote_tasks
+        WHEN OLD.state = 'pending' AND NEW.state <> 'pending' BEGIN
+            UPDATE devices SET pending_tasks = pending_tasks - 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.device_id;
+        END;
+        """),
     ]
 }

@@ -7,7 +7,7 @@ import StewardStore
 /// `POST /api/v1/check-in`: the hot path. One read of the device's state, then either nothing
 /// but a buffered last-seen time (a heartbeat) or one write transaction with every changed section.
 struct CheckInController: Sendable {
-    let store: any DeviceStore & InventoryStore & ManagedAppStore
+    let store: any DeviceStore & InventoryStore & ManagedAppStore & RemoteTaskStore
     let lastSeen: LastSeenRecorder
     let clock: Clock
     let configuration: ServerConfiguration
@@ -36,11 +36,14 @@ struct CheckInController: Sendable {
         }
         let managedApps = input.managedAppsVersion == state.appsVersion
             ? nil : ManagedAppsPolicy(version: state.appsVersion, apps: try await store.managedApps(tenantID: state.tenantID, deviceID: deviceID))
+        // The device's row counts its pending tasks: only then is there anything to read.
+        let tasks = state.pendingTasks > 0
+            ? try await store.takePendingTasks(tenantID: state.tenantID, deviceID: deviceID, at: now).map(\.instruction) : nil
         if input.isHeartbeat {
             await lastSeen.record(tenantID: state.tenantID, deviceID: deviceID, at: now)
             return JSONResponse(CheckInResponse(
                 policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false,
-                managedApps: managedApps))
+                managedApps: managedApps, remoteTasks: tasks))
         }
 
         let apps: InventoryUpdate.Apps? =
@@ -72,7 +75,7 @@ struct CheckInController: Sendable {
         }
         return JSONResponse(CheckInResponse(
             policy: policy(appsAllowed && !appsRefused), fullInventoryRequested: fullRequested,
-            acknowledged: acknowledged, appsRefused: appsRefused, managedApps: managedApps))
+            acknowledged: acknowledged, appsRefused: appsRefused, managedApps: managedApps, remoteTasks: tasks))
     }
 
     private func policy(_ collectApps: Bool) -> CollectionPolicy {

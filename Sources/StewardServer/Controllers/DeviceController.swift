@@ -111,25 +111,8 @@ struct DeviceController: Sendable {
         return JSONResponse(try await store.deviceManagedApps(tenantID: tenantID, deviceID: device.id))
     }
 
-    private func deviceID(_ context: StewardRequestContext) throws -> DeviceID {
-        let raw = context.parameters.get("id") ?? ""
-        // A malformed ID names no device: the same 404 as another tenant's device.
-        guard DeviceID.isWellFormed(raw) else { throw APIError.notFound("device") }
-        return DeviceID(rawValue: raw)
-    }
-
-    /// The device, if the tenant has it and the admin's grant of `permission` reaches it.
     private func existingDevice(_ context: StewardRequestContext, tenantID: TenantID, permission: Permission) async throws -> DeviceView {
-        let id = try deviceID(context)
-        if let groups = context.grants.deviceGroups(for: permission),
-            try await !store.deviceIsMember(tenantID: tenantID, id: id, ofAnyOf: groups)
-        {
-            throw APIError.notFound("device")
-        }
-        guard let device = try await store.device(tenantID: tenantID, id: id) else {
-            throw APIError.notFound("device")
-        }
-        return device
+        try await reachableDevice(context, store: store, tenantID: tenantID, permission: permission)
     }
 
     /// The device as shown: personal-device display per the catalog, and a buffered heartbeat time.
@@ -141,4 +124,22 @@ struct DeviceController: Sendable {
         device.lastCheckInAt = pending
         return device
     }
+}
+
+/// The device named by the path's `id`, when the tenant has it and the admin's grant of
+/// `permission` reaches it; otherwise 404, the same answer as for another tenant's device.
+func reachableDevice(
+    _ context: StewardRequestContext, store: any DeviceStore, tenantID: TenantID, permission: Permission
+) async throws -> DeviceView {
+    let raw = context.parameters.get("id") ?? ""
+    // A malformed ID names no device: the same 404 as another tenant's device.
+    guard DeviceID.isWellFormed(raw) else { throw APIError.notFound("device") }
+    let id = DeviceID(rawValue: raw)
+    if let groups = context.grants.deviceGroups(for: permission),
+        try await !store.deviceIsMember(tenantID: tenantID, id: id, ofAnyOf: groups)
+    {
+        throw APIError.notFound("device")
+    }
+    guard let device = try await store.device(tenantID: tenantID, id: id) else { throw APIError.notFound("device") }
+    return device
 }

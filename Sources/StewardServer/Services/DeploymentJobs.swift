@@ -13,12 +13,13 @@ public struct DeploymentJobs: Service {
     public static let removeStaleDevices = "remove-stale-devices"
     public static let purgeDiagnostics = "purge-raw-diagnostics"
     public static let purgeAuditEntries = "purge-expired-audit-entries"
+    public static let expireRemoteTasks = "expire-remote-tasks"
     /// Raw diagnostics are kept this long; their daily roll-ups stay.
     public static let rawDiagnosticsRetention: TimeInterval = 30 * 86_400
     /// Enrollment tokens that expired or were revoked are kept this long, then purged.
     public static let endedTokenRetention: TimeInterval = 30 * 86_400
 
-    public typealias Store = JobStore & EnrollmentStore & TenantStore & DeviceStore & DiagnosticsStore & AuditStore
+    public typealias Store = JobStore & EnrollmentStore & TenantStore & DeviceStore & DiagnosticsStore & AuditStore & RemoteTaskStore
     let store: any Store
     let auditor: Auditor
     let interval: Duration
@@ -115,6 +116,20 @@ public struct DeploymentJobs: Service {
                 })
         }
         try await record(Self.purgeAuditEntries, "purged \(entries)")
+
+        // Remote tasks that waited past their expiry for their device; audited per tenant.
+        var expired = 0
+        for tenant in try await store.tenants() {
+            expired += try await store.expireRemoteTasks(tenantID: tenant.id, at: clock.now()) { [auditor] tasks in
+                auditor.systemEvent(
+                    tenantID: tenant.id, activity: "RemoteTask", operation: .action, targetID: nil,
+                    changes: [
+                        ModifiedProperty(name: "expired", oldValue: nil, newValue: String(tasks.count)),
+                        ModifiedProperty(name: "taskIds", oldValue: nil, newValue: tasks.map(\.id.rawValue).joined(separator: ",")),
+                    ])
+            }.count
+        }
+        try await record(Self.expireRemoteTasks, "expired \(expired)")
     }
 
     private func record(_ job: String, _ result: String) async throws {

@@ -168,6 +168,15 @@ struct AdminWorld: Sendable {
         case .updateUser: return Call(path: route.path(user.id.rawValue), body: try json(UserPatch(phone: "+1555\(unique.prefix(4))")))
         case .deleteUser: return Call(path: route.path(try await newUser().id.rawValue), body: nil)
         case .createGroup: return Call(path: route.path, body: try json(GroupCreateRequest(name: "g\(unique)", kind: .device)))
+        case .createRemoteTask:
+            return Call(path: route.path(device.deviceId.rawValue), body: try json(RemoteTaskRequest(kind: .sync)))
+        case .listRemoteTasks: return Call(path: route.path(device.deviceId.rawValue), body: nil)
+        case .getRemoteTask, .cancelRemoteTask:
+            let made: RemoteTaskView = try await api.created(
+                .POST, APIRoute.createRemoteTask.path(device.deviceId.rawValue), RemoteTaskRequest(kind: .lock))
+            return Call(path: route.path(device.deviceId.rawValue, made.id.rawValue), body: nil)
+        case .createGroupRemoteTasks:
+            return Call(path: route.path(deviceGroup.id.rawValue), body: try json(RemoteTaskRequest(kind: .sync)))
         case .listApps: return Call(path: route.path, body: nil)
         case .createApp:
             return Call(path: route.path, body: try json(ManagedAppCreateRequest(name: "x", platform: .linux, packageId: "pkg-\(unique)")))

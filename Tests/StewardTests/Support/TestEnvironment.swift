@@ -52,8 +52,10 @@ struct TestEnvironment {
     let clock = ManualClock()
     let configuration: ServerConfiguration
     let dependencies: ServerDependencies
-    let lastSeen: LastSeenRecorder
-    let usage: UsageRecorder
+    /// The router's buffers (flushed by hand in tests) and task notifier.
+    let background: BackgroundServices
+    var lastSeen: LastSeenRecorder { background.lastSeen }
+    var usage: UsageRecorder { background.usage }
     let tenant: TenantCreated
     let otherTenant: TenantCreated
 
@@ -68,8 +70,8 @@ struct TestEnvironment {
         // The lowest bcrypt cost and no sign-in delays: tests check behaviour, not timing.
         configuration = ServerConfiguration(
             maxBodyBytes: maxBodyBytes, checkInIntervalSeconds: 600, passwordHashCost: 4, failedSignInDelay: .zero)
-        lastSeen = LastSeenRecorder(store: storage, interval: .seconds(3600), logger: logger)
-        usage = UsageRecorder(store: storage, interval: .seconds(3600), clock: clock.clock, logger: logger)
+        background = BackgroundServices(
+            configuration: ServerConfiguration(lastSeenFlushInterval: .seconds(3600)), dependencies: dependencies)
         let provisioning = TenantProvisioning(store: storage, masterKey: Self.masterKey, clock: clock.clock, ids: ids)
         tenant = try await provisioning.createTenant(name: "Acme")
         otherTenant = try await provisioning.createTenant(name: "Globex")
@@ -88,7 +90,7 @@ struct TestEnvironment {
 
     /// Runs `body` against the real router (no network), the way `app.test(.router)` does.
     func withClient<T: Sendable>(_ body: @Sendable (APIClient) async throws -> T) async throws -> T {
-        let router = buildRouter(configuration: configuration, dependencies: dependencies, lastSeen: lastSeen, usage: usage)
+        let router = buildRouter(configuration: configuration, dependencies: dependencies, background: background)
         let app = Application(router: router, logger: dependencies.logger)
         return try await app.test(.router) { client in
             try await body(APIClient(client: client, adminToken: tenant.adminToken))

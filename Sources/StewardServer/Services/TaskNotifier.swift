@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StewardModel
+import StewardStore
+
+/// Wakes agents waiting for remote tasks (`GET /api/v1/agent/tasks?wait=…`) as soon as a task
+/// is created — on this replica directly, and on any replica through the store's
+/// notifications (PostgreSQL LISTEN/NOTIFY). A generation counter per device closes the race
+/// between a waiter's look at the database and its wait.
+public actor TaskNotifier: Service {
+    private struct Key: Hashable {
+        let tenantID: TenantID
+        let deviceID: DeviceID
+    }
+
+    private let store: any RemoteTaskStore
+    private let logger: Logger
+    private var generations: [Key: Int] = [:]
+    private var waiters: [Key: [UUID: CheckedContinuation<Void, Never>]] = [:]
+
+    public init(store: any RemoteTaskStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Read before looking for tasks; pass to `wait` after finding none.
+    public func generation(tenantID: TenantID, deviceID: DeviceID) -> Int {
+        generations[Key(tenantID: tenantID, deviceID: deviceID), default: 0]
+    }
+
+    public func wake(tenantID: TenantID, deviceID: DeviceID) {
+        let key = Key(tenantID: tenantID, deviceID: deviceID)
+        generations[key, default: 0] += 1
+        for continuation in (waiters.removeValue(forKey: key) ?? [:]).values { continuation.resume() }
+    }
+
+    /// Returns when the device is woken after `generation`, or after `timeout`.
+    public nonisolated func wait(tenantID: TenantID, deviceID: DeviceID, after generation: Int, timeout: Duration) async {
+        let key = Key(tenantID: tenantID, deviceID: deviceID)
+        let id = UUID()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await self.suspend(key, id: id, after: generation)
+                } onCancel: {
+                    Task { await self.resume(key, id: id) }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func suspend(_ key: Key, id: UUID, after generation: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            if Task.isCancelled || generations[key, default: 0] != generation {
+                continuation.resume()
+            } else {
+                waiters[key, default: [:]][id] = continuation
+            }
+        }
+    }
+
+    private func resume(_ key: Key, id: UUID) {
+        waiters[key]?.removeValue(forKey: id)?.resume()
+        if waiters[key]?.isEmpty == true { waiters[key] = nil }
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await self.store.listenForRemoteTasks { tenantID, deviceID in
+                        await self.wake(tenantID: tenantID, deviceID: deviceID)
+                    }
+                    // A store without notifications (one process): nothing to listen to.
+                    try await gracefulShutdown()
+                }
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                logger.warning("remote-task notifications interrupted; listening again", metadata: ["component": "tasks"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        for (_, continuations) in waiters { for continuation in continuations.values { continuation.resume() } }
+        waiters = [:]
+    }
+}
