@@ -49,6 +49,14 @@ public struct AdminClient: Sendable {
         try await send(.GET, APIRoute.listDiagnostics.path + query, body: NoBody?.none)
     }
 
+    public func createRemoteTask(_ id: DeviceID, _ request: RemoteTaskRequest) async throws -> RemoteTaskView {
+        try await send(.POST, APIRoute.createRemoteTask.path(id.rawValue), body: request)
+    }
+
+    public func remoteTask(_ device: DeviceID, _ id: RemoteTaskID) async throws -> RemoteTaskView {
+        try await send(.GET, APIRoute.getRemoteTask.path(device.rawValue, id.rawValue), body: NoBody?.none)
+    }
+
     public func updateDevice(_ id: DeviceID, _ patch: DevicePatch) async throws -> DeviceView {
         try await send(.PATCH, APIRoute.updateDevice.path(id.rawValue), body: patch)
     }

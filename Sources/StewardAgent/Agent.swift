@@ -62,10 +62,14 @@ public struct Agent: Sendable {
         /// How many managed apps the device has, and their states as reported.
         public var managedApps: Int
         public var appStates: [AppStateReport]
+        /// Remote tasks that came with the answer, and what was done with them.
+        public var remoteTasks: [RemoteTaskInstruction]
+        public var tasksPerformed: [PerformedTask] = []
     }
 
     /// Collects and sends one check-in. `full` sends every section whatever was acknowledged.
-    public func checkIn(full: Bool = false, client: StewardClient? = nil) async throws -> CheckInReport {
+    /// Remote tasks that came with the answer are performed afterwards (unless `performTasks` is false).
+    public func checkIn(full: Bool = false, client: StewardClient? = nil, performTasks: Bool = true) async throws -> CheckInReport {
         guard let identity = try state.identity() else { throw AgentError.notEnrolled(state.directory.path) }
         let client = client ?? StewardClient(server: identity.server)
         var report: CheckInReport
@@ -85,6 +89,9 @@ public struct Agent: Sendable {
         let outgoing = (state.pendingDiagnostics() + events).filter { $0.at > now.addingTimeInterval(-DiagnosticEvent.maxAge + 86_400) }
         guard full || Self.diagnosticsDue(outgoing, now: now) else {
             try? state.savePendingDiagnostics(outgoing)
+            if performTasks, !report.remoteTasks.isEmpty {
+                report.tasksPerformed = try await perform(report.remoteTasks, identity: identity, client: client)
+            }
             return report
         }
         do {
@@ -92,6 +99,9 @@ public struct Agent: Sendable {
             try? state.savePendingDiagnostics([])
         } catch {
             try? state.savePendingDiagnostics(outgoing)
+        }
+        if performTasks, !report.remoteTasks.isEmpty {
+            report.tasksPerformed = try await perform(report.remoteTasks, identity: identity, client: client)
         }
         return report
     }
@@ -128,6 +138,8 @@ public struct Agent: Sendable {
         request.managedAppsVersion = acknowledged.managedApps?.version
         if states != acknowledged.appStates { request.appStates = states }
         var (answer, bytes) = try await client.checkIn(secret: identity.deviceSecret, request)
+        // Tasks come once (the server marks them sent): keep those of every answer.
+        var receivedTasks = answer.remoteTasks ?? []
         var resent = false
         if answer.fullInventoryRequested && !full {
             // The server lacks something it should have (restored backup, lost delta base): resend all.
@@ -136,6 +148,7 @@ public struct Agent: Sendable {
             request.managedAppsVersion = acknowledged.managedApps?.version
             request.appStates = appStates
             (answer, bytes) = try await client.checkIn(secret: identity.deviceSecret, request)
+            receivedTasks += answer.remoteTasks ?? []
             resent = true
         }
         let sections = Self.sections(of: request)
@@ -160,6 +173,7 @@ public struct Agent: Sendable {
             followUp.managedAppsVersion = policy.version
             followUp.appStates = states
             let (again, _) = try await client.checkIn(secret: identity.deviceSecret, followUp)
+            receivedTasks += again.remoteTasks ?? []
             saved.managedApps = again.managedApps ?? policy
             saved.appStates = states
             try state.save(saved)
@@ -168,7 +182,7 @@ public struct Agent: Sendable {
             deviceId: identity.deviceId, sectionsSent: sections, requestBytes: bytes,
             appCount: answer.policy.collectApps ? inventory.apps?.count : nil, fullInventoryResent: resent, policy: answer.policy,
             inventory: inventory, diagnosticsSent: 0, managedApps: saved.managedApps?.apps.count ?? 0,
-            appStates: saved.appStates ?? [])
+            appStates: saved.appStates ?? [], remoteTasks: receivedTasks)
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double {

@@ -14,11 +14,27 @@ public struct AgentConfiguration: Codable, Sendable, Equatable {
             self.install = install
             self.allow = allow
         }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            install = try container.decodeIfPresent(Bool.self, forKey: .install) ?? false
+            allow = try container.decodeIfPresent([String].self, forKey: .allow) ?? []
+        }
     }
 
     public var apps: Apps
+    public var remoteTasks: RemoteTasks
 
-    public init(apps: Apps = Apps()) { self.apps = apps }
+    public init(apps: Apps = Apps(), remoteTasks: RemoteTasks = RemoteTasks()) {
+        self.apps = apps
+        self.remoteTasks = remoteTasks
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        apps = try container.decodeIfPresent(Apps.self, forKey: .apps) ?? Apps()
+        remoteTasks = try container.decodeIfPresent(RemoteTasks.self, forKey: .remoteTasks) ?? RemoteTasks()
+    }
 
     /// The file's configuration, or everything off when there is none.
     public static func load(_ url: URL) throws -> AgentConfiguration {

@@ -52,6 +52,17 @@ public struct StewardClient: Sendable {
         try await transport.send(.POST, APIRoute.checkIn.path, bearer: secret, body: request)
     }
 
+    /// Pending tasks; with `wait`, the server holds the request until one arrives.
+    public func tasks(secret: String, wait: Int) async throws -> [RemoteTaskInstruction] {
+        let answer: RemoteTaskInstructions = try await transport.send(
+            .GET, APIRoute.agentTasks.path + "?wait=\(wait)", bearer: secret, body: NoBody?.none).value
+        return answer.tasks
+    }
+
+    public func reportTask(secret: String, id: RemoteTaskID, _ report: RemoteTaskReport) async throws -> RemoteTaskView {
+        try await transport.send(.POST, APIRoute.reportAgentTask.path(id.rawValue), bearer: secret, body: report).value
+    }
+
     public func uploadDiagnostics(secret: String, _ events: [DiagnosticEvent]) async throws -> DiagnosticsReceipt {
         try await transport.send(.POST, APIRoute.uploadDiagnostics.path, bearer: secret, body: DiagnosticsUpload(events: events)).value
     }

@@ -78,9 +78,10 @@ struct CheckIn: AsyncParsableCommand {
         let sections = report.sectionsSent.isEmpty ? "no change (heartbeat)" : report.sectionsSent.joined(separator: ", ")
         let apps = report.appCount.map { "\($0) apps" } ?? "apps not collected (policy)"
         let diagnostics = report.diagnosticsSent > 0 ? " \(report.diagnosticsSent) diagnostic events sent." : ""
+        let tasks = report.tasksPerformed.map { " Remote task \($0.task.kind.rawValue): \($0.state.rawValue)." }.joined()
         let states = Dictionary(grouping: report.appStates, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
         let managed = report.managedApps > 0 ? " Managed apps: \(states.joined(separator: ", "))." : ""
-        return "Checked in device \(report.deviceId): sent \(sections); \(report.requestBytes) bytes; \(apps).\(managed)\(diagnostics)"
+        return "Checked in device \(report.deviceId): sent \(sections); \(report.requestBytes) bytes; \(apps).\(managed)\(diagnostics)\(tasks)"
     }
 }
 
@@ -107,7 +108,20 @@ struct Run: AsyncParsableCommand {
             }
             done += 1
             if let count, done >= count { break }
-            try await Task.sleep(for: .seconds(schedule.nextDelay()))
+            // Until the next check-in, hold a long-poll for remote tasks: they arrive in seconds.
+            let next = ContinuousClock.now + .seconds(schedule.nextDelay())
+            while ContinuousClock.now < next {
+                let remaining = Int((next - ContinuousClock.now).components.seconds)
+                do {
+                    for done in try await agent.waitForTasks(seconds: min(30, remaining)) {
+                        print("Remote task \(done.task.kind.rawValue) (\(done.task.id)): \(done.state.rawValue)\(done.code.map { " (\($0))" } ?? "")")
+                        if done.task.kind == .retire && done.state == .succeeded { return }
+                    }
+                } catch let error as AgentError where error.isTransient {
+                    try await Task.sleep(for: .seconds(min(remaining, 30)))
+                }
+                if remaining <= 0 { break }
+            }
         }
     }
 }

@@ -29,9 +29,10 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// A fresh, migrated store, and a way to read a table's rows as text with raw SQL (the way
     /// someone holding the database's credentials would see them).
-    func open(in directory: TemporaryDirectory) async throws -> (storage: any Storage, rawRows: RawRows) {
+    func open(in directory: TemporaryDirectory) async throws -> (storage: any Storage, rawRows: RawRows, postgresURL: String?) {
         let storage: any Storage
         let rawRows: RawRows
+        var postgresURL: String?
         switch self {
         case .sqlite:
             let path = directory.url.appendingPathComponent("steward.sqlite").path
@@ -43,9 +44,10 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let url = try await TestPostgres.freshSchemaURL()
             storage = try PostgresStorage(url: url, maximumConnections: 4, logger: TestPostgres.logger)
             rawRows = { table in try await TestPostgres.texts("SELECT t::text FROM \(table) t", url: url) }
+            postgresURL = url
         }
         try await storage.migrate()
-        return (storage, rawRows)
+        return (storage, rawRows, postgresURL)
     }
 }
 

@@ -49,6 +49,8 @@ struct TestEnvironment {
     let storage: any Storage
     /// A table's rows as text, read with raw SQL.
     let rawRows: RawRows
+    /// The PostgreSQL schema's URL, for a second replica on the same database.
+    let postgresURL: String?
     let clock = ManualClock()
     let configuration: ServerConfiguration
     let dependencies: ServerDependencies
@@ -61,7 +63,7 @@ struct TestEnvironment {
 
     init(_ store: StoreKind = .sqlite, maxBodyBytes: Int = Limits.defaultMaxBodyBytes) async throws {
         directory = try TemporaryDirectory()
-        (storage, rawRows) = try await store.open(in: directory)
+        (storage, rawRows, postgresURL) = try await store.open(in: directory)
         var logger = Logger(label: "steward-test")
         logger.logLevel = .critical
         let ids = IdentifierGenerator.sequential()

@@ -1,0 +1,212 @@
+import Foundation
+import Logging
+import Testing
+import StewardAgent
+import StewardModel
+import StewardPostgres
+import StewardServer
+import StewardStore
+
+/// Remote tasks: their life, their permissions, the agent that carries them out only where its
+/// owner allows, and delivery in seconds across replicas.
+@Suite struct RemoteTaskTests {
+    @Test(arguments: StoreKind.available) func aTaskLivesItsLifeAndEveryStepIsAudited(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let device = try await api.enroll(.corporate, platformId: "tasks")
+            let path = APIRoute.createRemoteTask.path(device.deviceId.rawValue)
+            let made: RemoteTaskView = try await api.created(.POST, path, RemoteTaskRequest(kind: .sync))
+            #expect(made.state == .pending && made.createdBy != nil)
+            #expect(made.expiresAt == env.clock.now.addingTimeInterval(86_400))
+
+            // The device learns of it at its next check-in (its row counts pending tasks).
+            let heartbeat = try await api.checkIn(device.deviceSecret, CheckInRequest(agentVersion: "t", hashes: SectionHashes(), managedAppsVersion: 0))
+                .decode(CheckInResponse.self)
+            #expect(heartbeat.remoteTasks == [RemoteTaskInstruction(id: made.id, kind: .sync)])
+            let again = try await api.checkIn(device.deviceSecret, CheckInRequest(agentVersion: "t", hashes: SectionHashes(), managedAppsVersion: 0))
+                .decode(CheckInResponse.self)
+            #expect(again.remoteTasks == nil, "sent once")
+
+            func report(_ state: RemoteTaskState, code: String? = nil) async throws -> APIResponse {
+                try await api.send(
+                    .POST, APIRoute.reportAgentTask.path(made.id.rawValue), token: device.deviceSecret,
+                    json: RemoteTaskReport(state: state, result: code.map { RemoteTaskResult(code: $0) }))
+            }
+            env.clock.advance(5)
+            #expect(try await report(.acknowledged).decode(RemoteTaskView.self).state == .acknowledged)
+            env.clock.advance(5)
+            #expect(try await report(.expired).errorCode == "invalid_value", "an agent cannot expire a task")
+            #expect(try await report(.succeeded, code: "ok").status == .ok)
+            #expect(try await report(.failed).errorCode == "invalid_transition", "a finished task stays finished")
+            let shown = try await api.send(.GET, APIRoute.getRemoteTask.path(device.deviceId.rawValue, made.id.rawValue), token: api.adminToken)
+                .decode(RemoteTaskView.self)
+            #expect(shown.state == .succeeded && shown.result?.code == "ok")
+            #expect(shown.sentAt != nil && shown.acknowledgedAt == made.createdAt.addingTimeInterval(5))
+            #expect(shown.completedAt == made.createdAt.addingTimeInterval(10))
+
+            // Cancelled before it is acknowledged; not after.
+            let lock: RemoteTaskView = try await api.created(.POST, path, RemoteTaskRequest(kind: .lock))
+            let cancelled = try await api.send(.DELETE, APIRoute.cancelRemoteTask.path(device.deviceId.rawValue, lock.id.rawValue), token: api.adminToken)
+            #expect(try cancelled.decode(RemoteTaskView.self).state == .cancelled)
+            #expect(try await api.send(.DELETE, APIRoute.cancelRemoteTask.path(device.deviceId.rawValue, made.id.rawValue), token: api.adminToken)
+                .errorCode == "task_not_cancellable")
+            let taken = try await api.send(.GET, APIRoute.agentTasks.path, token: device.deviceSecret).decode(RemoteTaskInstructions.self)
+            #expect(taken.tasks.isEmpty, "a cancelled task never reaches the device")
+
+            // Waiting tasks expire.
+            let late: RemoteTaskView = try await api.created(.POST, path, RemoteTaskRequest(kind: .shutdown, expiresInMinutes: 1))
+            env.clock.advance(120)
+            let jobs = DeploymentJobs(
+                store: env.storage, auditor: env.auditor, interval: .seconds(60), replicaID: "r", clock: env.clock.clock,
+                logger: env.dependencies.logger)
+            try await jobs.runJobs()
+            #expect(try await api.send(.GET, APIRoute.getRemoteTask.path(device.deviceId.rawValue, late.id.rawValue), token: api.adminToken)
+                .decode(RemoteTaskView.self).state == .expired)
+            let list = try await api.send(.GET, APIRoute.listRemoteTasks.path(device.deviceId.rawValue), token: api.adminToken)
+                .decode(Page<RemoteTaskView>.self).items
+            #expect(list.map(\.id) == [late.id, lock.id, made.id], "newest first")
+
+            // Audited: each task issued, the agent's outcome (actor: the device), the cancel, the expiry.
+            let log = try await api.send(.GET, APIRoute.listAuditEntries.path + "?activity=RemoteTask", token: api.adminToken)
+                .decode(Page<AuditEntryView>.self).items
+            #expect(log.filter { $0.actorType == .admin || $0.actorType == .apiToken }.count == 4)
+            let outcome = try #require(log.first { $0.actorType == .device })
+            #expect(outcome.actorId == device.deviceId.rawValue && outcome.modifiedProperties.contains { $0.name == "state" && $0.newValue == "succeeded" })
+            #expect(log.contains { $0.actorType == .system && $0.modifiedProperties.first?.newValue == "1" })
+            #expect(try await env.storage.verifyAuditChain(tenantID: env.tenant.tenantId, chain: TestEnvironment.masterKey.auditChain).firstBroken == nil)
+        }
+    }
+
+    /// Wipe and retire need their own permission and a confirmation; a scoped Help Desk
+    /// Operator reaches only its group's devices, one by one or as a group.
+    @Test(arguments: StoreKind.available) func destructiveTasksNeedTheirPermissionAndAConfirmation(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let world = try await AdminWorld(env, api)
+            let outside = try await api.enroll(.corporate, platformId: "outside")
+            let path = APIRoute.createRemoteTask.path(world.device.deviceId.rawValue)
+            #expect(try await api.send(.POST, path, token: api.adminToken, json: RemoteTaskRequest(kind: .wipe)).errorCode == "invalid_value")
+            #expect(try await api.send(.POST, path, token: api.adminToken, json: RemoteTaskRequest(kind: .wipe, confirm: "yes")).errorCode == "invalid_value")
+            #expect(try await api.send(.POST, path, token: api.adminToken, json: RemoteTaskRequest(kind: .wipe, confirm: "wipe")).status == .created)
+
+            let helpDesk = try await world.admin(role: .helpDeskOperator, scope: [world.deviceGroup.id])
+            #expect(try await api.send(.POST, path, token: helpDesk, json: RemoteTaskRequest(kind: .retire, confirm: "retire")).status == .forbidden)
+            #expect(try await api.send(.POST, path, token: helpDesk, json: RemoteTaskRequest(kind: .restart)).status == .created)
+            #expect(try await api.send(
+                .POST, APIRoute.createRemoteTask.path(outside.deviceId.rawValue), token: helpDesk, json: RemoteTaskRequest(kind: .restart)
+            ).status == .notFound, "outside the operator's groups")
+            let group = try await api.send(
+                .POST, APIRoute.createGroupRemoteTasks.path(world.deviceGroup.id.rawValue), token: helpDesk, json: RemoteTaskRequest(kind: .sync))
+            #expect(try group.decode(GroupRemoteTasksView.self).tasks.map(\.deviceId) == [world.device.deviceId])
+            #expect(try await api.send(
+                .POST, APIRoute.createGroupRemoteTasks.path(world.userGroup.id.rawValue), token: api.adminToken, json: RemoteTaskRequest(kind: .sync)
+            ).errorCode == "invalid_value", "users take no tasks")
+        }
+    }
+
+    /// The real agent: a wipe it was not allowed answers not supported and touches nothing; an
+    /// allowed lock runs the owner's command; collectDiagnostics uploads a bounded bundle without
+    /// the secret; retire leaves the agent unenrolled and the device retired.
+    @Test(arguments: StoreKind.available) func theAgentDoesOnlyWhatItsOwnerEnabled(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        let work = try TemporaryDirectory()
+        var configuration = env.configuration
+        configuration.port = 0
+        try await withInProcessServer(configuration: configuration, dependencies: env.dependencies) { port in
+            let base = "http://127.0.0.1:\(port)"
+            let admin = AdminClient(server: base, token: env.tenant.adminToken)
+            let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate))
+            let owner = AgentConfiguration(remoteTasks: .init(lock: true, commands: ["lock": ["/bin/true"]]))
+            let agent = Agent(state: AgentState(directory: work.url), configuration: owner)
+            guard case .enrolled(let deviceID) = try await agent.enroll(server: base, token: token.token ?? "") else {
+                throw TestFailure("not enrolled")
+            }
+            let identity = try #require(try agent.state.identity())
+            // Through the server's own HTTP API: its notifier wakes the waiting agent.
+            func issue(_ request: RemoteTaskRequest) async throws -> RemoteTaskView { try await admin.createRemoteTask(deviceID, request) }
+            func shown(_ id: RemoteTaskID) async throws -> RemoteTaskView { try await admin.remoteTask(deviceID, id) }
+
+            let wipe = try await issue(RemoteTaskRequest(kind: .wipe, confirm: "wipe"))
+            let lock = try await issue(RemoteTaskRequest(kind: .lock))
+            let bundle = try await issue(RemoteTaskRequest(kind: .collectDiagnostics))
+            let performed = try await agent.waitForTasks(seconds: 5)
+            #expect(performed.map(\.state) == [.notSupported, .succeeded, .succeeded])
+            #expect(try await shown(wipe.id).result?.code == "disabled_by_owner")
+            #expect(try agent.state.identity() == identity, "the wipe touched nothing")
+            #expect(try await agent.checkIn().deviceId == deviceID, "and the device still checks in")
+            #expect(try await shown(lock.id).state == .succeeded)
+            let collected = try #require(try await shown(bundle.id).bundle)
+            #expect(collected.contains(deviceID.rawValue) && !collected.contains(identity.deviceSecret))
+            #expect(collected.utf8.count <= RemoteTaskReport.maxBundleBytes)
+
+            // A sync waiting in a long-poll: the agent checks in at once.
+            let before = try await admin.device(deviceID).lastCheckInAt
+            env.clock.advance(60)
+            async let woken = agent.waitForTasks(seconds: 20)
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            let sync = try await issue(RemoteTaskRequest(kind: .sync))
+            #expect(try await woken.map(\.task.id) == [sync.id])
+            #expect(ContinuousClock.now - start < .seconds(10), "woken, not timed out")
+            #expect(try await shown(sync.id).state == .succeeded)
+            await env.lastSeen.flush()
+            #expect(try await admin.device(deviceID).lastCheckInAt != before)
+
+            // Retire: the agent unenrolls, the device is retired and its secret no longer works.
+            let retire = try await issue(RemoteTaskRequest(kind: .retire, confirm: "retire"))
+            #expect(try await agent.waitForTasks(seconds: 5).map(\.state) == [.succeeded])
+            #expect(try agent.state.identity() == nil)
+            #expect(!FileManager.default.fileExists(atPath: work.url.appendingPathComponent("device.json").path))
+            #expect(try await shown(retire.id).state == .succeeded)
+            #expect(try await admin.device(deviceID).retiredAt != nil)
+            await #expect(throws: AgentError.self) { _ = try await StewardClient(server: base).tasks(secret: identity.deviceSecret, wait: 0) }
+            await #expect(throws: AgentError.self) { _ = try await admin.createRemoteTask(deviceID, RemoteTaskRequest(kind: .sync)) }
+        }
+    }
+
+    /// A sync issued through one replica reaches an agent waiting on another in under 2 s
+    /// (PostgreSQL LISTEN/NOTIFY between the replicas).
+    @Test(.enabled(if: StoreKind.postgresURL != nil)) func aSyncCrossesReplicasInUnderTwoSeconds() async throws {
+        let env = try await TestEnvironment(.postgres)
+        let second = try PostgresStorage(url: try #require(env.postgresURL), maximumConnections: 4, logger: TestPostgres.logger)
+        var dependenciesB = env.dependencies
+        dependenciesB.storage = second
+        var loopback = env.configuration
+        loopback.port = 0
+        let (configuration, replicaB) = (loopback, dependenciesB)
+        let work = try TemporaryDirectory()
+        try await withInProcessServer(configuration: configuration, dependencies: env.dependencies) { portA in
+            try await withInProcessServer(configuration: configuration, dependencies: replicaB) { portB in
+                let adminA = AdminClient(server: "http://127.0.0.1:\(portA)", token: env.tenant.adminToken)
+                let token = try await adminA.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate))
+                let agent = Agent(state: AgentState(directory: work.url))
+                guard case .enrolled(let deviceID) = try await agent.enroll(server: "http://127.0.0.1:\(portB)", token: token.token ?? "") else {
+                    throw TestFailure("not enrolled")
+                }
+                let secret = try #require(try agent.state.identity()).deviceSecret
+                let clientB = StewardClient(server: "http://127.0.0.1:\(portB)")
+                // Once B listens, a task from A reaches it (the first may wait for B's LISTEN to start).
+                let warm = try await adminA.createRemoteTask(deviceID, RemoteTaskRequest(kind: .lock))
+                var received: [RemoteTaskInstruction] = []
+                for _ in 0..<3 where received.isEmpty { received = try await clientB.tasks(secret: secret, wait: 30) }
+                #expect(received.map(\.id) == [warm.id])
+
+                var latencies: [Duration] = []
+                for _ in 0..<3 {
+                    async let arrived = clientB.tasks(secret: secret, wait: 20)
+                    try await Task.sleep(for: .milliseconds(300))
+                    let start = ContinuousClock.now
+                    let sync = try await adminA.createRemoteTask(deviceID, RemoteTaskRequest(kind: .sync))
+                    #expect(try await arrived.map(\.id) == [sync.id])
+                    latencies.append(ContinuousClock.now - start)
+                }
+                #expect(latencies.allSatisfy { $0 < .seconds(2) }, "\(latencies)")
+                // And the agent carries it out through B; A sees the outcome.
+                let last = try await adminA.createRemoteTask(deviceID, RemoteTaskRequest(kind: .sync))
+                #expect(try await agent.waitForTasks(seconds: 10).map(\.state) == [.succeeded])
+                #expect(try await adminA.remoteTask(deviceID, last.id).state == .succeeded)
+            }
+        }
+        await second.close()
+    }
+}
