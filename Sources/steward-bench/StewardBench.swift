@@ -13,7 +13,7 @@ import StewardModel
 struct StewardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "steward-bench", abstract: "Measure Steward on this machine: ceiling, ingest and scale.",
-        subcommands: [IngestBench.self, CeilingBench.self, ScaleBench.self, ServerProcess.self])
+        subcommands: [IngestBench.self, CeilingBench.self, ScaleBench.self, TaskBench.self, ServerProcess.self])
 }
 
 /// What every sub-command shares: the server, the client, the load, the output.

@@ -219,6 +219,11 @@ import StewardPostgres
         let reports = ["list first page", "list deep page", "device detail", "filter by OS", "device apps", "tenant counts"]
         #expect(phases(scale) == ["ceiling"] + ["delta", "heartbeat"] + reports + ["delta", "heartbeat"] + reports)
         #expect(scale.dropFirst().map { $0["devices"] as? Int } == Array(repeating: 20, count: 8) + Array(repeating: 40, count: 8))
+
+        var taskArguments = ["tasks", "--count", "3"]
+        if store == .postgres { taskArguments += ["--database", try await TestPostgres.freshSchemaURL()] }
+        let tasks = try runCommand(try Executables.url("steward-bench"), taskArguments)
+        #expect(tasks.status == 0 && tasks.stdout.contains("remote-task delivery"), "\(tasks.stdout)\(tasks.stderr)")
     }
 
     @Test func quickstartShowsThisMachine() throws {

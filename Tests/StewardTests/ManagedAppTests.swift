@@ -14,17 +14,8 @@ import StewardStore
     /// check-in of the real agent.
     @Test(arguments: StoreKind.available) func oneCheckInFillsTheInstallSummary(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)
-        let work = try TemporaryDirectory()
-        var configuration = env.configuration
-        configuration.port = 0
-        try await withInProcessServer(configuration: configuration, dependencies: env.dependencies) { port in
-            let base = "http://127.0.0.1:\(port)"
-            let admin = AdminClient(server: base, token: env.tenant.adminToken)
-            let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .personal))
-            let agent = Agent(state: AgentState(directory: work.url))
-            guard case .enrolled(let deviceID) = try await agent.enroll(server: base, token: token.token ?? "") else {
-                throw TestFailure("not enrolled")
-            }
+        try await env.withEnrolledAgent(.personal) { enrolled in
+            let (agent, deviceID) = (enrolled.agent, enrolled.deviceID)
             try await env.withClient { api in
                 let group: GroupView = try await api.created(.POST, APIRoute.createGroup.path, GroupCreateRequest(name: "Lab", kind: .device))
                 _ = try await api.created(

@@ -60,49 +60,50 @@ public struct DeploymentJobs: Service {
 
     /// One pass of every job, each recorded with the replica that ran it.
     public func runJobs() async throws {
-        let cutoff = clock.now().addingTimeInterval(-Self.endedTokenRetention)
-        var purged = 0
-        for tenant in try await store.tenants() {
-            purged += try await store.purgeEnrollmentTokens(tenantID: tenant.id, endedBefore: cutoff)
+        let tenants = try await store.tenants()
+        /// Runs `body` for every tenant and records the job with the summed counts.
+        func job(_ name: String, _ result: ([Int]) -> String, _ body: (TenantRecord) async throws -> [Int]) async throws {
+            var sums: [Int] = []
+            for tenant in tenants {
+                let counts = try await body(tenant)
+                sums = sums.isEmpty ? counts : zip(sums, counts).map(+)
+            }
+            try await record(name, result(sums.isEmpty ? [0, 0] : sums))
         }
-        try await record(Self.purgeEndedEnrollmentTokens, "purged \(purged)")
+        func ago(days: Int) -> Date { clock.now().addingTimeInterval(-TimeInterval(days) * 86_400) }
+
+        try await job(Self.purgeEndedEnrollmentTokens, { "purged \($0[0])" }) { tenant in
+            [try await store.purgeEnrollmentTokens(tenantID: tenant.id, endedBefore: clock.now().addingTimeInterval(-Self.endedTokenRetention))]
+        }
 
         // Devices that stopped checking in: removed after the tenant's staleDeviceDays, with
         // everything collected from them; each tenant's removal is one audit entry.
-        var removed = 0
-        for tenant in try await store.tenants() {
+        try await job(Self.removeStaleDevices, { "removed \($0[0])" }) { tenant in
             let days = tenant.settings.staleDeviceDays
-            removed += try await store.removeStaleDevices(
-                tenantID: tenant.id, before: clock.now().addingTimeInterval(-TimeInterval(days) * 86_400)
-            ) { [auditor] count in
+            return [try await store.removeStaleDevices(tenantID: tenant.id, before: ago(days: days)) { [auditor] count in
                 auditor.systemEvent(
                     tenantID: tenant.id, activity: "Device", operation: .delete, targetID: nil,
                     changes: [
                         ModifiedProperty(name: "devicesRemoved", oldValue: nil, newValue: String(count)),
                         ModifiedProperty(name: "reason", oldValue: nil, newValue: "no check-in for \(days) days"),
                     ])
-            }
+            }]
         }
-        try await record(Self.removeStaleDevices, "removed \(removed)")
 
         // Raw diagnostics older than 30 days (the roll-ups were made as they arrived), and the
         // links of pseudonyms whose device or user is gone.
-        var events = 0, links = 0
-        for tenant in try await store.tenants() {
+        try await job(Self.purgeDiagnostics, { "purged \($0[0]) events, \($0[1]) pseudonym links" }) { tenant in
             let purged = try await store.purgeDiagnostics(
                 tenantID: tenant.id, before: clock.now().addingTimeInterval(-Self.rawDiagnosticsRetention))
-            events += purged.events
-            links += purged.links
+            return [purged.events, purged.links]
         }
-        try await record(Self.purgeDiagnostics, "purged \(events) events, \(links) pseudonym links")
 
         // Audit entries past the tenant's retention, behind a sealed anchor so the rest of the
         // chain still verifies; each purge is itself an audit entry.
-        var entries = 0
-        for tenant in try await store.tenants() {
+        try await job(Self.purgeAuditEntries, { "purged \($0[0])" }) { tenant in
             let days = tenant.settings.auditRetentionDays
-            entries += try await store.purgeAuditEntries(
-                tenantID: tenant.id, before: clock.now().addingTimeInterval(-TimeInterval(days) * 86_400),
+            return [try await store.purgeAuditEntries(
+                tenantID: tenant.id, before: ago(days: days),
                 anchor: { [auditor, clock] sequence, hash in
                     auditor.chain.anchor(tenantID: tenant.id, sequence: sequence, chainHash: hash, at: clock.now())
                 },
@@ -113,23 +114,20 @@ public struct DeploymentJobs: Service {
                             ModifiedProperty(name: "entriesPurged", oldValue: nil, newValue: String(count)),
                             ModifiedProperty(name: "reason", oldValue: nil, newValue: "older than \(days) days"),
                         ])
-                })
+                })]
         }
-        try await record(Self.purgeAuditEntries, "purged \(entries)")
 
         // Remote tasks that waited past their expiry for their device; audited per tenant.
-        var expired = 0
-        for tenant in try await store.tenants() {
-            expired += try await store.expireRemoteTasks(tenantID: tenant.id, at: clock.now()) { [auditor] tasks in
+        try await job(Self.expireRemoteTasks, { "expired \($0[0])" }) { tenant in
+            [try await store.expireRemoteTasks(tenantID: tenant.id, at: clock.now()) { [auditor] tasks in
                 auditor.systemEvent(
                     tenantID: tenant.id, activity: "RemoteTask", operation: .action, targetID: nil,
                     changes: [
                         ModifiedProperty(name: "expired", oldValue: nil, newValue: String(tasks.count)),
                         ModifiedProperty(name: "taskIds", oldValue: nil, newValue: tasks.map(\.id.rawValue).joined(separator: ",")),
                     ])
-            }.count
+            }.count]
         }
-        try await record(Self.expireRemoteTasks, "expired \(expired)")
     }
 
     private func record(_ job: String, _ result: String) async throws {

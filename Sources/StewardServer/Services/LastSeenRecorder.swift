@@ -9,10 +9,7 @@ import StewardStore
 /// written for all devices at once, in one transaction per flush interval. Reads overlay the
 /// pending times, so the API never shows an older time than the last acknowledged check-in.
 public actor LastSeenRecorder: Service {
-    private struct Key: Hashable {
-        let tenantID: TenantID
-        let deviceID: DeviceID
-    }
+    private typealias Key = DeviceKey
 
     private let store: any InventoryStore
     private let interval: Duration
@@ -62,4 +59,10 @@ public actor LastSeenRecorder: Service {
     private nonisolated func gracefulShutdownAware(sleep duration: Duration) async throws {
         try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
     }
+}
+
+/// A device across tenants: what the in-memory services key their state by.
+struct DeviceKey: Hashable, Sendable {
+    let tenantID: TenantID
+    let deviceID: DeviceID
 }

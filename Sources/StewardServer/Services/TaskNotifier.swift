@@ -9,10 +9,7 @@ import StewardStore
 /// notifications (PostgreSQL LISTEN/NOTIFY). A generation counter per device closes the race
 /// between a waiter's look at the database and its wait.
 public actor TaskNotifier: Service {
-    private struct Key: Hashable {
-        let tenantID: TenantID
-        let deviceID: DeviceID
-    }
+    private typealias Key = DeviceKey
 
     private let store: any RemoteTaskStore
     private let logger: Logger
