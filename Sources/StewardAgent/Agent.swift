@@ -163,20 +163,23 @@ public struct Agent: Sendable {
         saved.appStates = states
         try state.save(saved)
 
-        // A new list of managed apps: apply it and report the states at once, so an
-        // assignment shows in the install summary after one check-in.
+        // A new list of managed apps: apply it and, when that changes the states, report them
+        // at once, so an assignment shows in the install summary after one check-in.
         if let policy = answer.managedApps, policy != acknowledged.managedApps {
             let packages = managed.isEmpty && !policy.apps.isEmpty ? try redetect() : installed
-            states = evaluator.states(of: policy.apps, installed: packages, redetect: redetect)
-            acknowledged = saved
-            var followUp = Self.request(inventory: inventory, hashes: hashes, acknowledged: acknowledged, full: false)
-            followUp.managedAppsVersion = policy.version
-            followUp.appStates = states
-            let (again, _) = try await client.checkIn(secret: identity.deviceSecret, followUp)
-            receivedTasks += again.remoteTasks ?? []
-            saved.managedApps = again.managedApps ?? policy
-            saved.appStates = states
-            try state.save(saved)
+            let newStates = evaluator.states(of: policy.apps, installed: packages, redetect: redetect)
+            if newStates != states {
+                states = newStates
+                acknowledged = saved
+                var followUp = Self.request(inventory: inventory, hashes: hashes, acknowledged: acknowledged, full: false)
+                followUp.managedAppsVersion = policy.version
+                followUp.appStates = states
+                let (again, _) = try await client.checkIn(secret: identity.deviceSecret, followUp)
+                receivedTasks += again.remoteTasks ?? []
+                saved.managedApps = again.managedApps ?? policy
+                saved.appStates = states
+                try state.save(saved)
+            }
         }
         return CheckInReport(
             deviceId: identity.deviceId, sectionsSent: sections, requestBytes: bytes,
