@@ -135,10 +135,8 @@ import StewardStore
             env.clock.advance(60)
             async let woken = agent.waitForTasks(seconds: 20)
             try await Task.sleep(for: .milliseconds(200))
-            let start = ContinuousClock.now
             let sync = try await issue(RemoteTaskRequest(kind: .sync))
-            #expect(try await woken.map(\.task.id) == [sync.id])
-            #expect(ContinuousClock.now - start < .seconds(10), "woken, not timed out")
+            #expect(try await woken.map(\.task.id) == [sync.id], "woken: a poll that timed out would bring nothing")
             #expect(try await shown(sync.id).state == .succeeded)
             await env.lastSeen.flush()
             #expect(try await admin.device(deviceID).lastCheckInAt != before)
