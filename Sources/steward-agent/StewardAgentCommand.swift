@@ -101,7 +101,7 @@ struct Run: AsyncParsableCommand {
                 let report = try await agent.checkIn()
                 schedule.failures = 0
                 schedule.interval = interval ?? Double(report.policy.checkInIntervalSeconds)
-                print(CheckIn.describe(report))
+                say(CheckIn.describe(report))
             } catch let error as AgentError where error.isTransient {
                 schedule.failures += 1
                 FileHandle.standardError.write(Data("check-in failed (\(error)); retrying\n".utf8))
@@ -114,7 +114,7 @@ struct Run: AsyncParsableCommand {
                 let remaining = Int((next - ContinuousClock.now).components.seconds)
                 do {
                     for done in try await agent.waitForTasks(seconds: min(30, remaining)) {
-                        print("Remote task \(done.task.kind.rawValue) (\(done.task.id)): \(done.state.rawValue)\(done.code.map { " (\($0))" } ?? "")")
+                        say("Remote task \(done.task.kind.rawValue) (\(done.task.id)): \(done.state.rawValue)\(done.code.map { " (\($0))" } ?? "")")
                         if done.task.kind == .retire && done.state == .succeeded { return }
                     }
                 } catch let error as AgentError where error.isTransient {
@@ -123,6 +123,12 @@ struct Run: AsyncParsableCommand {
                 if remaining <= 0 { break }
             }
         }
+    }
+
+    /// A service's output goes to a journal or a file: written line by line, as it happens
+    /// (`print` would buffer it until exit).
+    private func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }
 
