@@ -3,6 +3,7 @@ import Testing
 import StewardAgent
 import StewardModel
 import StewardServer
+import StewardStore
 
 @Suite struct CheckInAPITests {
     @Test(arguments: StoreKind.available) func fullCheckInThenHeartbeatThenDelta(store: StoreKind) async throws {
@@ -162,5 +163,64 @@ import StewardServer
             #expect(listed.count == 3 && listed.allSatisfy { $0.token == nil }, "a token is shown only once")
             #expect(listed.first?.useCount == 1)
         }
+    }
+}
+
+/// A read while buffered heartbeat times are being written still sees them: between the batch
+/// leaving the buffer and the write committing, the database has the older time.
+@Suite struct LastSeenRecorderTests {
+    @Test func aReadDuringAFlushSeesTheNewTime() async throws {
+        let env = try await TestEnvironment()
+        let gate = WriteGate()
+        let recorder = LastSeenRecorder(store: GatedLastSeenStore(inner: env.storage, gate: gate), interval: .seconds(3600), logger: env.dependencies.logger)
+        let device = try await env.withClient { api in try await api.enroll(.corporate).deviceId }
+        let tenant = env.tenant.tenantId
+        await recorder.record(tenantID: tenant, deviceID: device, at: env.clock.now)
+        async let flushed: Void = recorder.flush()
+        await gate.waitUntilEntered()
+        #expect(await recorder.pendingTime(tenantID: tenant, deviceID: device) == env.clock.now, "mid-write, still overlaid")
+        await gate.open()
+        await flushed
+        #expect(await recorder.pendingTime(tenantID: tenant, deviceID: device) == nil)
+        #expect(try await env.storage.device(tenantID: tenant, id: device)?.lastCheckInAt == env.clock.now)
+    }
+}
+
+/// Holds `recordLastSeen` until opened; everything else goes to the real store.
+struct GatedLastSeenStore: InventoryStore {
+    let inner: any Storage
+    let gate: WriteGate
+
+    func apply(_ update: InventoryUpdate) async throws -> AppsOutcome { try await inner.apply(update) }
+    func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord] {
+        try await inner.apps(tenantID: tenantID, deviceID: deviceID, after: after, limit: limit)
+    }
+    func recordLastSeen(_ batch: [LastSeen]) async throws {
+        await gate.enterAndWait()
+        try await inner.recordLastSeen(batch)
+    }
+}
+
+actor WriteGate {
+    private var entered: [CheckedContinuation<Void, Never>] = []
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var isEntered = false
+    private var isOpen = false
+
+    func enterAndWait() async {
+        isEntered = true
+        for continuation in entered { continuation.resume() }
+        entered = []
+        if !isOpen { await withCheckedContinuation { waiting.append($0) } }
+    }
+
+    func waitUntilEntered() async {
+        if !isEntered { await withCheckedContinuation { entered.append($0) } }
+    }
+
+    func open() {
+        isOpen = true
+        for continuation in waiting { continuation.resume() }
+        waiting = []
     }
 }

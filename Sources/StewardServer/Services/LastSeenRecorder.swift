@@ -15,6 +15,8 @@ public actor LastSeenRecorder: Service {
     private let interval: Duration
     private let logger: Logger
     private var pending: [Key: Date] = [:]
+    /// The batch being written: still overlaid, or a read during the write would show an older time.
+    private var flushing: [Key: Date] = [:]
 
     public init(store: any InventoryStore, interval: Duration, logger: Logger) {
         self.store = store
@@ -30,7 +32,8 @@ public actor LastSeenRecorder: Service {
 
     /// The buffered time of a device, if newer than what is stored.
     public func pendingTime(tenantID: TenantID, deviceID: DeviceID) -> Date? {
-        pending[Key(tenantID: tenantID, deviceID: deviceID)]
+        let key = Key(tenantID: tenantID, deviceID: deviceID)
+        return [pending[key], flushing[key]].compactMap { $0 }.max()
     }
 
     public var pendingCount: Int { pending.count }
@@ -40,6 +43,8 @@ public actor LastSeenRecorder: Service {
         guard !pending.isEmpty else { return }
         let batch = pending
         pending = [:]
+        flushing = batch
+        defer { flushing = [:] }
         do {
             try await store.recordLastSeen(batch.map { LastSeen(tenantID: $0.key.tenantID, deviceID: $0.key.deviceID, at: $0.value) })
         } catch {
