@@ -30,16 +30,22 @@ public struct Agent: Sendable {
     }
 
     /// Enrolls this machine; idempotent for a state directory already enrolled with `server`.
-    public func enroll(server: String, token: String, client: StewardClient? = nil) async throws -> EnrollOutcome {
+    /// Enrolls with the token. An enrolled state directory is left as it is, unless `reEnroll`:
+    /// then the machine enrolls again with the same server, proving who it is with its current
+    /// device secret (the server keeps the record, its ownership and user).
+    public func enroll(server: String, token: String, reEnroll: Bool = false, client: StewardClient? = nil) async throws -> EnrollOutcome {
+        var currentSecret: String?
         if let identity = try state.identity() {
             guard identity.server == Self.normalised(server) else { throw AgentError.alreadyEnrolled(server: identity.server) }
-            return .alreadyEnrolled(identity.deviceId)
+            guard reEnroll else { return .alreadyEnrolled(identity.deviceId) }
+            currentSecret = identity.deviceSecret
         }
         let client = client ?? StewardClient(server: server)
         let hardware = try collector.collect(includeApps: false).hardware
         let answer = try await client.enroll(token: token, EnrollRequest(
             platform: collector.platform, platformId: hardware.platformId, deviceName: hardware.deviceName,
-            agentVersion: AgentVersion.current, serialNumber: hardware.serialNumber, imei: hardware.imei))
+            agentVersion: AgentVersion.current, serialNumber: hardware.serialNumber, imei: hardware.imei,
+            currentDeviceSecret: currentSecret))
         try state.save(AgentState.Identity(
             server: Self.normalised(server), deviceId: answer.deviceId, deviceSecret: answer.deviceSecret))
         try state.save(AgentState.Acknowledged(hashes: SectionHashes(), apps: nil, policy: answer.policy, lastCheckInAt: nil))

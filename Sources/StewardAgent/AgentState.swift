@@ -38,6 +38,28 @@ public struct AgentState: Sendable {
     var diagnosticsURL: URL { directory.appendingPathComponent("diagnostics.json") }
     /// The owner's configuration (what the agent may change on this machine).
     public var configurationURL: URL { directory.appendingPathComponent("agent.json") }
+    var tasksURL: URL { directory.appendingPathComponent("tasks.json") }
+
+    /// What the agent did with a task it was handed: `acknowledged` while it runs, then its
+    /// outcome. A task handed out again (its acknowledgement never reached the server) is
+    /// reported from here, never run twice.
+    public struct PerformedTaskRecord: Codable, Sendable, Equatable {
+        public var id: RemoteTaskID
+        public var state: RemoteTaskState
+        public var code: String?
+    }
+
+    public func performedTasks() -> [PerformedTaskRecord] {
+        guard let data = FileManager.default.contents(atPath: tasksURL.path) else { return [] }
+        return (try? WireCoding.decoder().decode([PerformedTaskRecord].self, from: data)) ?? []
+    }
+
+    /// Records a task's state, keeping the newest `limit` tasks.
+    public func recordPerformed(_ record: PerformedTaskRecord, limit: Int = 200) throws {
+        var records = performedTasks().filter { $0.id != record.id }
+        records.append(record)
+        try write(Array(records.suffix(limit)), to: tasksURL)
+    }
 
     /// The agent's own diagnostics not yet delivered (a failed check-in's error, say).
     public func pendingDiagnostics() -> [DiagnosticEvent] {
@@ -70,7 +92,7 @@ public struct AgentState: Sendable {
 
     /// Forgets everything (after the server says the device no longer exists).
     public func erase() throws {
-        for url in [identityURL, acknowledgedURL, diagnosticsURL] where FileManager.default.fileExists(atPath: url.path) {
+        for url in [identityURL, acknowledgedURL, diagnosticsURL, tasksURL] where FileManager.default.fileExists(atPath: url.path) {
             try FileManager.default.removeItem(at: url)
         }
     }

@@ -71,8 +71,20 @@ extension Agent {
     func perform(_ tasks: [RemoteTaskInstruction], identity: AgentState.Identity, client: StewardClient) async throws -> [PerformedTask] {
         var performed: [PerformedTask] = []
         let configuration = try configuration ?? AgentConfiguration.load(state.configurationURL)
+        let done = Dictionary(state.performedTasks().map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         for task in tasks {
             _ = try await client.reportTask(secret: identity.deviceSecret, id: task.id, RemoteTaskReport(state: .acknowledged))
+            if let earlier = done[task.id] {
+                // Handed out again: its acknowledgement or outcome was lost on the way. Report
+                // what happened; never run it twice (an interrupted run is reported as failed).
+                let report = earlier.state == .acknowledged
+                    ? RemoteTaskReport(state: .failed, result: RemoteTaskResult(code: "interrupted"))
+                    : RemoteTaskReport(state: earlier.state, result: earlier.code.map { RemoteTaskResult(code: $0) })
+                _ = try await client.reportTask(secret: identity.deviceSecret, id: task.id, report)
+                performed.append(PerformedTask(task: task, state: report.state, code: report.result?.code))
+                continue
+            }
+            try state.recordPerformed(.init(id: task.id, state: .acknowledged))
             var report: RemoteTaskReport
             switch task.kind {
             case .sync:
@@ -93,6 +105,7 @@ extension Agent {
             case .restart, .shutdown, .lock, .wipe:
                 report = run(task.kind, configuration.remoteTasks)
             }
+            try state.recordPerformed(.init(id: task.id, state: report.state, code: report.result?.code))
             _ = try await client.reportTask(secret: identity.deviceSecret, id: task.id, report)
             performed.append(PerformedTask(task: task, state: report.state, code: report.result?.code))
         }

@@ -151,7 +151,8 @@ public enum DataCatalog {
         .init("devices", "apps_hash", .technical, .system, "Hash of the acknowledged app inventory."),
         .init("devices", "device_key", .pseudonymized, .system, "Compact device key within the tenant, for the app inventory's rows."),
         .init("devices", "user_id", .pseudonymized, .admin, "The user the device belongs to."),
-        .init("devices", "pending_tasks", .technical, .system, "How many remote tasks wait for the device."),
+        .init("devices", "pending_tasks", .technical, .system, "How many remote tasks wait for the device (or its acknowledgement)."),
+        .init("devices", "re_enrollment_until", .technical, .admin, "Until when an admin lets the machine enroll again without its device secret."),
         .init("devices", "retired_at", .technical, .system, "When a retire task ended the device's management."),
     ]
 
@@ -348,7 +349,7 @@ public enum DataCatalog {
         .init("remote_tasks", "expires_at", .technical, .system, "Until when it waits for the device."),
         .init("remote_tasks", "result_code", .technical, .device, "The agent's outcome code."),
         .init("remote_tasks", "result_message", .identified, .device, "The agent's outcome message."),
-        .init("remote_tasks", "bundle", .identified, .device, "A collect-diagnostics bundle: the agent's own state and diagnostics."),
+        .init("remote_tasks", "bundle", .identified, .device, "A collect-diagnostics bundle: the agent's own state and diagnostics; deleted 30 days after its task ended, exported and erased with its device."),
     ]
 
     /// Columns of a table, without JSON keys.

@@ -15,8 +15,11 @@ public struct PrivacyExportBundle: Codable, Sendable, Equatable {
         public var apps: [AppRecord]
         /// Managed apps and their install states.
         public var managedApps: [DeviceManagedAppView]
+        /// Remote tasks, with their collect-diagnostics bundles.
+        public var remoteTasks: [RemoteTaskView]
 
-        public init(device: DeviceView, apps: [AppRecord], managedApps: [DeviceManagedAppView] = []) {
+        public init(device: DeviceView, apps: [AppRecord], managedApps: [DeviceManagedAppView] = [], remoteTasks: [RemoteTaskView] = []) {
+            self.remoteTasks = remoteTasks
             self.device = device
             self.apps = apps
             self.managedApps = managedApps

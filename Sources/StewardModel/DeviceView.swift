@@ -87,21 +87,32 @@ public struct DevicePatch: Codable, Sendable, Equatable {
     /// nil: unchanged; `.some(nil)`: belongs to nobody.
     public var userId: UserID??
 
-    public init(ownership: Ownership? = nil, userId: UserID?? = nil) {
+    /// Lets the machine enroll again without its device secret (an agent reinstalled on it)
+    /// for this many hours (1 to 168); its record, ownership and user are kept.
+    public var allowReEnrollmentHours: Int?
+
+    public static let reEnrollmentHoursRange = 1...168
+
+    public init(ownership: Ownership? = nil, userId: UserID?? = nil, allowReEnrollmentHours: Int? = nil) {
         self.ownership = ownership
         self.userId = userId
+        self.allowReEnrollmentHours = allowReEnrollmentHours
     }
 
-    private enum CodingKeys: String, CodingKey { case ownership, userId }
+    private enum CodingKeys: String, CodingKey { case ownership, userId, allowReEnrollmentHours }
 
     /// Device-reported fields belong to the device: naming one is an error, not a silent no-op.
     public init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
-        if let field = keys.first(where: { $0 != "ownership" && $0 != "userId" }) {
+        if let field = keys.first(where: { CodingKeys(stringValue: $0) == nil }) {
             throw WireError.readOnlyField(field)
         }
         let container = try decoder.container(keyedBy: CodingKeys.self)
         ownership = try container.decodeIfPresent(Ownership.self, forKey: .ownership)
+        allowReEnrollmentHours = try container.decodeIfPresent(Int.self, forKey: .allowReEnrollmentHours)
+        if let hours = allowReEnrollmentHours, !Self.reEnrollmentHoursRange.contains(hours) {
+            throw WireError.invalidValue(field: "allowReEnrollmentHours", reason: "must be from 1 to 168")
+        }
         if container.contains(.userId) {
             userId = .some(try container.decodeNil(forKey: .userId) ? nil : try container.decode(UserID.self, forKey: .userId))
         }
@@ -111,6 +122,7 @@ public struct DevicePatch: Codable, Sendable, Equatable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encodeIfPresent(ownership, forKey: .ownership)
         if let userId { try container.encode(userId, forKey: .userId) }
+        try container.encodeIfPresent(allowReEnrollmentHours, forKey: .allowReEnrollmentHours)
     }
 }
 

@@ -68,11 +68,15 @@ public struct EnrollRequest: Codable, Sendable, Equatable {
     /// Hardware identifiers a tenant may have pre-registered as corporate.
     public var serialNumber: String?
     public var imei: String?
+    /// Enrolling a machine Steward already knows (same `platformId`) must prove it is that
+    /// machine: its current device secret here, or an admin's `allowReEnrollmentHours`.
+    public var currentDeviceSecret: String?
 
     public init(
         platform: Platform, platformId: String?, deviceName: String?, agentVersion: String?, serialNumber: String? = nil,
-        imei: String? = nil
+        imei: String? = nil, currentDeviceSecret: String? = nil
     ) {
+        self.currentDeviceSecret = currentDeviceSecret
         self.serialNumber = serialNumber
         self.imei = imei
         self.platform = platform
@@ -88,6 +92,7 @@ public struct EnrollRequest: Codable, Sendable, Equatable {
         try check.string(agentVersion, "agentVersion", limit: 64)
         try check.string(serialNumber, "serialNumber", limit: 128)
         try check.string(imei, "imei", limit: 32)
+        try check.string(currentDeviceSecret, "currentDeviceSecret", limit: 256)
     }
 }
 

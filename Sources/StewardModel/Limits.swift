@@ -21,6 +21,9 @@ public struct Validator {
     public func string(_ value: String?, _ field: String, limit: Int = Limits.maxStringLength) throws(WireError) {
         guard let value else { return }
         if value.utf8.count > limit { throw .stringTooLong(field: field, limit: limit) }
+        if value.unicodeScalars.contains(where: WireCoding.isRefusedControl) {
+            throw .invalidValue(field: field, reason: "control characters are not accepted")
+        }
     }
 
     public func required(_ value: String, _ field: String, limit: Int = Limits.maxStringLength) throws(WireError) {

@@ -6,6 +6,14 @@ public enum PrivacyRules {
         ownership == .corporate || compliantAppFeature
     }
 
+    /// Whether an admin may list a device's app inventory one app at a time: not on a personal
+    /// device, where the catalog hides every app-inventory field (what the compliant-app feature
+    /// collects there serves compliance and aggregate counts only; managed apps stay visible).
+    public static func showsAppInventory(ownership: Ownership) -> Bool {
+        ownership == .corporate
+            || DataCatalog.entries.contains { $0.table == "device_software" && $0.personalDevice == .full && $0.column == "software_id" }
+    }
+
     /// What a personal device keeps of a phone number: its last four digits.
     public static func maskedPhoneNumber(_ number: String?) -> String? {
         guard let number else { return nil }

@@ -21,8 +21,13 @@ public enum WireCoding {
         return decoder
     }
 
-    /// Decodes a request body, turning every failure into a `WireError` with a stable code.
+    /// Decodes a request body, turning every failure into a `WireError` with a stable code. A
+    /// string holding a control character is refused (a NUL would otherwise cut the stored
+    /// text short without a word).
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(WireError) -> T {
+        if holdsControlCharacter(data) {
+            throw .invalidValue(field: "body", reason: "control characters (U+0000 to U+001F other than tab, line feed and carriage return) are not accepted")
+        }
         do {
             return try decoder().decode(type, from: data)
         } catch let error as WireError {
@@ -32,6 +37,35 @@ public enum WireCoding {
         } catch {
             throw .malformedJSON
         }
+    }
+
+    /// C0 controls other than tab, line feed and carriage return.
+    public static func isRefusedControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r"
+    }
+
+    /// Whether JSON text holds a refused control character, raw or as a `\u00XX` escape (an
+    /// escaped backslash followed by `u0000` is text, not a control).
+    static func holdsControlCharacter(_ data: Data) -> Bool {
+        let bytes = [UInt8](data)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D { return true }
+            guard byte == UInt8(ascii: "\\") else {
+                index += 1
+                continue
+            }
+            guard index + 1 < bytes.count else { return false }
+            if bytes[index + 1] == UInt8(ascii: "u"), index + 5 < bytes.count,
+                let value = UInt32(String(decoding: bytes[(index + 2)...(index + 5)], as: UTF8.self), radix: 16),
+                let scalar = Unicode.Scalar(value), isRefusedControl(scalar)
+            {
+                return true
+            }
+            index += 2
+        }
+        return false
     }
 
     static func wireError(_ error: DecodingError) -> WireError {

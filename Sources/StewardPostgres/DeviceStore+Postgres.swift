@@ -56,7 +56,7 @@ extension PostgresStorage {
     }
 
     public func updateDevice(
-        tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, audit: AuditEvent
+        tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, reEnrollmentUntil: Date?, audit: AuditEvent
     ) async throws {
         let (tenant, device) = (tenantID.rawValue, id.rawValue)
         try await transaction { connection in
@@ -77,6 +77,11 @@ extension PostgresStorage {
                     "UPDATE devices SET user_id = \(userID?.rawValue) WHERE tenant_id = \(tenant) AND id = \(device)",
                     logger: logger)
             }
+            if let until = reEnrollmentUntil?.millisecondsSince1970 {
+                try await connection.query(
+                    "UPDATE devices SET re_enrollment_until = \(until) WHERE tenant_id = \(tenant) AND id = \(device)",
+                    logger: logger)
+            }
             try await Self.appendAudit(connection, audit, logger: logger)
         }
     }
@@ -94,7 +99,7 @@ extension PostgresStorage {
         }
     }
 
-    public func removeStaleDevices(tenantID: TenantID, before: Date, audit: @Sendable (Int) -> AuditEvent) async throws -> Int {
+    public func removeStaleDevices(tenantID: TenantID, before: Date, audit: @escaping @Sendable (Int) -> AuditEvent) async throws -> Int {
         let (tenant, cutoff) = (tenantID.rawValue, before.millisecondsSince1970)
         return try await transaction { connection in
             let removed = try await connection.query(

@@ -101,7 +101,8 @@ extension PostgresStorage {
     }
 
     public func enroll(
-        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool
+        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool,
+        reEnrollment: @Sendable (EnrolledMachine) -> AuditEvent?
     ) async throws -> (id: DeviceID, ownership: Ownership) {
         let tenant = device.tenantID.rawValue
         var device = device
@@ -127,23 +128,37 @@ extension PostgresStorage {
                 if !registered.isEmpty { device.ownership = .corporate }
             }
             if let platformId = device.platformId,
-                let existing = try await connection.query(
-                    "SELECT id FROM devices WHERE tenant_id = \(tenant) AND platform_id = \(platformId) ORDER BY id LIMIT 1",
+                let row = try await connection.query(
+                    """
+                    SELECT id, secret_verifier, ownership, re_enrollment_until, retired_at FROM devices
+                    WHERE tenant_id = \(tenant) AND platform_id = \(platformId) ORDER BY id LIMIT 1 FOR UPDATE
+                    """,
                     logger: logger
-                ).collect().first?.decode(String.self)
+                ).collect().first?.makeRandomAccess()
             {
+                let existing: String = try row.value("id")
+                let retired = try row.value("retired_at", as: Int64?.self) != nil
+                guard let audit = reEnrollment(EnrolledMachine(
+                    id: DeviceID(rawValue: existing), secretVerifier: try row.value("secret_verifier"),
+                    reEnrollmentUntil: try row.date("re_enrollment_until"), retired: retired))
+                else { throw StoreError.alreadyEnrolled }
+                // Keep the record, ownership and user (see the SQLite store); a retired device
+                // starts over with the token's ownership.
+                let ownership = retired ? device.ownership : Ownership(rawValue: try row.value("ownership")) ?? .personal
                 try await connection.query(
                     """
-                    UPDATE devices SET secret_verifier = \(device.secretVerifier), ownership = \(device.ownership.rawValue),
+                    UPDATE devices SET secret_verifier = \(device.secretVerifier), ownership = \(ownership.rawValue),
                         platform = \(device.platform.rawValue), agent_version = \(device.agentVersion),
                         hardware_hash = NULL, os_hash = NULL, network_hash = NULL, apps_hash = NULL,
-                        user_id = coalesce(\(device.userID?.rawValue), user_id)
+                        re_enrollment_until = NULL, retired_at = NULL,
+                        user_id = CASE WHEN \(retired) THEN \(device.userID?.rawValue) ELSE user_id END
                     WHERE tenant_id = \(tenant) AND id = \(existing)
                     """, logger: logger)
-                if device.ownership == .personal {
+                if retired && ownership == .personal {
                     try await Self.forgetCorporateOnlyData(connection, tenant: tenant, device: existing, logger: logger)
                 }
-                return (DeviceID(rawValue: existing), device.ownership)
+                try await Self.appendAudit(connection, audit, logger: logger)
+                return (DeviceID(rawValue: existing), ownership)
             }
             try await connection.query(
                 """

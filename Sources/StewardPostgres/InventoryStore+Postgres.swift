@@ -9,6 +9,20 @@ extension PostgresStorage {
     /// ownership change), one statement adding apps the tenant has never seen to `software`, one
     /// rewriting the device's (device key, software ID) rows with its hash and count.
     public func apply(_ update: InventoryUpdate) async throws -> AppsOutcome {
+        // A `software` row this check-in found can be released by another device's transaction
+        // before this one inserts its reference (a foreign-key violation): the whole
+        // transaction runs again, and then adds the row anew.
+        var attempt = 1
+        while true {
+            do {
+                return try await applyOnce(update)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" && attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
+    private func applyOnce(_ update: InventoryUpdate) async throws -> AppsOutcome {
         let tenant = update.tenantID.rawValue
         let device = update.deviceID.rawValue
         let deviceUpdate = try Self.deviceUpdate(update)
@@ -25,7 +39,16 @@ extension PostgresStorage {
             }
             guard let apps = update.apps, let appsJSON else { return .none }
             let ownership = Ownership(rawValue: try row.value("ownership")) ?? .personal
-            guard PrivacyRules.mayCollectAppInventory(ownership: ownership, compliantAppFeature: try row.value("compliant_app_feature"))
+            var compliantAppFeature: Bool = try row.value("compliant_app_feature")
+            if ownership == .personal && compliantAppFeature {
+                // Only the feature lets a personal device's apps in: read it again under a share
+                // lock, so a concurrent switch-off (which locks the row, then deletes) either sees
+                // these apps committed or this check-in sees the feature off.
+                compliantAppFeature = try await connection.query(
+                    "SELECT compliant_app_feature FROM tenants WHERE id = \(tenant) FOR SHARE", logger: logger
+                ).collect().first?.decode(Bool.self) ?? false
+            }
+            guard PrivacyRules.mayCollectAppInventory(ownership: ownership, compliantAppFeature: compliantAppFeature)
             else {
                 try await connection.query(
                     "UPDATE devices SET refused_app_reports = refused_app_reports + 1 WHERE tenant_id = \(tenant) AND id = \(device)",
@@ -155,7 +178,7 @@ extension PostgresStorage {
             assignments += [
                 "device_name = \(bind(hardware.deviceName))", "manufacturer = \(bind(hardware.manufacturer))",
                 "model = \(bind(hardware.model))", "serial_number = \(bind(hardware.serialNumber))",
-                "platform_id = \(bind(hardware.platformId))", "cpu_model = \(bind(hardware.cpuModel))",
+                "platform_id = coalesce(\(bind(hardware.platformId))::text, d.platform_id)", "cpu_model = \(bind(hardware.cpuModel))",
                 "cpu_cores = \(bind(hardware.cpuCores.map(Int64.init)))", "memory_bytes = \(bind(hardware.memoryBytes))",
                 "disk_bytes = \(bind(hardware.diskBytes))", "imei = \(bind(hardware.imei))", "meid = \(bind(hardware.meid))",
                 "iccid = \(bind(hardware.iccid))",

@@ -5,7 +5,7 @@ import StewardStore
 
 extension PostgresStorage {
     public func eraseUser(
-        tenantID: TenantID, userID: UserID, audit: @Sendable (ErasureView) -> AuditEvent
+        tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent
     ) async throws -> ErasureView {
         let (tenant, user) = (tenantID.rawValue, userID.rawValue)
         let result = try await transaction { connection -> ErasureView in
@@ -42,17 +42,13 @@ extension PostgresStorage {
             ).collect().count
             try await connection.query(
                 "DELETE FROM group_members WHERE tenant_id = \(tenant) AND member_id = ANY(\(subjects))", logger: logger)
+            let softwareBefore = try await Self.softwareCount(connection, tenant: tenant, logger: logger)
             try await connection.query("DELETE FROM devices WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: logger)
             try await connection.query(
                 "UPDATE enrollment_tokens SET user_id = NULL WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: logger)
             try await connection.query("DELETE FROM users WHERE tenant_id = \(tenant) AND id = \(user)", logger: logger)
-            let purged = try await connection.query(
-                """
-                DELETE FROM software s WHERE s.tenant_id = \(tenant) AND NOT EXISTS (
-                    SELECT 1 FROM device_software ds WHERE ds.tenant_id = s.tenant_id AND ds.software_id = s.id)
-                RETURNING s.id
-                """, logger: logger
-            ).collect().count
+            // App catalog rows no device holds any more went with the devices (trigger).
+            let purged = softwareBefore - (try await Self.softwareCount(connection, tenant: tenant, logger: logger))
             let result = ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged, pseudonymsUnlinked: unlinked)
             try await Self.appendAudit(connection, audit(result), logger: logger)
             return result
@@ -63,5 +59,10 @@ extension PostgresStorage {
             try await client.query(PostgresQuery(unsafeSQL: "VACUUM \(table)"), logger: logger)
         }
         return result
+    }
+
+    static func softwareCount(_ connection: PostgresConnection, tenant: String, logger: Logger) async throws -> Int {
+        Int(try await connection.query("SELECT count(*) FROM software WHERE tenant_id = \(tenant)", logger: logger)
+            .collect().first?.decode(Int64.self) ?? 0)
     }
 }

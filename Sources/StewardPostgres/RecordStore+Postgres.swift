@@ -114,7 +114,7 @@ extension PostgresStorage {
     }
 
     public func update<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent)
+        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent?)
     ) async throws -> R {
         try await transaction { connection in
             let rows = try await connection.query(
@@ -124,7 +124,7 @@ extension PostgresStorage {
             guard let row = rows.first else { throw StoreError.notFound }
             let (new, audit) = try change(try Self.decode(R.self, row.makeRandomAccess()))
             try await Self.uniquenessAsConflict { try await Self.replace(connection, new, logger: logger) }
-            try await Self.appendAudit(connection, audit, logger: logger)
+            if let audit { try await Self.appendAudit(connection, audit, logger: logger) }
             return new
         }
     }

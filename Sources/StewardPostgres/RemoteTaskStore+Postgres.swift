@@ -44,11 +44,14 @@ extension PostgresStorage {
         ).map(Self.remoteTask)
     }
 
-    public func takePendingTasks(tenantID: TenantID, deviceID: DeviceID, at: Date) async throws -> [RemoteTaskRecord] {
+    public func takePendingTasks(
+        tenantID: TenantID, deviceID: DeviceID, at: Date, redeliverSentBefore: Date
+    ) async throws -> [RemoteTaskRecord] {
         try await rows(
             """
             UPDATE remote_tasks SET state = 'sent', sent_at = \(at.millisecondsSince1970)
-            WHERE tenant_id = \(tenantID.rawValue) AND device_id = \(deviceID.rawValue) AND state = 'pending'
+            WHERE tenant_id = \(tenantID.rawValue) AND device_id = \(deviceID.rawValue)
+                AND (state = 'pending' OR (state = 'sent' AND sent_at < \(redeliverSentBefore.millisecondsSince1970)))
             RETURNING *
             """
         ).map(Self.remoteTask).sorted { $0.id.rawValue < $1.id.rawValue }
@@ -78,6 +81,16 @@ extension PostgresStorage {
             if let audit { try await Self.appendAudit(connection, audit, logger: logger) }
             return new
         }
+    }
+
+    public func purgeTaskBundles(tenantID: TenantID, completedBefore: Date) async throws -> Int {
+        try await rows(
+            """
+            UPDATE remote_tasks SET bundle = NULL
+            WHERE tenant_id = \(tenantID.rawValue) AND bundle IS NOT NULL AND completed_at < \(completedBefore.millisecondsSince1970)
+            RETURNING id
+            """
+        ).count
     }
 
     public func expireRemoteTasks(

@@ -25,18 +25,48 @@ extension PostgresStorage {
         try await rows("SELECT * FROM tenants WHERE id = \(id.rawValue)").first.map(Self.tenant)
     }
 
-    public func updateSettings(_ id: TenantID, _ settings: TenantSettings, audit: AuditEvent) async throws {
+    public func updateSettings(
+        _ id: TenantID, _ settings: TenantSettings, audit: @escaping @Sendable (AppInventoryRemoval) -> AuditEvent
+    ) async throws -> AppInventoryRemoval {
         let (feature, stale, retention) = (settings.compliantAppFeature, Int64(settings.staleDeviceDays), Int64(settings.auditRetentionDays))
-        try await transaction { connection in
-            let updated = try await connection.query(
+        let tenant = id.rawValue
+        return try await transaction { connection in
+            // The old value from the locked row: a concurrent change cannot slip between.
+            guard let wasOn = try await connection.query(
+                "SELECT compliant_app_feature FROM tenants WHERE id = \(tenant) FOR UPDATE", logger: logger
+            ).collect().first?.decode(Bool.self)
+            else { throw StoreError.notFound }
+            try await connection.query(
                 """
                 UPDATE tenants SET compliant_app_feature = \(feature), stale_device_days = \(stale), audit_retention_days = \(retention)
-                WHERE id = \(id.rawValue) RETURNING id
+                WHERE id = \(tenant)
                 """,
-                logger: logger
-            ).collect()
-            if updated.isEmpty { throw StoreError.notFound }
-            try await Self.appendAudit(connection, audit, logger: logger)
+                logger: logger)
+            var removal = AppInventoryRemoval(devices: 0, appRows: 0)
+            if wasOn && !settings.compliantAppFeature {
+                // Collected only because the feature allowed it: it goes with the feature.
+                let row = try await connection.query(
+                    """
+                    WITH gone AS (
+                        DELETE FROM device_software ds USING devices d
+                        WHERE ds.tenant_id = \(tenant) AND d.tenant_id = ds.tenant_id AND d.device_key = ds.device_key
+                            AND d.ownership = 'personal'
+                        RETURNING ds.device_key
+                    )
+                    SELECT count(DISTINCT device_key), count(*) FROM gone
+                    """, logger: logger
+                ).collect().first
+                if let (devices, rows) = try row?.decode((Int64, Int64).self) {
+                    removal = AppInventoryRemoval(devices: Int(devices), appRows: Int(rows))
+                }
+                try await connection.query(
+                    """
+                    UPDATE devices SET app_count = 0, apps_hash = NULL
+                    WHERE tenant_id = \(tenant) AND ownership = 'personal' AND (app_count <> 0 OR apps_hash IS NOT NULL)
+                    """, logger: logger)
+            }
+            try await Self.appendAudit(connection, audit(removal), logger: logger)
+            return removal
         }
     }
 

@@ -86,9 +86,9 @@ extension SQLiteStorage {
     }
 
     public func updateDevice(
-        tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, audit: AuditEvent
+        tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, reEnrollmentUntil: Date?, audit: AuditEvent
     ) async throws {
-        try await pool.write { db in
+        try await erasingWrite { db in
             let (tenant, device) = (tenantID.rawValue, id.rawValue)
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM devices WHERE tenant_id = ? AND id = ?", arguments: [tenant, device]) != nil
             else { throw StoreError.notFound }
@@ -103,12 +103,17 @@ extension SQLiteStorage {
                     sql: "UPDATE devices SET user_id = ? WHERE tenant_id = ? AND id = ?",
                     arguments: [userID?.rawValue, tenant, device])
             }
+            if let until = reEnrollmentUntil {
+                try db.execute(
+                    sql: "UPDATE devices SET re_enrollment_until = ? WHERE tenant_id = ? AND id = ?",
+                    arguments: [until.millisecondsSince1970, tenant, device])
+            }
             try Self.appendAudit(db, audit)
         }
     }
 
     public func deleteDevice(tenantID: TenantID, id: DeviceID, audit: AuditEvent) async throws {
-        try await pool.write { db in
+        try await erasingWrite { db in
             try db.execute(
                 sql: "DELETE FROM devices WHERE tenant_id = ? AND id = ?", arguments: [tenantID.rawValue, id.rawValue])
             if db.changesCount == 0 { throw StoreError.notFound }
@@ -119,8 +124,8 @@ extension SQLiteStorage {
         }
     }
 
-    public func removeStaleDevices(tenantID: TenantID, before: Date, audit: @Sendable (Int) -> AuditEvent) async throws -> Int {
-        try await pool.write { db in
+    public func removeStaleDevices(tenantID: TenantID, before: Date, audit: @escaping @Sendable (Int) -> AuditEvent) async throws -> Int {
+        try await erasingWrite { db in
             let (tenant, cutoff) = (tenantID.rawValue, before.millisecondsSince1970)
             let stale = "SELECT id FROM devices WHERE tenant_id = ? AND coalesce(last_check_in_at, enrolled_at) < ?"
             try db.execute(
@@ -146,7 +151,8 @@ extension SQLiteStorage {
     }
 
     /// What a personal device may not keep: the app inventory (unless the tenant's compliant-app
-    /// feature allows it again at the next check-in) and the full phone number.
+    /// feature allows it again at the next check-in) and the full phone number. Run it inside
+    /// `erasingWrite`: the released `software` rows must leave no bytes behind.
     static func forgetCorporateOnlyData(_ db: Database, tenant: String, device: String) throws {
         try db.execute(
             sql: """

@@ -101,7 +101,8 @@ extension SQLiteStorage {
     }
 
     public func enroll(
-        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool
+        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool,
+        reEnrollment: @Sendable (EnrolledMachine) -> AuditEvent?
     ) async throws -> (id: DeviceID, ownership: Ownership) {
         try await pool.write { db in
             let tenant = device.tenantID.rawValue
@@ -124,27 +125,43 @@ extension SQLiteStorage {
                 sql: "UPDATE enrollment_tokens SET use_count = use_count + 1 WHERE tenant_id = ? AND id = ?",
                 arguments: [tenant, tokenID.rawValue])
             if let platformId = device.platformId,
-                let existing = try String.fetchOne(
-                    db, sql: "SELECT id FROM devices WHERE tenant_id = ? AND platform_id = ? ORDER BY id LIMIT 1",
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, secret_verifier, ownership, re_enrollment_until, retired_at FROM devices
+                        WHERE tenant_id = ? AND platform_id = ? ORDER BY id LIMIT 1
+                        """,
                     arguments: [tenant, platformId])
             {
-                // The same machine enrolling again (agent reinstalled): keep its record, rotate its
-                // secret, and forget acknowledged hashes so its next check-in sends everything.
+                let existing: String = row["id"]
+                let retired = (row["retired_at"] as Int64?) != nil
+                guard let audit = reEnrollment(EnrolledMachine(
+                    id: DeviceID(rawValue: existing), secretVerifier: row["secret_verifier"],
+                    reEnrollmentUntil: (row["re_enrollment_until"] as Int64?).map(Date.init(millisecondsSince1970:)),
+                    retired: retired))
+                else { throw StoreError.alreadyEnrolled }
+                // The same machine enrolling again (agent reinstalled): keep its record, ownership
+                // and user, rotate its secret, and forget acknowledged hashes so its next check-in
+                // sends everything. A retired device starts over with the token's ownership.
+                let ownership = retired ? device.ownership : Ownership(rawValue: row["ownership"]) ?? .personal
                 try db.execute(
                     sql: """
                         UPDATE devices SET secret_verifier = ?, ownership = ?, platform = ?, agent_version = ?,
                             hardware_hash = NULL, os_hash = NULL, network_hash = NULL, apps_hash = NULL,
-                            user_id = coalesce(?, user_id)
+                            re_enrollment_until = NULL, retired_at = NULL,
+                            user_id = CASE WHEN ? THEN ? ELSE user_id END
                         WHERE tenant_id = ? AND id = ?
                         """,
                     arguments: [
-                        device.secretVerifier, device.ownership.rawValue, device.platform.rawValue, device.agentVersion,
-                        device.userID?.rawValue, tenant, existing,
+                        device.secretVerifier, ownership.rawValue, device.platform.rawValue, device.agentVersion,
+                        retired, device.userID?.rawValue, tenant, existing,
                     ])
-                if device.ownership == .personal {
+                if retired && ownership == .personal {
+                    softwareIDs.forget()
                     try Self.forgetCorporateOnlyData(db, tenant: tenant, device: existing)
                 }
-                return (DeviceID(rawValue: existing), device.ownership)
+                try Self.appendAudit(db, audit)
+                return (DeviceID(rawValue: existing), ownership)
             }
             try db.execute(
                 sql: """

@@ -8,7 +8,8 @@ extension SQLiteStorage {
         // Encoded outside the write lock: the writer is the one serialised resource.
         let interfacesJSON = try update.network.map { String(decoding: try JSONEncoder().encode($0.interfaces), as: UTF8.self) }
         let cache = softwareIDs
-        let (outcome, learned) = try await pool.write { db -> (AppsOutcome, [(AppRecord, Int64)]) in
+        let (outcome, learned, generation) = try await pool.write { db -> (AppsOutcome, [(AppRecord, Int64)], Int) in
+            let generation = cache.generation
             let tenant = update.tenantID.rawValue
             let device = update.deviceID.rawValue
             let at = update.at.millisecondsSince1970
@@ -22,7 +23,7 @@ extension SQLiteStorage {
 
             if let hardware = update.hardware {
                 let statement = try db.cachedStatement(sql: """
-                    UPDATE devices SET device_name = ?, manufacturer = ?, model = ?, serial_number = ?, platform_id = ?,
+                    UPDATE devices SET device_name = ?, manufacturer = ?, model = ?, serial_number = ?, platform_id = coalesce(?, platform_id),
                         cpu_model = ?, cpu_cores = ?, memory_bytes = ?, disk_bytes = ?, imei = ?, meid = ?, iccid = ?,
                         phone_number = CASE ownership WHEN 'personal' THEN ? ELSE ? END,
                         hardware_hash = ?
@@ -55,10 +56,11 @@ extension SQLiteStorage {
                     interfacesJSON, network.wifiMacAddress, update.hashes.network, tenant, device,
                 ])
             }
-            guard let apps = update.apps else { return (.none, []) }
-            return try Self.applyApps(db, apps, hash: update.hashes.apps, tenant: tenant, device: device, cache: cache)
+            guard let apps = update.apps else { return (.none, [], generation) }
+            let (outcome, learned) = try Self.applyApps(db, apps, hash: update.hashes.apps, tenant: tenant, device: device, cache: cache)
+            return (outcome, learned, generation)
         }
-        cache.remember(tenant: update.tenantID.rawValue, learned)
+        cache.remember(tenant: update.tenantID.rawValue, learned, generation: generation)
         return outcome
     }
 
@@ -108,6 +110,11 @@ extension SQLiteStorage {
                 DELETE FROM device_software WHERE tenant_id = ? AND device_key = ?
                     AND software_id IN (SELECT value FROM json_each(?))
                 """).execute(arguments: [tenant, deviceKey, Self.jsonArray(removed)])
+            // Rows no other device holds went with them (trigger): their IDs may be given again.
+            let released = try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT count(*) FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM software WHERE tenant_id = ? AND id = value)
+                """), arguments: [Self.jsonArray(removed), tenant]) ?? 0
+            if released > 0 { cache.forget() }
         }
         var learned: [(AppRecord, Int64)] = []
         var ids: [Int64] = []

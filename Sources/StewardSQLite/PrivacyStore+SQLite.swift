@@ -5,19 +5,11 @@ import StewardStore
 
 extension SQLiteStorage {
     public func eraseUser(
-        tenantID: TenantID, userID: UserID, audit: @Sendable (ErasureView) -> AuditEvent
+        tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent
     ) async throws -> ErasureView {
-        let result = try await pool.writeWithoutTransaction { db -> ErasureView in
-            // Zero every deleted byte, freelist pages included, for this transaction.
-            try db.execute(sql: "PRAGMA secure_delete = ON")
-            defer { try? db.execute(sql: "PRAGMA secure_delete = FAST") }
-            var result = ErasureView(devicesDeleted: 0, auditEntriesBlanked: 0, appCatalogRowsPurged: 0, pseudonymsUnlinked: 0)
-            try db.inTransaction {
-                result = try Self.erase(db, tenant: tenantID.rawValue, user: userID.rawValue)
-                try Self.appendAudit(db, audit(result))
-                return .commit
-            }
-            softwareIDs.removeAll()
+        let result = try await erasingWrite { db -> ErasureView in
+            let result = try Self.erase(db, tenant: tenantID.rawValue, user: userID.rawValue)
+            try Self.appendAudit(db, audit(result))
             return result
         }
         try await truncateWAL()
@@ -52,17 +44,15 @@ extension SQLiteStorage {
         try db.execute(
             sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id IN (SELECT value FROM json_each(?))",
             arguments: [tenant, subjects])
+        let software = "SELECT count(*) FROM software WHERE tenant_id = ?"
+        let softwareBefore = try Int.fetchOne(db, sql: software, arguments: [tenant]) ?? 0
         try db.execute(sql: "DELETE FROM devices WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, user])
         try db.execute(sql: "UPDATE enrollment_tokens SET user_id = NULL WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, user])
         try db.execute(sql: "DELETE FROM users WHERE tenant_id = ? AND id = ?", arguments: [tenant, user])
-        // App catalog rows no device references any more: an install location can name a person's folder.
-        try db.execute(
-            sql: """
-                DELETE FROM software WHERE tenant_id = ? AND NOT EXISTS (
-                    SELECT 1 FROM device_software ds WHERE ds.tenant_id = software.tenant_id AND ds.software_id = software.id)
-                """,
-            arguments: [tenant])
-        return ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: db.changesCount, pseudonymsUnlinked: unlinked)
+        // App catalog rows no device holds any more went with the devices (trigger): an install
+        // location can name a person's folder.
+        let purged = softwareBefore - (try Int.fetchOne(db, sql: software, arguments: [tenant]) ?? 0)
+        return ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged, pseudonymsUnlinked: unlinked)
     }
 
     /// Copies the WAL into the database and truncates it, so erased rows survive in no frame.

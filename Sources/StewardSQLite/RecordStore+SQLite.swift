@@ -74,13 +74,13 @@ extension SQLiteStorage {
     }
 
     public func update<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent)
+        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent?)
     ) async throws -> R {
         try await pool.write { db in
             guard let old = try Self.record(db, type, tenantID: tenantID, key: key) else { throw StoreError.notFound }
             let (new, audit) = try change(old)
             try Self.uniquenessAsConflict { try Self.replace(db, new) }
-            try Self.appendAudit(db, audit)
+            if let audit { try Self.appendAudit(db, audit) }
             return new
         }
     }

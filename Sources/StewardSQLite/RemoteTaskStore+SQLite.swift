@@ -33,11 +33,17 @@ extension SQLiteStorage {
         }
     }
 
-    public func takePendingTasks(tenantID: TenantID, deviceID: DeviceID, at: Date) async throws -> [RemoteTaskRecord] {
+    public func takePendingTasks(
+        tenantID: TenantID, deviceID: DeviceID, at: Date, redeliverSentBefore: Date
+    ) async throws -> [RemoteTaskRecord] {
         try await pool.write { db in
             let pending = try Row.fetchAll(
-                db, sql: "SELECT * FROM remote_tasks WHERE tenant_id = ? AND device_id = ? AND state = 'pending' ORDER BY id",
-                arguments: [tenantID.rawValue, deviceID.rawValue]
+                db,
+                sql: """
+                    SELECT * FROM remote_tasks WHERE tenant_id = ? AND device_id = ?
+                        AND (state = 'pending' OR (state = 'sent' AND sent_at < ?)) ORDER BY id
+                    """,
+                arguments: [tenantID.rawValue, deviceID.rawValue, redeliverSentBefore.millisecondsSince1970]
             ).map(Self.remoteTask)
             let sent = pending.map { $0.moved(to: .sent, at: at) }
             for task in sent { try Self.save(db, task) }
@@ -64,6 +70,15 @@ extension SQLiteStorage {
             }
             if let audit { try Self.appendAudit(db, audit) }
             return new
+        }
+    }
+
+    public func purgeTaskBundles(tenantID: TenantID, completedBefore: Date) async throws -> Int {
+        try await erasingWrite { db in
+            try db.execute(
+                sql: "UPDATE remote_tasks SET bundle = NULL WHERE tenant_id = ? AND bundle IS NOT NULL AND completed_at < ?",
+                arguments: [tenantID.rawValue, completedBefore.millisecondsSince1970])
+            return db.changesCount
         }
     }
 

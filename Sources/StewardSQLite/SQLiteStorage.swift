@@ -26,6 +26,13 @@ public final class SQLiteStorage: Storage {
             // anyway (no extra I/O); an erasure turns it fully on for its own transaction.
             try db.execute(sql: "PRAGMA secure_delete = FAST")
         }
+        // Owner-only: SQLite gives the WAL and shared-memory files the database file's mode.
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
         pool = try DatabasePool(path: path, configuration: configuration)
     }
 
@@ -45,8 +52,30 @@ public final class SQLiteStorage: Storage {
         }
     }
 
+    /// Stops cleanly: the WAL is copied into the database and truncated first, so rows deleted
+    /// while serving (an erasure, a change to personal) survive in no WAL frame.
     public func close() async {
+        try? await truncateWAL()
         try? pool.close()
+    }
+
+    /// A write transaction whose deleted rows must not survive in the file: `secure_delete`
+    /// fully on (deleted cells and freed pages zeroed), and the software-ID cache told that
+    /// `software` rows may have been released.
+    func erasingWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let cache = softwareIDs
+        return try await pool.writeWithoutTransaction { db -> T in
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            defer { try? db.execute(sql: "PRAGMA secure_delete = FAST") }
+            var result: T?
+            try db.inTransaction {
+                cache.forget()
+                result = try body(db)
+                return .commit
+            }
+            guard let result else { throw StoreError.notFound }
+            return result
+        }
     }
 
     public func pendingMigrations() async throws -> [String] {

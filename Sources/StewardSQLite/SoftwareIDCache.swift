@@ -3,9 +3,11 @@ import StewardModel
 
 /// Software IDs this process has seen committed, by tenant and exact app: a full inventory's
 /// apps are mostly known, and a hash lookup here is far cheaper than building the fingerprint
-/// and seeking the index. Rows of `software` never change once written, so an entry stays true
-/// until an erasure purges rows (it clears the cache inside its write); entries are added only
-/// after their transaction committed. Bounded: cleared when full.
+/// and seeking the index. A `software` row goes when the last device holding it lets go (a
+/// trigger), and its ID can then be given to another app: every write that may release rows
+/// calls `forget()` inside its transaction, which empties the cache and moves its generation,
+/// so IDs learned by a transaction that committed before it are not remembered after it.
+/// Bounded: cleared when full.
 final class SoftwareIDCache: @unchecked Sendable {
     private struct Key: Hashable {
         let tenant: String
@@ -14,23 +16,35 @@ final class SoftwareIDCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var ids: [Key: Int64] = [:]
+    private var currentGeneration = 0
     private let capacity: Int
 
     init(capacity: Int = 200_000) {
         self.capacity = capacity
     }
 
+    /// Read inside a write transaction, before any ID is looked up.
+    var generation: Int {
+        lock.withLock { currentGeneration }
+    }
+
     func id(tenant: String, app: AppRecord) -> Int64? {
         lock.withLock { ids[Key(tenant: tenant, app: app)] }
     }
 
-    func removeAll() {
-        lock.withLock { ids.removeAll(keepingCapacity: true) }
+    /// Called inside a write that may have released `software` rows.
+    func forget() {
+        lock.withLock {
+            ids.removeAll(keepingCapacity: true)
+            currentGeneration += 1
+        }
     }
 
-    func remember(tenant: String, _ learned: [(AppRecord, Int64)]) {
+    /// Remembers IDs a committed transaction resolved, unless a release happened since it read `generation`.
+    func remember(tenant: String, _ learned: [(AppRecord, Int64)], generation: Int) {
         guard !learned.isEmpty else { return }
         lock.withLock {
+            guard generation == currentGeneration else { return }
             if ids.count + learned.count > capacity { ids.removeAll(keepingCapacity: true) }
             for (app, id) in learned { ids[Key(tenant: tenant, app: app)] = id }
         }

@@ -28,13 +28,35 @@ extension SQLiteStorage {
         }
     }
 
-    public func updateSettings(_ id: TenantID, _ settings: TenantSettings, audit: AuditEvent) async throws {
-        try await pool.write { db in
+    public func updateSettings(
+        _ id: TenantID, _ settings: TenantSettings, audit: @escaping @Sendable (AppInventoryRemoval) -> AuditEvent
+    ) async throws -> AppInventoryRemoval {
+        try await erasingWrite { db in
+            let tenant = id.rawValue
+            guard let wasOn = try Bool.fetchOne(db, sql: "SELECT compliant_app_feature FROM tenants WHERE id = ?", arguments: [tenant])
+            else { throw StoreError.notFound }
             try db.execute(
                 sql: "UPDATE tenants SET compliant_app_feature = ?, stale_device_days = ?, audit_retention_days = ? WHERE id = ?",
-                arguments: [settings.compliantAppFeature, settings.staleDeviceDays, settings.auditRetentionDays, id.rawValue])
-            if db.changesCount == 0 { throw StoreError.notFound }
-            try Self.appendAudit(db, audit)
+                arguments: [settings.compliantAppFeature, settings.staleDeviceDays, settings.auditRetentionDays, tenant])
+            var removal = AppInventoryRemoval(devices: 0, appRows: 0)
+            if wasOn && !settings.compliantAppFeature {
+                // Collected only because the feature allowed it: it goes with the feature.
+                let personal = "SELECT device_key FROM devices WHERE tenant_id = ? AND ownership = 'personal'"
+                removal.devices = try Int.fetchOne(
+                    db, sql: "SELECT count(DISTINCT device_key) FROM device_software WHERE tenant_id = ? AND device_key IN (\(personal))",
+                    arguments: [tenant, tenant]) ?? 0
+                try db.execute(
+                    sql: "DELETE FROM device_software WHERE tenant_id = ? AND device_key IN (\(personal))", arguments: [tenant, tenant])
+                removal.appRows = db.changesCount
+                try db.execute(
+                    sql: """
+                        UPDATE devices SET app_count = 0, apps_hash = NULL
+                        WHERE tenant_id = ? AND ownership = 'personal' AND (app_count <> 0 OR apps_hash IS NOT NULL)
+                        """,
+                    arguments: [tenant])
+            }
+            try Self.appendAudit(db, audit(removal))
+            return removal
         }
     }
 

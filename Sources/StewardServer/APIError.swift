@@ -9,6 +9,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public let code: String
     public let message: String
     public var requestID: String?
+    /// Seconds to send as `Retry-After` (a 429 or 503).
+    public var retryAfterSeconds: Int?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
@@ -22,6 +24,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -35,6 +38,13 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 
     static func invalid(_ error: WireError) -> APIError {
         APIError(.badRequest, error.code, error.message)
+    }
+
+    /// 429 with `Retry-After`: a limit was reached; nothing was done.
+    static func tooManyRequests(_ code: String, _ message: String, retryAfter: Duration) -> APIError {
+        var error = APIError(.tooManyRequests, code, message)
+        error.retryAfterSeconds = max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0))
+        return error
     }
 
     static func internalError() -> APIError {

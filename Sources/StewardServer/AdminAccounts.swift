@@ -17,11 +17,14 @@ public struct AdminAccounts: Sendable {
     /// Checked when the user name is unknown, at the configured cost, so that answer takes as
     /// long as a wrong password and does not reveal which user names exist.
     private let dummyVerifier: String
+    /// Password checks of this server: bounded so a flood cannot queue minutes of bcrypt.
+    let hashing: PasswordHashing
 
     public init(
         store: any RecordStore & TenantStore & AuditStore, configuration: ServerConfiguration, masterKey: MasterKey,
-        clock: Clock, ids: IdentifierGenerator
+        clock: Clock, ids: IdentifierGenerator, hashing: PasswordHashing = PasswordHashing()
     ) {
+        self.hashing = hashing
         self.store = store
         self.configuration = configuration
         self.masterKey = masterKey
@@ -35,10 +38,18 @@ public struct AdminAccounts: Sendable {
         return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
 
-    func verify(_ password: String, against verifier: String?) async throws -> Bool {
+    /// Checks the password on the bounded hashing queue: 429 when it is full, nothing done when
+    /// the client has left before its turn.
+    func verify(_ password: String, against verifier: String?, stillWanted: @escaping @Sendable () -> Bool = { true }) async throws -> Bool {
         let hash = verifier ?? dummyVerifier
-        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-        return matches && verifier != nil
+        do {
+            let matches = try await hashing.run(stillWanted: stillWanted) { Bcrypt.verify(password, hash: hash) }
+            return matches && verifier != nil
+        } catch is PasswordHashing.Busy {
+            throw APIError.tooManyRequests("sign_in_busy", "Too many sign-ins at once: try again shortly.", retryAfter: .seconds(1))
+        } catch is PasswordHashing.ClientGone {
+            throw CancellationError()
+        }
     }
 
     /// A new admin (validated request) with its role assignment over all devices, if any.
@@ -91,67 +102,93 @@ public struct AdminAccounts: Sendable {
     }
 
     /// Checks a sign-in and, when it holds, creates the session or API token in the same
-    /// transaction as the audit entry. Failures are counted, slowed down and audited; enough
-    /// of them in a row lock the account for a while.
-    func signIn(_ request: SignInRequest, auditor: Auditor, context: StewardRequestContext) async throws -> (AdminTokenRecord, Credential) {
+    /// transaction as the audit entry. In order:
+    /// 1. the client address's and the account's rate limits (429 a second late, before any hashing);
+    /// 2. one guess is claimed atomically — counted on the admin before the password is checked,
+    ///    so concurrent guesses cannot all read an unlocked account: at most `maxFailedSignIns`
+    ///    passwords are ever verified per lockout window;
+    /// 3. the password, on the bounded hashing queue (dropped if the client left).
+    /// Every refusal — unknown tenant or user, locked, disabled, wrong password or code — does
+    /// the same work (one bcrypt) and answers the same 401 after the same delay, so neither the
+    /// status nor the time tells which user names exist or are locked. Failures are audited in
+    /// aggregate (`SignInFailureLog`); a lockout is audited at once.
+    func signIn(
+        _ request: SignInRequest, auditor: Auditor, limiter: SignInLimiter, failures: SignInFailureLog,
+        context: StewardRequestContext
+    ) async throws -> (AdminTokenRecord, Credential) {
         try request.validate()
         let tenantID = request.tenantId
-        let now = clock.now()
+        let account = "\(tenantID.rawValue)/\(request.userName.lowercased())"
+        if let wait = await limiter.admit(address: context.clientAddress, account: account) {
+            // Answered a second late: a flooding client waits on each connection instead of
+            // spending the server's (and its own) CPU on thousands of refusals a second.
+            try await Task.sleep(for: min(wait, .seconds(1)))
+            throw APIError.tooManyRequests("too_many_sign_ins", "Too many sign-in attempts: try again later.", retryAfter: wait)
+        }
         var context = context
         context.tenantID = tenantID
-        guard try await store.tenant(tenantID) != nil else {
-            _ = try await verify(request.password, against: nil)
-            throw Self.invalidCredentials
-        }
-        let found = try await store.records(
-            AdminRecord.self, tenantID: tenantID, filter: ["user_name": .text(request.userName)], after: nil, limit: 1
-        ).first
-        guard let admin = found else {
-            _ = try await verify(request.password, against: nil)
-            try await store.append(auditor.event(
-                context, activity: "Session", operation: .manage, targetType: "Admin", targetID: nil,
-                targetName: request.userName, changes: [ModifiedProperty(name: "reason", oldValue: nil, newValue: "unknown user name")],
-                result: .failure))
-            try await slowDown(failures: 1)
-            throw Self.invalidCredentials
-        }
-        // Until the sign-in holds, the actor is unknown; the admin is only the target.
-        let signingIn = context
-        func failed(_ reason: String, counts: Bool = true) async throws {
-            let failures = admin.failedSignIns + (counts ? 1 : 0)
-            let max = configuration.maxFailedSignIns
-            let lockout = configuration.lockoutSeconds
-            try await store.update(AdminRecord.self, tenantID: tenantID, key: admin.id.rawValue) { old in
-                var new = old
-                var changes = Changes()
-                if counts {
-                    new.failedSignIns = old.failedSignIns + 1
-                    if new.failedSignIns >= max { new.lockedUntil = now.addingTimeInterval(TimeInterval(lockout)) }
-                    changes.compare("failedSignIns", old.failedSignIns, new.failedSignIns)
-                    changes.compare("lockedUntil", old.lockedUntil.map(WireCoding.format), new.lockedUntil.map(WireCoding.format))
-                }
-                changes.compare("reason", nil, reason)
-                return (new, auditor.event(
-                    signingIn, activity: "Session", operation: .manage, targetType: "Admin", targetID: old.id.rawValue,
-                    targetName: old.userName, changes: changes.properties, result: .failure))
+        let stillWanted = context.isClientConnected
+        let address = context.clientAddress
+
+        func refuse(_ admin: AdminRecord?, reason: String?, hashed: Bool) async throws -> Never {
+            if !hashed { _ = try await verify(request.password, against: nil, stillWanted: stillWanted) }
+            if let reason {
+                await failures.record(
+                    tenantID: tenantID, adminID: admin?.id, userName: admin?.userName, reason: reason, clientAddress: address)
             }
-            try await slowDown(failures: failures)
-        }
-        if let lockedUntil = admin.lockedUntil, lockedUntil > now {
-            try await failed("locked", counts: false)
-            throw APIError(.forbidden, "account_locked", "Too many failed sign-ins: try again after \(WireCoding.format(lockedUntil)).")
-        }
-        guard try await verify(request.password, against: admin.passwordVerifier), admin.disabledAt == nil else {
-            try await failed(admin.disabledAt == nil ? "wrong password" : "disabled")
+            try await Task.sleep(for: min(configuration.failedSignInDelay, .seconds(2)))
             throw Self.invalidCredentials
         }
-        if admin.totpEnabled {
+
+        guard try await store.tenant(tenantID) != nil else { try await refuse(nil, reason: nil, hashed: false) }
+        guard let admin = try await store.records(
+            AdminRecord.self, tenantID: tenantID, filter: ["user_name": .text(request.userName)], after: nil, limit: 1
+        ).first else {
+            try await refuse(nil, reason: "unknown user name", hashed: false)
+        }
+        let now = clock.now()
+        let (max, lockout) = (configuration.maxFailedSignIns, TimeInterval(configuration.lockoutSeconds))
+        let claimed: AdminRecord
+        do {
+            claimed = try await store.update(AdminRecord.self, tenantID: tenantID, key: admin.id.rawValue) { old in
+                if let lockedUntil = old.lockedUntil, lockedUntil > now { throw AccountLocked() }
+                var new = old
+                if old.lockedUntil != nil {
+                    // The lockout is over: a new window of guesses.
+                    new.failedSignIns = 0
+                    new.lockedUntil = nil
+                }
+                new.failedSignIns += 1
+                if new.failedSignIns >= max { new.lockedUntil = now.addingTimeInterval(lockout) }
+                return (new, nil)
+            }
+        } catch is AccountLocked {
+            try await refuse(admin, reason: "locked", hashed: false)
+        }
+        let passwordHolds = try await verify(request.password, against: claimed.passwordVerifier, stillWanted: stillWanted)
+        func failed(_ reason: String) async throws -> Never {
+            if let lockedUntil = claimed.lockedUntil {
+                // This failure used the last guess: the account is locked from now on.
+                try await store.append(auditor.event(
+                    context, activity: "Session", operation: .manage, targetType: "Admin", targetID: claimed.id.rawValue,
+                    targetName: claimed.userName,
+                    changes: [
+                        ModifiedProperty(name: "failedSignIns", oldValue: nil, newValue: String(claimed.failedSignIns)),
+                        ModifiedProperty(name: "lockedUntil", oldValue: nil, newValue: WireCoding.format(lockedUntil)),
+                    ],
+                    result: .failure))
+            }
+            try await refuse(claimed, reason: reason, hashed: true)
+        }
+        guard passwordHolds, claimed.disabledAt == nil else {
+            try await failed(claimed.disabledAt == nil ? "wrong password" : "disabled")
+        }
+        if claimed.totpEnabled {
             guard let code = request.totpCode else {
                 throw APIError(.unauthorized, "totp_required", "This account needs the code of its authenticator app (totpCode).")
             }
-            guard try checkTOTP(code, sealedSecret: admin.totpSecret, at: now) else {
+            guard try checkTOTP(code, sealedSecret: claimed.totpSecret, at: now) else {
                 try await failed("wrong second-factor code")
-                throw Self.invalidCredentials
             }
         }
         let lifetime = request.apiToken.map { TimeInterval(($0.expiresInDays ?? APITokenView.defaultLifetimeDays) * 86400) }
@@ -159,17 +196,16 @@ public struct AdminAccounts: Sendable {
             tenantID: tenantID, adminID: admin.id, kind: request.apiToken == nil ? .session : .apiToken,
             name: request.apiToken?.name ?? "console session",
             expiresAt: now.addingTimeInterval(lifetime ?? TimeInterval(configuration.sessionSeconds)))
-        var signedIn = admin
+        context.adminID = admin.id
+        context.actorName = admin.displayName
+        context.actorType = token.record.kind == .session ? .admin : .apiToken
+        var signedIn = claimed
         signedIn.failedSignIns = 0
         signedIn.lockedUntil = nil
         signedIn.lastSignInAt = now
         var changes = Changes()
         changes.compare("lastSignInAt", admin.lastSignInAt.map(WireCoding.format), WireCoding.format(now))
-        changes.compare("failedSignIns", admin.failedSignIns, 0)
         changes.compare("credential", nil, "\(token.record.kind.rawValue) \(token.record.id)")
-        context.adminID = admin.id
-        context.actorName = admin.displayName
-        context.actorType = token.record.kind == .session ? .admin : .apiToken
         try await store.write(
             [.replace(signedIn), .insert(token.record)],
             audit: auditor.event(
@@ -178,12 +214,9 @@ public struct AdminAccounts: Sendable {
         return (token.record, token.credential)
     }
 
-    static let invalidCredentials = APIError(.unauthorized, "invalid_credentials", "The user name, password or code is wrong.")
+    private struct AccountLocked: Error {}
 
-    private func slowDown(failures: Int) async throws {
-        let delay = configuration.failedSignInDelay * min(failures, 8)
-        try await Task.sleep(for: min(delay, .seconds(2)))
-    }
+    static let invalidCredentials = APIError(.unauthorized, "invalid_credentials", "The user name, password or code is wrong.")
 
     func newToken(
         tenantID: TenantID, adminID: AdminID, kind: APITokenView.Kind, name: String, expiresAt: Date?

@@ -28,6 +28,9 @@ public struct BackgroundServices: Sendable {
     public let lastSeen: LastSeenRecorder
     public let usage: UsageRecorder
     public let notifier: TaskNotifier
+    public let signInLimiter: SignInLimiter
+    public let signInFailures: SignInFailureLog
+    public let passwordHashing = PasswordHashing()
 
     public init(configuration: ServerConfiguration, dependencies: ServerDependencies) {
         lastSeen = LastSeenRecorder(
@@ -36,6 +39,12 @@ public struct BackgroundServices: Sendable {
             store: dependencies.storage, interval: configuration.lastSeenFlushInterval, clock: dependencies.clock,
             logger: dependencies.logger)
         notifier = TaskNotifier(store: dependencies.storage, logger: dependencies.logger)
+        signInLimiter = SignInLimiter(
+            perAddress: configuration.signInRateByAddress, perAccount: configuration.signInRateByAccount, clock: dependencies.clock)
+        signInFailures = SignInFailureLog(
+            store: dependencies.storage,
+            auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
+            clock: dependencies.clock, window: configuration.signInAuditWindow, logger: dependencies.logger)
     }
 }
 
@@ -48,11 +57,13 @@ public func buildApplication(
     let router = buildRouter(configuration: configuration, dependencies: dependencies, background: background)
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Steward"),
         services: [
             background.lastSeen,
             background.usage,
             background.notifier,
+            background.signInFailures,
             DeploymentJobs(
                 store: dependencies.storage,
                 auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
@@ -74,14 +85,16 @@ public func buildRouter(
     let (clock, ids) = (dependencies.clock, dependencies.ids)
     let auditor = Auditor(chain: dependencies.masterKey.auditChain, clock: clock, ids: ids)
     let accounts = AdminAccounts(
-        store: storage, configuration: configuration, masterKey: dependencies.masterKey, clock: clock, ids: ids)
+        store: storage, configuration: configuration, masterKey: dependencies.masterKey, clock: clock, ids: ids,
+        hashing: background.passwordHashing)
     let enrollment = EnrollmentController(
         store: storage, auditor: auditor, clock: clock, ids: ids, configuration: configuration)
     let checkIn = CheckInController(store: storage, lastSeen: lastSeen, clock: clock, configuration: configuration)
-    let devices = DeviceController(store: storage, lastSeen: lastSeen, auditor: auditor)
+    let devices = DeviceController(store: storage, lastSeen: lastSeen, auditor: auditor, clock: clock)
     let tenant = TenantController(store: storage, auditor: auditor, clock: clock)
     let sessions = SessionController(
-        store: storage, accounts: accounts, auditor: auditor, clock: clock, configuration: configuration)
+        store: storage, accounts: accounts, auditor: auditor, clock: clock, configuration: configuration,
+        limiter: background.signInLimiter, failures: background.signInFailures)
     let admins = AdminController(store: storage, accounts: accounts, auditor: auditor, clock: clock)
     let users = UserController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let groups = GroupController(store: storage, auditor: auditor, clock: clock, ids: ids)
@@ -89,7 +102,9 @@ public func buildRouter(
     let audit = AuditController(store: storage)
     let privacy = PrivacyController(requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor)
     let apps = AppController(store: storage, auditor: auditor, clock: clock, ids: ids)
-    let tasks = RemoteTaskController(store: storage, notifier: background.notifier, auditor: auditor, clock: clock, ids: ids)
+    let tasks = RemoteTaskController(
+        store: storage, notifier: background.notifier, auditor: auditor, clock: clock, ids: ids,
+        redeliverySeconds: configuration.taskRedeliverySeconds)
     let diagnostics = DiagnosticsController(
         store: storage, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)

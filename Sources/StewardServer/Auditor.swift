@@ -39,6 +39,18 @@ public struct Auditor: Sendable {
             personal: AuditPersonalFields(actorName: "Steward retention", changes: changes), chain: chain)
     }
 
+    /// Failed sign-ins at one account (or at unknown user names) over a window, as one entry:
+    /// the actor is unknown, the admin only the target.
+    func failedSignIns(
+        tenantID: TenantID, adminID: AdminID?, userName: String?, clientAddress: String?, changes: [ModifiedProperty]
+    ) -> AuditEvent {
+        AuditEvent(
+            tenantID: tenantID, id: ids(), at: clock.now(), actorType: .anonymous, actorID: nil, activity: "Session",
+            operation: .manage, targetType: "Admin", targetID: adminID?.rawValue, result: .failure, requestID: nil,
+            personal: AuditPersonalFields(actorName: nil, targetName: userName, clientAddress: clientAddress, changes: changes),
+            chain: chain)
+    }
+
     /// A device's agent reporting on a remote task.
     public func deviceEvent(
         tenantID: TenantID, deviceID: DeviceID, activity: String, operation: AuditOperation, targetType: String, targetID: String?,

@@ -28,9 +28,15 @@ public struct ConfigurationLayers: Sendable {
     /// when set, `masterKeyFile` is not read.
     public static let masterKey = Key(file: "masterKey", environment: "STEWARD_MASTER_KEY", defaultValue: "")
     public static let passwordHashCost = Key(file: "passwordHashCost", environment: "STEWARD_PASSWORD_HASH_COST", defaultValue: "12")
+    public static let signInPerMinuteByAddress = Key(
+        file: "signInPerMinuteByAddress", environment: "STEWARD_SIGN_IN_PER_MINUTE_BY_ADDRESS", defaultValue: "30")
+    public static let signInPerMinuteByAccount = Key(
+        file: "signInPerMinuteByAccount", environment: "STEWARD_SIGN_IN_PER_MINUTE_BY_ACCOUNT", defaultValue: "10")
+    public static let taskRedeliverySeconds = Key(
+        file: "taskRedeliverySeconds", environment: "STEWARD_TASK_REDELIVERY_SECONDS", defaultValue: "60")
     public static let all = [
         host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
-        masterKey, passwordHashCost,
+        masterKey, passwordHashCost, signInPerMinuteByAddress, signInPerMinuteByAccount, taskRedeliverySeconds,
     ]
 
     let flags: [Key: String]
@@ -78,7 +84,16 @@ public struct ConfigurationLayers: Sendable {
             checkInIntervalSeconds: try integer(Self.checkInInterval, in: 10...86400),
             jobInterval: .seconds(try integer(Self.jobInterval, in: 1...86400)),
             replicaID: value(Self.replicaID).isEmpty ? ServerConfiguration.defaultReplicaID : value(Self.replicaID),
-            passwordHashCost: UInt8(try integer(Self.passwordHashCost, in: 4...31)))
+            passwordHashCost: UInt8(try integer(Self.passwordHashCost, in: 4...31)),
+            signInRateByAddress: rate(try integer(Self.signInPerMinuteByAddress, in: 1...100_000)),
+            signInRateByAccount: rate(try integer(Self.signInPerMinuteByAccount, in: 1...100_000)),
+            taskRedeliverySeconds: try integer(Self.taskRedeliverySeconds, in: 5...86400))
+    }
+
+    /// A per-minute rate with a burst of ten seconds' worth (at least 5): a flood's burst costs
+    /// the hashing queue little.
+    private func rate(_ perMinute: Int) -> SignInLimiter.Rate {
+        SignInLimiter.Rate(burst: max(5, perMinute / 6), perMinute: perMinute)
     }
 
     /// Where the master key lives.

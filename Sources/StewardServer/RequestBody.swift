@@ -15,7 +15,19 @@ extension Request {
             throw APIError.payloadTooLarge
         }
         if buffer.readableBytes == 0 { throw WireError.malformedJSON }
+        // JSON routes take JSON only: a form or text/plain body (what another site can make a
+        // browser send with the session cookie) is refused before it is read as JSON.
+        guard Self.isJSON(headers[.contentType]) else {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.")
+        }
         return try WireCoding.decode(type, from: Data(buffer: buffer))
+    }
+
+    /// `application/json` or `application/<something>+json`, with any parameters.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let type = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
 }
 

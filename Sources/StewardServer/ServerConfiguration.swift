@@ -25,14 +25,31 @@ public struct ServerConfiguration: Sendable {
     public var failedSignInDelay: Duration
     /// How long a console session lasts.
     public var sessionSeconds: Int
+    /// Sign-in attempts per client address and per account (token buckets: 429 past them).
+    public var signInRateByAddress: SignInLimiter.Rate
+    public var signInRateByAccount: SignInLimiter.Rate
+    /// Failed sign-ins are audited as one entry per account and window of this length.
+    public var signInAuditWindow: Duration
+    /// A task handed to a device and not acknowledged is handed out again after this long.
+    public var taskRedeliverySeconds: Int
+    /// A connection that sends nothing (between requests, or in the middle of one) for this
+    /// long is closed: idle and slow clients hold no connection for ever.
+    public var idleTimeout: Duration = .seconds(75)
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = Limits.defaultMaxBodyBytes,
         checkInIntervalSeconds: Int = 900, lastSeenFlushInterval: Duration = .seconds(1),
         jobInterval: Duration = .seconds(300), replicaID: String = ServerConfiguration.defaultReplicaID,
         passwordHashCost: UInt8 = 12, maxFailedSignIns: Int = 5, lockoutSeconds: Int = 900,
-        failedSignInDelay: Duration = .milliseconds(250), sessionSeconds: Int = 12 * 3600
+        failedSignInDelay: Duration = .milliseconds(250), sessionSeconds: Int = 12 * 3600,
+        signInRateByAddress: SignInLimiter.Rate = .init(burst: 5, perMinute: 30),
+        signInRateByAccount: SignInLimiter.Rate = .init(burst: 5, perMinute: 10),
+        signInAuditWindow: Duration = .seconds(60), taskRedeliverySeconds: Int = 60
     ) {
+        self.signInRateByAddress = signInRateByAddress
+        self.signInRateByAccount = signInRateByAccount
+        self.signInAuditWindow = signInAuditWindow
+        self.taskRedeliverySeconds = taskRedeliverySeconds
         self.passwordHashCost = passwordHashCost
         self.maxFailedSignIns = maxFailedSignIns
         self.lockoutSeconds = lockoutSeconds

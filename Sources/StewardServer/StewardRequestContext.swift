@@ -9,6 +9,8 @@ public struct StewardRequestContext: RequestContext {
     public let requestID: String
     /// The peer's IP address (personal data: only ever stored in audit entries' personal fields).
     public let clientAddress: String?
+    /// Whether the client's connection is still open: work for a client that left is dropped.
+    public let isClientConnected: @Sendable () -> Bool
     /// Set by admin authentication; every admin query is filtered by it.
     public var tenantID: TenantID?
     public var adminID: AdminID?
@@ -22,6 +24,10 @@ public struct StewardRequestContext: RequestContext {
         coreContext = .init(source: source)
         requestID = UUID().uuidString.lowercased()
         clientAddress = source.channel.remoteAddress?.ipAddress
+        let channel = source.channel
+        // A channel that was never active (the router test harness) has no client to lose.
+        let wasActive = channel.isActive
+        isClientConnected = { !wasActive || channel.isActive }
     }
 
     public var responseEncoder: JSONEncoder { WireCoding.encoder() }

@@ -82,6 +82,21 @@ public struct EnrollmentTokenRecord: Sendable, Equatable {
 }
 
 /// A device to create (or, when its platform identifier is known in the tenant, to re-enroll).
+/// The device a machine enrolling again already is: what proves the new enrollment is that machine.
+public struct EnrolledMachine: Sendable {
+    public let id: DeviceID
+    public let secretVerifier: Data
+    public let reEnrollmentUntil: Date?
+    public let retired: Bool
+
+    public init(id: DeviceID, secretVerifier: Data, reEnrollmentUntil: Date?, retired: Bool) {
+        self.id = id
+        self.secretVerifier = secretVerifier
+        self.reEnrollmentUntil = reEnrollmentUntil
+        self.retired = retired
+    }
+}
+
 public struct NewDevice: Sendable {
     public var tenantID: TenantID
     public var id: DeviceID

@@ -1,6 +1,17 @@
 import Foundation
 import StewardModel
 
+/// What turning the compliant-app feature off deleted: personal devices' app inventories.
+public struct AppInventoryRemoval: Sendable, Equatable {
+    public var devices: Int
+    public var appRows: Int
+
+    public init(devices: Int, appRows: Int) {
+        self.devices = devices
+        self.appRows = appRows
+    }
+}
+
 /// Tenants and their settings.
 public protocol TenantStore: Sendable {
     /// Creates the tenant, its first admin, that admin's API token and Administrator role
@@ -8,7 +19,13 @@ public protocol TenantStore: Sendable {
     func createTenant(_ tenant: NewTenant) async throws
     func tenants() async throws -> [TenantRecord]
     func tenant(_ id: TenantID) async throws -> TenantRecord?
-    func updateSettings(_ id: TenantID, _ settings: TenantSettings, audit: AuditEvent) async throws
+    /// Saves the settings. Turning the compliant-app feature off deletes the app inventory of
+    /// the tenant's personal devices in the same transaction (collected only under the
+    /// feature); `audit` is made from what was deleted.
+    @discardableResult
+    func updateSettings(
+        _ id: TenantID, _ settings: TenantSettings, audit: @escaping @Sendable (AppInventoryRemoval) -> AuditEvent
+    ) async throws -> AppInventoryRemoval
     /// Records a digest of the deployment's master key on first use; false when the database
     /// already holds a different one (a replica started with another key).
     func matchesKeyCheck(_ digest: Data) async throws -> Bool
@@ -30,11 +47,12 @@ public protocol RecordStore: Sendable {
     /// constraint throws `conflict` with the table's name.
     func write(_ writes: [RecordWrite], audit: AuditEvent) async throws
     /// Reads the record, lets `change` make the new one and its audit event, and writes both,
-    /// all in one transaction (so the audited old values are the ones replaced). `notFound`
-    /// when there is no such record.
+    /// all in one transaction (so the audited old values are the ones replaced; a nil event
+    /// only for bookkeeping that is audited otherwise, as sign-in attempts are). `notFound`
+    /// when there is no such record; an error thrown by `change` writes nothing.
     @discardableResult
     func update<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent)
+        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent?)
     ) async throws -> R
     /// Deletes the record and its dependent rows with the audit event made from it.
     func delete<R: StoredRecord>(
@@ -85,7 +103,7 @@ public protocol PrivacyStore: Sendable {
     /// Then makes the deleted bytes unrecoverable from the database files where the store can
     /// (SQLite: deletes zero their content, and the WAL is checkpointed and truncated).
     /// `notFound` for no such user.
-    func eraseUser(tenantID: TenantID, userID: UserID, audit: @Sendable (ErasureView) -> AuditEvent) async throws -> ErasureView
+    func eraseUser(tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent) async throws -> ErasureView
 }
 
 /// The tenant's audit log: appended inside the transactions of the changes (see `AuditEvent`),
@@ -180,8 +198,13 @@ public protocol RemoteTaskStore: Sendable {
     func remoteTask(tenantID: TenantID, deviceID: DeviceID, id: RemoteTaskID) async throws -> RemoteTaskRecord?
     /// The device's tasks, newest first, before the task ID `before`.
     func remoteTasks(tenantID: TenantID, deviceID: DeviceID, before: String?, limit: Int) async throws -> [RemoteTaskRecord]
-    /// The device's pending tasks, now marked sent, oldest first.
-    func takePendingTasks(tenantID: TenantID, deviceID: DeviceID, at: Date) async throws -> [RemoteTaskRecord]
+    /// Deletes the collect-diagnostics bundles of tasks that ended before `completedBefore` (the
+    /// tasks stay, without their bundle). Returns how many.
+    func purgeTaskBundles(tenantID: TenantID, completedBefore: Date) async throws -> Int
+    /// The device's pending tasks, and those sent before `redeliverSentBefore` and still not
+    /// acknowledged (the answer that carried them may have been lost), now marked sent at `at`,
+    /// oldest first: delivery is at least once.
+    func takePendingTasks(tenantID: TenantID, deviceID: DeviceID, at: Date, redeliverSentBefore: Date) async throws -> [RemoteTaskRecord]
     /// Reads the task, lets `change` make the next record and its audit event (nil: leave it;
     /// no event: an unaudited step such as an acknowledgement),
     /// and writes both in one transaction. When the next state is a succeeded `retire`, the
@@ -223,12 +246,15 @@ public protocol EnrollmentStore: Sendable {
     /// Sets `revoked_at`; throws `notFound` when the tenant has no such token.
     func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date, audit: AuditEvent) async throws
     /// In one transaction: re-checks the token with `accept`, counts one use, and creates the
-    /// device — or, when the tenant already has a device with the same platform identifier,
-    /// gives that device the new secret and ownership and forgets its acknowledged hashes. A
-    /// device whose serial number or IMEI the tenant registered as corporate is corporate.
-    /// Returns the device's ID and ownership.
+    /// device. A device whose serial number or IMEI the tenant registered as corporate is
+    /// corporate. When the tenant already has a device with the same platform identifier,
+    /// `reEnrollment` decides: nil refuses (`alreadyEnrolled`, nothing written); an audit event
+    /// re-enrolls that device — new secret, acknowledged hashes forgotten, its ownership and
+    /// user kept (a retired device takes the token's) — and is appended. Returns the device's
+    /// ID and ownership.
     func enroll(
-        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool
+        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool,
+        reEnrollment: @Sendable (EnrolledMachine) -> AuditEvent?
     ) async throws -> (id: DeviceID, ownership: Ownership)
 }
 
@@ -240,14 +266,17 @@ public protocol DeviceStore: Sendable {
     /// Changes ownership and/or the user the device belongs to (`.some(nil)`: nobody). To
     /// personal: deletes the app inventory and the full phone number in the same transaction.
     /// Throws `notFound` for a device not in the tenant.
-    func updateDevice(tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, audit: AuditEvent) async throws
+    /// `reEnrollmentUntil` lets the machine enroll again without its secret until then.
+    func updateDevice(
+        tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, reEnrollmentUntil: Date?, audit: AuditEvent
+    ) async throws
     /// Removes the device, its group memberships and everything collected from it.
     func deleteDevice(tenantID: TenantID, id: DeviceID, audit: AuditEvent) async throws
     /// Removes the tenant's devices that have not checked in (or, never having checked in, not
     /// enrolled) since `before`, with everything collected from them and their group
     /// memberships, and — when there were any — the audit entry `audit` makes from their number,
     /// in one transaction. Returns how many.
-    func removeStaleDevices(tenantID: TenantID, before: Date, audit: @Sendable (Int) -> AuditEvent) async throws -> Int
+    func removeStaleDevices(tenantID: TenantID, before: Date, audit: @escaping @Sendable (Int) -> AuditEvent) async throws -> Int
     /// Whether the device is a member of one of the groups (a scoped role's reach).
     func deviceIsMember(tenantID: TenantID, id: DeviceID, ofAnyOf groups: [GroupID]) async throws -> Bool
 }

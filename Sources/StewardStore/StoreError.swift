@@ -5,4 +5,6 @@ public enum StoreError: Error, Equatable, Sendable {
     /// The database was written by a newer Steward: refuse to touch it.
     case schemaTooNew(applied: [String])
     case unavailable(String)
+    /// Enrolling a machine the tenant already has, without proof that it is that machine.
+    case alreadyEnrolled
 }

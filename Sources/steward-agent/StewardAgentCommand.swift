@@ -37,13 +37,14 @@ struct Enroll: AsyncParsableCommand {
     @Option(help: "Enrollment token from an admin.") var token: String
     @OptionGroup var state: StateOptions
     @Flag(help: "Do not check in right after enrolling.") var noCheckIn = false
+    @Flag(help: "Enroll an enrolled machine again, proving it with its current device secret.") var reEnroll = false
 
     func run() async throws {
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ValidationError("--server must be an http:// or https:// URL")
         }
         let agent = try state.agent
-        switch try await agent.enroll(server: server, token: token) {
+        switch try await agent.enroll(server: server, token: token, reEnroll: reEnroll) {
         case .alreadyEnrolled(let id):
             print("Already enrolled as device \(id); nothing to do.")
         case .enrolled(let id):

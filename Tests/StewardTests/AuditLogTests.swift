@@ -37,6 +37,7 @@ import StewardStore
                 .POST, APIRoute.signIn.path, token: nil,
                 json: SignInRequest(tenantId: tenant, userName: someone.userName ?? "", password: "not the password at all"))
             #expect(wrong.status == .unauthorized)
+            await env.background.signInFailures.flush()  // failures are audited per account and window
             let signIns = try await env.storage.auditEntries(tenantID: tenant, query: AuditQuery(afterSequence: Int64(before)))
             #expect(signIns.map(\.result) == [.success, .failure] && signIns.allSatisfy { $0.activity == "Session" && $0.operation == .manage })
             #expect(signIns.map(\.actorID) == [someone.id.rawValue, nil] && signIns.map(\.targetID) == [someone.id.rawValue, someone.id.rawValue])

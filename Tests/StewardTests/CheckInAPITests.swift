@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import StewardAgent
 import StewardModel
@@ -80,7 +81,6 @@ import StewardStore
             #expect(decoded.appsRefused && decoded.acknowledged.apps == nil && !decoded.policy.collectApps)
             let view = try await api.device(device.deviceId).decode(DeviceView.self)
             #expect(view.appCount == 0 && view.refusedAppReports == 1)
-            #expect(try await api.apps(device.deviceId).isEmpty)
             #expect(view.phoneNumber == "••••0123", "a personal device keeps only the last four digits")
             #expect(view.deviceName == "finance-laptop-7")
 
@@ -91,7 +91,139 @@ import StewardStore
             #expect(try settings.decode(TenantSettings.self).compliantAppFeature)
             let allowed = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))
             #expect(try allowed.decode(CheckInResponse.self).policy.collectApps)
-            #expect(try await api.apps(device.deviceId).count == 5)
+            #expect(try await api.appCount(device.deviceId) == 5)
+        }
+    }
+
+    /// Collected under the compliant-app feature, a personal device's apps serve compliance and
+    /// counts: no admin lists them one by one (its managed apps stay visible).
+    @Test(arguments: StoreKind.available) func aPersonalDevicesAppsAreNeverListed(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            _ = try await api.send(
+                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(compliantAppFeature: true))
+            let personal = try await api.enroll(.personal)
+            let corporate = try await api.enroll(.corporate)
+            for device in [personal, corporate] {
+                _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))
+                #expect(try await api.appCount(device.deviceId) == 5)
+            }
+            let listed = try await api.send(.GET, APIRoute.listDeviceApps.path(personal.deviceId.rawValue), token: api.adminToken)
+            #expect(listed.status == .forbidden && listed.errorCode == "personal_device_app_inventory_hidden")
+            #expect(try await api.apps(corporate.deviceId).count == 5)
+            let managed = try await api.send(.GET, APIRoute.listDeviceManagedApps.path(personal.deviceId.rawValue), token: api.adminToken)
+            #expect(managed.status == .ok)
+        }
+    }
+
+    /// An app catalog row lives while a device holds it: an inventory change, a change to
+    /// personal, a deletion or a stale-device removal lets the last holder go, and the row goes
+    /// in the same transaction. After a change to personal and after the feature is turned
+    /// off, a byte search of the SQLite files (WAL included, after a graceful stop) finds no app
+    /// name or install location unique to that device.
+    @Test(arguments: StoreKind.available) func appCatalogRowsGoWithTheirLastDevice(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        @Sendable func unique(_ tag: String) -> AppRecord {
+            AppRecord(appId: "zz-\(tag):amd64", name: "zz-\(tag)-name", version: "1", sizeBytes: 1, installLocation: "/home/alice/zz-\(tag)-place")
+        }
+        try await env.withClient { api in
+            var devices: [String: EnrollResponse] = [:]
+            for tag in ["upgrade", "personal", "deleted", "stale", "feature"] {
+                let device = try await api.enroll(tag == "feature" ? .personal : .corporate)
+                devices[tag] = device
+                if tag == "feature" {
+                    _ = try await api.send(
+                        .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(compliantAppFeature: true))
+                }
+                var inventory = SampleInventory.make()
+                inventory.apps?.append(unique(tag))
+                _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory))
+                #expect(try await api.appCount(device.deviceId) == 6)
+            }
+            func catalogHolds(_ tag: String) async throws -> Bool {
+                try await env.rawRows("software").joined().contains("zz-\(tag)-name")
+            }
+            let rows = try await env.rawRows("software").count
+            #expect(try await catalogHolds("upgrade") && rows == 10)
+
+            // An inventory without the app: its row goes; the shared ones stay.
+            _ = try await api.checkIn(devices["upgrade"]!.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))
+            let after = try await env.rawRows("software").count
+            #expect(try await !catalogHolds("upgrade") && after == 9)
+            // Personal: its unique app goes at once.
+            _ = try await api.send(
+                .PATCH, APIRoute.updateDevice.path(devices["personal"]!.deviceId.rawValue), token: api.adminToken,
+                json: DevicePatch(ownership: .personal))
+            #expect(try await !catalogHolds("personal"))
+            // Deleted.
+            _ = try await api.send(.DELETE, APIRoute.deleteDevice.path(devices["deleted"]!.deviceId.rawValue), token: api.adminToken)
+            #expect(try await !catalogHolds("deleted"))
+            // The feature off: the personal device's unique app goes.
+            _ = try await api.send(
+                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(compliantAppFeature: false))
+            #expect(try await !catalogHolds("feature"))
+            // Stale: every device but the last checked in later; the job removes that one.
+            env.clock.advance(100 * 86_400)
+            for tag in ["upgrade", "personal", "feature"] {
+                _ = try await api.checkIn(devices[tag]!.deviceSecret, CheckInRequest(agentVersion: "t", hashes: SectionHashes(), managedAppsVersion: 0))
+            }
+            await env.lastSeen.flush()
+            env.clock.advance(60 * 86_400)
+            let jobs = DeploymentJobs(
+                store: env.storage, auditor: env.auditor, interval: .seconds(60), replicaID: "r", clock: env.clock.clock,
+                logger: Logger(label: "test"))
+            try await jobs.runJobs()
+            #expect(try await api.device(devices["stale"]!.deviceId).status == .notFound)
+            #expect(try await !catalogHolds("stale"))
+            #expect(try await env.rawRows("software").count == 5, "the sample's apps, still held")
+        }
+        guard store == .sqlite else { return }
+        await env.storage.close()
+        let files = try FileManager.default.contentsOfDirectory(atPath: env.directory.url.path).filter { $0.hasPrefix("steward.sqlite") }
+        var bytes = Data()
+        for file in files { bytes += try Data(contentsOf: env.directory.url.appendingPathComponent(file)) }
+        #expect(!bytes.isEmpty)
+        for tag in ["personal", "feature"] {
+            for text in ["zz-\(tag)-name", "/home/alice/zz-\(tag)-place"] {
+                #expect(bytes.range(of: Data(text.utf8)) == nil, "\(text) survives in \(files)")
+            }
+        }
+    }
+
+    /// Turning the compliant-app feature off deletes what it let in, in the settings change's
+    /// transaction, audited with counts; corporate devices keep theirs, and the app catalog
+    /// rows only those personal devices held go too.
+    @Test(arguments: StoreKind.available) func turningTheCompliantAppFeatureOffDeletesPersonalAppInventories(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            _ = try await api.send(
+                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(compliantAppFeature: true))
+            let personal = try await api.enroll(.personal)
+            let corporate = try await api.enroll(.corporate)
+            var inventory = SampleInventory.make()
+            _ = try await api.checkIn(corporate.deviceSecret, try SampleInventory.fullRequest(inventory))
+            inventory.apps?.append(AppRecord(
+                appId: "only-here:amd64", name: "only-here", version: "1", sizeBytes: 1, installLocation: "/home/alice/only-here"))
+            _ = try await api.checkIn(personal.deviceSecret, try SampleInventory.fullRequest(inventory))
+            #expect(try await api.appCount(personal.deviceId) == 6)
+            #expect(try await env.rawRows("software").count == 6)
+
+            let off = try await api.send(
+                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(compliantAppFeature: false))
+            #expect(off.status == .ok)
+            #expect(try await api.appCount(personal.deviceId) == 0)
+            #expect(try await api.appCount(corporate.deviceId) == 5)
+            #expect(try await env.rawRows("software").count == 5, "the row only the personal device held went")
+            let entries = try await api.send(.GET, APIRoute.listAuditEntries.path + "?activity=TenantSettings", token: api.adminToken)
+                .decode(Page<AuditEntryView>.self).items
+            let changes = try #require(entries.first { $0.modifiedProperties.contains { $0.name == "compliantAppFeature" && $0.newValue == "false" } })
+                .modifiedProperties
+            #expect(changes.contains(ModifiedProperty(name: "personalDeviceAppInventoriesDeleted", oldValue: nil, newValue: "1")))
+            #expect(changes.contains(ModifiedProperty(name: "appInventoryRowsDeleted", oldValue: nil, newValue: "6")))
+            // The agent is told at its next check-in; apps it sends anyway are refused.
+            let next = try await api.checkIn(personal.deviceSecret, try SampleInventory.fullRequest(inventory))
+            #expect(try next.decode(CheckInResponse.self).appsRefused)
+            #expect(try await api.appCount(personal.deviceId) == 0)
         }
     }
 
@@ -108,29 +240,17 @@ import StewardStore
                 json: DevicePatch(ownership: .personal))
             let view = try patched.decode(DeviceView.self)
             #expect(view.ownership == .personal && view.appCount == 0 && view.phoneNumber == "••••0123")
-            #expect(try await api.apps(device.deviceId).isEmpty)
 
             // The agent's next check-in learns the policy and a forced full one still adds no apps.
             let next = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory))
             #expect(try next.decode(CheckInResponse.self).policy.collectApps == false)
-            #expect(try await api.apps(device.deviceId).isEmpty)
+            #expect(try await api.appCount(device.deviceId) == 0)
             #expect(try await api.device(device.deviceId).decode(DeviceView.self).phoneNumber == "••••0123")
         }
     }
 
-    @Test(arguments: StoreKind.available) func reEnrollingTheSameMachineKeepsItsRecord(store: StoreKind) async throws {
-        let env = try await TestEnvironment(store)
-        try await env.withClient { api in
-            let first = try await api.enroll(.corporate, platformId: "machine-a")
-            let again = try await api.enroll(.corporate, platformId: "machine-a")
-            let other = try await api.enroll(.corporate, platformId: "machine-b")
-            #expect(first.deviceId == again.deviceId && first.deviceId != other.deviceId)
-            // The old secret no longer works; the new one does.
-            let inventory = SampleInventory.make()
-            #expect(try await api.checkIn(first.deviceSecret, try SampleInventory.fullRequest(inventory)).status == .unauthorized)
-            #expect(try await api.checkIn(again.deviceSecret, try SampleInventory.fullRequest(inventory)).status == .ok)
-        }
-    }
+    // Re-enrolling a known machine: HostileClientTests.reEnrollmentNeedsProofAndNothingAcknowledgedIsLost,
+    // against the real server.
 
     @Test(arguments: StoreKind.available) func enrollmentTokensExpireRunOutAndAreRevoked(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)

@@ -86,6 +86,7 @@ import StewardPostgres
         var bad = HTTPClientRequest(url: base + APIRoute.checkIn.path)
         bad.method = .POST
         bad.headers.add(name: "Authorization", value: "Bearer \(secret)")
+        bad.headers.add(name: "Content-Type", value: "application/json")
         bad.body = .bytes(ByteBuffer(string: #"{"hashes": {}, "apps": [{"appId": 42}]"#))
         let refused = try await HTTPClient.shared.execute(bad, timeout: .seconds(10))
         #expect(refused.status == .badRequest)
@@ -96,7 +97,7 @@ import StewardPostgres
         // Personal: the apps go at once, and new check-ins (even full ones) add none.
         let personal = try await admin.updateDevice(deviceID, DevicePatch(ownership: .personal))
         #expect(personal.ownership == .personal && personal.appCount == 0)
-        #expect(try await admin.allApps(deviceID).isEmpty)
+        await #expect(throws: (any Error).self, "a personal device's apps are not listed") { try await admin.allApps(deviceID) }
         for arguments in [["check-in"], ["check-in", "--full"]] {
             let result = try runCommand(agentBinary, arguments + ["--state-dir", stateDir])
             #expect(result.status == 0 && result.stdout.contains("apps not collected"), "\(result.stdout)\(result.stderr)")
@@ -109,7 +110,7 @@ import StewardPostgres
         #expect(Set(diagnostics.map(\.name)).isSuperset(of: ["inventory.collect", "check-in.inventory", "check-in.heartbeat"]))
         #expect(diagnostics.allSatisfy { $0.devicePseudonym != nil && $0.devicePseudonym != deviceID.rawValue })
         #expect(diagnostics.filter { $0.name == "inventory.collect" }.allSatisfy { ($0.durationMs ?? -1) > 0 })
-        #expect(try await admin.allApps(deviceID).isEmpty)
+        #expect(try await admin.device(deviceID).appCount == 0)
 
         // The periodic agent: two check-ins a second apart, then it stops by itself.
         let periodic = try runCommand(agentBinary, ["run", "--state-dir", stateDir, "--interval", "1", "--count", "2"])

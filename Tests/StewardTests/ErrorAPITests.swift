@@ -1,10 +1,79 @@
 import Foundation
+import Hummingbird
 import Testing
 import StewardAgent
 import StewardModel
 import StewardServer
 
 @Suite struct ErrorAPITests {
+    /// A control character in any string is refused with 400 and stores nothing — a NUL used
+    /// to cut the stored text short while the answer said 200. Escaped backslashes are text.
+    @Test(arguments: StoreKind.available) func controlCharactersAreRefusedNotCut(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let (device, before, _) = try await enrolledWithInventory(api)
+            let nul = #"{"hashes": {"hardware": "\#(String(repeating: "c", count: 64))"}, "hardware": {"deviceName": "x\u0000y"}}"#
+            let refused = try await api.send(.POST, APIRoute.checkIn.path, token: device.deviceSecret, raw: Data(nul.utf8))
+            #expect(refused.status == .badRequest && refused.errorCode == "invalid_value")
+            #expect(try await api.device(device.deviceId).decode(DeviceView.self) == before)
+            for name in [#"a\u0001b"#, #"a\u001Fb"#, #"a\u0000"#] {
+                let answer = try await api.send(
+                    .POST, APIRoute.createGroup.path, token: api.adminToken, raw: Data(#"{"name": "\#(name)", "kind": "device"}"#.utf8))
+                #expect(answer.status == .badRequest && answer.errorCode == "invalid_value", "\(name)")
+            }
+            // A backslash followed by u0000 is six characters of text, stored exactly.
+            let text = try await api.send(
+                .POST, APIRoute.createGroup.path, token: api.adminToken, raw: Data(#"{"name": "a\\u0000b\tc", "kind": "device"}"#.utf8))
+            #expect(text.status == .created)
+            #expect(try text.decode(GroupView.self).name == "a\\u0000b\tc")
+            let query = try await api.send(.GET, APIRoute.listDevices.path + "?namePrefix=a%00", token: api.adminToken)
+            #expect(query.status == .badRequest && query.errorCode == "invalid_value")
+        }
+    }
+
+    /// A page elsewhere cannot use a signed-in admin's cookie: JSON routes take JSON only, and a
+    /// cookie-authenticated change from a foreign origin is refused. Every answer says nosniff
+    /// and no-store; the SQLite file is its owner's only.
+    @Test(arguments: StoreKind.available) func cookieSessionsRefuseOtherSitesAndAnswersAreNotKept(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let world = try await AdminWorld(env, api)
+            let (admin, _) = try await world.admin(holding: [.groupsManage, .groupsRead])
+            let session = try await api.send(
+                .POST, APIRoute.signIn.path, token: nil,
+                json: SignInRequest(tenantId: env.tenant.tenantId, userName: admin.userName ?? "", password: AdminWorld.password))
+            #expect(session.headers[.setCookie]?.contains("HttpOnly") == true)
+            let cookie = "steward_session=" + (try session.decode(APITokenView.self).token ?? "")
+            let body = #"{"name": "made from elsewhere", "kind": "device"}"#
+            func post(_ extra: [(String, String)]) async throws -> APIResponse {
+                var headers = HTTPFields()
+                headers[.cookie] = cookie
+                for (name, value) in extra { headers[.init(name)!] = value }
+                return try await api.send(.POST, APIRoute.createGroup.path, headers: headers, body: body)
+            }
+            let plain = try await post([("Content-Type", "text/plain"), ("Origin", "https://evil.example")])
+            #expect(plain.status == .forbidden && plain.errorCode == "cross_origin_request")
+            let foreign = try await post([("Content-Type", "application/json"), ("Origin", "https://evil.example")])
+            #expect(foreign.status == .forbidden && foreign.errorCode == "cross_origin_request")
+            let crossSite = try await post([("Content-Type", "application/json"), ("Sec-Fetch-Site", "cross-site")])
+            #expect(crossSite.status == .forbidden)
+            let form = try await post([("Content-Type", "application/x-www-form-urlencoded")])
+            #expect(form.status == .unsupportedMediaType && form.errorCode == "unsupported_media_type")
+            let groups = try await api.send(.GET, APIRoute.listGroups.path, token: api.adminToken).decode(Page<GroupView>.self).items
+            #expect(!groups.contains { $0.name == "made from elsewhere" })
+            // A bearer token is not sent by browsers on their own: no origin rule for it.
+            let ours = try await post([("Content-Type", "application/json"), ("Sec-Fetch-Site", "same-origin")])
+            #expect(ours.status == .created)
+            #expect(ours.headers[.init("X-Content-Type-Options")!] == "nosniff" && ours.headers[.cacheControl] == "no-store")
+            #expect(session.headers[.cacheControl] == "no-store", "an answer carrying a secret is never cached")
+        }
+        if store == .sqlite {
+            let path = env.directory.url.appendingPathComponent("steward.sqlite").path
+            let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o600)
+        }
+    }
+
     /// Enrolls a corporate device, stores a full inventory and returns what a rejected check-in must not change.
     func enrolledWithInventory(_ api: APIClient) async throws -> (EnrollResponse, DeviceView, [AppRecord]) {
         let device = try await api.enroll(.corporate)

@@ -104,6 +104,114 @@ import StewardStore
         }
     }
 
+    /// Delivery is at least once: a task handed out and not acknowledged comes again once
+    /// `taskRedeliverySeconds` have passed (at a check-in or a poll), and never once acknowledged.
+    @Test(arguments: StoreKind.available) func anUnacknowledgedTaskIsHandedOutAgain(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let device = try await api.enroll(.corporate)
+            let made: RemoteTaskView = try await api.created(
+                .POST, APIRoute.createRemoteTask.path(device.deviceId.rawValue), RemoteTaskRequest(kind: .lock))
+            let heartbeat = CheckInRequest(agentVersion: "t", hashes: SectionHashes(), managedAppsVersion: 0)
+            func checkIn() async throws -> [RemoteTaskInstruction]? {
+                try await api.checkIn(device.deviceSecret, heartbeat).decode(CheckInResponse.self).remoteTasks
+            }
+            func poll() async throws -> [RemoteTaskInstruction] {
+                try await api.send(.GET, APIRoute.agentTasks.path, token: device.deviceSecret).decode(RemoteTaskInstructions.self).tasks
+            }
+            let instruction = RemoteTaskInstruction(id: made.id, kind: .lock)
+            #expect(try await checkIn() == [instruction])
+            // The answer is lost: nothing comes again at once...
+            #expect(try await checkIn() == nil)
+            #expect(try await poll().isEmpty)
+            env.clock.advance(59)
+            #expect(try await checkIn() == nil)
+            // ...but once the redelivery time has passed, at a poll or a check-in.
+            env.clock.advance(2)
+            #expect(try await poll() == [instruction])
+            env.clock.advance(61)
+            #expect(try await checkIn() == [instruction])
+            // Acknowledged: never again.
+            #expect(try await api.send(
+                .POST, APIRoute.reportAgentTask.path(made.id.rawValue), token: device.deviceSecret,
+                json: RemoteTaskReport(state: .acknowledged)).status == .ok)
+            env.clock.advance(3600)
+            #expect(try await checkIn() == nil)
+            #expect(try await poll().isEmpty)
+        }
+    }
+
+    /// The agent remembers what it ran: a task handed out again (its reports were lost) is
+    /// reported from memory, not run twice.
+    @Test(arguments: StoreKind.available) func theAgentNeverRunsATaskTwice(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        let work = try TemporaryDirectory()
+        let ran = work.url.appendingPathComponent("ran").path
+        let owner = AgentConfiguration(remoteTasks: .init(lock: true, commands: ["lock": ["/bin/sh", "-c", "echo locked >> \(ran)"]]))
+        try await env.withEnrolledAgent(.corporate, owner: owner) { enrolled in
+            let lock = try await enrolled.admin.createRemoteTask(enrolled.deviceID, RemoteTaskRequest(kind: .lock))
+            #expect(try await enrolled.agent.waitForTasks(seconds: 5).map(\.state) == [.succeeded])
+            // As if the acknowledgement and outcome never reached the server.
+            try await env.execute(
+                "UPDATE remote_tasks SET state = 'sent', acknowledged_at = NULL, completed_at = NULL WHERE id = '\(lock.id.rawValue)'")
+            try await env.execute("UPDATE devices SET pending_tasks = 1 WHERE id = '\(enrolled.deviceID.rawValue)'")
+            env.clock.advance(61)
+            let again = try await enrolled.agent.waitForTasks(seconds: 0)
+            #expect(again.map(\.task.id) == [lock.id] && again.map(\.state) == [.succeeded])
+            #expect(try String(contentsOfFile: ran, encoding: .utf8) == "locked\n", "run once")
+            #expect(try await enrolled.admin.remoteTask(enrolled.deviceID, lock.id).state == .succeeded)
+        }
+    }
+
+    /// A collect-diagnostics bundle is identified data: exported with its device's user, gone
+    /// with an erasure, and deleted 30 days after its task ended.
+    @Test(arguments: StoreKind.available) func diagnosticsBundlesAreExportedErasedAndExpire(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let user: UserView = try await api.created(
+                .POST, APIRoute.createUser.path, UserCreateRequest(displayName: "Dana", upn: "dana@example.test"))
+            let owned = try await api.enroll(.corporate)
+            let unowned = try await api.enroll(.corporate)
+            _ = try await api.send(
+                .PATCH, APIRoute.updateDevice.path(owned.deviceId.rawValue), token: api.adminToken, json: DevicePatch(userId: user.id))
+            var tasks: [RemoteTaskView] = []
+            for device in [owned, unowned] {
+                let task: RemoteTaskView = try await api.created(
+                    .POST, APIRoute.createRemoteTask.path(device.deviceId.rawValue), RemoteTaskRequest(kind: .collectDiagnostics))
+                _ = try await api.send(.GET, APIRoute.agentTasks.path, token: device.deviceSecret)
+                for state in [RemoteTaskState.acknowledged, .succeeded] {
+                    let bundle = state == .succeeded ? #"{"note":"bundle-\#(device.deviceId.rawValue)"}"# : nil
+                    _ = try await api.send(
+                        .POST, APIRoute.reportAgentTask.path(task.id.rawValue), token: device.deviceSecret,
+                        json: RemoteTaskReport(state: state, bundle: bundle))
+                }
+                tasks.append(task)
+            }
+            let exported = try await api.send(
+                .POST, APIRoute.privacyExport.path, token: api.adminToken, json: DataSubjectRequest(userId: user.id))
+                .decode(PrivacyExportBundle.self)
+            #expect(exported.devices.flatMap(\.remoteTasks).compactMap(\.bundle) == [#"{"note":"bundle-\#(owned.deviceId.rawValue)"}"#])
+
+            #expect(try await api.send(
+                .POST, APIRoute.privacyErasure.path, token: api.adminToken, json: DataSubjectRequest(userId: user.id)).status == .ok)
+            var stored = try await env.rawRows("remote_tasks").joined()
+            #expect(!stored.contains("bundle-\(owned.deviceId.rawValue)") && stored.contains("bundle-\(unowned.deviceId.rawValue)"))
+
+            // 30 days after the task ended the bundle goes (the task stays).
+            env.clock.advance(31 * 86_400)
+            _ = try await api.checkIn(unowned.deviceSecret, CheckInRequest(agentVersion: "t", hashes: SectionHashes(), managedAppsVersion: 0))
+            let jobs = DeploymentJobs(
+                store: env.storage, auditor: env.auditor, interval: .seconds(60), replicaID: "r", clock: env.clock.clock,
+                logger: Logger(label: "test"))
+            try await jobs.runJobs()
+            let kept = try await api.send(.GET, APIRoute.getRemoteTask.path(unowned.deviceId.rawValue, tasks[1].id.rawValue), token: api.adminToken)
+                .decode(RemoteTaskView.self)
+            #expect(kept.state == .succeeded && kept.bundle == nil)
+            stored = try await env.rawRows("remote_tasks").joined()
+            #expect(!stored.contains("bundle-"))
+        }
+    }
+
     /// The real agent: a wipe it was not allowed answers not supported and touches nothing; an
     /// allowed lock runs the owner's command; collectDiagnostics uploads a bounded bundle without
     /// the secret; retire leaves the agent unenrolled and the device retired.

@@ -65,13 +65,14 @@ import StewardStore
             for _ in 0..<5 { #expect(try await attempt("wrong wrong wrong").errorCode == "invalid_credentials") }
             let view = try await api.send(.GET, APIRoute.getAdmin.path(admin.id.rawValue), token: api.adminToken).decode(AdminView.self)
             #expect(view.failedSignIns == 5 && view.lockedUntil == env.clock.now.addingTimeInterval(900))
-            // Locked: even the right password is refused, and it does not say whether it was right.
-            #expect(try await attempt(AdminWorld.password).errorCode == "account_locked")
+            // Locked: even the right password is refused, and it does not say whether it was right
+            // nor that the account is locked (an unknown user name gets the same answer).
+            #expect(try await attempt(AdminWorld.password).errorCode == "invalid_credentials")
             env.clock.advance(901)
             #expect(try await attempt(AdminWorld.password).status == .created)
 
             for _ in 0..<5 { _ = try await attempt("wrong wrong wrong") }
-            #expect(try await attempt(AdminWorld.password).errorCode == "account_locked")
+            #expect(try await attempt(AdminWorld.password).errorCode == "invalid_credentials")
             let reset = try await api.send(
                 .POST, APIRoute.resetAdminPassword.path(admin.id.rawValue), token: api.adminToken,
                 json: PasswordChangeRequest(password: "a brand new passphrase"))
@@ -82,6 +83,68 @@ import StewardStore
                 .POST, APIRoute.signIn.path, token: nil,
                 json: SignInRequest(tenantId: env.tenant.tenantId, userName: "nobody", password: "whatever it is"))
             #expect(unknown.errorCode == "invalid_credentials")
+        }
+    }
+
+    /// Unknown user, wrong password, locked account, unknown tenant: the same status, the same
+    /// code and the same work (one bcrypt each), so nothing tells which user names exist or
+    /// which accounts are locked.
+    @Test(arguments: StoreKind.available) func everyRefusalLooksAndCostsTheSame(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let world = try await AdminWorld(env, api)
+            let (admin, _) = try await world.admin(holding: [])
+            let name = admin.userName ?? ""
+            func attempt(_ tenant: TenantID, _ user: String, _ password: String) async throws -> (String?, Int) {
+                let before = await env.background.passwordHashing.completed
+                let answer = try await api.send(
+                    .POST, APIRoute.signIn.path, token: nil, json: SignInRequest(tenantId: tenant, userName: user, password: password))
+                #expect(answer.status == .unauthorized)
+                return (answer.errorCode, await env.background.passwordHashing.completed - before)
+            }
+            let tenant = env.tenant.tenantId
+            var answers = [try await attempt(tenant, "nobody-here", "whatever it is")]
+            answers.append(try await attempt(TenantID(rawValue: "00000000-0000-0000-0000-00000000dead"), name, "whatever it is"))
+            for _ in 0..<5 { answers.append(try await attempt(tenant, name, "wrong wrong wrong")) }
+            answers.append(try await attempt(tenant, name, AdminWorld.password))  // locked now
+            #expect(answers.allSatisfy { $0 == ("invalid_credentials", 1) }, "\(answers)")
+        }
+    }
+
+    /// Failed sign-ins are audited in aggregate: one entry per account and window with the
+    /// count and reasons (and one per tenant for unknown names, which are never recorded), plus
+    /// one entry at once when an account locks.
+    @Test(arguments: StoreKind.available) func failedSignInsAreAuditedOncePerAccountAndWindow(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let world = try await AdminWorld(env, api)
+            let (admin, _) = try await world.admin(holding: [])
+            let name = admin.userName ?? ""
+            let entriesBefore = try await env.rawRows("audit_entries").count
+            for password in Array(repeating: "wrong wrong wrong", count: 7) {
+                _ = try await api.send(
+                    .POST, APIRoute.signIn.path, token: nil,
+                    json: SignInRequest(tenantId: env.tenant.tenantId, userName: name, password: password))
+            }
+            for index in 0..<30 {
+                _ = try await api.send(
+                    .POST, APIRoute.signIn.path, token: nil,
+                    json: SignInRequest(tenantId: env.tenant.tenantId, userName: "guess-\(index)", password: "hunter2 hunter2"))
+            }
+            // Before the window ends only the lockout is written.
+            #expect(try await env.rawRows("audit_entries").count == entriesBefore + 1)
+            await env.background.signInFailures.flush()
+            #expect(try await env.rawRows("audit_entries").count == entriesBefore + 3)
+            let entries = try await api.send(.GET, APIRoute.listAuditEntries.path + "?activity=Session", token: api.adminToken)
+                .decode(Page<AuditEntryView>.self).items.filter { $0.result == .failure }
+            let atAdmin = try #require(entries.first { $0.targetId == admin.id.rawValue && $0.modifiedProperties.contains { $0.name == "failedSignIns" && $0.newValue == "7" } })
+            #expect(atAdmin.modifiedProperties.filter { $0.name == "reason" }.map(\.newValue) == ["locked: 2", "wrong password: 5"])
+            let unknown = try #require(entries.first { $0.targetId == nil })
+            #expect(unknown.modifiedProperties.contains(ModifiedProperty(name: "failedSignIns", oldValue: nil, newValue: "30")))
+            #expect(unknown.targetName == nil, "a guessed user name is not recorded")
+            #expect(!(try await env.rawRows("audit_entries")).joined().contains("guess-"))
+            let lock = try #require(entries.first { $0.modifiedProperties.contains { $0.name == "lockedUntil" } })
+            #expect(lock.targetId == admin.id.rawValue)
         }
     }
 

@@ -619,6 +619,31 @@ enum PostgresMigrations {
         CREATE TRIGGER remote_task_taken AFTER UPDATE OF state ON remote_tasks
         FOR EACH ROW WHEN (OLD.state = 'pending' AND NEW.state <> 'pending') EXECUTE FUNCTION count_pending_tasks();
         """),
+        // See the SQLite list: `software` rows go with the last device holding them (a statement
+        // trigger over the deleted rows), and sent but unacknowledged tasks still count as waiting.
+        ("0016_released_software_and_redelivery", """
+        ALTER TABLE devices ADD COLUMN re_enrollment_until BIGINT;
+        CREATE INDEX device_software_software ON device_software(tenant_id, software_id);
+        DELETE FROM software s WHERE NOT EXISTS (
+            SELECT 1 FROM device_software ds WHERE ds.tenant_id = s.tenant_id AND ds.software_id = s.id);
+        CREATE FUNCTION release_software() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM software s USING (SELECT DISTINCT tenant_id, software_id FROM released) r
+            WHERE s.tenant_id = r.tenant_id AND s.id = r.software_id AND NOT EXISTS (
+                SELECT 1 FROM device_software ds WHERE ds.tenant_id = r.tenant_id AND ds.software_id = r.software_id);
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER software_released AFTER DELETE ON device_software
+        REFERENCING OLD TABLE AS released FOR EACH STATEMENT EXECUTE FUNCTION release_software();
+        DROP TRIGGER remote_task_taken ON remote_tasks;
+        CREATE TRIGGER remote_task_taken AFTER UPDATE OF state ON remote_tasks
+        FOR EACH ROW WHEN (OLD.state IN ('pending', 'sent') AND NEW.state NOT IN ('pending', 'sent'))
+        EXECUTE FUNCTION count_pending_tasks();
+        UPDATE devices d SET pending_tasks = (
+            SELECT count(*) FROM remote_tasks r
+            WHERE r.tenant_id = d.tenant_id AND r.device_id = d.id AND r.state IN ('pending', 'sent'));
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

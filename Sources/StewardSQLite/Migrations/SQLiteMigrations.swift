@@ -588,5 +588,28 @@ enum SQLiteMigrations {
             UPDATE devices SET pending_tasks = pending_tasks - 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.device_id;
         END;
         """),
+        // A `software` row lives while a device holds it: install locations can name a user's
+        // folder, so the last device letting go (inventory change, change to personal, deletion,
+        // erasure) removes it in the same transaction. Remote tasks count as waiting until the
+        // device acknowledges them: a task handed out but never acknowledged is handed out again.
+        ("0016_released_software_and_redelivery", """
+        ALTER TABLE devices ADD COLUMN re_enrollment_until INTEGER;
+        CREATE INDEX device_software_software ON device_software(tenant_id, software_id);
+        DELETE FROM software WHERE NOT EXISTS (
+            SELECT 1 FROM device_software ds WHERE ds.tenant_id = software.tenant_id AND ds.software_id = software.id);
+        CREATE TRIGGER software_released AFTER DELETE ON device_software
+        WHEN NOT EXISTS (SELECT 1 FROM device_software WHERE tenant_id = OLD.tenant_id AND software_id = OLD.software_id)
+        BEGIN
+            DELETE FROM software WHERE tenant_id = OLD.tenant_id AND id = OLD.software_id;
+        END;
+        DROP TRIGGER remote_task_taken;
+        CREATE TRIGGER remote_task_taken AFTER UPDATE OF state ON remote_tasks
+        WHEN OLD.state IN ('pending', 'sent') AND NEW.state NOT IN ('pending', 'sent') BEGIN
+            UPDATE devices SET pending_tasks = pending_tasks - 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.device_id;
+        END;
+        UPDATE devices SET pending_tasks = (
+            SELECT count(*) FROM remote_tasks r
+            WHERE r.tenant_id = devices.tenant_id AND r.device_id = devices.id AND r.state IN ('pending', 'sent'));
+        """),
     ]
 }

@@ -36,10 +36,10 @@ struct CheckInController: Sendable {
         }
         let managedApps = input.managedAppsVersion == state.appsVersion
             ? nil : ManagedAppsPolicy(version: state.appsVersion, apps: try await store.managedApps(tenantID: state.tenantID, deviceID: deviceID))
-        // The device's row counts its pending tasks: only then is there anything to read.
-        let tasks = state.pendingTasks > 0
-            ? try await store.takePendingTasks(tenantID: state.tenantID, deviceID: deviceID, at: now).map(\.instruction) : nil
+        // The device's row counts its tasks not yet acknowledged: only then is there anything to
+        // read (a task handed out already comes again once `taskRedeliverySeconds` have passed).
         if input.isHeartbeat {
+            let tasks = state.pendingTasks > 0 ? try await takeTasks(tenantID: state.tenantID, deviceID: deviceID, at: now) : nil
             await lastSeen.record(tenantID: state.tenantID, deviceID: deviceID, at: now)
             return JSONResponse(CheckInResponse(
                 policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false,
@@ -55,6 +55,8 @@ struct CheckInController: Sendable {
             hardware: input.hardware, operatingSystem: input.operatingSystem, network: input.network, apps: apps,
             hashes: sent))
 
+        // Handed out only once the inventory is stored: a failed write hands out nothing.
+        let tasks = state.pendingTasks > 0 ? try await takeTasks(tenantID: state.tenantID, deviceID: deviceID, at: now) : nil
         var acknowledged = SectionHashes(
             hardware: input.hardware != nil ? sent.hardware : stored.hardware,
             operatingSystem: input.operatingSystem != nil ? sent.operatingSystem : stored.operatingSystem,
@@ -76,6 +78,13 @@ struct CheckInController: Sendable {
         return JSONResponse(CheckInResponse(
             policy: policy(appsAllowed && !appsRefused), fullInventoryRequested: fullRequested,
             acknowledged: acknowledged, appsRefused: appsRefused, managedApps: managedApps, remoteTasks: tasks))
+    }
+
+    private func takeTasks(tenantID: TenantID, deviceID: DeviceID, at now: Date) async throws -> [RemoteTaskInstruction]? {
+        let taken = try await store.takePendingTasks(
+            tenantID: tenantID, deviceID: deviceID, at: now,
+            redeliverSentBefore: now.addingTimeInterval(-TimeInterval(configuration.taskRedeliverySeconds)))
+        return taken.isEmpty ? nil : taken.map(\.instruction)
     }
 
     private func policy(_ collectApps: Bool) -> CollectionPolicy {

@@ -9,6 +9,7 @@ struct DeviceController: Sendable {
     let store: any DeviceStore & InventoryStore & RecordStore & ManagedAppStore
     let lastSeen: LastSeenRecorder
     let auditor: Auditor
+    let clock: Clock
 
     static let listParameters: Set<String> = [
         "platform", "ownership", "operatingSystem", "namePrefix", "lastCheckInBefore", "lastCheckInAfter", "userId", "limit",
@@ -61,9 +62,12 @@ struct DeviceController: Sendable {
         var changes = Changes()
         if let ownership = patch.ownership { changes.compare("ownership", device.ownership.rawValue, ownership.rawValue) }
         if let user = patch.userId { changes.compare("userId", device.userId?.rawValue, user?.rawValue) }
+        let reEnrollmentUntil = patch.allowReEnrollmentHours.map { clock.now().addingTimeInterval(TimeInterval($0 * 3600)) }
+        if let until = reEnrollmentUntil { changes.compare("reEnrollmentAllowedUntil", nil, WireCoding.format(until)) }
         do {
             try await store.updateDevice(
                 tenantID: tenantID, id: device.id, ownership: patch.ownership, userID: patch.userId,
+                reEnrollmentUntil: reEnrollmentUntil,
                 audit: auditor.event(
                     context, activity: "Device", operation: .update, targetID: device.id.rawValue, targetName: device.deviceName,
                     changes: changes.properties))
@@ -96,6 +100,11 @@ struct DeviceController: Sendable {
         let tenantID = try context.requireTenant()
         let query = try QueryParameters(request, allowed: ["limit", "cursor"])
         let device = try await existingDevice(context, tenantID: tenantID, permission: .devicesRead)
+        guard PrivacyRules.showsAppInventory(ownership: device.ownership) else {
+            throw APIError(
+                .forbidden, "personal_device_app_inventory_hidden",
+                "A personal device's app inventory is not shown app by app; its managed apps are at /managed-apps.")
+        }
         let limit = try query.limit()
         var apps = try await store.apps(tenantID: tenantID, deviceID: device.id, after: try query.cursor(), limit: limit + 1)
         let next = apps.count > limit ? apps[limit - 1].appId : nil

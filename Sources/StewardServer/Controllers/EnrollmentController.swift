@@ -90,12 +90,40 @@ struct EnrollmentController: Sendable {
         device.imei = input.imei
         let enrolledID: DeviceID
         let ownership: Ownership
+        let currentSecret = input.currentDeviceSecret.flatMap { Credential(text: Substring($0), kind: .deviceSecret) }
         do {
             (enrolledID, ownership) = try await store.enroll(
                 device, tokenID: tokenID,
-                accept: { $0.refusal(at: now) == nil && Secrets.matches(credential, verifier: $0.verifier) })
+                accept: { $0.refusal(at: now) == nil && Secrets.matches(credential, verifier: $0.verifier) },
+                reEnrollment: { [auditor] machine in
+                    // The same machine again proves it: its current secret, an admin's allowance,
+                    // or a retired record (whose secret is gone) starting over.
+                    let proof: String
+                    if let currentSecret, currentSecret.tenantID == credential.tenantID, currentSecret.id == machine.id.rawValue,
+                        Secrets.matches(currentSecret, verifier: machine.secretVerifier)
+                    {
+                        proof = "device secret"
+                    } else if let until = machine.reEnrollmentUntil, until > now {
+                        proof = "allowed by an admin"
+                    } else if machine.retired {
+                        proof = "retired device"
+                    } else {
+                        return nil
+                    }
+                    var changes = Changes()
+                    changes.compare("reEnrolled", nil, proof)
+                    changes.compare("enrollmentTokenId", nil, tokenID.rawValue)
+                    return auditor.deviceEvent(
+                        tenantID: credential.tenantID, deviceID: machine.id, activity: "Device", operation: .update,
+                        targetType: "Device", targetID: machine.id.rawValue, changes: changes.properties)
+                })
         } catch StoreError.notFound {
             throw APIError(.forbidden, "enrollment_token_unusable", "The enrollment token can enroll no more devices.")
+        } catch StoreError.alreadyEnrolled {
+            throw APIError(
+                .conflict, "device_already_enrolled",
+                "This machine is enrolled already: enroll again with its current device secret (currentDeviceSecret), "
+                    + "or ask an admin to allow re-enrollment (PATCH the device with allowReEnrollmentHours) or to delete it.")
         }
         let deviceSecret = Credential(
             kind: .deviceSecret, tenantID: credential.tenantID, id: enrolledID.rawValue, secret: secret.secret)

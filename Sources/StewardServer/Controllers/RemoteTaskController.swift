@@ -12,6 +12,8 @@ struct RemoteTaskController: Sendable {
     let auditor: Auditor
     let clock: Clock
     let ids: IdentifierGenerator
+    /// A task handed out and not acknowledged is handed out again after this many seconds.
+    let redeliverySeconds: Int
 
     static let defaultExpiryMinutes = 1_440
     /// Longest a long-poll holds the request.
@@ -156,7 +158,10 @@ struct RemoteTaskController: Sendable {
         let deadline = ContinuousClock.now + .seconds(wait)
         while true {
             let generation = await notifier.generation(tenantID: state.tenantID, deviceID: deviceID)
-            let tasks = try await store.takePendingTasks(tenantID: state.tenantID, deviceID: deviceID, at: clock.now())
+            let now = clock.now()
+            let tasks = try await store.takePendingTasks(
+                tenantID: state.tenantID, deviceID: deviceID, at: now,
+                redeliverSentBefore: now.addingTimeInterval(-TimeInterval(redeliverySeconds)))
             let remaining = deadline - ContinuousClock.now
             if !tasks.isEmpty || remaining <= .zero || Task.isCancelled {
                 return JSONResponse(RemoteTaskInstructions(tasks: tasks.map(\.instruction)))

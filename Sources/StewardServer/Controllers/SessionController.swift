@@ -11,18 +11,22 @@ struct SessionController: Sendable {
     let auditor: Auditor
     let clock: Clock
     let configuration: ServerConfiguration
+    let limiter: SignInLimiter
+    let failures: SignInFailureLog
 
     func signIn(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(SignInRequest.self, limit: 16 * 1024)
-        let (token, credential) = try await accounts.signIn(input, auditor: auditor, context: context)
+        let (token, credential) = try await accounts.signIn(input, auditor: auditor, limiter: limiter, failures: failures, context: context)
         var view = token.view
         view.token = credential.text
         var response = try JSONResponse(view, status: .created).response(from: request, context: context)
         if token.kind == .session {
             // HttpOnly: scripts never see it; SameSite=Strict: other sites cannot send it.
+            // Secure behind TLS (here, or at a proxy that says so).
+            let secure = request.uri.scheme == .https || request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
             response.setCookie(Cookie(
                 name: AdminAuthentication.sessionCookie, value: credential.text, expires: token.expiresAt,
-                path: "/", httpOnly: true, sameSite: .strict))
+                path: "/", secure: secure, httpOnly: true, sameSite: .strict))
         }
         return response
     }

@@ -44,10 +44,18 @@ struct TenantController: Sendable {
         changes.compare("compliantAppFeature", old.compliantAppFeature, new.compliantAppFeature)
         changes.compare("staleDeviceDays", old.staleDeviceDays, new.staleDeviceDays)
         changes.compare("auditRetentionDays", old.auditRetentionDays, new.auditRetentionDays)
-        try await store.updateSettings(
-            tenantID, new,
-            audit: auditor.event(
-                context, activity: "TenantSettings", operation: .update, targetID: tenantID.rawValue, changes: changes.properties))
+        let properties = changes.properties
+        let featureEnds = old.compliantAppFeature && !new.compliantAppFeature
+        try await store.updateSettings(tenantID, new) { [auditor] removal in
+            var properties = properties
+            if featureEnds {
+                // What the feature's end deleted, by number only.
+                properties.append(ModifiedProperty(name: "personalDeviceAppInventoriesDeleted", oldValue: nil, newValue: String(removal.devices)))
+                properties.append(ModifiedProperty(name: "appInventoryRowsDeleted", oldValue: nil, newValue: String(removal.appRows)))
+            }
+            return auditor.event(
+                context, activity: "TenantSettings", operation: .update, targetID: tenantID.rawValue, changes: properties)
+        }
         return JSONResponse(new)
     }
 

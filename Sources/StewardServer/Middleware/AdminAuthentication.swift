@@ -15,9 +15,12 @@ struct AdminAuthentication: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let credential =
-            Credential(authorization: request.headers[.authorization], kind: .adminToken)
-            ?? request.cookies[Self.sessionCookie].flatMap { Credential(text: Substring($0.value), kind: .adminToken) }
+        var credential = Credential(authorization: request.headers[.authorization], kind: .adminToken)
+        if credential == nil, let cookie = request.cookies[Self.sessionCookie] {
+            // A cookie travels with requests other sites make: a change must come from our own origin.
+            try Self.refuseCrossSite(request)
+            credential = Credential(text: Substring(cookie.value), kind: .adminToken)
+        }
         guard let credential,
             let found = try await store.adminCredential(tenantID: credential.tenantID, tokenID: credential.id),
             found.token.isActive(at: clock.now()), Secrets.matches(credential, verifier: found.token.verifier),
@@ -32,6 +35,20 @@ struct AdminAuthentication: RouterMiddleware {
         context.actorName = admin.displayName
         context.grants = Self.grants(found.assignments, customRoles: found.customRoles)
         return try await next(request, context)
+    }
+
+    /// For cookie-authenticated changes (not GET/HEAD/OPTIONS): an `Origin` must name this host,
+    /// and a browser's `Sec-Fetch-Site` must say same-origin. API clients send neither.
+    static func refuseCrossSite(_ request: Request) throws {
+        guard ![.get, .head, .options].contains(request.method) else { return }
+        let refusal = APIError(.forbidden, "cross_origin_request", "A signed-in browser change must come from Steward's own pages.")
+        if let origin = request.headers[.origin] {
+            guard let host = request.head.authority,
+                let components = URLComponents(string: origin), let originHost = components.host,
+                originHost + (components.port.map { ":\($0)" } ?? "") == host
+            else { throw refusal }
+        }
+        if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" { throw refusal }
     }
 
     /// The union of the admin's role assignments (built-in roles from code, custom ones stored).

@@ -5,7 +5,8 @@ import StewardStore
 
 /// Maps every error to the stable JSON error body, once, at the edge. Unknown errors become a
 /// bare 500 carrying the request ID; their details go to the log by type only, never with
-/// payloads or statement arguments.
+/// payloads or statement arguments. Every answer also says `nosniff` and `no-store`: API
+/// answers carry personal data and secrets, and no cache or browser guess should keep them.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = StewardRequestContext
 
@@ -26,6 +27,8 @@ struct ErrorMiddleware: RouterMiddleware {
             response = try apiError.response(from: request, context: context)
         }
         response.headers[.init("X-Request-ID")!] = context.requestID
+        response.headers[.init("X-Content-Type-Options")!] = "nosniff"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         return response
     }
 
@@ -35,6 +38,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case let error as WireError: return .invalid(error)
         case StoreError.notFound: return .notFound("resource")
         case StoreError.conflict(let what): return APIError(.conflict, "conflict", what)
+        case StoreError.alreadyEnrolled: return APIError(.conflict, "device_already_enrolled", "This machine is enrolled already.")
         case let error as HTTPError where error.status == .notFound: return .routeNotFound
         case let error as HTTPError where error.status == .methodNotAllowed:
             return APIError(.methodNotAllowed, "method_not_allowed", "This route does not accept that method.")

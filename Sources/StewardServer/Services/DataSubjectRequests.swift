@@ -31,7 +31,14 @@ public struct DataSubjectRequests: Sendable {
         for device in devices {
             let apps = try await store.apps(tenantID: tenantID, deviceID: device.id, after: nil, limit: Limits.maxApps)
             let managed = try await store.deviceManagedApps(tenantID: tenantID, deviceID: device.id)
-            exported.append(.init(device: device, apps: apps, managedApps: managed))
+            var tasks: [RemoteTaskView] = []
+            var before: String?
+            repeat {
+                let page = try await store.remoteTasks(tenantID: tenantID, deviceID: device.id, before: before, limit: 1_000)
+                tasks += page.map { $0.view(withBundle: true) }
+                before = page.count == 1_000 ? page.last?.id.rawValue : nil
+            } while before != nil
+            exported.append(.init(device: device, apps: apps, managedApps: managed, remoteTasks: tasks))
             groups += try await store.groupIDs(tenantID: tenantID, memberID: device.id.rawValue)
         }
         // Diagnostics are stored under pseudonyms: re-linked here, for this person only.

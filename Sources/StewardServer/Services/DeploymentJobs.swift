@@ -14,6 +14,9 @@ public struct DeploymentJobs: Service {
     public static let purgeDiagnostics = "purge-raw-diagnostics"
     public static let purgeAuditEntries = "purge-expired-audit-entries"
     public static let expireRemoteTasks = "expire-remote-tasks"
+    public static let purgeDiagnosticsBundles = "purge-diagnostics-bundles"
+    /// Collect-diagnostics bundles (identified: the agent's state) are kept this long after their task ended.
+    public static let diagnosticsBundleRetention: TimeInterval = 30 * 86_400
     /// Raw diagnostics are kept this long; their daily roll-ups stay.
     public static let rawDiagnosticsRetention: TimeInterval = 30 * 86_400
     /// Enrollment tokens that expired or were revoked are kept this long, then purged.
@@ -96,6 +99,12 @@ public struct DeploymentJobs: Service {
             let purged = try await store.purgeDiagnostics(
                 tenantID: tenant.id, before: clock.now().addingTimeInterval(-Self.rawDiagnosticsRetention))
             return [purged.events, purged.links]
+        }
+
+        // Collect-diagnostics bundles are for support, not for keeping: 30 days after their task ended.
+        try await job(Self.purgeDiagnosticsBundles, { "purged \($0[0])" }) { tenant in
+            [try await store.purgeTaskBundles(
+                tenantID: tenant.id, completedBefore: clock.now().addingTimeInterval(-Self.diagnosticsBundleRetention))]
         }
 
         // Audit entries past the tenant's retention, behind a sealed anchor so the rest of the

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -72,11 +73,26 @@ struct TestEnvironment {
         // The lowest bcrypt cost and no sign-in delays: tests check behaviour, not timing.
         configuration = ServerConfiguration(
             maxBodyBytes: maxBodyBytes, checkInIntervalSeconds: 600, passwordHashCost: 4, failedSignInDelay: .zero)
+        // Sign-in limits out of the way (every router request comes from "no address"); the
+        // sign-in tests set their own.
+        let unlimited = SignInLimiter.Rate(burst: 1_000_000, perMinute: 1_000_000)
         background = BackgroundServices(
-            configuration: ServerConfiguration(lastSeenFlushInterval: .seconds(3600)), dependencies: dependencies)
+            configuration: ServerConfiguration(
+                lastSeenFlushInterval: .seconds(3600), signInRateByAddress: unlimited, signInRateByAccount: unlimited),
+            dependencies: dependencies)
         let provisioning = TenantProvisioning(store: storage, masterKey: Self.masterKey, clock: clock.clock, ids: ids)
         tenant = try await provisioning.createTenant(name: "Acme")
         otherTenant = try await provisioning.createTenant(name: "Globex")
+    }
+
+    /// Runs a statement on the store's database behind its back (a test's way to stage a state).
+    func execute(_ sql: String) async throws {
+        if let postgresURL {
+            try await TestPostgres.execute(sql, url: postgresURL)
+        } else {
+            let path = directory.url.appendingPathComponent("steward.sqlite").path
+            try await DatabaseQueue(path: path).write { try $0.execute(sql: sql) }
+        }
     }
 
     static let masterKey = MasterKey(key: SymmetricKey(data: Data(repeating: 7, count: 32)))
@@ -104,6 +120,7 @@ struct TestEnvironment {
 struct APIResponse: Sendable {
     let status: HTTPResponse.Status
     let body: Data
+    var headers = HTTPFields()
 
     func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
         try WireCoding.decoder().decode(type, from: body)
@@ -127,7 +144,17 @@ struct APIClient: Sendable {
         return try await client.execute(
             uri: path, method: HTTPRequest.Method(rawValue: method.rawValue)!, headers: headers, body: raw.map { ByteBuffer(bytes: $0) }
         ) { response in
-            APIResponse(status: response.status, body: Data(response.body.readableBytesView))
+            APIResponse(status: response.status, body: Data(response.body.readableBytesView), headers: response.headers)
+        }
+    }
+
+    /// A request with exactly these headers (a browser's, say).
+    func send(_ method: APIRoute.Method, _ path: String, headers: HTTPFields, body: String?) async throws -> APIResponse {
+        try await client.execute(
+            uri: path, method: HTTPRequest.Method(rawValue: method.rawValue)!, headers: headers,
+            body: body.map { ByteBuffer(string: $0) }
+        ) { response in
+            APIResponse(status: response.status, body: Data(response.body.readableBytesView), headers: response.headers)
         }
     }
 
@@ -171,6 +198,12 @@ struct APIClient: Sendable {
 
     func device(_ id: DeviceID, admin: String? = nil) async throws -> APIResponse {
         try await send(.GET, APIRoute.getDevice.path(id.rawValue), token: admin ?? adminToken)
+    }
+
+    /// How many apps the store holds for the device (its view's count: a personal device's
+    /// apps are not listed one by one).
+    func appCount(_ id: DeviceID) async throws -> Int {
+        try await device(id).decode(DeviceView.self).appCount
     }
 
     func apps(_ id: DeviceID) async throws -> [AppRecord] {

@@ -1,0 +1,76 @@
+import Foundation
+import StewardModel
+
+/// Sign-in attempts allowed per client address and per account, as token buckets: a burst,
+/// then a steady rate. Answers how long to wait when a bucket is empty (429 + `Retry-After`),
+/// before any password is hashed, so a flood costs the server a dictionary lookup per request.
+/// In memory, per replica: a limit, not a record (the lockout in the database is the record).
+public actor SignInLimiter {
+    public struct Rate: Sendable, Equatable {
+        /// Attempts allowed at once.
+        public var burst: Int
+        /// Attempts regained per minute.
+        public var perMinute: Int
+
+        public init(burst: Int, perMinute: Int) {
+            self.burst = burst
+            self.perMinute = perMinute
+        }
+    }
+
+    private struct Bucket {
+        var tokens: Double
+        var updated: Date
+    }
+
+    private let perAddress: Rate
+    private let perAccount: Rate
+    private let clock: Clock
+    private var addresses: [String: Bucket] = [:]
+    private var accounts: [String: Bucket] = [:]
+    /// Buckets kept before full ones are dropped (a full bucket is the same as none).
+    private let capacity = 50_000
+
+    public init(perAddress: Rate, perAccount: Rate, clock: Clock) {
+        self.perAddress = perAddress
+        self.perAccount = perAccount
+        self.clock = clock
+    }
+
+    /// Takes one attempt from the address's and the account's buckets, or returns how long
+    /// until one is free (nothing is taken then).
+    public func admit(address: String?, account: String) -> Duration? {
+        let now = clock.now()
+        let addressKey = address ?? "-"
+        var byAddress = refilled(addresses[addressKey], rate: perAddress, now: now)
+        var byAccount = refilled(accounts[account], rate: perAccount, now: now)
+        if let wait = [wait(byAddress, perAddress), wait(byAccount, perAccount)].compactMap({ $0 }).max() {
+            return wait
+        }
+        byAddress.tokens -= 1
+        byAccount.tokens -= 1
+        addresses[addressKey] = byAddress
+        accounts[account] = byAccount
+        if addresses.count + accounts.count > capacity { prune(now) }
+        return nil
+    }
+
+    private func refilled(_ bucket: Bucket?, rate: Rate, now: Date) -> Bucket {
+        guard var bucket else { return Bucket(tokens: Double(rate.burst), updated: now) }
+        let gained = max(0, now.timeIntervalSince(bucket.updated)) * Double(rate.perMinute) / 60
+        bucket.tokens = min(Double(rate.burst), bucket.tokens + gained)
+        bucket.updated = now
+        return bucket
+    }
+
+    private func wait(_ bucket: Bucket, _ rate: Rate) -> Duration? {
+        guard bucket.tokens < 1 else { return nil }
+        guard rate.perMinute > 0 else { return .seconds(3600) }
+        return .seconds(((1 - bucket.tokens) * 60 / Double(rate.perMinute)).rounded(.up))
+    }
+
+    private func prune(_ now: Date) {
+        addresses = addresses.filter { refilled($0.value, rate: perAddress, now: now).tokens < Double(perAddress.burst) }
+        accounts = accounts.filter { refilled($0.value, rate: perAccount, now: now).tokens < Double(perAccount.burst) }
+    }
+}
