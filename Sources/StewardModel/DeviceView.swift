@@ -108,8 +108,8 @@ public struct DevicePatch: Codable, Sendable, Equatable {
             throw WireError.readOnlyField(field)
         }
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        ownership = try container.decodeIfPresent(Ownership.self, forKey: .ownership)
-        allowReEnrollmentHours = try container.decodeIfPresent(Int.self, forKey: .allowReEnrollmentHours)
+        ownership = try container.decodeUnlessNull(Ownership.self, forKey: .ownership)
+        allowReEnrollmentHours = try container.decodeUnlessNull(Int.self, forKey: .allowReEnrollmentHours)
         if let hours = allowReEnrollmentHours, !Self.reEnrollmentHoursRange.contains(hours) {
             throw WireError.invalidValue(field: "allowReEnrollmentHours", reason: "must be from 1 to 168")
         }
@@ -199,6 +199,15 @@ public struct TenantSettingsPatch: Codable, Sendable, Equatable {
         self.compliantAppFeature = compliantAppFeature
         self.staleDeviceDays = staleDeviceDays
         self.auditRetentionDays = auditRetentionDays
+    }
+
+    private enum CodingKeys: String, CodingKey { case compliantAppFeature, staleDeviceDays, auditRetentionDays }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        compliantAppFeature = try container.decodeUnlessNull(Bool.self, forKey: .compliantAppFeature)
+        staleDeviceDays = try container.decodeUnlessNull(Int.self, forKey: .staleDeviceDays)
+        auditRetentionDays = try container.decodeUnlessNull(Int.self, forKey: .auditRetentionDays)
     }
 
     public func validate() throws(WireError) {

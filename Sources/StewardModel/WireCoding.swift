@@ -17,8 +17,23 @@ public enum WireCoding {
 
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let raw = try container.decode(String.self)
+            guard let date = parseDate(raw) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 time")
+            }
+            return date
+        }
         return decoder
+    }
+
+    /// An ISO 8601 time, all of the text: `2026-01-31T12:00:00Z`, with optional fractional
+    /// seconds and a `Z` or `±hh:mm` offset. Foundation's parser alone ignores trailing text.
+    public static func parseDate(_ raw: String) -> Date? {
+        guard raw.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})/) != nil else { return nil }
+        return (try? Date(raw, strategy: .iso8601))
+            ?? (try? Date(raw, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 
     /// Decodes a request body, turning every failure into a `WireError` with a stable code. A
@@ -81,5 +96,15 @@ public enum WireCoding {
         @unknown default:
             return .malformedJSON
         }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// An optional field of a change: absent means unchanged, and an explicit `null` is refused
+    /// (it used to be taken as "unchanged" too, hiding a client's mistake).
+    public func decodeUnlessNull<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) { throw WireError.invalidValue(field: key.stringValue, reason: "must not be null") }
+        return try decode(type, forKey: key)
     }
 }

@@ -29,7 +29,7 @@ struct QueryParameters {
 
     func date(_ name: String) throws(WireError) -> Date? {
         guard let raw = values[name] else { return nil }
-        guard let date = try? Date(raw, strategy: .iso8601) else {
+        guard let date = WireCoding.parseDate(raw) else {
             throw .invalidValue(field: name, reason: "expected an ISO 8601 time such as 2026-01-31T12:00:00Z")
         }
         return date

@@ -31,6 +31,28 @@ import StewardServer
         }
     }
 
+    /// Times are the whole text or nothing, and a change's field is a value or absent, never null.
+    @Test(arguments: StoreKind.available) func datesAndNullsAreStrict(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            for query in ["lastCheckInAfter=2026-01-01T00:00:00Zgarbage", "lastCheckInAfter=2026-01-01T00:00:00Z%20x", "lastCheckInAfter=2026-01-01"] {
+                let answer = try await api.send(.GET, APIRoute.listDevices.path + "?" + query, token: api.adminToken)
+                #expect(answer.status == .badRequest && answer.errorCode == "invalid_value", "\(query)")
+            }
+            #expect(try await api.send(.GET, APIRoute.listDevices.path + "?lastCheckInAfter=2026-01-01T00:00:00.250%2B01:00", token: api.adminToken).status == .ok)
+            let late = try await api.send(
+                .POST, APIRoute.createEnrollmentToken.path, token: api.adminToken,
+                raw: Data(#"{"ownership": "corporate", "expiresAt": "2099-01-01T00:00:00Zjunk"}"#.utf8))
+            #expect(late.status == .badRequest)
+            for body in [#"{"auditRetentionDays": null}"#, #"{"compliantAppFeature": null}"#] {
+                let answer = try await api.send(.PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, raw: Data(body.utf8))
+                #expect(answer.status == .badRequest && answer.errorCode == "invalid_value", "\(body)")
+            }
+            let settings = try await api.send(.GET, APIRoute.getTenantSettings.path, token: api.adminToken).decode(TenantSettings.self)
+            #expect(settings.auditRetentionDays == 730)
+        }
+    }
+
     /// A page elsewhere cannot use a signed-in admin's cookie: JSON routes take JSON only, and a
     /// cookie-authenticated change from a foreign origin is refused. Every answer says nosniff
     /// and no-store; the SQLite file is its owner's only.
@@ -43,6 +65,15 @@ import StewardServer
                 .POST, APIRoute.signIn.path, token: nil,
                 json: SignInRequest(tenantId: env.tenant.tenantId, userName: admin.userName ?? "", password: AdminWorld.password))
             #expect(session.headers[.setCookie]?.contains("HttpOnly") == true)
+            #expect(session.headers[.setCookie]?.contains("Secure") == false, "plain HTTP here")
+            var behindTLS = HTTPFields()
+            behindTLS[.contentType] = "application/json"
+            behindTLS[.init("X-Forwarded-Proto")!] = "https"
+            let secure = try await api.send(
+                .POST, APIRoute.signIn.path, headers: behindTLS,
+                body: String(decoding: try WireCoding.encoder().encode(
+                    SignInRequest(tenantId: env.tenant.tenantId, userName: admin.userName ?? "", password: AdminWorld.password)), as: UTF8.self))
+            #expect(secure.headers[.setCookie]?.contains("Secure") == true)
             let cookie = "steward_session=" + (try session.decode(APITokenView.self).token ?? "")
             let body = #"{"name": "made from elsewhere", "kind": "device"}"#
             func post(_ extra: [(String, String)]) async throws -> APIResponse {

@@ -14,6 +14,8 @@ public actor PasswordHashing {
     private let queueLimit: Int
     private var running = 0
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Jobs waiting for a worker.
+    public var waitingCount: Int { waiting.count }
     /// Hashes run so far (the sign-in tests count the work each answer cost).
     public private(set) var completed = 0
 

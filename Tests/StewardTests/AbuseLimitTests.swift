@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import StewardModel
+import StewardServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bounds that keep a flood from taking the server: the password-hashing queue, the
+/// sign-in rate limits, and the time a connection may sit idle or send its request slowly.
+@Suite struct AbuseLimitTests {
+    /// One worker, one waiting place: a third job is refused at once; a waiting job whose
+    /// client has gone is dropped without being hashed.
+    @Test func theHashingQueueIsBoundedAndDropsAbandonedWork() async throws {
+        let hashing = PasswordHashing(workers: 1, queueLimit: 1)
+        let gate = DispatchSemaphore(value: 0)
+        let (started, starter) = AsyncStream.makeStream(of: Void.self)
+        // The worker is held by a job (on the thread pool) that waits for the test's word.
+        let running = Task {
+            try await hashing.run {
+                starter.yield()
+                gate.wait()
+                return 1
+            }
+        }
+        var startedIterator = started.makeAsyncIterator()
+        _ = await startedIterator.next()
+        let gone = ClientFlag()
+        let waiting = Task { try await hashing.run(stillWanted: { gone.connected }) { 2 } }
+        // Until the waiter is queued, a third job may still take its place; wait for the queue.
+        while await hashing.waitingCount == 0 { await Task.yield() }
+        await #expect(throws: PasswordHashing.Busy.self) { try await hashing.run { 3 } }
+        gone.connected = false
+        gate.signal()
+        #expect(try await running.value == 1)
+        await #expect(throws: PasswordHashing.ClientGone.self) { try await waiting.value }
+        #expect(await hashing.completed == 1, "the abandoned job was never hashed")
+        #expect(try await hashing.run { 4 } == 4, "the worker is free again")
+    }
+
+    /// A token bucket per address and per account: the burst, then a steady rate; another
+    /// address or account is not affected.
+    @Test func signInLimitsAreByAddressAndByAccount() async throws {
+        let clock = ManualClock()
+        let limiter = SignInLimiter(
+            perAddress: .init(burst: 3, perMinute: 60), perAccount: .init(burst: 5, perMinute: 6), clock: clock.clock)
+        for attempt in 0..<3 { #expect(await limiter.admit(address: "10.0.0.1", account: "t/a\(attempt)") == nil) }
+        #expect(await limiter.admit(address: "10.0.0.1", account: "t/z") == .seconds(1))
+        #expect(await limiter.admit(address: "10.0.0.2", account: "t/z") == nil, "another address")
+        clock.advance(1)
+        #expect(await limiter.admit(address: "10.0.0.1", account: "t/z") == nil, "a second later, one more")
+
+        // An account's five from five addresses: the sixth waits ten seconds, whatever its address.
+        let byAccount = SignInLimiter(
+            perAddress: .init(burst: 100, perMinute: 100), perAccount: .init(burst: 5, perMinute: 6), clock: clock.clock)
+        for index in 0..<5 { #expect(await byAccount.admit(address: "10.1.0.\(index)", account: "t/y") == nil) }
+        #expect(await byAccount.admit(address: "10.2.0.1", account: "t/y") == .seconds(10))
+        #expect(await byAccount.admit(address: "10.2.0.1", account: "t/x") == nil, "another account")
+    }
+
+    /// A client that opens a connection and sends its request slowly (or nothing) is cut off
+    /// after the idle timeout instead of holding the connection for ever.
+    @Test func aSlowClientIsCutOff() async throws {
+        let env = try await TestEnvironment()
+        var configuration = env.configuration
+        configuration.port = 0
+        configuration.idleTimeout = .seconds(1)
+        try await withInProcessServer(configuration: configuration, dependencies: env.dependencies) { port in
+            let started = Date()
+            let closedAfter = try Self.sendHalfARequestAndWait(port: port, timeoutSeconds: 20)
+            #expect(closedAfter != nil, "the server never closed the connection")
+            #expect((closedAfter ?? 99) < 10 && Date().timeIntervalSince(started) < 15)
+        }
+    }
+
+    /// Sends a request line and one header, never the blank line, then reads until the server
+    /// closes the connection (nil: still open after `timeoutSeconds`).
+    static func sendHalfARequestAndWait(port: Int, timeoutSeconds: Int) throws -> TimeInterval? {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("cannot connect") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let partial = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        _ = partial.withCString { send(socket, $0, strlen($0), 0) }
+        let start = Date()
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        while true {
+            let read = recv(socket, &buffer, buffer.count, 0)
+            if read == 0 { return Date().timeIntervalSince(start) }  // closed by the server
+            if read < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? nil : Date().timeIntervalSince(start) }
+        }
+    }
+}
+
+/// Whether a client is still there, as a test sets it.
+final class ClientFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = true
+    var connected: Bool {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
