@@ -8,7 +8,7 @@ extension PostgresStorage {
     /// for the device row (returning what the gate needs, with the row locked against a racing
     /// ownership change), one statement adding apps the tenant has never seen to `software`, one
     /// rewriting the device's (device key, software ID) rows with its hash and count.
-    public func apply(_ update: InventoryUpdate) async throws -> AppsOutcome {
+    public func checkIn(_ update: InventoryUpdate) async throws -> CheckInWritten {
         // A `software` row this check-in found can be released by another device's transaction
         // before this one inserts its reference (a foreign-key violation): the whole
         // transaction runs again, and then adds the row anew.
@@ -22,7 +22,7 @@ extension PostgresStorage {
         }
     }
 
-    private func applyOnce(_ update: InventoryUpdate) async throws -> AppsOutcome {
+    private func applyOnce(_ update: InventoryUpdate) async throws -> CheckInWritten {
         let tenant = update.tenantID.rawValue
         let device = update.deviceID.rawValue
         let deviceUpdate = try Self.deviceUpdate(update)
@@ -34,50 +34,71 @@ extension PostgresStorage {
             }
         }()
         return try await transaction { connection in
-            guard let row = try await connection.query(deviceUpdate, logger: logger).collect().first?.makeRandomAccess() else {
-                throw StoreError.notFound
+            let outcome = try await applySections(connection, update, deviceUpdate: deviceUpdate, appsJSON: appsJSON)
+            // The rest of the check-in, in its transaction: the device row is locked already.
+            if let reports = update.appStates {
+                _ = try await Self.writeAppStates(
+                    connection, tenant: tenant, device: device, reports, at: update.at, logger: logger)
             }
-            guard let apps = update.apps, let appsJSON else { return .none }
-            let ownership = Ownership(rawValue: try row.value("ownership")) ?? .personal
-            var compliantAppFeature: Bool = try row.value("compliant_app_feature")
-            if ownership == .personal && compliantAppFeature {
-                // Only the feature lets a personal device's apps in: read it again under a share
-                // lock, so a concurrent switch-off (which locks the row, then deletes) either sees
-                // these apps committed or this check-in sees the feature off.
-                compliantAppFeature = try await connection.query(
-                    "SELECT compliant_app_feature FROM tenants WHERE id = \(tenant) FOR SHARE", logger: logger
-                ).collect().first?.decode(Bool.self) ?? false
-            }
-            guard PrivacyRules.mayCollectAppInventory(ownership: ownership, compliantAppFeature: compliantAppFeature)
-            else {
-                try await connection.query(
-                    "UPDATE devices SET refused_app_reports = refused_app_reports + 1 WHERE tenant_id = \(tenant) AND id = \(device)",
+            var tasks: [RemoteTaskRecord] = []
+            if let before = update.handOutTasksSentBefore {
+                tasks = try await Self.handOutTasks(
+                    connection, tenantID: update.tenantID, deviceID: update.deviceID, at: update.at, redeliverSentBefore: before,
                     logger: logger)
-                return .refusedByGate
             }
-            let deviceKey: Int64 = try row.value("device_key")
-            var bindings = PostgresBindings()
-            bindings.append(appsJSON)
-            bindings.append(tenant)
-            bindings.append(deviceKey)
-            bindings.append(update.hashes.apps)
-            let sql: String
-            switch apps {
-            case .replace:
-                sql = Self.replaceApps
-            case .delta(let baseHash, _, let removed):
-                guard (try row.value("apps_hash", as: String?.self)) == baseHash else { return .baseMismatch }
-                bindings.append(removed)
-                sql = Self.applyAppsDelta
-            }
-            // Its own statement, so the next one's snapshot sees software a concurrent check-in added.
-            var softwareBindings = PostgresBindings()
-            softwareBindings.append(appsJSON)
-            softwareBindings.append(tenant)
-            try await connection.query(PostgresQuery(unsafeSQL: Self.addSoftware, binds: softwareBindings), logger: logger)
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-            return .stored
+            return CheckInWritten(apps: outcome, tasks: tasks)
         }
+    }
+
+    /// The device row and the app inventory, inside the check-in's transaction.
+    private func applySections(
+        _ connection: PostgresConnection, _ update: InventoryUpdate, deviceUpdate: PostgresQuery, appsJSON: String?
+    ) async throws -> AppsOutcome {
+        let tenant = update.tenantID.rawValue
+        let device = update.deviceID.rawValue
+        guard let row = try await connection.query(deviceUpdate, logger: logger).collect().first?.makeRandomAccess() else {
+            throw StoreError.notFound
+        }
+        guard let apps = update.apps, let appsJSON else { return .none }
+        let ownership = Ownership(rawValue: try row.value("ownership")) ?? .personal
+        var compliantAppFeature: Bool = try row.value("compliant_app_feature")
+        if ownership == .personal && compliantAppFeature {
+            // Only the feature lets a personal device's apps in: read it again under a share
+            // lock, so a concurrent switch-off (which locks the row, then deletes) either sees
+            // these apps committed or this check-in sees the feature off.
+            compliantAppFeature = try await connection.query(
+                "SELECT compliant_app_feature FROM tenants WHERE id = \(tenant) FOR SHARE", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+        }
+        guard PrivacyRules.mayCollectAppInventory(ownership: ownership, compliantAppFeature: compliantAppFeature)
+        else {
+            try await connection.query(
+                "UPDATE devices SET refused_app_reports = refused_app_reports + 1 WHERE tenant_id = \(tenant) AND id = \(device)",
+                logger: logger)
+            return .refusedByGate
+        }
+        let deviceKey: Int64 = try row.value("device_key")
+        var bindings = PostgresBindings()
+        bindings.append(appsJSON)
+        bindings.append(tenant)
+        bindings.append(deviceKey)
+        bindings.append(update.hashes.apps)
+        let sql: String
+        switch apps {
+        case .replace:
+            sql = Self.replaceApps
+        case .delta(let baseHash, _, let removed):
+            guard (try row.value("apps_hash", as: String?.self)) == baseHash else { return .baseMismatch }
+            bindings.append(removed)
+            sql = Self.applyAppsDelta
+        }
+        // Its own statement, so the next one's snapshot sees software a concurrent check-in added.
+        var softwareBindings = PostgresBindings()
+        softwareBindings.append(appsJSON)
+        softwareBindings.append(tenant)
+        try await connection.query(PostgresQuery(unsafeSQL: Self.addSoftware, binds: softwareBindings), logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        return .stored
     }
 
     /// An app as the statements read it: the wire fields and its `software` fingerprint.

@@ -27,49 +27,55 @@ extension PostgresStorage {
     }
 
     public func replaceAppStates(tenantID: TenantID, deviceID: DeviceID, _ reports: [AppStateReport], at: Date) async throws -> Int {
-        let (tenant, device) = (tenantID.rawValue, deviceID.rawValue)
-        let sorted = reports.sorted { $0.appId.rawValue < $1.appId.rawValue }
-        return try await transaction { connection in
-            guard let user = try await connection.query(
-                "SELECT user_id FROM devices WHERE tenant_id = \(tenant) AND id = \(device) FOR UPDATE", logger: logger
-            ).collect().first.map({ try $0.decode(String?.self) })
-            else { throw StoreError.notFound }
-            // Count rows are locked in key order before the triggers move counts between them,
-            // so two devices changing the same apps' states never wait on each other in a cycle.
-            let known = try await connection.query(
-                """
-                SELECT app_id FROM app_install_states WHERE tenant_id = \(tenant) AND device_id = \(device)
-                """, logger: logger
-            ).collect().map { try $0.decode(String.self) }
-            let touched = Array(Set(known + sorted.map(\.appId.rawValue))).sorted()
-            _ = try await connection.query(
-                """
-                SELECT 1 FROM app_install_counts WHERE tenant_id = \(tenant) AND app_id = ANY(\(touched))
-                ORDER BY app_id, state FOR UPDATE
-                """, logger: logger
-            ).collect()
-            try await connection.query(
-                """
-                DELETE FROM app_install_states WHERE tenant_id = \(tenant) AND device_id = \(device)
-                    AND NOT (app_id = ANY(\(sorted.map(\.appId.rawValue))))
-                """, logger: logger)
-            var stored = 0
-            for report in sorted {
-                stored += try await connection.query(
-                    """
-                    INSERT INTO app_install_states AS s (tenant_id, app_id, device_id, user_id, state, error_code, updated_at)
-                    SELECT \(tenant), \(report.appId.rawValue), \(device), \(user), \(report.state.rawValue), \(report.errorCode),
-                        \(at.millisecondsSince1970)
-                    WHERE EXISTS (SELECT 1 FROM managed_apps WHERE tenant_id = \(tenant) AND id = \(report.appId.rawValue))
-                    ON CONFLICT (tenant_id, app_id, device_id) DO UPDATE SET
-                        state = excluded.state, error_code = excluded.error_code, user_id = excluded.user_id, updated_at = excluded.updated_at
-                    WHERE s.state IS DISTINCT FROM excluded.state OR s.error_code IS DISTINCT FROM excluded.error_code
-                    RETURNING 1
-                    """, logger: logger
-                ).collect().count
-            }
-            return stored
+        try await transaction { connection in
+            try await Self.writeAppStates(connection, tenant: tenantID.rawValue, device: deviceID.rawValue, reports, at: at, logger: logger)
         }
+    }
+
+    /// The device's report replaces its previous one, inside the caller's transaction.
+    static func writeAppStates(
+        _ connection: PostgresConnection, tenant: String, device: String, _ reports: [AppStateReport], at: Date, logger: Logger
+    ) async throws -> Int {
+        let sorted = reports.sorted { $0.appId.rawValue < $1.appId.rawValue }
+        guard let user = try await connection.query(
+            "SELECT user_id FROM devices WHERE tenant_id = \(tenant) AND id = \(device) FOR UPDATE", logger: logger
+        ).collect().first.map({ try $0.decode(String?.self) })
+        else { throw StoreError.notFound }
+        // Count rows are locked in key order before the triggers move counts between them,
+        // so two devices changing the same apps' states never wait on each other in a cycle.
+        let known = try await connection.query(
+            """
+            SELECT app_id FROM app_install_states WHERE tenant_id = \(tenant) AND device_id = \(device)
+            """, logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        let touched = Array(Set(known + sorted.map(\.appId.rawValue))).sorted()
+        _ = try await connection.query(
+            """
+            SELECT 1 FROM app_install_counts WHERE tenant_id = \(tenant) AND app_id = ANY(\(touched))
+            ORDER BY app_id, state FOR UPDATE
+            """, logger: logger
+        ).collect()
+        try await connection.query(
+            """
+            DELETE FROM app_install_states WHERE tenant_id = \(tenant) AND device_id = \(device)
+                AND NOT (app_id = ANY(\(sorted.map(\.appId.rawValue))))
+            """, logger: logger)
+        var stored = 0
+        for report in sorted {
+            stored += try await connection.query(
+                """
+                INSERT INTO app_install_states AS s (tenant_id, app_id, device_id, user_id, state, error_code, updated_at)
+                SELECT \(tenant), \(report.appId.rawValue), \(device), \(user), \(report.state.rawValue), \(report.errorCode),
+                    \(at.millisecondsSince1970)
+                WHERE EXISTS (SELECT 1 FROM managed_apps WHERE tenant_id = \(tenant) AND id = \(report.appId.rawValue))
+                ON CONFLICT (tenant_id, app_id, device_id) DO UPDATE SET
+                    state = excluded.state, error_code = excluded.error_code, user_id = excluded.user_id, updated_at = excluded.updated_at
+                WHERE s.state IS DISTINCT FROM excluded.state OR s.error_code IS DISTINCT FROM excluded.error_code
+                RETURNING 1
+                """, logger: logger
+            ).collect().count
+        }
+        return stored
     }
 
     public func deviceManagedApps(tenantID: TenantID, deviceID: DeviceID) async throws -> [DeviceManagedAppView] {

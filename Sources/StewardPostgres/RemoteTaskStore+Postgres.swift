@@ -47,14 +47,24 @@ extension PostgresStorage {
     public func takePendingTasks(
         tenantID: TenantID, deviceID: DeviceID, at: Date, redeliverSentBefore: Date
     ) async throws -> [RemoteTaskRecord] {
-        try await rows(
+        try await transaction { connection in
+            try await Self.handOutTasks(
+                connection, tenantID: tenantID, deviceID: deviceID, at: at, redeliverSentBefore: redeliverSentBefore, logger: logger)
+        }
+    }
+
+    /// Marks the device's pending (and due-again) tasks sent, inside the caller's transaction.
+    static func handOutTasks(
+        _ connection: PostgresConnection, tenantID: TenantID, deviceID: DeviceID, at: Date, redeliverSentBefore: Date, logger: Logger
+    ) async throws -> [RemoteTaskRecord] {
+        try await connection.query(
             """
             UPDATE remote_tasks SET state = 'sent', sent_at = \(at.millisecondsSince1970)
             WHERE tenant_id = \(tenantID.rawValue) AND device_id = \(deviceID.rawValue)
                 AND (state = 'pending' OR (state = 'sent' AND sent_at < \(redeliverSentBefore.millisecondsSince1970)))
             RETURNING *
-            """
-        ).map(Self.remoteTask).sorted { $0.id.rawValue < $1.id.rawValue }
+            """, logger: logger
+        ).collect().map { try Self.remoteTask($0.makeRandomAccess()) }.sorted { $0.id.rawValue < $1.id.rawValue }
     }
 
     public func updateRemoteTask(

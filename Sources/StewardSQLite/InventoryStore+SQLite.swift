@@ -4,11 +4,11 @@ import StewardModel
 import StewardStore
 
 extension SQLiteStorage {
-    public func apply(_ update: InventoryUpdate) async throws -> AppsOutcome {
+    public func checkIn(_ update: InventoryUpdate) async throws -> CheckInWritten {
         // Encoded outside the write lock: the writer is the one serialised resource.
         let interfacesJSON = try update.network.map { String(decoding: try JSONEncoder().encode($0.interfaces), as: UTF8.self) }
         let cache = softwareIDs
-        let (outcome, learned, generation) = try await pool.write { db -> (AppsOutcome, [(AppRecord, Int64)], Int) in
+        let (written, learned, generation) = try await pool.write { db -> (CheckInWritten, [(AppRecord, Int64)], Int) in
             let generation = cache.generation
             let tenant = update.tenantID.rawValue
             let device = update.deviceID.rawValue
@@ -56,12 +56,20 @@ extension SQLiteStorage {
                     interfacesJSON, network.wifiMacAddress, update.hashes.network, tenant, device,
                 ])
             }
-            guard let apps = update.apps else { return (.none, [], generation) }
-            let (outcome, learned) = try Self.applyApps(db, apps, hash: update.hashes.apps, tenant: tenant, device: device, cache: cache)
-            return (outcome, learned, generation)
+            var (outcome, learned): (AppsOutcome, [(AppRecord, Int64)]) = (.none, [])
+            if let apps = update.apps {
+                (outcome, learned) = try Self.applyApps(db, apps, hash: update.hashes.apps, tenant: tenant, device: device, cache: cache)
+            }
+            if let reports = update.appStates {
+                _ = try Self.writeAppStates(db, tenant: tenant, device: device, reports, at: update.at)
+            }
+            let tasks = try update.handOutTasksSentBefore.map { before in
+                try Self.handOutTasks(db, tenantID: update.tenantID, deviceID: update.deviceID, at: update.at, redeliverSentBefore: before)
+            } ?? []
+            return (CheckInWritten(apps: outcome, tasks: tasks), learned, generation)
         }
         cache.remember(tenant: update.tenantID.rawValue, learned, generation: generation)
-        return outcome
+        return written
     }
 
     /// Returns the outcome and the software IDs resolved, for the cache once committed.

@@ -30,35 +30,38 @@ extension SQLiteStorage {
 
     public func replaceAppStates(tenantID: TenantID, deviceID: DeviceID, _ reports: [AppStateReport], at: Date) async throws -> Int {
         let (tenant, device) = (tenantID.rawValue, deviceID.rawValue)
-        return try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT user_id FROM devices WHERE tenant_id = ? AND id = ?", arguments: [tenant, device])
-            else { throw StoreError.notFound }
-            let user: String? = row["user_id"]
-            let apps = reports.map(\.appId.rawValue)
-            try db.execute(
-                sql: """
-                    DELETE FROM app_install_states WHERE tenant_id = ? AND device_id = ?
-                        AND app_id NOT IN (SELECT value FROM json_each(?))
-                    """,
-                arguments: [tenant, device, Self.jsonArray(apps)])
-            // Only changes are written: an unchanged state keeps its time and fires no trigger.
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO app_install_states (tenant_id, app_id, device_id, user_id, state, error_code, updated_at)
-                SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM managed_apps WHERE tenant_id = ? AND id = ?)
-                ON CONFLICT (tenant_id, app_id, device_id) DO UPDATE SET
-                    state = excluded.state, error_code = excluded.error_code, user_id = excluded.user_id, updated_at = excluded.updated_at
-                WHERE app_install_states.state IS NOT excluded.state OR app_install_states.error_code IS NOT excluded.error_code
-                """)
-            var stored = 0
-            for report in reports.sorted(by: { $0.appId.rawValue < $1.appId.rawValue }) {
-                try upsert.execute(arguments: [
-                    tenant, report.appId.rawValue, device, user, report.state.rawValue, report.errorCode, at.millisecondsSince1970,
-                    tenant, report.appId.rawValue,
-                ])
-                stored += db.changesCount
-            }
-            return stored
+        return try await pool.write { db in try Self.writeAppStates(db, tenant: tenant, device: device, reports, at: at) }
+    }
+
+    /// The device's report replaces its previous one, inside the caller's transaction.
+    static func writeAppStates(_ db: Database, tenant: String, device: String, _ reports: [AppStateReport], at: Date) throws -> Int {
+        guard let row = try Row.fetchOne(db, sql: "SELECT user_id FROM devices WHERE tenant_id = ? AND id = ?", arguments: [tenant, device])
+        else { throw StoreError.notFound }
+        let user: String? = row["user_id"]
+        let apps = reports.map(\.appId.rawValue)
+        try db.execute(
+            sql: """
+                DELETE FROM app_install_states WHERE tenant_id = ? AND device_id = ?
+                    AND app_id NOT IN (SELECT value FROM json_each(?))
+                """,
+            arguments: [tenant, device, Self.jsonArray(apps)])
+        // Only changes are written: an unchanged state keeps its time and fires no trigger.
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO app_install_states (tenant_id, app_id, device_id, user_id, state, error_code, updated_at)
+            SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM managed_apps WHERE tenant_id = ? AND id = ?)
+            ON CONFLICT (tenant_id, app_id, device_id) DO UPDATE SET
+                state = excluded.state, error_code = excluded.error_code, user_id = excluded.user_id, updated_at = excluded.updated_at
+            WHERE app_install_states.state IS NOT excluded.state OR app_install_states.error_code IS NOT excluded.error_code
+            """)
+        var stored = 0
+        for report in reports.sorted(by: { $0.appId.rawValue < $1.appId.rawValue }) {
+            try upsert.execute(arguments: [
+                tenant, report.appId.rawValue, device, user, report.state.rawValue, report.errorCode, at.millisecondsSince1970,
+                tenant, report.appId.rawValue,
+            ])
+            stored += db.changesCount
         }
+        return stored
     }
 
     public func deviceManagedApps(tenantID: TenantID, deviceID: DeviceID) async throws -> [DeviceManagedAppView] {

@@ -37,18 +37,25 @@ extension SQLiteStorage {
         tenantID: TenantID, deviceID: DeviceID, at: Date, redeliverSentBefore: Date
     ) async throws -> [RemoteTaskRecord] {
         try await pool.write { db in
-            let pending = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM remote_tasks WHERE tenant_id = ? AND device_id = ?
-                        AND (state = 'pending' OR (state = 'sent' AND sent_at < ?)) ORDER BY id
-                    """,
-                arguments: [tenantID.rawValue, deviceID.rawValue, redeliverSentBefore.millisecondsSince1970]
-            ).map(Self.remoteTask)
-            let sent = pending.map { $0.moved(to: .sent, at: at) }
-            for task in sent { try Self.save(db, task) }
-            return sent
+            try Self.handOutTasks(db, tenantID: tenantID, deviceID: deviceID, at: at, redeliverSentBefore: redeliverSentBefore)
         }
+    }
+
+    /// Marks the device's pending (and due-again) tasks sent, inside the caller's transaction.
+    static func handOutTasks(
+        _ db: Database, tenantID: TenantID, deviceID: DeviceID, at: Date, redeliverSentBefore: Date
+    ) throws -> [RemoteTaskRecord] {
+        let pending = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM remote_tasks WHERE tenant_id = ? AND device_id = ?
+                    AND (state = 'pending' OR (state = 'sent' AND sent_at < ?)) ORDER BY id
+                """,
+            arguments: [tenantID.rawValue, deviceID.rawValue, redeliverSentBefore.millisecondsSince1970]
+        ).map(Self.remoteTask)
+        let sent = pending.map { $0.moved(to: .sent, at: at) }
+        for task in sent { try Self.save(db, task) }
+        return sent
     }
 
     public func updateRemoteTask(

@@ -174,6 +174,11 @@ public struct InventoryUpdate: Sendable {
     public var apps: Apps?
     /// The hashes to store for the sections written.
     public var hashes: SectionHashes
+    /// Managed-app states the device reported (replacing its previous report), if any.
+    public var appStates: [AppStateReport]?
+    /// Hand out the device's pending tasks (and those sent before this time and still not
+    /// acknowledged) in the same transaction; nil: none.
+    public var handOutTasksSentBefore: Date?
 
     public init(
         tenantID: TenantID, deviceID: DeviceID, at: Date, agentVersion: String?, hardware: HardwareSection?,

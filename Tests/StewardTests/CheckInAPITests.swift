@@ -311,7 +311,7 @@ struct GatedLastSeenStore: InventoryStore {
     let inner: any Storage
     let gate: WriteGate
 
-    func apply(_ update: InventoryUpdate) async throws -> AppsOutcome { try await inner.apply(update) }
+    func checkIn(_ update: InventoryUpdate) async throws -> CheckInWritten { try await inner.checkIn(update) }
     func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord] {
         try await inner.apps(tenantID: tenantID, deviceID: deviceID, after: after, limit: limit)
     }

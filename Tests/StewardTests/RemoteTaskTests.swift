@@ -141,6 +141,44 @@ import StewardStore
         }
     }
 
+    /// A check-in's writes commit together: when any of them fails (here the managed-app states,
+    /// made to fail by a trigger), neither the inventory nor the hand-out of its tasks is kept,
+    /// and the next check-in hands the task out.
+    @Test(arguments: StoreKind.available) func aCheckInsWritesCommitTogether(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let app: ManagedAppView = try await api.created(
+                .POST, APIRoute.createApp.path, ManagedAppCreateRequest(name: "Tool", platform: .linux, packageId: "tool"))
+            let device = try await api.enroll(.corporate)
+            let made: RemoteTaskView = try await api.created(
+                .POST, APIRoute.createRemoteTask.path(device.deviceId.rawValue), RemoteTaskRequest(kind: .sync))
+            var request = try SampleInventory.fullRequest(SampleInventory.make())
+            request.appStates = [AppStateReport(appId: app.id, state: .installed)]
+            switch store {
+            case .sqlite:
+                try await env.execute("CREATE TRIGGER refuse BEFORE INSERT ON app_install_states BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            case .postgres:
+                try await env.execute("""
+                    CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$
+                    """)
+                try await env.execute("CREATE TRIGGER refuse BEFORE INSERT ON app_install_states FOR EACH ROW EXECUTE FUNCTION refuse()")
+            }
+            let failed = try await api.checkIn(device.deviceSecret, request)
+            #expect(failed.status == .internalServerError)
+            #expect(try await api.appCount(device.deviceId) == 0, "the inventory went with the failed states")
+            let task = try await api.send(.GET, APIRoute.getRemoteTask.path(device.deviceId.rawValue, made.id.rawValue), token: api.adminToken)
+            #expect(try task.decode(RemoteTaskView.self).state == .pending, "and the task was not handed out")
+
+            try await env.execute(store == .sqlite ? "DROP TRIGGER refuse" : "DROP TRIGGER refuse ON app_install_states")
+            let answer = try await api.checkIn(device.deviceSecret, request).decode(CheckInResponse.self)
+            #expect(answer.remoteTasks == [RemoteTaskInstruction(id: made.id, kind: .sync)])
+            #expect(try await api.appCount(device.deviceId) == 5)
+            let states = try await api.send(.GET, APIRoute.listDeviceManagedApps.path(device.deviceId.rawValue), token: api.adminToken)
+                .decode([DeviceManagedAppView].self)
+            #expect(states.map(\.state) == [.installed])
+        }
+    }
+
     /// The agent remembers what it ran: a task handed out again (its reports were lost) is
     /// reported from memory, not run twice.
     @Test(arguments: StoreKind.available) func theAgentNeverRunsATaskTwice(store: StoreKind) async throws {

@@ -7,7 +7,7 @@ import StewardStore
 /// `POST /api/v1/check-in`: the hot path. One read of the device's state, then either nothing
 /// but a buffered last-seen time (a heartbeat) or one write transaction with every changed section.
 struct CheckInController: Sendable {
-    let store: any DeviceStore & InventoryStore & ManagedAppStore & RemoteTaskStore
+    let store: any DeviceStore & InventoryStore & ManagedAppStore
     let lastSeen: LastSeenRecorder
     let clock: Clock
     let configuration: ServerConfiguration
@@ -30,33 +30,40 @@ struct CheckInController: Sendable {
             || (appsAllowed && input.apps == nil && input.appsDelta == nil && sent.apps != stored.apps)
 
         (input.isHeartbeat ? ServiceMetrics.heartbeats : ServiceMetrics.inventoryCheckIns).increment()
-        // Managed apps are tracked on personal devices too: they are what the gate allows.
-        if let reports = input.appStates {
-            try await store.replaceAppStates(tenantID: state.tenantID, deviceID: deviceID, reports, at: now)
-        }
         let managedApps = input.managedAppsVersion == state.appsVersion
             ? nil : ManagedAppsPolicy(version: state.appsVersion, apps: try await store.managedApps(tenantID: state.tenantID, deviceID: deviceID))
-        // The device's row counts its tasks not yet acknowledged: only then is there anything to
-        // read (a task handed out already comes again once `taskRedeliverySeconds` have passed).
-        if input.isHeartbeat {
-            let tasks = state.pendingTasks > 0 ? try await takeTasks(tenantID: state.tenantID, deviceID: deviceID, at: now) : nil
+        // A heartbeat with nothing to write: its time is buffered. The device's row counts its
+        // tasks not yet acknowledged, so only then is there anything to hand out.
+        if input.isHeartbeat && input.appStates == nil && state.pendingTasks == 0 {
             await lastSeen.record(tenantID: state.tenantID, deviceID: deviceID, at: now)
             return JSONResponse(CheckInResponse(
                 policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false,
-                managedApps: managedApps, remoteTasks: tasks))
+                managedApps: managedApps, remoteTasks: nil))
         }
 
         let apps: InventoryUpdate.Apps? =
             if let full = input.apps { .replace(full) } else if let delta = input.appsDelta {
                 .delta(baseHash: delta.baseHash, upserted: delta.upserted, removed: delta.removed)
             } else { nil }
-        let outcome = try await store.apply(InventoryUpdate(
+        var update = InventoryUpdate(
             tenantID: state.tenantID, deviceID: deviceID, at: now, agentVersion: input.agentVersion,
             hardware: input.hardware, operatingSystem: input.operatingSystem, network: input.network, apps: apps,
-            hashes: sent))
-
-        // Handed out only once the inventory is stored: a failed write hands out nothing.
-        let tasks = state.pendingTasks > 0 ? try await takeTasks(tenantID: state.tenantID, deviceID: deviceID, at: now) : nil
+            hashes: sent)
+        // Managed apps are tracked on personal devices too: they are what the gate allows. The
+        // states, the inventory and the tasks handed out commit together or not at all (a task
+        // handed out and not acknowledged comes again after `taskRedeliverySeconds`).
+        update.appStates = input.appStates
+        if state.pendingTasks > 0 {
+            update.handOutTasksSentBefore = now.addingTimeInterval(-TimeInterval(configuration.taskRedeliverySeconds))
+        }
+        let written = try await store.checkIn(update)
+        let outcome = written.apps
+        let tasks = written.tasks.isEmpty ? nil : written.tasks.map(\.instruction)
+        if input.isHeartbeat {
+            return JSONResponse(CheckInResponse(
+                policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false,
+                managedApps: managedApps, remoteTasks: tasks))
+        }
         var acknowledged = SectionHashes(
             hardware: input.hardware != nil ? sent.hardware : stored.hardware,
             operatingSystem: input.operatingSystem != nil ? sent.operatingSystem : stored.operatingSystem,
@@ -78,13 +85,6 @@ struct CheckInController: Sendable {
         return JSONResponse(CheckInResponse(
             policy: policy(appsAllowed && !appsRefused), fullInventoryRequested: fullRequested,
             acknowledged: acknowledged, appsRefused: appsRefused, managedApps: managedApps, remoteTasks: tasks))
-    }
-
-    private func takeTasks(tenantID: TenantID, deviceID: DeviceID, at now: Date) async throws -> [RemoteTaskInstruction]? {
-        let taken = try await store.takePendingTasks(
-            tenantID: tenantID, deviceID: deviceID, at: now,
-            redeliverSentBefore: now.addingTimeInterval(-TimeInterval(configuration.taskRedeliverySeconds)))
-        return taken.isEmpty ? nil : taken.map(\.instruction)
     }
 
     private func policy(_ collectApps: Bool) -> CollectionPolicy {
