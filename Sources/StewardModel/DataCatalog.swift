@@ -1,6 +1,6 @@
 /// The data catalog: every stored column (and every key of stored JSON) declared once, with its
 /// privacy category. A test reads the live schema and fails on any column the catalog does not
-/// know and on any entry with no column; issue #6 generates the privacy statement from it.
+/// know and on any entry with no column; the privacy statement is generated from it.
 public enum DataCategory: String, Sendable, Codable, CaseIterable {
     /// Tied to a user, device or app; needed to manage it.
     case identified

@@ -2,6 +2,9 @@
 public enum Limits {
     /// Largest request body the API reads (bytes); larger bodies get 413.
     public static let defaultMaxBodyBytes = 4 * 1024 * 1024
+    /// Largest body of an admin request that carries a small document (a name, a patch, a
+    /// password): far below the check-in limit, so such a route never reads megabytes.
+    public static let smallBodyBytes = 16 * 1024
     /// Most apps one inventory may carry: a large Debian desktop has about 3,000 packages.
     public static let maxApps = 20_000
     /// Longest free-text field (names, versions, paths).

@@ -31,9 +31,6 @@ public enum Permission: String, WireEnum, Comparable {
     case privacyReidentify = "privacy.reidentify"
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// Permissions whose grant can be limited to device groups (a role assignment's scope).
-    public var isDeviceScoped: Bool { rawValue.hasPrefix("devices.") }
 }
 
 /// A role: a named set of permissions. The built-in ones are modelled on the vendor service's

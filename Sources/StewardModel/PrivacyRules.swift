@@ -22,11 +22,6 @@ public enum PrivacyRules {
         return "••••" + String(digits.suffix(4))
     }
 
-    /// The phone number as stored for a device of this ownership.
-    public static func storedPhoneNumber(_ number: String?, ownership: Ownership) -> String? {
-        ownership == .personal ? maskedPhoneNumber(number) : number
-    }
-
     /// The device's fields that the data catalog gives a personal-device display, by column.
     /// A test holds this table to the catalog, so a display declared there is never skipped here.
     public static let personalDeviceFields: [String: WritableKeyPath<DeviceView, String?> & Sendable] = [

@@ -11,9 +11,6 @@ public enum RemoteTaskKind: String, WireEnum {
     case retire
     case wipe
 
-    /// Changes the machine or ends management: runs only where the device owner enabled it.
-    public var isDestructive: Bool { [.restart, .shutdown, .lock, .wipe].contains(self) }
-
     /// Needs its own permission and a confirmation.
     public var permission: Permission {
         switch self {

@@ -130,7 +130,7 @@ extension PostgresStorage {
     }
 
     public func delete<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, dependents: [DependentRows], audit: @Sendable (R) -> AuditEvent
+        _ type: R.Type, tenantID: TenantID, key: String, audit: @Sendable (R) -> AuditEvent
     ) async throws {
         let tenant = tenantID.rawValue
         try await transaction { connection in
@@ -138,7 +138,7 @@ extension PostgresStorage {
                 "DELETE FROM \(unescaped: R.table) WHERE tenant_id = \(tenant) AND id = \(key) RETURNING *", logger: logger
             ).collect()
             guard let row = rows.first else { throw StoreError.notFound }
-            for dependent in dependents {
+            for dependent in R.dependents {
                 switch dependent {
                 case .clear(let table, let column):
                     try await connection.query(

@@ -6,7 +6,8 @@ import StewardStore
 extension SQLiteStorage {
     public func checkIn(_ update: InventoryUpdate) async throws -> CheckInWritten {
         // Encoded outside the write lock: the writer is the one serialised resource.
-        let interfacesJSON = try update.network.map { String(decoding: try JSONEncoder().encode($0.interfaces), as: UTF8.self) }
+        // The API's encoder (sorted keys), as PostgreSQL stores it: both stores hold the same bytes.
+        let interfacesJSON = try update.network.map { String(decoding: try WireCoding.encoder().encode($0.interfaces), as: UTF8.self) }
         let cache = softwareIDs
         let (written, learned, generation) = try await pool.write { db -> (CheckInWritten, [(AppRecord, Int64)], Int) in
             let generation = cache.generation

@@ -86,11 +86,11 @@ extension SQLiteStorage {
     }
 
     public func delete<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, dependents: [DependentRows], audit: @Sendable (R) -> AuditEvent
+        _ type: R.Type, tenantID: TenantID, key: String, audit: @Sendable (R) -> AuditEvent
     ) async throws {
         try await pool.write { db in
             guard let old = try Self.record(db, type, tenantID: tenantID, key: key) else { throw StoreError.notFound }
-            for dependent in dependents {
+            for dependent in R.dependents {
                 switch dependent {
                 case .clear(let table, let column):
                     try db.execute(

@@ -3,7 +3,7 @@ import Foundation
 import StewardModel
 
 /// Bearer secrets: made from 32 random bytes, stored only as SHA-256 verifiers. A fast hash is
-/// right here because the secrets have 256 bits of entropy (passwords, in issue #5, use bcrypt).
+/// right here because the secrets have 256 bits of entropy (passwords use bcrypt).
 public enum Secrets {
     public static func make(_ kind: Credential.Kind, tenantID: TenantID, id: String) -> Credential {
         var generator = SystemRandomNumberGenerator()

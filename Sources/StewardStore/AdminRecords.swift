@@ -143,6 +143,12 @@ public struct AdminTokenRecord: StoredRecord, Equatable {
 /// `users`: end users, whom devices belong to.
 public struct UserRecord: StoredRecord, Equatable {
     public static let table = "users"
+    /// A deleted user's devices and enrollment tokens belong to nobody; their group memberships
+    /// go (a member is a user or a device, so no foreign key can say it).
+    public static let dependents: [DependentRows] = [
+        .clear(table: "devices", column: "user_id"), .clear(table: "enrollment_tokens", column: "user_id"),
+        .remove(table: "group_members", column: "member_id"),
+    ]
     public static let columns: [(name: String, type: ColumnType)] = [
         ("display_name", .text), ("upn", .text), ("email", .text), ("phone", .text), ("external_ids", .text),
         ("created_at", .integer),

@@ -63,6 +63,13 @@ public protocol StoredRecord: Sendable {
     /// Values of `columns`, in the same order.
     var values: [StoreValue] { get }
     init(tenantID: TenantID, key: String, row: StoredRow)
+    /// Rows that name the record without a foreign key, and so go with it by hand when it is
+    /// deleted (the schema's `ON DELETE CASCADE` does the rest).
+    static var dependents: [DependentRows] { get }
+}
+
+extension StoredRecord {
+    public static var dependents: [DependentRows] { [] }
 }
 
 /// Rows that go with a record when it is deleted.

@@ -100,8 +100,7 @@ import StewardStore
     @Test(arguments: StoreKind.available) func aPersonalDevicesAppsAreNeverListed(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)
         try await env.withClient { api in
-            _ = try await api.send(
-                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(compliantAppFeature: true))
+            try await api.setCompliantAppFeature(true)
             let personal = try await api.enroll(.personal)
             let corporate = try await api.enroll(.corporate)
             for device in [personal, corporate] {
@@ -132,8 +131,7 @@ import StewardStore
                 let device = try await api.enroll(tag == "feature" ? .personal : .corporate)
                 devices[tag] = device
                 if tag == "feature" {
-                    _ = try await api.send(
-                        .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(compliantAppFeature: true))
+                    try await api.setCompliantAppFeature(true)
                 }
                 var inventory = SampleInventory.make()
                 inventory.apps?.append(unique(tag))
@@ -159,8 +157,7 @@ import StewardStore
             _ = try await api.send(.DELETE, APIRoute.deleteDevice.path(devices["deleted"]!.deviceId.rawValue), token: api.adminToken)
             #expect(try await !catalogHolds("deleted"))
             // The feature off: the personal device's unique app goes.
-            _ = try await api.send(
-                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(compliantAppFeature: false))
+            try await api.setCompliantAppFeature(false)
             #expect(try await !catalogHolds("feature"))
             // Stale: every device but the last checked in later; the job removes that one.
             env.clock.advance(100 * 86_400)
@@ -196,8 +193,7 @@ import StewardStore
     @Test(arguments: StoreKind.available) func turningTheCompliantAppFeatureOffDeletesPersonalAppInventories(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)
         try await env.withClient { api in
-            _ = try await api.send(
-                .PATCH, APIRoute.updateTenantSettings.path, token: api.adminToken, json: TenantSettingsPatch(compliantAppFeature: true))
+            try await api.setCompliantAppFeature(true)
             let personal = try await api.enroll(.personal)
             let corporate = try await api.enroll(.corporate)
             var inventory = SampleInventory.make()

@@ -471,3 +471,35 @@ extension DeviceCountTests {
         }
     }
 }
+
+/// The two stores hold the same thing: one inventory written through each, the raw stored JSON
+/// and every field of the device's view compared byte for byte.
+@Suite struct StoreConformanceTests {
+    @Test(.enabled(if: StoreKind.postgresURL != nil)) func bothStoresStoreTheSameBytes() async throws {
+        var stored: [String] = []
+        var views: [DeviceView] = []
+        var apps: [[AppRecord]] = []
+        for store in [StoreKind.sqlite, .postgres] {
+            let env = try await TestEnvironment(store)
+            let (view, deviceApps) = try await env.withClient { api in
+                let device = try await api.enroll(.corporate, platformId: "same-machine")
+                _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(SampleInventory.make()))
+                var view = try await api.device(device.deviceId).decode(DeviceView.self)
+                view.id = DeviceID(rawValue: "-")
+                return (view, try await api.apps(device.deviceId))
+            }
+            views.append(view)
+            apps.append(deviceApps)
+            let sql = "SELECT network_interfaces FROM devices"
+            if let url = env.postgresURL {
+                stored += try await TestPostgres.texts(sql, url: url)
+            } else {
+                let path = env.directory.url.appendingPathComponent("steward.sqlite").path
+                stored += try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: sql) }
+            }
+        }
+        #expect(stored.count == 2 && stored[0] == stored[1], "\(stored)")
+        #expect(views[0] == views[1])
+        #expect(apps[0] == apps[1] && apps[0].count == 5)
+    }
+}

@@ -198,7 +198,7 @@ enum PostgresMigrations {
                 IS DISTINCT FROM (NEW.ownership, NEW.platform, NEW.os_name, NEW.os_version))
             EXECUTE FUNCTION count_devices();
         """),
-        // The admin plane (issue #5): admin accounts with passwords, sessions and expiring tokens;
+        // The admin plane: admin accounts with passwords, sessions and expiring tokens;
         // end users and groups; custom roles and scoped role assignments (existing admins become
         // Administrators over all devices); and the append-only, hash-chained audit log.
         ("0006_admin_plane", """
@@ -313,7 +313,7 @@ enum PostgresMigrations {
         CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
         FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
         """),
-        // Retention settings of each tenant (issue #6): devices that have not checked in for
+        // Retention settings of each tenant: devices that have not checked in for
         // stale_device_days are removed; audit entries are kept audit_retention_days.
         ("0007_retention_settings", """
         ALTER TABLE tenants ADD COLUMN stale_device_days BIGINT NOT NULL DEFAULT 90
@@ -321,7 +321,7 @@ enum PostgresMigrations {
         ALTER TABLE tenants ADD COLUMN audit_retention_days BIGINT NOT NULL DEFAULT 730
             CHECK (audit_retention_days BETWEEN 180 AND 3650);
         """),
-        // An erasure blanks the personal fields of audit entries (issue #6): the database now
+        // An erasure blanks the personal fields of audit entries: the database now
         // allows exactly that update — personal set to NULL, every other column unchanged.
         ("0008_erasable_audit_personal_fields", """
         CREATE FUNCTION audit_entries_erase_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -339,7 +339,7 @@ enum PostgresMigrations {
         CREATE TRIGGER audit_entries_erase_only BEFORE UPDATE ON audit_entries
         FOR EACH ROW EXECUTE FUNCTION audit_entries_erase_only();
         """),
-        // Serial numbers and IMEIs a tenant registered as corporate (issue #6).
+        // Serial numbers and IMEIs a tenant registered as corporate.
         ("0009_corporate_identifiers", """
         CREATE TABLE corporate_identifiers (
             tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
@@ -367,7 +367,7 @@ enum PostgresMigrations {
         $$;
         CREATE TRIGGER users_counted AFTER INSERT OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION count_users();
         """),
-        // Pseudonymized diagnostics (issue #6): see the SQLite migration of the same name.
+        // Pseudonymized diagnostics: see the SQLite migration of the same name.
         ("0011_pseudonymized_diagnostics", """
         CREATE TABLE pseudonym_keys (
             tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
@@ -424,7 +424,7 @@ enum PostgresMigrations {
             PRIMARY KEY (tenant_id, day, kind, name, bucket)
         );
         """),
-        // Audit retention (issue #6): see the SQLite migration of the same name.
+        // Audit retention: see the SQLite migration of the same name.
         ("0012_audit_anchors", """
         CREATE TABLE audit_anchors (
             tenant_id TEXT NOT NULL,
@@ -457,7 +457,7 @@ enum PostgresMigrations {
             PRIMARY KEY (tenant_id, day, feature)
         );
         """),
-        // Managed apps (issue #7): see the SQLite migration of the same name.
+        // Managed apps: see the SQLite migration of the same name.
         ("0014_managed_apps", """
         ALTER TABLE tenants ADD COLUMN apps_version BIGINT NOT NULL DEFAULT 0;
         CREATE TABLE managed_apps (
@@ -580,7 +580,7 @@ enum PostgresMigrations {
         CREATE TRIGGER app_assignments_changed AFTER INSERT OR DELETE ON app_assignments FOR EACH ROW EXECUTE FUNCTION bump_apps_version();
         CREATE TRIGGER group_members_changed_apps AFTER INSERT OR DELETE ON group_members FOR EACH ROW EXECUTE FUNCTION bump_apps_version();
         """),
-        // Remote tasks (issue #7): see the SQLite migration of the same name.
+        // Remote tasks: see the SQLite migration of the same name.
         ("0015_remote_tasks", """
         ALTER TABLE devices ADD COLUMN pending_tasks BIGINT NOT NULL DEFAULT 0;
         ALTER TABLE devices ADD COLUMN retired_at BIGINT;

@@ -1,5 +1,5 @@
 /// The SQLite schema as numbered, append-only migrations. Never edit an applied one: add the next.
-/// The PostgreSQL list (issue #3) carries the same IDs.
+/// The PostgreSQL list carries the same IDs.
 enum SQLiteMigrations {
     static let all: [(id: String, sql: String)] = [
         ("0001_tenants_and_admins", """
@@ -188,7 +188,7 @@ enum SQLiteMigrations {
             DELETE FROM device_counts WHERE tenant_id = OLD.tenant_id AND devices = 0;
         END;
         """),
-        // The admin plane (issue #5): admin accounts with passwords, sessions and expiring tokens;
+        // The admin plane: admin accounts with passwords, sessions and expiring tokens;
         // end users and groups; custom roles and scoped role assignments (existing admins become
         // Administrators over all devices); and the append-only, hash-chained audit log.
         ("0006_admin_plane", """
@@ -298,7 +298,7 @@ enum SQLiteMigrations {
         CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
         BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
         """),
-        // Retention settings of each tenant (issue #6): devices that have not checked in for
+        // Retention settings of each tenant: devices that have not checked in for
         // stale_device_days are removed; audit entries are kept audit_retention_days.
         ("0007_retention_settings", """
         ALTER TABLE tenants ADD COLUMN stale_device_days INTEGER NOT NULL DEFAULT 90
@@ -306,7 +306,7 @@ enum SQLiteMigrations {
         ALTER TABLE tenants ADD COLUMN audit_retention_days INTEGER NOT NULL DEFAULT 730
             CHECK (audit_retention_days BETWEEN 180 AND 3650);
         """),
-        // An erasure blanks the personal fields of audit entries (issue #6): the database now
+        // An erasure blanks the personal fields of audit entries: the database now
         // allows exactly that update — personal set to NULL, every other column unchanged.
         ("0008_erasable_audit_personal_fields", """
         DROP TRIGGER audit_entries_no_update;
@@ -320,7 +320,7 @@ enum SQLiteMigrations {
             AND NEW.chain_hash IS OLD.chain_hash)
         BEGIN SELECT RAISE(ABORT, 'audit entries are append-only; only their personal fields can be erased'); END;
         """),
-        // Serial numbers and IMEIs a tenant registered as corporate (issue #6).
+        // Serial numbers and IMEIs a tenant registered as corporate.
         ("0009_corporate_identifiers", """
         CREATE TABLE corporate_identifiers (
             tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
@@ -343,7 +343,7 @@ enum SQLiteMigrations {
             DELETE FROM device_counts WHERE tenant_id = OLD.tenant_id AND dimension = 'users' AND devices = 0;
         END;
         """),
-        // Pseudonymized diagnostics (issue #6): per-tenant pseudonym keys (sealed under the
+        // Pseudonymized diagnostics: per-tenant pseudonym keys (sealed under the
         // master key), the links from pseudonyms to devices and users, events holding pseudonyms
         // only, and their daily roll-ups (counts and latency buckets).
         ("0011_pseudonymized_diagnostics", """
@@ -402,7 +402,7 @@ enum SQLiteMigrations {
             PRIMARY KEY (tenant_id, day, kind, name, bucket)
         ) WITHOUT ROWID;
         """),
-        // Audit retention (issue #6): a purge leaves a sealed anchor where the chain now starts,
+        // Audit retention: a purge leaves a sealed anchor where the chain now starts,
         // and the database deletes only entries behind an anchor.
         ("0012_audit_anchors", """
         CREATE TABLE audit_anchors (
@@ -422,7 +422,7 @@ enum SQLiteMigrations {
         WHEN NOT EXISTS (SELECT 1 FROM audit_anchors a WHERE a.tenant_id = OLD.tenant_id AND a.sequence >= OLD.sequence)
         BEGIN SELECT RAISE(ABORT, 'audit entries are append-only; only entries behind a retention anchor can be purged'); END;
         """),
-        // Admin feature usage per tenant and day (issue #6), read only across tenants.
+        // Admin feature usage per tenant and day, read only across tenants.
         ("0013_feature_usage", """
         CREATE TABLE feature_usage_daily (
             tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
@@ -432,7 +432,7 @@ enum SQLiteMigrations {
             PRIMARY KEY (tenant_id, day, feature)
         ) WITHOUT ROWID;
         """),
-        // Managed apps (issue #7): the tenant's app catalog, assignments to groups, the install
+        // Managed apps: the tenant's app catalog, assignments to groups, the install
         // states agents report, and counts per app and state kept by triggers — devices, and
         // users with one or more devices in the state. tenants.apps_version changes whenever what
         // a device should manage may have changed, so a check-in asks for the list only then.
@@ -554,7 +554,7 @@ enum SQLiteMigrations {
             UPDATE tenants SET apps_version = apps_version + 1 WHERE id = OLD.tenant_id;
         END;
         """),
-        // Remote tasks (issue #7): one row per task and device with its life's times; devices
+        // Remote tasks: one row per task and device with its life's times; devices
         // count their pending tasks (kept by triggers) so a heartbeat learns of them without a
         // query of its own; a retired device keeps its record but can no longer check in.
         ("0015_remote_tasks", """

@@ -27,7 +27,7 @@ struct AdminController: Sendable {
     /// assignments go through /api/v1/role-assignments.
     func create(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<AdminView> {
         let tenantID = try context.requireTenant()
-        let input = try await request.decodeJSON(AdminCreateRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(AdminCreateRequest.self, limit: Limits.smallBodyBytes)
         let admin = try await accounts.create(tenantID: tenantID, input, roleID: nil) { admin, changes in
             auditor.event(context, activity: "Admin", operation: .create, targetID: admin.id.rawValue, targetName: admin.userName, changes: changes)
         }
@@ -37,7 +37,7 @@ struct AdminController: Sendable {
     func update(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<AdminView> {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", AdminID.self, "admin")
-        let patch = try await request.decodeJSON(AdminPatch.self, limit: 16 * 1024)
+        let patch = try await request.decodeJSON(AdminPatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
         if patch.disabled == true, id == context.adminID {
             throw APIError(.conflict, "cannot_disable_self", "An admin cannot disable their own account.")
@@ -76,7 +76,7 @@ struct AdminController: Sendable {
     func resetPassword(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", AdminID.self, "admin")
-        let input = try await request.decodeJSON(PasswordChangeRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(PasswordChangeRequest.self, limit: Limits.smallBodyBytes)
         try await Self.refuseActingAbove(id, tenantID: tenantID, context: context, store: store)
         _ = try await accounts.setPassword(tenantID: tenantID, adminID: id, password: input.password) { admin, changes in
             auditor.event(context, activity: "Admin", operation: .update, targetID: admin.id.rawValue, targetName: admin.userName, changes: changes)

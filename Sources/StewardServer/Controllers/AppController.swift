@@ -30,7 +30,7 @@ struct AppController: Sendable {
 
     func create(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<ManagedAppView> {
         let tenantID = try context.requireTenant()
-        let input = try await request.decodeJSON(ManagedAppCreateRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(ManagedAppCreateRequest.self, limit: Limits.smallBodyBytes)
         try input.validate()
         let app = ManagedAppRecord(
             tenantID: tenantID, id: ids(), name: input.name, publisher: input.publisher, version: input.version,
@@ -52,7 +52,7 @@ struct AppController: Sendable {
     func update(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<ManagedAppView> {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", ManagedAppID.self, "app")
-        let patch = try await request.decodeJSON(ManagedAppPatch.self, limit: 16 * 1024)
+        let patch = try await request.decodeJSON(ManagedAppPatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
         do {
             let app = try await store.update(ManagedAppRecord.self, tenantID: tenantID, key: id.rawValue) { old in
@@ -83,10 +83,7 @@ struct AppController: Sendable {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", ManagedAppID.self, "app")
         do {
-            try await store.delete(ManagedAppRecord.self, tenantID: tenantID, key: id.rawValue, dependents: [
-                .remove(table: "app_assignments", column: "app_id"),
-                .remove(table: "app_install_states", column: "app_id"),
-            ]) { old in
+            try await store.delete(ManagedAppRecord.self, tenantID: tenantID, key: id.rawValue) { old in
                 auditor.event(
                     context, activity: "App", operation: .delete, targetID: old.id.rawValue, targetName: old.name,
                     changes: Changes.deleted([("name", old.name), ("packageId", old.packageID)]))
@@ -137,7 +134,7 @@ struct AppController: Sendable {
         guard let assignment = try await store.record(AppAssignmentRecord.self, tenantID: app.tenantID, key: id.rawValue),
             assignment.appID == app.id
         else { throw APIError.notFound("assignment") }
-        try await store.delete(AppAssignmentRecord.self, tenantID: app.tenantID, key: id.rawValue, dependents: []) { old in
+        try await store.delete(AppAssignmentRecord.self, tenantID: app.tenantID, key: id.rawValue) { old in
             auditor.event(
                 context, activity: "AppAssignment", operation: .unassign, targetID: app.id.rawValue, targetName: app.name,
                 changes: Changes.deleted([

@@ -52,7 +52,7 @@ struct DeviceController: Sendable {
 
     func update(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<DeviceView> {
         let tenantID = try context.requireTenant()
-        let patch = try await request.decodeJSON(DevicePatch.self, limit: 16 * 1024)
+        let patch = try await request.decodeJSON(DevicePatch.self, limit: Limits.smallBodyBytes)
         let device = try await existingDevice(context, tenantID: tenantID, permission: .devicesUpdate)
         if case .some(.some(let user)) = patch.userId,
             try await store.record(UserRecord.self, tenantID: tenantID, key: user.rawValue) == nil

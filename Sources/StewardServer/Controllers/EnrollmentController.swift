@@ -15,7 +15,7 @@ struct EnrollmentController: Sendable {
 
     func createToken(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<EnrollmentTokenView> {
         let tenantID = try context.requireTenant()
-        let input = try await request.decodeJSON(EnrollmentTokenCreateRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(EnrollmentTokenCreateRequest.self, limit: Limits.smallBodyBytes)
         let now = clock.now()
         try input.validate(now: now)
         if let user = input.userId, try await store.record(UserRecord.self, tenantID: tenantID, key: user.rawValue) == nil {
@@ -68,7 +68,7 @@ struct EnrollmentController: Sendable {
         guard let credential = Credential(authorization: request.headers[.authorization], kind: .enrollmentToken) else {
             throw APIError(.unauthorized, "invalid_enrollment_token", "A valid enrollment token is required.")
         }
-        let input = try await request.decodeJSON(EnrollRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(EnrollRequest.self, limit: Limits.smallBodyBytes)
         try input.validate()
         let tokenID = CredentialID(rawValue: credential.id)
         let now = clock.now()

@@ -33,7 +33,7 @@ struct GroupController: Sendable {
 
     func create(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<GroupView> {
         let tenantID = try context.requireTenant()
-        let input = try await request.decodeJSON(GroupCreateRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(GroupCreateRequest.self, limit: Limits.smallBodyBytes)
         try input.validate()
         let group = GroupRecord(
             tenantID: tenantID, id: ids(), name: input.name, kind: input.kind, description: input.description, createdAt: clock.now())
@@ -50,7 +50,7 @@ struct GroupController: Sendable {
     func update(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<GroupView> {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", GroupID.self, "group")
-        let patch = try await request.decodeJSON(GroupPatch.self, limit: 16 * 1024)
+        let patch = try await request.decodeJSON(GroupPatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
         do {
             let group = try await conflictAsTaken {
@@ -83,9 +83,7 @@ struct GroupController: Sendable {
             throw APIError(.conflict, "group_in_use", "A role assignment is scoped to this group; change or delete it first.")
         }
         do {
-            try await store.delete(GroupRecord.self, tenantID: tenantID, key: id.rawValue, dependents: [
-                .remove(table: "group_members", column: "group_id"),
-            ]) { old in
+            try await store.delete(GroupRecord.self, tenantID: tenantID, key: id.rawValue) { old in
                 auditor.event(
                     context, activity: "Group", operation: .delete, targetID: old.id.rawValue, targetName: old.name,
                     changes: Changes.deleted([("name", old.name), ("kind", old.kind.rawValue)]))

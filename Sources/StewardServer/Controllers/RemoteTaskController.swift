@@ -174,7 +174,7 @@ struct RemoteTaskController: Sendable {
     func report(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<RemoteTaskView> {
         let (state, deviceID) = try await DeviceAuthentication(store: store).device(request)
         let id = try context.id("taskId", RemoteTaskID.self, "task")
-        let input = try await request.decodeJSON(RemoteTaskReport.self, limit: RemoteTaskReport.maxBundleBytes + 16 * 1024)
+        let input = try await request.decodeJSON(RemoteTaskReport.self, limit: RemoteTaskReport.maxBundleBytes + Limits.smallBodyBytes)
         try input.validate()
         let now = clock.now()
         do {

@@ -24,7 +24,7 @@ struct RoleController: Sendable {
 
     func create(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<RoleView> {
         let tenantID = try context.requireTenant()
-        let input = try await request.decodeJSON(RoleCreateRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(RoleCreateRequest.self, limit: Limits.smallBodyBytes)
         try input.validate()
         if RoleDefinition.builtIn.contains(where: { $0.name == input.name }) {
             throw APIError(.conflict, "already_exists", "A built-in role has this name.")
@@ -50,7 +50,7 @@ struct RoleController: Sendable {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", RoleID.self, "role")
         try Self.refuseBuiltIn(id)
-        let patch = try await request.decodeJSON(RolePatch.self, limit: 16 * 1024)
+        let patch = try await request.decodeJSON(RolePatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
         try Self.refuseEscalation(Set(patch.permissions ?? []), context)
         do {
@@ -87,7 +87,7 @@ struct RoleController: Sendable {
             throw APIError(.conflict, "role_in_use", "The role is assigned; delete its assignments first.")
         }
         do {
-            try await store.delete(RoleRecord.self, tenantID: tenantID, key: id.rawValue, dependents: []) { old in
+            try await store.delete(RoleRecord.self, tenantID: tenantID, key: id.rawValue) { old in
                 auditor.event(
                     context, activity: "Role", operation: .delete, targetID: old.id.rawValue, targetName: old.name,
                     changes: Changes.deleted([("name", old.name), ("permissions", old.permissions.map(\.rawValue).joined(separator: ","))]))
@@ -115,7 +115,7 @@ struct RoleController: Sendable {
 
     func createAssignment(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<RoleAssignmentView> {
         let tenantID = try context.requireTenant()
-        let input = try await request.decodeJSON(RoleAssignmentCreateRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(RoleAssignmentCreateRequest.self, limit: Limits.smallBodyBytes)
         try input.validate()
         let role = try await role(input.roleId, context: context)
         try Self.refuseEscalation(Set(role.permissions), context)
@@ -149,7 +149,7 @@ struct RoleController: Sendable {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", RoleAssignmentID.self, "role_assignment")
         do {
-            try await store.delete(RoleAssignmentRecord.self, tenantID: tenantID, key: id.rawValue, dependents: []) { old in
+            try await store.delete(RoleAssignmentRecord.self, tenantID: tenantID, key: id.rawValue) { old in
                 auditor.event(
                     context, activity: "RoleAssignment", operation: .unassign, targetID: old.id.rawValue,
                     changes: Changes.deleted([

@@ -15,7 +15,7 @@ struct SessionController: Sendable {
     let failures: SignInFailureLog
 
     func signIn(_ request: Request, context: StewardRequestContext) async throws -> Response {
-        let input = try await request.decodeJSON(SignInRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(SignInRequest.self, limit: Limits.smallBodyBytes)
         let (token, credential) = try await accounts.signIn(input, auditor: auditor, limiter: limiter, failures: failures, context: context)
         var view = token.view
         view.token = credential.text
@@ -51,7 +51,7 @@ struct SessionController: Sendable {
 
     func changePassword(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let (tenantID, adminID, _) = try context.requireAdmin()
-        let input = try await request.decodeJSON(PasswordChangeRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(PasswordChangeRequest.self, limit: Limits.smallBodyBytes)
         guard let admin = try await store.record(AdminRecord.self, tenantID: tenantID, key: adminID.rawValue) else {
             throw APIError.unauthorized
         }
@@ -86,7 +86,7 @@ struct SessionController: Sendable {
 
     func createToken(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<APITokenView> {
         let (tenantID, adminID, _) = try context.requireAdmin()
-        let input = try await request.decodeJSON(SignInRequest.TokenRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(SignInRequest.TokenRequest.self, limit: Limits.smallBodyBytes)
         try input.validate(field: "body")
         let days = input.expiresInDays ?? APITokenView.defaultLifetimeDays
         let token = accounts.newToken(

@@ -33,7 +33,7 @@ struct TenantController: Sendable {
 
     func update(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<TenantSettings> {
         let tenantID = try context.requireTenant()
-        let patch = try await request.decodeJSON(TenantSettingsPatch.self, limit: 16 * 1024)
+        let patch = try await request.decodeJSON(TenantSettingsPatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
         let old = try await tenant(context).settings
         var new = old

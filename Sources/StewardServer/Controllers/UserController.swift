@@ -27,7 +27,7 @@ struct UserController: Sendable {
 
     func create(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<UserView> {
         let tenantID = try context.requireTenant()
-        let input = try await request.decodeJSON(UserCreateRequest.self, limit: 16 * 1024)
+        let input = try await request.decodeJSON(UserCreateRequest.self, limit: Limits.smallBodyBytes)
         try input.validate()
         let user = UserRecord(
             tenantID: tenantID, id: ids(), displayName: input.displayName, upn: input.upn, email: input.email,
@@ -45,7 +45,7 @@ struct UserController: Sendable {
     func update(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<UserView> {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", UserID.self, "user")
-        let patch = try await request.decodeJSON(UserPatch.self, limit: 16 * 1024)
+        let patch = try await request.decodeJSON(UserPatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
         do {
             let user = try await conflictAsTaken {
@@ -76,11 +76,7 @@ struct UserController: Sendable {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", UserID.self, "user")
         do {
-            try await store.delete(
-                UserRecord.self, tenantID: tenantID, key: id.rawValue,
-                dependents: [.clear(table: "devices", column: "user_id"), .clear(table: "enrollment_tokens", column: "user_id"),
-                             .remove(table: "group_members", column: "member_id")]
-            ) { old in
+            try await store.delete(UserRecord.self, tenantID: tenantID, key: id.rawValue) { old in
                 auditor.event(
                     context, activity: "User", operation: .delete, targetID: old.id.rawValue, targetName: old.displayName,
                     changes: Changes.deleted(Self.properties(old)))

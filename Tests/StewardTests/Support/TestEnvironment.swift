@@ -200,6 +200,13 @@ struct APIClient: Sendable {
         try await send(.GET, APIRoute.getDevice.path(id.rawValue), token: admin ?? adminToken)
     }
 
+    /// Turns the tenant's compliant-app feature on or off.
+    func setCompliantAppFeature(_ on: Bool) async throws {
+        let answer = try await send(
+            .PATCH, APIRoute.updateTenantSettings.path, token: adminToken, json: TenantSettingsPatch(compliantAppFeature: on))
+        guard answer.status == .ok else { throw TestFailure("tenant settings answered \(answer.status)") }
+    }
+
     /// How many apps the store holds for the device (its view's count: a personal device's
     /// apps are not listed one by one).
     func appCount(_ id: DeviceID) async throws -> Int {

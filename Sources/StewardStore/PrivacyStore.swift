@@ -1,0 +1,14 @@
+import Foundation
+import StewardModel
+
+/// Data-subject requests that change data.
+public protocol PrivacyStore: Sendable {
+    /// Erases a user in one transaction: the user, the devices that belong to them (with their
+    /// inventory), their and their devices' group memberships, the links of enrollment tokens
+    /// to them; blanks the personal fields of audit entries about them or those devices; purges
+    /// app catalog rows no device references any more; appends `audit` (made from the counts).
+    /// Then makes the deleted bytes unrecoverable from the database files where the store can
+    /// (SQLite: deletes zero their content, and the WAL is checkpointed and truncated).
+    /// `notFound` for no such user.
+    func eraseUser(tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent) async throws -> ErasureView
+}
