@@ -10,22 +10,13 @@ extension PostgresStorage {
     }
 
     public func auditEntries(tenantID: TenantID, query: AuditQuery) async throws -> [AuditRecord] {
-        var clause = WhereClause()
-        func condition(_ sql: String, _ value: some PostgresDynamicTypeEncodable) { clause.add(sql, value) }
-        condition("tenant_id = ?", tenantID.rawValue)
-        if let from = query.from { condition("at >= ?", from.millisecondsSince1970) }
-        if let to = query.to { condition("at < ?", to.millisecondsSince1970) }
-        if let actor = query.actorID { condition("actor_id = ?", actor) }
-        if let activity = query.activity { condition("activity = ?", activity) }
-        if let target = query.targetID { condition("target_id = ?", target) }
-        if let targetType = query.targetType { condition("target_type = ?", targetType) }
-        if let after = query.afterSequence { condition(query.newestFirst ? "sequence < ?" : "sequence > ?", after) }
-        let limit = clause.bind(Int64(query.limit))
+        let (conditions, values) = query.filter(tenantID: tenantID).render(.postgres)
         let sql = """
-            SELECT * FROM audit_entries WHERE \(clause.sql)
-            ORDER BY sequence \(query.newestFirst ? "DESC" : "ASC") LIMIT \(limit)
+            SELECT * FROM audit_entries WHERE \(conditions)
+            ORDER BY sequence \(query.newestFirst ? "DESC" : "ASC") LIMIT $\(values.count + 1)
             """
-        return try await rows(PostgresQuery(unsafeSQL: sql, binds: clause.bindings)).map(Self.auditRecord)
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(values + [.integer(Int64(query.limit))])))
+            .map(Self.auditRecord)
     }
 
     public func auditAnchor(tenantID: TenantID) async throws -> AuditAnchor? {

@@ -30,29 +30,10 @@ extension PostgresStorage {
     }
 
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
-        var clause = WhereClause()
-        func condition(_ sql: String, _ value: some PostgresDynamicTypeEncodable) { clause.add(sql, value) }
-        condition("tenant_id = ?", tenantID.rawValue)
-        if let platform = query.platform { condition("platform = ?", platform.rawValue) }
-        if let ownership = query.ownership { condition("ownership = ?", ownership.rawValue) }
-        if let operatingSystem = query.operatingSystem { condition("os_name = ?", operatingSystem) }
-        if let prefix = query.namePrefix {
-            // A range, not LIKE: indexable, case-sensitive, and the same on SQLite (C collation).
-            condition("device_name >= ?", prefix)
-            condition("device_name < ?", prefix + "\u{10FFFF}")
-        }
-        if let before = query.lastCheckInBefore { condition("last_check_in_at < ?", before.millisecondsSince1970) }
-        if let after = query.lastCheckInAfter { condition("last_check_in_at > ?", after.millisecondsSince1970) }
-        if let user = query.userID { condition("user_id = ?", user.rawValue) }
-        if let groups = query.inGroups {
-            condition(
-                "id IN (SELECT member_id FROM group_members WHERE tenant_id = devices.tenant_id AND group_id = ANY(?))",
-                groups.map(\.rawValue))
-        }
-        if let cursor = query.after { condition("id > ?", cursor.rawValue) }
-        let limit = clause.bind(Int64(query.limit))
-        let sql = "SELECT * FROM devices WHERE \(clause.sql) ORDER BY id LIMIT \(limit)"
-        return try await rows(PostgresQuery(unsafeSQL: sql, binds: clause.bindings)).map(Self.deviceView)
+        let (conditions, values) = query.filter(tenantID: tenantID).render(.postgres)
+        let sql = "SELECT * FROM devices WHERE \(conditions) ORDER BY id LIMIT $\(values.count + 1)"
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(values + [.integer(Int64(query.limit))])))
+            .map(Self.deviceView)
     }
 
     public func updateDevice(

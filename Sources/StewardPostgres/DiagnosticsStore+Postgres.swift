@@ -129,18 +129,9 @@ extension PostgresStorage {
     }
 
     public func diagnostics(tenantID: TenantID, query: DiagnosticsQuery) async throws -> [DiagnosticEventView] {
-        var clause = WhereClause()
-        clause.add("tenant_id = ?", tenantID.rawValue)
-        if let from = query.from { clause.add("at >= ?", from.millisecondsSince1970) }
-        if let to = query.to { clause.add("at < ?", to.millisecondsSince1970) }
-        if let kind = query.kind { clause.add("kind = ?", kind.rawValue) }
-        if let after = query.after { clause.add("id > ?", after) }
-        if let pseudonyms = query.pseudonyms {
-            clause.add("(device_pseudonym = ANY(?) OR user_pseudonym = ANY(?))", pseudonyms)
-        }
-        let limit = clause.bind(Int64(query.limit))
-        let sql = "SELECT * FROM diagnostic_events WHERE \(clause.sql) ORDER BY id LIMIT \(limit)"
-        return try await rows(PostgresQuery(unsafeSQL: sql, binds: clause.bindings)).map { row in
+        let (conditions, values) = query.filter(tenantID: tenantID).render(.postgres)
+        let sql = "SELECT * FROM diagnostic_events WHERE \(conditions) ORDER BY id LIMIT $\(values.count + 1)"
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(values + [.integer(Int64(query.limit))]))).map { row in
             DiagnosticEventView(
                 id: DiagnosticEventID(rawValue: try row.value("id")), kind: DiagnosticEvent.Kind(rawValue: try row.value("kind")) ?? .agentError,
                 name: try row.value("name"), at: Date(millisecondsSince1970: try row.value("at")),

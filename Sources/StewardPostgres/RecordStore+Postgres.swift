@@ -200,12 +200,20 @@ extension PostgresStorage {
         return R(tenantID: TenantID(rawValue: try row.value("tenant_id")), key: try row.value("id"), row: StoredRow(values))
     }
 
+    /// Values in order, as a query's bindings.
+    static func bindings(_ values: [StoreValue]) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        for value in values { try bind(value, to: &bindings) }
+        return bindings
+    }
+
     static func bind(_ value: StoreValue, to bindings: inout PostgresBindings) throws {
         switch value {
         case .text(let text): bindings.append(text)
         case .integer(let number): bindings.append(number)
         case .bool(let flag): bindings.append(flag)
         case .blob(let data): try bindings.append(data)
+        case .textArray(let texts): bindings.append(texts)
         }
     }
 

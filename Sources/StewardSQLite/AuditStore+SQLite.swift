@@ -9,25 +9,12 @@ extension SQLiteStorage {
     }
 
     public func auditEntries(tenantID: TenantID, query: AuditQuery) async throws -> [AuditRecord] {
-        var conditions = ["tenant_id = ?"]
-        var arguments: [(any DatabaseValueConvertible)?] = [tenantID.rawValue]
-        func condition(_ sql: String, _ value: (any DatabaseValueConvertible)?) {
-            conditions.append(sql)
-            arguments.append(value)
-        }
-        if let from = query.from { condition("at >= ?", from.millisecondsSince1970) }
-        if let to = query.to { condition("at < ?", to.millisecondsSince1970) }
-        if let actor = query.actorID { condition("actor_id = ?", actor) }
-        if let activity = query.activity { condition("activity = ?", activity) }
-        if let target = query.targetID { condition("target_id = ?", target) }
-        if let targetType = query.targetType { condition("target_type = ?", targetType) }
-        if let after = query.afterSequence { condition(query.newestFirst ? "sequence < ?" : "sequence > ?", after) }
-        arguments.append(query.limit)
+        let (conditions, values) = query.filter(tenantID: tenantID).render(.sqlite)
         let sql = """
-            SELECT * FROM audit_entries WHERE \(conditions.joined(separator: " AND "))
+            SELECT * FROM audit_entries WHERE \(conditions)
             ORDER BY sequence \(query.newestFirst ? "DESC" : "ASC") LIMIT ?
             """
-        let bound = StatementArguments(arguments)
+        let bound = StatementArguments(values.map(Self.bound) + [query.limit])
         return try await pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.auditRecord)
         }

@@ -35,51 +35,9 @@ extension SQLiteStorage {
     }
 
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
-        var conditions = ["tenant_id = ?"]
-        var arguments: StatementArguments = [tenantID.rawValue]
-        if let platform = query.platform {
-            conditions.append("platform = ?")
-            arguments += [platform.rawValue]
-        }
-        if let ownership = query.ownership {
-            conditions.append("ownership = ?")
-            arguments += [ownership.rawValue]
-        }
-        if let operatingSystem = query.operatingSystem {
-            conditions.append("os_name = ?")
-            arguments += [operatingSystem]
-        }
-        if let prefix = query.namePrefix {
-            // A range, not LIKE: indexable, case-sensitive, and the same on PostgreSQL.
-            conditions.append("device_name >= ? AND device_name < ?")
-            arguments += [prefix, prefix + "\u{10FFFF}"]
-        }
-        if let before = query.lastCheckInBefore {
-            conditions.append("last_check_in_at < ?")
-            arguments += [before.millisecondsSince1970]
-        }
-        if let after = query.lastCheckInAfter {
-            conditions.append("last_check_in_at > ?")
-            arguments += [after.millisecondsSince1970]
-        }
-        if let user = query.userID {
-            conditions.append("user_id = ?")
-            arguments += [user.rawValue]
-        }
-        if let groups = query.inGroups {
-            conditions.append("""
-                id IN (SELECT member_id FROM group_members
-                    WHERE tenant_id = devices.tenant_id AND group_id IN (SELECT value FROM json_each(?)))
-                """)
-            arguments += [Self.jsonArray(groups.map(\.rawValue))]
-        }
-        if let cursor = query.after {
-            conditions.append("id > ?")
-            arguments += [cursor.rawValue]
-        }
-        arguments += [query.limit]
-        let sql = "SELECT \(Self.viewColumns) FROM devices WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?"
-        let bound = arguments
+        let (conditions, values) = query.filter(tenantID: tenantID).render(.sqlite)
+        let sql = "SELECT \(Self.viewColumns) FROM devices WHERE \(conditions) ORDER BY id LIMIT ?"
+        let bound = StatementArguments(values.map(Self.bound) + [query.limit])
         return try await pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.deviceView)
         }

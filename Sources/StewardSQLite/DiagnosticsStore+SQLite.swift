@@ -105,19 +105,9 @@ extension SQLiteStorage {
     }
 
     public func diagnostics(tenantID: TenantID, query: DiagnosticsQuery) async throws -> [DiagnosticEventView] {
-        var conditions = ["tenant_id = ?"]
-        var arguments: [(any DatabaseValueConvertible)?] = [tenantID.rawValue]
-        if let from = query.from { conditions.append("at >= ?"); arguments.append(from.millisecondsSince1970) }
-        if let to = query.to { conditions.append("at < ?"); arguments.append(to.millisecondsSince1970) }
-        if let kind = query.kind { conditions.append("kind = ?"); arguments.append(kind.rawValue) }
-        if let after = query.after { conditions.append("id > ?"); arguments.append(after) }
-        if let pseudonyms = query.pseudonyms {
-            conditions.append("(device_pseudonym IN (SELECT value FROM json_each(?)) OR user_pseudonym IN (SELECT value FROM json_each(?)))")
-            arguments += [Self.jsonArray(pseudonyms), Self.jsonArray(pseudonyms)]
-        }
-        arguments.append(query.limit)
-        let sql = "SELECT * FROM diagnostic_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?"
-        let bound = StatementArguments(arguments)
+        let (conditions, values) = query.filter(tenantID: tenantID).render(.sqlite)
+        let sql = "SELECT * FROM diagnostic_events WHERE \(conditions) ORDER BY id LIMIT ?"
+        let bound = StatementArguments(values.map(Self.bound) + [query.limit])
         return try await pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
                 DiagnosticEventView(

@@ -147,6 +147,7 @@ extension SQLiteStorage {
         case .integer(let number): number
         case .bool(let flag): flag
         case .blob(let data): data
+        case .textArray(let texts): String(decoding: (try? JSONEncoder().encode(texts)) ?? Data("[]".utf8), as: UTF8.self)
         }
     }
 

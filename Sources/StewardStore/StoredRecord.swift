@@ -7,6 +7,8 @@ public enum StoreValue: Sendable, Equatable {
     case integer(Int64?)
     case bool(Bool)
     case blob(Data?)
+    /// A list of texts (a filter's "one of"; PostgreSQL binds it as `text[]`).
+    case textArray([String])
 }
 
 public enum ColumnType: Sendable {

@@ -503,3 +503,20 @@ extension DeviceCountTests {
         #expect(apps[0] == apps[1] && apps[0].count == 5)
     }
 }
+
+/// One filter, two dialects: the same conditions and values, numbered for PostgreSQL.
+@Suite struct StoreFilterTests {
+    @Test func oneFilterRendersForBothStores() {
+        var filter = StoreFilter()
+        filter.add("tenant_id = ?", .text("t"))
+        filter.add("name >= ? AND name < ?", .text("a"), .text("b"))
+        filter.add("(x {oneOf} OR y {oneOf})", oneOf: ["p", "q"])
+        let sqlite = filter.render(.sqlite)
+        #expect(sqlite.sql == "tenant_id = ? AND name >= ? AND name < ? AND (x IN (SELECT value FROM json_each(?)) OR y IN (SELECT value FROM json_each(?)))")
+        #expect(sqlite.values == [.text("t"), .text("a"), .text("b"), .text(#"["p","q"]"#), .text(#"["p","q"]"#)])
+        let postgres = filter.render(.postgres)
+        #expect(postgres.sql == "tenant_id = $1 AND name >= $2 AND name < $3 AND (x = ANY($4) OR y = ANY($5))")
+        #expect(postgres.values == [.text("t"), .text("a"), .text("b"), .textArray(["p", "q"]), .textArray(["p", "q"])])
+        #expect(StoreFilter().render(.postgres).sql == "TRUE")
+    }
+}

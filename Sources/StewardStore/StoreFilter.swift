@@ -1,0 +1,131 @@
+import Foundation
+import StewardModel
+
+/// The conditions of a filtered list, said once for both stores: each condition is SQL with `?`
+/// placeholders and its bound values, and a backend renders the whole as its dialect wants —
+/// `?` for SQLite, `$1`, `$2`, … for PostgreSQL, and a list membership as `json_each` or
+/// `= ANY`. Column names come from Steward's code; values are always bound.
+public struct StoreFilter: Sendable {
+    public enum Dialect: Sendable {
+        case sqlite, postgres
+    }
+
+    private enum Part: Sendable {
+        case condition(String, [StoreValue])
+        /// SQL whose `{oneOf}` says "is one of the texts".
+        case oneOf(String, [String])
+    }
+
+    private var parts: [Part] = []
+
+    public init() {}
+
+    /// A condition joined with AND: `sql` holds one `?` per value, in order.
+    public mutating func add(_ sql: String, _ values: StoreValue...) {
+        parts.append(.condition(sql, values))
+    }
+
+    /// A condition whose `{oneOf}` stands for "is one of `texts`" (`group_id {oneOf}`).
+    public mutating func add(_ sql: String, oneOf texts: [String]) {
+        parts.append(.oneOf(sql, texts))
+    }
+
+    /// The WHERE clause and its values in binding order; PostgreSQL placeholders start after
+    /// `bound` values already placed.
+    public func render(_ dialect: Dialect, afterBound bound: Int = 0) -> (sql: String, values: [StoreValue]) {
+        var values: [StoreValue] = []
+        var conditions: [String] = []
+        func placeholder() -> String {
+            dialect == .sqlite ? "?" : "$\(bound + values.count)"
+        }
+        for part in parts {
+            switch part {
+            case .condition(let sql, let bind):
+                var rendered = ""
+                var remaining = bind[...]
+                for character in sql {
+                    if character == "?", let value = remaining.popFirst() {
+                        values.append(value)
+                        rendered += placeholder()
+                    } else {
+                        rendered.append(character)
+                    }
+                }
+                conditions.append(rendered)
+            case .oneOf(let sql, let texts):
+                // Each `{oneOf}` binds the list once more.
+                let pieces = sql.components(separatedBy: "{oneOf}")
+                var rendered = pieces[0]
+                for piece in pieces.dropFirst() {
+                    switch dialect {
+                    case .sqlite:
+                        let json = String(decoding: (try? JSONEncoder().encode(texts)) ?? Data("[]".utf8), as: UTF8.self)
+                        values.append(.text(json))
+                        rendered += "IN (SELECT value FROM json_each(\(placeholder())))"
+                    case .postgres:
+                        values.append(.textArray(texts))
+                        rendered += "= ANY(\(placeholder()))"
+                    }
+                    rendered += piece
+                }
+                conditions.append(rendered)
+            }
+        }
+        return (conditions.isEmpty ? "TRUE" : conditions.joined(separator: " AND "), values)
+    }
+}
+
+extension DeviceQuery {
+    /// The device list's conditions (`devices` rows), for both stores.
+    public func filter(tenantID: TenantID) -> StoreFilter {
+        var filter = StoreFilter()
+        filter.add("tenant_id = ?", .text(tenantID.rawValue))
+        if let platform { filter.add("platform = ?", .text(platform.rawValue)) }
+        if let ownership { filter.add("ownership = ?", .text(ownership.rawValue)) }
+        if let operatingSystem { filter.add("os_name = ?", .text(operatingSystem)) }
+        if let namePrefix {
+            // A range, not LIKE: indexable, case-sensitive, the same on both stores (C collation).
+            filter.add("device_name >= ? AND device_name < ?", .text(namePrefix), .text(namePrefix + "\u{10FFFF}"))
+        }
+        if let lastCheckInBefore { filter.add("last_check_in_at < ?", .integer(lastCheckInBefore.millisecondsSince1970)) }
+        if let lastCheckInAfter { filter.add("last_check_in_at > ?", .integer(lastCheckInAfter.millisecondsSince1970)) }
+        if let userID { filter.add("user_id = ?", .text(userID.rawValue)) }
+        if let inGroups {
+            filter.add(
+                "id IN (SELECT member_id FROM group_members WHERE tenant_id = devices.tenant_id AND group_id {oneOf})",
+                oneOf: inGroups.map(\.rawValue))
+        }
+        if let after { filter.add("id > ?", .text(after.rawValue)) }
+        return filter
+    }
+}
+
+extension AuditQuery {
+    /// The audit log's conditions (`audit_entries` rows), for both stores.
+    public func filter(tenantID: TenantID) -> StoreFilter {
+        var filter = StoreFilter()
+        filter.add("tenant_id = ?", .text(tenantID.rawValue))
+        if let from { filter.add("at >= ?", .integer(from.millisecondsSince1970)) }
+        if let to { filter.add("at < ?", .integer(to.millisecondsSince1970)) }
+        if let actorID { filter.add("actor_id = ?", .text(actorID)) }
+        if let activity { filter.add("activity = ?", .text(activity)) }
+        if let targetID { filter.add("target_id = ?", .text(targetID)) }
+        if let targetType { filter.add("target_type = ?", .text(targetType)) }
+        if let afterSequence { filter.add(newestFirst ? "sequence < ?" : "sequence > ?", .integer(afterSequence)) }
+        return filter
+    }
+}
+
+extension DiagnosticsQuery {
+    /// The diagnostics list's conditions (`diagnostic_events` rows), for both stores.
+    public func filter(tenantID: TenantID) -> StoreFilter {
+        var filter = StoreFilter()
+        filter.add("tenant_id = ?", .text(tenantID.rawValue))
+        if let from { filter.add("at >= ?", .integer(from.millisecondsSince1970)) }
+        if let to { filter.add("at < ?", .integer(to.millisecondsSince1970)) }
+        if let kind { filter.add("kind = ?", .text(kind.rawValue)) }
+        if let after { filter.add("id > ?", .text(after)) }
+        if let pseudonyms { filter.add("(device_pseudonym {oneOf} OR user_pseudonym {oneOf})", oneOf: pseudonyms) }
+        return filter
+    }
+}
