@@ -70,7 +70,15 @@ extension StewardRequestContext {
     }
 }
 
-/// One page of records and the cursor of the next, from a fetch of `limit + 1`.
-func page<R: StoredRecord, V>(_ records: [R], limit: Int, _ view: (R) throws -> V) rethrows -> (items: [V], next: String?) {
-    (try records.prefix(limit).map(view), records.count > limit ? PageCursor.encode(records[limit - 1].key) : nil)
+extension Page {
+    /// One page from a fetch of `limit + 1` rows: the extra row only says that a next page
+    /// exists, whose cursor is the key of this page's last row.
+    static func of<Row>(_ rows: [Row], limit: Int, key: (Row) -> String, _ view: (Row) throws -> Item) rethrows -> Page<Item> {
+        Page(items: try rows.prefix(limit).map(view), nextCursor: rows.count > limit ? PageCursor.encode(key(rows[limit - 1])) : nil)
+    }
+
+    /// One page of records, keyed by their primary key.
+    static func of<R: StoredRecord>(_ records: [R], limit: Int, _ view: (R) throws -> Item) rethrows -> Page<Item> {
+        try of(records, limit: limit, key: \.key, view)
+    }
 }

@@ -15,8 +15,7 @@ struct AdminController: Sendable {
         let query = try QueryParameters(request, allowed: ["limit", "cursor"])
         let limit = try query.limit()
         let admins = try await store.records(AdminRecord.self, tenantID: tenantID, filter: [:], after: try query.cursor(), limit: limit + 1)
-        let (items, next) = page(admins, limit: limit, \.view)
-        return JSONResponse(Page(items: items, nextCursor: next))
+        return JSONResponse(Page.of(admins, limit: limit, \.view))
     }
 
     func get(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<AdminView> {

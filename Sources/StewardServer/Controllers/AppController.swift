@@ -20,8 +20,7 @@ struct AppController: Sendable {
             filter["platform"] = .text(platform.rawValue)
         }
         let apps = try await store.records(ManagedAppRecord.self, tenantID: tenantID, filter: filter, after: try query.cursor(), limit: limit + 1)
-        let (items, next) = page(apps, limit: limit) { $0.view }
-        return JSONResponse(Page(items: items, nextCursor: next))
+        return JSONResponse(Page.of(apps, limit: limit) { $0.view })
     }
 
     func get(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<ManagedAppView> {
@@ -101,8 +100,7 @@ struct AppController: Sendable {
         let assignments = try await store.records(
             AppAssignmentRecord.self, tenantID: app.tenantID, filter: ["app_id": .text(app.id.rawValue)], after: try query.cursor(),
             limit: limit + 1)
-        let (items, next) = page(assignments, limit: limit) { $0.view }
-        return JSONResponse(Page(items: items, nextCursor: next))
+        return JSONResponse(Page.of(assignments, limit: limit) { $0.view })
     }
 
     func assign(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<AppAssignmentView> {
@@ -158,8 +156,7 @@ struct AppController: Sendable {
         let state = try query.value("state").map { raw throws(WireError) in try AppInstallState.parse(raw, field: "state") }
         let rows = try await store.appDeviceStatuses(
             tenantID: app.tenantID, appID: app.id, state: state, after: try query.cursor(), limit: limit + 1)
-        let next = rows.count > limit ? PageCursor.encode(rows[limit - 1].deviceId.rawValue) : nil
-        return JSONResponse(Page(items: Array(rows.prefix(limit)), nextCursor: next))
+        return JSONResponse(Page.of(rows, limit: limit, key: \.deviceId.rawValue) { $0 })
     }
 
     func userStatuses(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<Page<AppUserStatusView>> {
@@ -167,8 +164,7 @@ struct AppController: Sendable {
         let query = try QueryParameters(request, allowed: ["limit", "cursor"])
         let limit = try query.limit()
         let rows = try await store.appUserStatuses(tenantID: app.tenantID, appID: app.id, after: try query.cursor(), limit: limit + 1)
-        let next = rows.count > limit ? PageCursor.encode(rows[limit - 1].userId.rawValue) : nil
-        return JSONResponse(Page(items: Array(rows.prefix(limit)), nextCursor: next))
+        return JSONResponse(Page.of(rows, limit: limit, key: \.userId.rawValue) { $0 })
     }
 
     private func existing(_ context: StewardRequestContext) async throws -> ManagedAppRecord {

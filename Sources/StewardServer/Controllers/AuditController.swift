@@ -22,10 +22,7 @@ struct AuditController: Sendable {
             return sequence
         }
         let entries = try await store.auditEntries(tenantID: tenantID, query: query)
-        let limit = query.limit - 1
-        return JSONResponse(Page(
-            items: entries.prefix(limit).map(\.view),
-            nextCursor: entries.count > limit ? PageCursor.encode(String(entries[limit - 1].sequence)) : nil))
+        return JSONResponse(Page.of(entries, limit: query.limit - 1, key: { String($0.sequence) }, \.view))
     }
 
     func export(_ request: Request, context: StewardRequestContext) async throws -> Response {

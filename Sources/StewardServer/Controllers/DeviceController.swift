@@ -37,11 +37,9 @@ struct DeviceController: Sendable {
         }
         let limit = filter.limit
         filter.limit = limit + 1
-        var devices = try await store.devices(tenantID: tenantID, query: filter)
-        let next = devices.count > limit ? devices[limit - 1].id.rawValue : nil
-        devices = Array(devices.prefix(limit))
-        for index in devices.indices { devices[index] = await withPendingLastSeen(devices[index], tenantID: tenantID) }
-        return JSONResponse(Page(items: devices, nextCursor: next.map(PageCursor.encode)))
+        var page = Page.of(try await store.devices(tenantID: tenantID, query: filter), limit: limit, key: \.id.rawValue) { $0 }
+        for index in page.items.indices { page.items[index] = await withPendingLastSeen(page.items[index], tenantID: tenantID) }
+        return JSONResponse(page)
     }
 
     func get(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<DeviceView> {
@@ -106,10 +104,8 @@ struct DeviceController: Sendable {
                 "A personal device's app inventory is not shown app by app; its managed apps are at /managed-apps.")
         }
         let limit = try query.limit()
-        var apps = try await store.apps(tenantID: tenantID, deviceID: device.id, after: try query.cursor(), limit: limit + 1)
-        let next = apps.count > limit ? apps[limit - 1].appId : nil
-        apps = Array(apps.prefix(limit))
-        return JSONResponse(Page(items: apps, nextCursor: next.map(PageCursor.encode)))
+        let apps = try await store.apps(tenantID: tenantID, deviceID: device.id, after: try query.cursor(), limit: limit + 1)
+        return JSONResponse(Page.of(apps, limit: limit, key: \.appId) { $0 })
     }
 
     /// The device's managed apps and their states (a device has few; no paging).

@@ -44,11 +44,8 @@ struct DiagnosticsController: Sendable {
         filter.kind = try query.value("kind").map { raw throws(WireError) in try DiagnosticEvent.Kind.parse(raw, field: "kind") }
         filter.pseudonyms = try query.string("pseudonym").map { [$0] }
         filter.after = try query.cursor()
-        var events = try await store.diagnostics(tenantID: tenantID, query: filter)
-        let limit = filter.limit - 1
-        let next = events.count > limit ? events[limit - 1].id.rawValue : nil
-        events = Array(events.prefix(limit))
-        return JSONResponse(Page(items: events, nextCursor: next.map(PageCursor.encode)))
+        let events = try await store.diagnostics(tenantID: tenantID, query: filter)
+        return JSONResponse(Page.of(events, limit: filter.limit - 1, key: \.id.rawValue) { $0 })
     }
 
     func reidentify(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<PseudonymSubject> {

@@ -166,8 +166,7 @@ struct EnrollmentController: Sendable {
         let query = try QueryParameters(request, allowed: ["limit", "cursor"])
         let limit = try query.limit()
         let found = try await store.corporateIdentifiers(tenantID: tenantID, after: try query.cursor(), limit: limit + 1)
-        let next = found.count > limit ? PageCursor.encode("\(found[limit - 1].kind.rawValue):\(found[limit - 1].value)") : nil
-        return JSONResponse(Page(items: Array(found.prefix(limit)), nextCursor: next))
+        return JSONResponse(Page.of(found, limit: limit, key: { "\($0.kind.rawValue):\($0.value)" }) { $0 })
     }
 
     func deleteCorporateIdentifier(_ request: Request, context: StewardRequestContext) async throws -> Response {

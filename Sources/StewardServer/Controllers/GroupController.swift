@@ -21,8 +21,7 @@ struct GroupController: Sendable {
         let groups = try await store.records(GroupRecord.self, tenantID: tenantID, filter: filter, after: try query.cursor(), limit: limit + 1)
         let shown = Array(groups.prefix(limit))
         let counts = try await store.memberCounts(tenantID: tenantID, groupIDs: shown.map(\.id))
-        let (items, next) = page(groups, limit: limit) { Self.view($0, members: counts[$0.id] ?? 0) }
-        return JSONResponse(Page(items: items, nextCursor: next))
+        return JSONResponse(Page.of(groups, limit: limit) { Self.view($0, members: counts[$0.id] ?? 0) })
     }
 
     func get(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<GroupView> {
@@ -99,8 +98,7 @@ struct GroupController: Sendable {
         let query = try QueryParameters(request, allowed: ["limit", "cursor"])
         let limit = try query.limit()
         let members = try await store.members(tenantID: group.tenantID, groupID: group.id, after: try query.cursor(), limit: limit + 1)
-        let items = members.prefix(limit).map { GroupMemberView(id: $0.id, kind: group.kind, addedAt: $0.addedAt) }
-        return JSONResponse(Page(items: items, nextCursor: members.count > limit ? PageCursor.encode(members[limit - 1].id) : nil))
+        return JSONResponse(Page.of(members, limit: limit, key: \.id) { GroupMemberView(id: $0.id, kind: group.kind, addedAt: $0.addedAt) })
     }
 
     func addMember(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<GroupMemberView> {

@@ -89,8 +89,7 @@ struct RemoteTaskController: Sendable {
         let device = try await reachableDevice(context, store: store, tenantID: tenantID, permission: .devicesRead)
         let limit = try query.limit()
         let tasks = try await store.remoteTasks(tenantID: tenantID, deviceID: device.id, before: try query.cursor(), limit: limit + 1)
-        let next = tasks.count > limit ? PageCursor.encode(tasks[limit - 1].id.rawValue) : nil
-        return JSONResponse(Page(items: tasks.prefix(limit).map { $0.view() }, nextCursor: next))
+        return JSONResponse(Page.of(tasks, limit: limit, key: \.id.rawValue) { $0.view() })
     }
 
     func get(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<RemoteTaskView> {

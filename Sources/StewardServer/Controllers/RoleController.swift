@@ -109,8 +109,7 @@ struct RoleController: Sendable {
         }
         let assignments = try await store.records(
             RoleAssignmentRecord.self, tenantID: tenantID, filter: filter, after: try query.cursor(), limit: limit + 1)
-        let (items, next) = page(assignments, limit: limit, \.view)
-        return JSONResponse(Page(items: items, nextCursor: next))
+        return JSONResponse(Page.of(assignments, limit: limit, \.view))
     }
 
     func createAssignment(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<RoleAssignmentView> {

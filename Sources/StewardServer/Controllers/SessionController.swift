@@ -81,7 +81,7 @@ struct SessionController: Sendable {
         let tokens = try await store.records(
             AdminTokenRecord.self, tenantID: tenantID, filter: ["admin_id": .text(adminID.rawValue)],
             after: try query.cursor(), limit: limit + 1)
-        return Page(items: tokens.prefix(limit).map(\.view), nextCursor: tokens.count > limit ? PageCursor.encode(tokens[limit - 1].key) : nil)
+        return Page.of(tokens, limit: limit, \.view)
     }
 
     func createToken(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<APITokenView> {

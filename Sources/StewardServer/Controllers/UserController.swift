@@ -17,8 +17,7 @@ struct UserController: Sendable {
         var filter: [String: StoreValue] = [:]
         if let upn = try query.string("upn") { filter["upn"] = .text(upn) }
         let users = try await store.records(UserRecord.self, tenantID: tenantID, filter: filter, after: try query.cursor(), limit: limit + 1)
-        let (items, next) = page(users, limit: limit, \.view)
-        return JSONResponse(Page(items: items, nextCursor: next))
+        return JSONResponse(Page.of(users, limit: limit, \.view))
     }
 
     func get(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<UserView> {
