@@ -520,3 +520,25 @@ extension DeviceCountTests {
         #expect(StoreFilter().render(.postgres).sql == "TRUE")
     }
 }
+
+/// Every storage role has its protocol file, a file in each backend and its line in
+/// docs/ARCHITECTURE.md: a role added without them fails here.
+@Suite struct StorageLayoutTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func everyRoleHasItsFiles() throws {
+        let storage = try String(contentsOf: Self.root.appendingPathComponent("Sources/StewardStore/Storage.swift"), encoding: .utf8)
+        let declaration = try #require(storage.range(of: #"public protocol Storage:([^{]*)\{"#, options: .regularExpression))
+        let roles = storage[declaration].dropFirst("public protocol Storage:".count).dropLast()
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(roles.count >= 15, "\(roles)")
+        let architecture = try String(contentsOf: Self.root.appendingPathComponent("docs/ARCHITECTURE.md"), encoding: .utf8)
+        let files = FileManager.default
+        for role in roles {
+            #expect(files.fileExists(atPath: Self.root.appendingPathComponent("Sources/StewardStore/\(role).swift").path), "\(role).swift")
+            #expect(files.fileExists(atPath: Self.root.appendingPathComponent("Sources/StewardSQLite/\(role)+SQLite.swift").path), "\(role)+SQLite")
+            #expect(files.fileExists(atPath: Self.root.appendingPathComponent("Sources/StewardPostgres/\(role)+Postgres.swift").path), "\(role)+Postgres")
+            #expect(architecture.contains("`\(role)`"), "\(role) in ARCHITECTURE.md")
+        }
+    }
+}
