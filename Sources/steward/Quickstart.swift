@@ -29,16 +29,23 @@ struct Quickstart: AsyncParsableCommand {
         var logger = Logger(label: "steward")
         logger.logLevel = .warning
         let exit = exit
-        try await serving(host: "127.0.0.1", port: port) {
-            try await withInProcessServer(
-                configuration: ServerConfiguration(host: "127.0.0.1", port: port),
-                dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger), serveAfterwards: !exit
-            ) { port in
-                let server = "http://127.0.0.1:\(port)"
-                try await Self.enrollAndShow(server: server, tenant: tenant, directory: directory)
-                if !exit { print("\nServing on \(server) — press Ctrl-C to stop.") }
+        do {
+            try await serving(host: "127.0.0.1", port: port) {
+                try await withInProcessServer(
+                    configuration: ServerConfiguration(host: "127.0.0.1", port: port),
+                    dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger), serveAfterwards: !exit
+                ) { port in
+                    let server = "http://127.0.0.1:\(port)"
+                    try await Self.enrollAndShow(server: server, tenant: tenant, directory: directory)
+                    if !exit { print("\nServing on \(server) — press Ctrl-C to stop.") }
+                }
             }
+        } catch {
+            await storage.close()
+            throw error
         }
+        // A clean stop: the WAL copied into the database and truncated.
+        await storage.close()
     }
 
     private static func enrollAndShow(server: String, tenant: TenantCreated, directory: URL) async throws {
