@@ -142,7 +142,7 @@ public struct AdminAccounts: Sendable {
 
         guard try await store.tenant(tenantID) != nil else { try await refuse(nil, reason: nil, hashed: false) }
         guard let admin = try await store.records(
-            AdminRecord.self, tenantID: tenantID, filter: ["user_name": .text(request.userName)], after: nil, limit: 1
+            AdminRecord.self, tenantID: tenantID, filter: AdminRecord.withUserName(request.userName), after: nil, limit: 1
         ).first else {
             try await refuse(nil, reason: "unknown user name", hashed: false)
         }

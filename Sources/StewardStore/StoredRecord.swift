@@ -81,3 +81,34 @@ public enum DependentRows: Sendable {
     /// `DELETE FROM table WHERE tenant_id = ? AND column = id`
     case remove(table: String, column: String)
 }
+
+/// The filters the admin plane lists records by, named for what they mean: the column names
+/// stay here, next to the records that declare them.
+extension AdminRecord {
+    public static func withUserName(_ userName: String) -> [String: StoreValue] { ["user_name": .text(userName)] }
+}
+
+extension AdminTokenRecord {
+    public static func of(_ admin: AdminID) -> [String: StoreValue] { ["admin_id": .text(admin.rawValue)] }
+}
+
+extension UserRecord {
+    public static func withUPN(_ upn: String?) -> [String: StoreValue] { upn.map { ["upn": .text($0)] } ?? [:] }
+}
+
+extension GroupRecord {
+    public static func ofKind(_ kind: GroupKind?) -> [String: StoreValue] { kind.map { ["kind": .text($0.rawValue)] } ?? [:] }
+}
+
+extension RoleAssignmentRecord {
+    public static func of(_ role: RoleID) -> [String: StoreValue] { ["role_id": .text(role.rawValue)] }
+    public static func heldBy(_ admin: AdminID?) -> [String: StoreValue] { admin.map { ["admin_id": .text($0.rawValue)] } ?? [:] }
+}
+
+extension ManagedAppRecord {
+    public static func on(_ platform: Platform?) -> [String: StoreValue] { platform.map { ["platform": .text($0.rawValue)] } ?? [:] }
+}
+
+extension AppAssignmentRecord {
+    public static func of(_ app: ManagedAppID) -> [String: StoreValue] { ["app_id": .text(app.rawValue)] }
+}

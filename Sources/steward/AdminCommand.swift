@@ -53,7 +53,7 @@ struct AdminCommand: AsyncParsableCommand {
 
     static func admin(named userName: String, in storage: any Storage, tenantID: TenantID) async throws -> AdminRecord {
         guard let admin = try await storage.records(
-            AdminRecord.self, tenantID: tenantID, filter: ["user_name": .text(userName)], after: nil, limit: 1
+            AdminRecord.self, tenantID: tenantID, filter: AdminRecord.withUserName(userName), after: nil, limit: 1
         ).first else {
             throw ValidationError("no admin with user name '\(userName)'")
         }

@@ -15,11 +15,8 @@ struct AppController: Sendable {
         let tenantID = try context.requireTenant()
         let query = try QueryParameters(request, allowed: ["limit", "cursor", "platform"])
         let limit = try query.limit()
-        var filter: [String: StoreValue] = [:]
-        if let platform = try query.value("platform").map({ raw throws(WireError) in try Platform.parse(raw, field: "platform") }) {
-            filter["platform"] = .text(platform.rawValue)
-        }
-        let apps = try await store.records(ManagedAppRecord.self, tenantID: tenantID, filter: filter, after: try query.cursor(), limit: limit + 1)
+        let platform = try query.value("platform").map { raw throws(WireError) in try Platform.parse(raw, field: "platform") }
+        let apps = try await store.records(ManagedAppRecord.self, tenantID: tenantID, filter: ManagedAppRecord.on(platform), after: try query.cursor(), limit: limit + 1)
         return JSONResponse(Page.of(apps, limit: limit) { $0.view })
     }
 
@@ -98,7 +95,7 @@ struct AppController: Sendable {
         let query = try QueryParameters(request, allowed: ["limit", "cursor"])
         let limit = try query.limit()
         let assignments = try await store.records(
-            AppAssignmentRecord.self, tenantID: app.tenantID, filter: ["app_id": .text(app.id.rawValue)], after: try query.cursor(),
+            AppAssignmentRecord.self, tenantID: app.tenantID, filter: AppAssignmentRecord.of(app.id), after: try query.cursor(),
             limit: limit + 1)
         return JSONResponse(Page.of(assignments, limit: limit) { $0.view })
     }

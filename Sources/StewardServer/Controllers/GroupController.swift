@@ -14,11 +14,8 @@ struct GroupController: Sendable {
         let tenantID = try context.requireTenant()
         let query = try QueryParameters(request, allowed: ["limit", "cursor", "kind"])
         let limit = try query.limit()
-        var filter: [String: StoreValue] = [:]
-        if let kind = try query.value("kind").map({ raw throws(WireError) in try GroupKind.parse(raw, field: "kind") }) {
-            filter["kind"] = .text(kind.rawValue)
-        }
-        let groups = try await store.records(GroupRecord.self, tenantID: tenantID, filter: filter, after: try query.cursor(), limit: limit + 1)
+        let kind = try query.value("kind").map { raw throws(WireError) in try GroupKind.parse(raw, field: "kind") }
+        let groups = try await store.records(GroupRecord.self, tenantID: tenantID, filter: GroupRecord.ofKind(kind), after: try query.cursor(), limit: limit + 1)
         let shown = Array(groups.prefix(limit))
         let counts = try await store.memberCounts(tenantID: tenantID, groupIDs: shown.map(\.id))
         return JSONResponse(Page.of(groups, limit: limit) { Self.view($0, members: counts[$0.id] ?? 0) })

@@ -82,7 +82,7 @@ struct RoleController: Sendable {
         let id = try context.id("id", RoleID.self, "role")
         try Self.refuseBuiltIn(id)
         let assigned = try await store.records(
-            RoleAssignmentRecord.self, tenantID: tenantID, filter: ["role_id": .text(id.rawValue)], after: nil, limit: 1)
+            RoleAssignmentRecord.self, tenantID: tenantID, filter: RoleAssignmentRecord.of(id), after: nil, limit: 1)
         if !assigned.isEmpty {
             throw APIError(.conflict, "role_in_use", "The role is assigned; delete its assignments first.")
         }
@@ -102,13 +102,12 @@ struct RoleController: Sendable {
         let tenantID = try context.requireTenant()
         let query = try QueryParameters(request, allowed: ["limit", "cursor", "adminId"])
         let limit = try query.limit()
-        var filter: [String: StoreValue] = [:]
-        if let admin = query.value("adminId") {
-            guard AdminID.isWellFormed(admin) else { throw APIError.invalid(.invalidValue(field: "adminId", reason: "not a valid identifier")) }
-            filter["admin_id"] = .text(admin)
+        let admin = try query.value("adminId").map { raw throws(APIError) in
+            guard AdminID.isWellFormed(raw) else { throw APIError.invalid(.invalidValue(field: "adminId", reason: "not a valid identifier")) }
+            return AdminID(rawValue: raw)
         }
         let assignments = try await store.records(
-            RoleAssignmentRecord.self, tenantID: tenantID, filter: filter, after: try query.cursor(), limit: limit + 1)
+            RoleAssignmentRecord.self, tenantID: tenantID, filter: RoleAssignmentRecord.heldBy(admin), after: try query.cursor(), limit: limit + 1)
         return JSONResponse(Page.of(assignments, limit: limit, \.view))
     }
 

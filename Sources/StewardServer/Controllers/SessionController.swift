@@ -79,7 +79,7 @@ struct SessionController: Sendable {
         let query = try QueryParameters(request, allowed: ["limit", "cursor"])
         let limit = try query.limit()
         let tokens = try await store.records(
-            AdminTokenRecord.self, tenantID: tenantID, filter: ["admin_id": .text(adminID.rawValue)],
+            AdminTokenRecord.self, tenantID: tenantID, filter: AdminTokenRecord.of(adminID),
             after: try query.cursor(), limit: limit + 1)
         return Page.of(tokens, limit: limit, \.view)
     }

@@ -14,9 +14,7 @@ struct UserController: Sendable {
         let tenantID = try context.requireTenant()
         let query = try QueryParameters(request, allowed: ["limit", "cursor", "upn"])
         let limit = try query.limit()
-        var filter: [String: StoreValue] = [:]
-        if let upn = try query.string("upn") { filter["upn"] = .text(upn) }
-        let users = try await store.records(UserRecord.self, tenantID: tenantID, filter: filter, after: try query.cursor(), limit: limit + 1)
+        let users = try await store.records(UserRecord.self, tenantID: tenantID, filter: UserRecord.withUPN(try query.string("upn")), after: try query.cursor(), limit: limit + 1)
         return JSONResponse(Page.of(users, limit: limit, \.view))
     }
 
