@@ -38,6 +38,25 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         self.access = access
     }
 
+    /// What the route's last path parameter names (`user` for `/api/v1/users/{id}`), the
+    /// resource a "not found" from the store is about: `user_not_found`. Nil for routes
+    /// without a parameter.
+    public var resource: String? {
+        let segments = path.split(separator: "/")
+        guard let last = segments.lastIndex(where: { $0.hasPrefix("{") }),
+            let collection = segments[..<last].last(where: { !$0.hasPrefix("{") })
+        else { return nil }
+        return Self.resources[String(collection)] ?? String(collection)
+    }
+
+    /// Collections whose resource is not simply the singular with underscores.
+    static let resources = [
+        "users": "user", "groups": "group", "roles": "role", "role-assignments": "role_assignment", "admins": "admin",
+        "tokens": "token", "apps": "app", "assignments": "assignment", "devices": "device", "remote-tasks": "task",
+        "tasks": "task", "members": "member", "enrollment-tokens": "enrollment_token",
+        "corporate-identifiers": "corporate_identifier",
+    ]
+
     public var description: String { "\(method.rawValue) \(path)" }
 
     /// The same path in Hummingbird's `:parameter` syntax.

@@ -216,6 +216,16 @@ public func buildRouter(
         let method = HTTPRequest.Method(rawValue: route.method.rawValue)!
         let path = RouterPath(route.routerPath)
         var handle = handlers[route]!
+        if let resource = route.resource {
+            // The store's "no such row" becomes the route's own 404 (`user_not_found`), here once.
+            handle = { [handle] request, context in
+                do {
+                    return try await handle(request, context)
+                } catch StoreError.notFound {
+                    throw APIError.notFound(resource)
+                }
+            }
+        }
         if route.isAdmin {
             // Usage statistics: the route template per tenant and day, counted in memory.
             handle = { [handle] request, context in

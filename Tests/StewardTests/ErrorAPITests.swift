@@ -31,6 +31,23 @@ import StewardServer
         }
     }
 
+    /// The store's "no such row" is mapped once, to the route's own resource.
+    @Test func aMissingResourceIsNamedByItsRoute() async throws {
+        #expect(APIRoute.updateUser.resource == "user" && APIRoute.cancelRemoteTask.resource == "task")
+        #expect(APIRoute.deleteRoleAssignment.resource == "role_assignment" && APIRoute.listDevices.resource == nil)
+        let env = try await TestEnvironment()
+        try await env.withClient { api in
+            let unknown = "01a24639-0000-7000-8000-000000000000"
+            let user = try await api.send(.DELETE, APIRoute.deleteUser.path(unknown), token: api.adminToken)
+            #expect(user.status == .notFound && user.errorCode == "user_not_found")
+            let group = try await api.send(.DELETE, APIRoute.deleteGroup.path(unknown), token: api.adminToken)
+            #expect(group.status == .notFound && group.errorCode == "group_not_found")
+            let device = try await api.enroll(.corporate)
+            let task = try await api.send(.DELETE, APIRoute.cancelRemoteTask.path(device.deviceId.rawValue, unknown), token: api.adminToken)
+            #expect(task.status == .notFound && task.errorCode == "task_not_found")
+        }
+    }
+
     /// Times are the whole text or nothing, and a change's field is a value or absent, never null.
     @Test(arguments: StoreKind.available) func datesAndNullsAreStrict(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)

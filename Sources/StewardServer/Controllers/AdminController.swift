@@ -43,33 +43,29 @@ struct AdminController: Sendable {
         }
         try await Self.refuseActingAbove(id, tenantID: tenantID, context: context, store: store)
         let now = clock.now()
-        do {
-            let admin = try await store.update(AdminRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                var new = old
-                new.firstName = patch.firstName ?? old.firstName
-                new.lastName = patch.lastName ?? old.lastName
-                new.email = patch.email ?? old.email
-                new.phone = patch.phone ?? old.phone
-                new.directoryID = patch.directoryId ?? old.directoryID
-                if let disabled = patch.disabled { new.disabledAt = disabled ? (old.disabledAt ?? now) : nil }
-                if new.firstName != nil || new.lastName != nil {
-                    new.displayName = [new.firstName, new.lastName].compactMap { $0 }.joined(separator: " ")
-                }
-                var changes = Changes()
-                changes.compare("firstName", old.firstName, new.firstName)
-                changes.compare("lastName", old.lastName, new.lastName)
-                changes.compare("email", old.email, new.email)
-                changes.compare("phone", old.phone, new.phone)
-                changes.compare("directoryId", old.directoryID, new.directoryID)
-                changes.compare("disabled", old.disabledAt != nil, new.disabledAt != nil)
-                return (new, auditor.event(
-                    context, activity: "Admin", operation: .update, targetID: old.id.rawValue, targetName: old.userName,
-                    changes: changes.properties))
+        let admin = try await store.update(AdminRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+            var new = old
+            new.firstName = patch.firstName ?? old.firstName
+            new.lastName = patch.lastName ?? old.lastName
+            new.email = patch.email ?? old.email
+            new.phone = patch.phone ?? old.phone
+            new.directoryID = patch.directoryId ?? old.directoryID
+            if let disabled = patch.disabled { new.disabledAt = disabled ? (old.disabledAt ?? now) : nil }
+            if new.firstName != nil || new.lastName != nil {
+                new.displayName = [new.firstName, new.lastName].compactMap { $0 }.joined(separator: " ")
             }
-            return JSONResponse(admin.view)
-        } catch StoreError.notFound {
-            throw APIError.notFound("admin")
+            var changes = Changes()
+            changes.compare("firstName", old.firstName, new.firstName)
+            changes.compare("lastName", old.lastName, new.lastName)
+            changes.compare("email", old.email, new.email)
+            changes.compare("phone", old.phone, new.phone)
+            changes.compare("directoryId", old.directoryID, new.directoryID)
+            changes.compare("disabled", old.disabledAt != nil, new.disabledAt != nil)
+            return (new, auditor.event(
+                context, activity: "Admin", operation: .update, targetID: old.id.rawValue, targetName: old.userName,
+                changes: changes.properties))
         }
+        return JSONResponse(admin.view)
     }
 
     func resetPassword(_ request: Request, context: StewardRequestContext) async throws -> Response {

@@ -50,42 +50,34 @@ struct AppController: Sendable {
         let id = try context.id("id", ManagedAppID.self, "app")
         let patch = try await request.decodeJSON(ManagedAppPatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
-        do {
-            let app = try await store.update(ManagedAppRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                var new = old
-                new.name = patch.name ?? old.name
-                new.publisher = patch.publisher ?? old.publisher
-                new.version = patch.version ?? old.version
-                new.sizeBytes = patch.sizeBytes ?? old.sizeBytes
-                new.detection = patch.detection ?? old.detection
-                var changes = Changes()
-                changes.compare("name", old.name, new.name)
-                changes.compare("publisher", old.publisher, new.publisher)
-                changes.compare("version", old.version, new.version)
-                changes.compare("sizeBytes", old.sizeBytes.map(String.init), new.sizeBytes.map(String.init))
-                changes.compare("detection", Self.describe(old.detection), Self.describe(new.detection))
-                return (new, auditor.event(
-                    context, activity: "App", operation: .update, targetID: old.id.rawValue, targetName: new.name,
-                    changes: changes.properties))
-            }
-            return JSONResponse(app.view)
-        } catch StoreError.notFound {
-            throw APIError.notFound("app")
+        let app = try await store.update(ManagedAppRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+            var new = old
+            new.name = patch.name ?? old.name
+            new.publisher = patch.publisher ?? old.publisher
+            new.version = patch.version ?? old.version
+            new.sizeBytes = patch.sizeBytes ?? old.sizeBytes
+            new.detection = patch.detection ?? old.detection
+            var changes = Changes()
+            changes.compare("name", old.name, new.name)
+            changes.compare("publisher", old.publisher, new.publisher)
+            changes.compare("version", old.version, new.version)
+            changes.compare("sizeBytes", old.sizeBytes.map(String.init), new.sizeBytes.map(String.init))
+            changes.compare("detection", Self.describe(old.detection), Self.describe(new.detection))
+            return (new, auditor.event(
+                context, activity: "App", operation: .update, targetID: old.id.rawValue, targetName: new.name,
+                changes: changes.properties))
         }
+        return JSONResponse(app.view)
     }
 
     /// Deletes the app with its assignments and reported states.
     func delete(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", ManagedAppID.self, "app")
-        do {
-            try await store.delete(ManagedAppRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                auditor.event(
-                    context, activity: "App", operation: .delete, targetID: old.id.rawValue, targetName: old.name,
-                    changes: Changes.deleted([("name", old.name), ("packageId", old.packageID)]))
-            }
-        } catch StoreError.notFound {
-            throw APIError.notFound("app")
+        try await store.delete(ManagedAppRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+            auditor.event(
+                context, activity: "App", operation: .delete, targetID: old.id.rawValue, targetName: old.name,
+                changes: Changes.deleted([("name", old.name), ("packageId", old.packageID)]))
         }
         return Response(status: .noContent)
     }

@@ -62,16 +62,12 @@ struct DeviceController: Sendable {
         if let user = patch.userId { changes.compare("userId", device.userId?.rawValue, user?.rawValue) }
         let reEnrollmentUntil = patch.allowReEnrollmentHours.map { clock.now().addingTimeInterval(TimeInterval($0 * 3600)) }
         if let until = reEnrollmentUntil { changes.compare("reEnrollmentAllowedUntil", nil, WireCoding.format(until)) }
-        do {
-            try await store.updateDevice(
-                tenantID: tenantID, id: device.id, ownership: patch.ownership, userID: patch.userId,
-                reEnrollmentUntil: reEnrollmentUntil,
-                audit: auditor.event(
-                    context, activity: "Device", operation: .update, targetID: device.id.rawValue, targetName: device.deviceName,
-                    changes: changes.properties))
-        } catch StoreError.notFound {
-            throw APIError.notFound("device")
-        }
+        try await store.updateDevice(
+            tenantID: tenantID, id: device.id, ownership: patch.ownership, userID: patch.userId,
+            reEnrollmentUntil: reEnrollmentUntil,
+            audit: auditor.event(
+                context, activity: "Device", operation: .update, targetID: device.id.rawValue, targetName: device.deviceName,
+                changes: changes.properties))
         guard let updated = try await store.device(tenantID: tenantID, id: device.id) else { throw APIError.notFound("device") }
         return JSONResponse(await withPendingLastSeen(updated, tenantID: tenantID))
     }
@@ -79,18 +75,14 @@ struct DeviceController: Sendable {
     func delete(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let tenantID = try context.requireTenant()
         let device = try await existingDevice(context, tenantID: tenantID, permission: .devicesDelete)
-        do {
-            try await store.deleteDevice(
-                tenantID: tenantID, id: device.id,
-                audit: auditor.event(
-                    context, activity: "Device", operation: .delete, targetID: device.id.rawValue, targetName: device.deviceName,
-                    changes: Changes.deleted([
-                        ("ownership", device.ownership.rawValue), ("platform", device.platform.rawValue),
-                        ("serialNumber", device.serialNumber), ("userId", device.userId?.rawValue),
-                    ])))
-        } catch StoreError.notFound {
-            throw APIError.notFound("device")
-        }
+        try await store.deleteDevice(
+            tenantID: tenantID, id: device.id,
+            audit: auditor.event(
+                context, activity: "Device", operation: .delete, targetID: device.id.rawValue, targetName: device.deviceName,
+                changes: Changes.deleted([
+                    ("ownership", device.ownership.rawValue), ("platform", device.platform.rawValue),
+                    ("serialNumber", device.serialNumber), ("userId", device.userId?.rawValue),
+                ])))
         return Response(status: .noContent)
     }
 

@@ -52,15 +52,11 @@ struct EnrollmentController: Sendable {
         let raw = context.parameters.get("id") ?? ""
         guard CredentialID.isWellFormed(raw) else { throw APIError.notFound("enrollment_token") }
         let now = clock.now()
-        do {
-            try await store.revokeEnrollmentToken(
-                tenantID: tenantID, id: CredentialID(rawValue: raw), at: now,
-                audit: auditor.event(
-                    context, activity: "EnrollmentToken", operation: .delete, targetID: raw,
-                    changes: [ModifiedProperty(name: "revokedAt", oldValue: nil, newValue: WireCoding.format(now))]))
-        } catch StoreError.notFound {
-            throw APIError.notFound("enrollment_token")
-        }
+        try await store.revokeEnrollmentToken(
+            tenantID: tenantID, id: CredentialID(rawValue: raw), at: now,
+            audit: auditor.event(
+                context, activity: "EnrollmentToken", operation: .delete, targetID: raw,
+                changes: [ModifiedProperty(name: "revokedAt", oldValue: nil, newValue: WireCoding.format(now))]))
         return Response(status: .noContent)
     }
 
@@ -174,15 +170,11 @@ struct EnrollmentController: Sendable {
         guard let kind = context.parameters.get("kind").flatMap(CorporateIdentifierView.Kind.init(rawValue:)),
             let value = context.parameters.get("value")?.removingPercentEncoding, !value.isEmpty
         else { throw APIError.notFound("corporate_identifier") }
-        do {
-            try await store.removeCorporateIdentifier(
-                tenantID: tenantID, kind: kind, value: value,
-                audit: auditor.event(
-                    context, activity: "CorporateIdentifiers", operation: .delete, targetID: tenantID.rawValue,
-                    changes: [ModifiedProperty(name: kind.rawValue, oldValue: value, newValue: nil)]))
-        } catch StoreError.notFound {
-            throw APIError.notFound("corporate_identifier")
-        }
+        try await store.removeCorporateIdentifier(
+            tenantID: tenantID, kind: kind, value: value,
+            audit: auditor.event(
+                context, activity: "CorporateIdentifiers", operation: .delete, targetID: tenantID.rawValue,
+                changes: [ModifiedProperty(name: kind.rawValue, oldValue: value, newValue: nil)]))
         return Response(status: .noContent)
     }
 

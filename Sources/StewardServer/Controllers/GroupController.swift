@@ -48,25 +48,21 @@ struct GroupController: Sendable {
         let id = try context.id("id", GroupID.self, "group")
         let patch = try await request.decodeJSON(GroupPatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
-        do {
-            let group = try await conflictAsTaken {
-                try await store.update(GroupRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                    var new = old
-                    new.name = patch.name ?? old.name
-                    new.description = patch.description ?? old.description
-                    var changes = Changes()
-                    changes.compare("name", old.name, new.name)
-                    changes.compare("description", old.description, new.description)
-                    return (new, auditor.event(
-                        context, activity: "Group", operation: .update, targetID: old.id.rawValue, targetName: new.name,
-                        changes: changes.properties))
-                }
+        let group = try await conflictAsTaken {
+            try await store.update(GroupRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+                var new = old
+                new.name = patch.name ?? old.name
+                new.description = patch.description ?? old.description
+                var changes = Changes()
+                changes.compare("name", old.name, new.name)
+                changes.compare("description", old.description, new.description)
+                return (new, auditor.event(
+                    context, activity: "Group", operation: .update, targetID: old.id.rawValue, targetName: new.name,
+                    changes: changes.properties))
             }
-            let counts = try await store.memberCounts(tenantID: tenantID, groupIDs: [id])
-            return JSONResponse(Self.view(group, members: counts[id] ?? 0))
-        } catch StoreError.notFound {
-            throw APIError.notFound("group")
         }
+        let counts = try await store.memberCounts(tenantID: tenantID, groupIDs: [id])
+        return JSONResponse(Self.view(group, members: counts[id] ?? 0))
     }
 
     /// Refused while a role assignment is scoped to the group: removing it would silently
@@ -78,14 +74,10 @@ struct GroupController: Sendable {
         if assignments.contains(where: { $0.scopeGroupIDs?.contains(id) ?? false }) {
             throw APIError(.conflict, "group_in_use", "A role assignment is scoped to this group; change or delete it first.")
         }
-        do {
-            try await store.delete(GroupRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                auditor.event(
-                    context, activity: "Group", operation: .delete, targetID: old.id.rawValue, targetName: old.name,
-                    changes: Changes.deleted([("name", old.name), ("kind", old.kind.rawValue)]))
-            }
-        } catch StoreError.notFound {
-            throw APIError.notFound("group")
+        try await store.delete(GroupRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+            auditor.event(
+                context, activity: "Group", operation: .delete, targetID: old.id.rawValue, targetName: old.name,
+                changes: Changes.deleted([("name", old.name), ("kind", old.kind.rawValue)]))
         }
         return Response(status: .noContent)
     }
@@ -132,15 +124,11 @@ struct GroupController: Sendable {
         let group = try await existing(context)
         let memberID = context.parameters.get("memberId") ?? ""
         guard DeviceID.isWellFormed(memberID) else { throw APIError.notFound("member") }
-        do {
-            try await store.removeMember(
-                tenantID: group.tenantID, groupID: group.id, memberID: memberID,
-                audit: auditor.event(
-                    context, activity: "Group", operation: .unassign, targetID: group.id.rawValue, targetName: group.name,
-                    changes: [ModifiedProperty(name: "members", oldValue: memberID, newValue: nil)]))
-        } catch StoreError.notFound {
-            throw APIError.notFound("member")
-        }
+        try await store.removeMember(
+            tenantID: group.tenantID, groupID: group.id, memberID: memberID,
+            audit: auditor.event(
+                context, activity: "Group", operation: .unassign, targetID: group.id.rawValue, targetName: group.name,
+                changes: [ModifiedProperty(name: "members", oldValue: memberID, newValue: nil)]))
         return Response(status: .noContent)
     }
 

@@ -108,24 +108,20 @@ struct RemoteTaskController: Sendable {
         let device = try await reachableDevice(context, store: store, tenantID: tenantID, permission: .devicesRemoteTask)
         let id = try context.id("taskId", RemoteTaskID.self, "task")
         let now = clock.now()
-        do {
-            let task = try await store.updateRemoteTask(tenantID: tenantID, deviceID: device.id, id: id) { old in
-                guard old.state == .pending || old.state == .sent else {
-                    throw APIError(.conflict, "task_not_cancellable", "Only a pending or sent task can be cancelled; this one is \(old.state.rawValue).")
-                }
-                let new = old.moved(to: .cancelled, at: now)
-                return (new, auditor.event(
-                    context, activity: "RemoteTask", operation: .action, targetType: "Device", targetID: device.id.rawValue,
-                    targetName: device.deviceName,
-                    changes: [
-                        ModifiedProperty(name: "taskId", oldValue: nil, newValue: old.id.rawValue),
-                        ModifiedProperty(name: "state", oldValue: old.state.rawValue, newValue: new.state.rawValue),
-                    ]))
+        let task = try await store.updateRemoteTask(tenantID: tenantID, deviceID: device.id, id: id) { old in
+            guard old.state == .pending || old.state == .sent else {
+                throw APIError(.conflict, "task_not_cancellable", "Only a pending or sent task can be cancelled; this one is \(old.state.rawValue).")
             }
-            return JSONResponse(task.view())
-        } catch StoreError.notFound {
-            throw APIError.notFound("task")
+            let new = old.moved(to: .cancelled, at: now)
+            return (new, auditor.event(
+                context, activity: "RemoteTask", operation: .action, targetType: "Device", targetID: device.id.rawValue,
+                targetName: device.deviceName,
+                changes: [
+                    ModifiedProperty(name: "taskId", oldValue: nil, newValue: old.id.rawValue),
+                    ModifiedProperty(name: "state", oldValue: old.state.rawValue, newValue: new.state.rawValue),
+                ]))
         }
+        return JSONResponse(task.view())
     }
 
     private func requireKindPermission(_ kind: RemoteTaskKind, _ context: StewardRequestContext) throws {
@@ -176,27 +172,23 @@ struct RemoteTaskController: Sendable {
         let input = try await request.decodeJSON(RemoteTaskReport.self, limit: RemoteTaskReport.maxBundleBytes + Limits.smallBodyBytes)
         try input.validate()
         let now = clock.now()
-        do {
-            let task = try await store.updateRemoteTask(tenantID: state.tenantID, deviceID: deviceID, id: id) { old in
-                guard RemoteTaskState.agentMayReport(input.state, from: old.state) else {
-                    throw APIError(.conflict, "invalid_transition", "A task that is \(old.state.rawValue) cannot become \(input.state.rawValue).")
-                }
-                let new = old.moved(
-                    to: input.state, at: now, result: input.result, bundle: old.kind == .collectDiagnostics ? input.bundle : nil)
-                guard new.state.isFinal else { return (new, nil) }
-                var changes = [
-                    ModifiedProperty(name: "taskId", oldValue: nil, newValue: old.id.rawValue),
-                    ModifiedProperty(name: "kind", oldValue: nil, newValue: old.kind.rawValue),
-                    ModifiedProperty(name: "state", oldValue: old.state.rawValue, newValue: new.state.rawValue),
-                ]
-                if let code = input.result?.code { changes.append(ModifiedProperty(name: "resultCode", oldValue: nil, newValue: code)) }
-                return (new, auditor.deviceEvent(
-                    tenantID: state.tenantID, deviceID: deviceID, activity: "RemoteTask", operation: .action, targetType: "Device",
-                    targetID: deviceID.rawValue, changes: changes, result: new.state == .succeeded ? .success : .failure))
+        let task = try await store.updateRemoteTask(tenantID: state.tenantID, deviceID: deviceID, id: id) { old in
+            guard RemoteTaskState.agentMayReport(input.state, from: old.state) else {
+                throw APIError(.conflict, "invalid_transition", "A task that is \(old.state.rawValue) cannot become \(input.state.rawValue).")
             }
-            return JSONResponse(task.view())
-        } catch StoreError.notFound {
-            throw APIError.notFound("task")
+            let new = old.moved(
+                to: input.state, at: now, result: input.result, bundle: old.kind == .collectDiagnostics ? input.bundle : nil)
+            guard new.state.isFinal else { return (new, nil) }
+            var changes = [
+                ModifiedProperty(name: "taskId", oldValue: nil, newValue: old.id.rawValue),
+                ModifiedProperty(name: "kind", oldValue: nil, newValue: old.kind.rawValue),
+                ModifiedProperty(name: "state", oldValue: old.state.rawValue, newValue: new.state.rawValue),
+            ]
+            if let code = input.result?.code { changes.append(ModifiedProperty(name: "resultCode", oldValue: nil, newValue: code)) }
+            return (new, auditor.deviceEvent(
+                tenantID: state.tenantID, deviceID: deviceID, activity: "RemoteTask", operation: .action, targetType: "Device",
+                targetID: deviceID.rawValue, changes: changes, result: new.state == .succeeded ? .success : .failure))
         }
+        return JSONResponse(task.view())
     }
 }

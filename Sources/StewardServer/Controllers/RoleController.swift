@@ -53,28 +53,24 @@ struct RoleController: Sendable {
         let patch = try await request.decodeJSON(RolePatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
         try Self.refuseEscalation(Set(patch.permissions ?? []), context)
-        do {
-            let role = try await conflictAsTaken {
-                try await store.update(RoleRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                    var new = old
-                    new.name = patch.name ?? old.name
-                    new.description = patch.description ?? old.description
-                    new.permissions = patch.permissions.map { Array(Set($0)).sorted() } ?? old.permissions
-                    var changes = Changes()
-                    changes.compare("name", old.name, new.name)
-                    changes.compare("description", old.description, new.description)
-                    changes.compare(
-                        "permissions", old.permissions.map(\.rawValue).joined(separator: ","),
-                        new.permissions.map(\.rawValue).joined(separator: ","))
-                    return (new, auditor.event(
-                        context, activity: "Role", operation: .update, targetID: old.id.rawValue, targetName: new.name,
-                        changes: changes.properties))
-                }
+        let role = try await conflictAsTaken {
+            try await store.update(RoleRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+                var new = old
+                new.name = patch.name ?? old.name
+                new.description = patch.description ?? old.description
+                new.permissions = patch.permissions.map { Array(Set($0)).sorted() } ?? old.permissions
+                var changes = Changes()
+                changes.compare("name", old.name, new.name)
+                changes.compare("description", old.description, new.description)
+                changes.compare(
+                    "permissions", old.permissions.map(\.rawValue).joined(separator: ","),
+                    new.permissions.map(\.rawValue).joined(separator: ","))
+                return (new, auditor.event(
+                    context, activity: "Role", operation: .update, targetID: old.id.rawValue, targetName: new.name,
+                    changes: changes.properties))
             }
-            return JSONResponse(role.view)
-        } catch StoreError.notFound {
-            throw APIError.notFound("role")
         }
+        return JSONResponse(role.view)
     }
 
     func delete(_ request: Request, context: StewardRequestContext) async throws -> Response {
@@ -86,14 +82,10 @@ struct RoleController: Sendable {
         if !assigned.isEmpty {
             throw APIError(.conflict, "role_in_use", "The role is assigned; delete its assignments first.")
         }
-        do {
-            try await store.delete(RoleRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                auditor.event(
-                    context, activity: "Role", operation: .delete, targetID: old.id.rawValue, targetName: old.name,
-                    changes: Changes.deleted([("name", old.name), ("permissions", old.permissions.map(\.rawValue).joined(separator: ","))]))
-            }
-        } catch StoreError.notFound {
-            throw APIError.notFound("role")
+        try await store.delete(RoleRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+            auditor.event(
+                context, activity: "Role", operation: .delete, targetID: old.id.rawValue, targetName: old.name,
+                changes: Changes.deleted([("name", old.name), ("permissions", old.permissions.map(\.rawValue).joined(separator: ","))]))
         }
         return Response(status: .noContent)
     }
@@ -146,17 +138,13 @@ struct RoleController: Sendable {
     func deleteAssignment(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", RoleAssignmentID.self, "role_assignment")
-        do {
-            try await store.delete(RoleAssignmentRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                auditor.event(
-                    context, activity: "RoleAssignment", operation: .unassign, targetID: old.id.rawValue,
-                    changes: Changes.deleted([
-                        ("roleId", old.roleID.rawValue), ("adminId", old.adminID.rawValue),
-                        ("scopeGroupIds", old.scopeGroupIDs.map { $0.map(\.rawValue).joined(separator: ",") } ?? "all devices"),
-                    ]))
-            }
-        } catch StoreError.notFound {
-            throw APIError.notFound("role_assignment")
+        try await store.delete(RoleAssignmentRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+            auditor.event(
+                context, activity: "RoleAssignment", operation: .unassign, targetID: old.id.rawValue,
+                changes: Changes.deleted([
+                    ("roleId", old.roleID.rawValue), ("adminId", old.adminID.rawValue),
+                    ("scopeGroupIds", old.scopeGroupIDs.map { $0.map(\.rawValue).joined(separator: ",") } ?? "all devices"),
+                ]))
         }
         return Response(status: .noContent)
     }

@@ -44,42 +44,34 @@ struct UserController: Sendable {
         let id = try context.id("id", UserID.self, "user")
         let patch = try await request.decodeJSON(UserPatch.self, limit: Limits.smallBodyBytes)
         try patch.validate()
-        do {
-            let user = try await conflictAsTaken {
-                try await store.update(UserRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                    var new = old
-                    new.displayName = patch.displayName ?? old.displayName
-                    new.upn = patch.upn ?? old.upn
-                    new.email = patch.email ?? old.email
-                    new.phone = patch.phone ?? old.phone
-                    new.externalIDs = patch.externalIds ?? old.externalIDs
-                    var changes = Changes()
-                    for ((name, before), (_, after)) in zip(Self.properties(old), Self.properties(new)) {
-                        changes.compare(name, before, after)
-                    }
-                    return (new, auditor.event(
-                        context, activity: "User", operation: .update, targetID: old.id.rawValue, targetName: new.displayName,
-                        changes: changes.properties))
+        let user = try await conflictAsTaken {
+            try await store.update(UserRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+                var new = old
+                new.displayName = patch.displayName ?? old.displayName
+                new.upn = patch.upn ?? old.upn
+                new.email = patch.email ?? old.email
+                new.phone = patch.phone ?? old.phone
+                new.externalIDs = patch.externalIds ?? old.externalIDs
+                var changes = Changes()
+                for ((name, before), (_, after)) in zip(Self.properties(old), Self.properties(new)) {
+                    changes.compare(name, before, after)
                 }
+                return (new, auditor.event(
+                    context, activity: "User", operation: .update, targetID: old.id.rawValue, targetName: new.displayName,
+                    changes: changes.properties))
             }
-            return JSONResponse(user.view)
-        } catch StoreError.notFound {
-            throw APIError.notFound("user")
         }
+        return JSONResponse(user.view)
     }
 
     /// Deletes the user: their devices stay, belonging to nobody; their group memberships go.
     func delete(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", UserID.self, "user")
-        do {
-            try await store.delete(UserRecord.self, tenantID: tenantID, key: id.rawValue) { old in
-                auditor.event(
-                    context, activity: "User", operation: .delete, targetID: old.id.rawValue, targetName: old.displayName,
-                    changes: Changes.deleted(Self.properties(old)))
-            }
-        } catch StoreError.notFound {
-            throw APIError.notFound("user")
+        try await store.delete(UserRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+            auditor.event(
+                context, activity: "User", operation: .delete, targetID: old.id.rawValue, targetName: old.displayName,
+                changes: Changes.deleted(Self.properties(old)))
         }
         return Response(status: .noContent)
     }
