@@ -49,10 +49,7 @@ public final class PostgresStorage: Storage {
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(current_schema()), 0)", logger: logger)
             try await Self.createMigrationTable(connection, logger: logger)
             let applied = try await Self.appliedMigrations(connection, logger: logger)
-            let known = Set(PostgresMigrations.all.map(\.id))
-            let unknown = applied.filter { !known.contains($0) }
-            if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
-            for migration in PostgresMigrations.all where !applied.contains(migration.id) {
+            for migration in try MigrationPlan.pending(known: PostgresMigrations.all, applied: applied) {
                 // One statement at a time: the extended query protocol takes a single statement.
                 for statement in PostgresMigrations.statements(migration.sql) {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
@@ -72,10 +69,7 @@ public final class PostgresStorage: Storage {
                 "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger
             ).collect().first?.decode(Bool.self) ?? false
             let applied = exists ? try await Self.appliedMigrations(connection, logger: logger) : []
-            let known = Set(PostgresMigrations.all.map(\.id))
-            let unknown = applied.filter { !known.contains($0) }
-            if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
-            return PostgresMigrations.all.map(\.id).filter { !applied.contains($0) }
+            return try MigrationPlan.pending(known: PostgresMigrations.all, applied: applied).map(\.id)
         }
     }
 

@@ -40,10 +40,7 @@ public final class SQLiteStorage: Storage {
         try await pool.write { db in
             try Self.createMigrationTable(db)
             let applied = try Self.appliedMigrations(db)
-            let known = Set(SQLiteMigrations.all.map(\.id))
-            let unknown = applied.filter { !known.contains($0) }
-            if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
-            for migration in SQLiteMigrations.all where !applied.contains(migration.id) {
+            for migration in try MigrationPlan.pending(known: SQLiteMigrations.all, applied: applied) {
                 try db.execute(sql: migration.sql)
                 try db.execute(
                     sql: "INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)",
@@ -81,10 +78,7 @@ public final class SQLiteStorage: Storage {
     public func pendingMigrations() async throws -> [String] {
         try await pool.read { db in
             let applied = try db.tableExists("schema_migrations") ? try Self.appliedMigrations(db) : []
-            let known = Set(SQLiteMigrations.all.map(\.id))
-            let unknown = applied.filter { !known.contains($0) }
-            if !unknown.isEmpty { throw StoreError.schemaTooNew(applied: unknown) }
-            return SQLiteMigrations.all.map(\.id).filter { !applied.contains($0) }
+            return try MigrationPlan.pending(known: SQLiteMigrations.all, applied: applied).map(\.id)
         }
     }
 
