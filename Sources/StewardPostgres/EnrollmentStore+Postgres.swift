@@ -173,12 +173,6 @@ extension PostgresStorage {
     }
 
     static func enrollmentToken(_ row: PostgresRandomAccessRow) throws -> EnrollmentTokenRecord {
-        EnrollmentTokenRecord(
-            tenantID: TenantID(rawValue: try row.value("tenant_id")), id: CredentialID(rawValue: try row.value("id")),
-            verifier: try row.value("verifier"), ownership: Ownership(rawValue: try row.value("ownership")) ?? .personal,
-            description: try row.value("description"), createdAt: Date(millisecondsSince1970: try row.value("created_at")),
-            expiresAt: try row.date("expires_at"), maxUses: try row.value("max_uses", as: Int64?.self).map(Int.init),
-            useCount: Int(try row.value("use_count", as: Int64.self)), revokedAt: try row.date("revoked_at"),
-            userID: try row.value("user_id", as: String?.self).map(UserID.init(rawValue:)))
+        try EnrollmentTokenRecord(columns: PostgresColumns(row))
     }
 }

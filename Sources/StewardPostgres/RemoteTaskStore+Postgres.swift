@@ -144,14 +144,6 @@ extension PostgresStorage {
     }
 
     static func remoteTask(_ row: PostgresRandomAccessRow) throws -> RemoteTaskRecord {
-        let code: String? = try row.value("result_code"), message: String? = try row.value("result_message")
-        return RemoteTaskRecord(
-            tenantID: TenantID(rawValue: try row.value("tenant_id")), id: RemoteTaskID(rawValue: try row.value("id")),
-            deviceID: DeviceID(rawValue: try row.value("device_id")), kind: RemoteTaskKind(rawValue: try row.value("kind")) ?? .sync,
-            state: RemoteTaskState(rawValue: try row.value("state")) ?? .failed,
-            createdAt: Date(millisecondsSince1970: try row.value("created_at")), createdBy: try row.value("created_by"),
-            sentAt: try row.date("sent_at"), acknowledgedAt: try row.date("acknowledged_at"), completedAt: try row.date("completed_at"),
-            expiresAt: Date(millisecondsSince1970: try row.value("expires_at")),
-            result: code == nil && message == nil ? nil : RemoteTaskResult(code: code, message: message), bundle: try row.value("bundle"))
+        try RemoteTaskRecord(columns: PostgresColumns(row))
     }
 }

@@ -186,13 +186,7 @@ extension SQLiteStorage {
         ).map(enrollmentToken)
     }
 
-    static func enrollmentToken(_ row: Row) -> EnrollmentTokenRecord {
-        EnrollmentTokenRecord(
-            tenantID: TenantID(rawValue: row["tenant_id"]), id: CredentialID(rawValue: row["id"]),
-            verifier: row["verifier"], ownership: Ownership(rawValue: row["ownership"]) ?? .personal,
-            description: row["description"], createdAt: Date(millisecondsSince1970: row["created_at"]),
-            expiresAt: (row["expires_at"] as Int64?).map(Date.init(millisecondsSince1970:)), maxUses: row["max_uses"],
-            useCount: row["use_count"], revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
-            userID: (row["user_id"] as String?).map(UserID.init(rawValue:)))
+    static func enrollmentToken(_ row: Row) throws -> EnrollmentTokenRecord {
+        try EnrollmentTokenRecord(columns: SQLiteColumns(row))
     }
 }

@@ -97,7 +97,7 @@ extension SQLiteStorage {
                 db,
                 sql: "SELECT * FROM remote_tasks WHERE tenant_id = ? AND state IN ('pending', 'sent') AND expires_at <= ?",
                 arguments: [tenantID.rawValue, at.millisecondsSince1970]
-            ).map { Self.remoteTask($0).moved(to: .expired, at: at) }
+            ).map { try Self.remoteTask($0).moved(to: .expired, at: at) }
             guard !expired.isEmpty else { return [] }
             for task in expired { try Self.save(db, task) }
             try Self.appendAudit(db, audit(expired))
@@ -141,15 +141,7 @@ extension SQLiteStorage {
         ]
     }
 
-    static func remoteTask(_ row: Row) -> RemoteTaskRecord {
-        let code: String? = row["result_code"], message: String? = row["result_message"]
-        func date(_ column: String) -> Date? { (row[column] as Int64?).map(Date.init(millisecondsSince1970:)) }
-        return RemoteTaskRecord(
-            tenantID: TenantID(rawValue: row["tenant_id"]), id: RemoteTaskID(rawValue: row["id"]),
-            deviceID: DeviceID(rawValue: row["device_id"]), kind: RemoteTaskKind(rawValue: row["kind"]) ?? .sync,
-            state: RemoteTaskState(rawValue: row["state"]) ?? .failed, createdAt: Date(millisecondsSince1970: row["created_at"]),
-            createdBy: row["created_by"], sentAt: date("sent_at"), acknowledgedAt: date("acknowledged_at"),
-            completedAt: date("completed_at"), expiresAt: Date(millisecondsSince1970: row["expires_at"]),
-            result: code == nil && message == nil ? nil : RemoteTaskResult(code: code, message: message), bundle: row["bundle"])
+    static func remoteTask(_ row: Row) throws -> RemoteTaskRecord {
+        try RemoteTaskRecord(columns: SQLiteColumns(row))
     }
 }
