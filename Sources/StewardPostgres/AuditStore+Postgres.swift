@@ -86,17 +86,6 @@ extension PostgresStorage {
     }
 
     static func auditRecord(_ row: PostgresRandomAccessRow) throws -> AuditRecord {
-        let properties: String = try row.value("modified_properties")
-        return AuditRecord(
-            tenantID: TenantID(rawValue: try row.value("tenant_id")), sequence: try row.value("sequence"),
-            id: AuditEntryID(rawValue: try row.value("id")), at: Date(millisecondsSince1970: try row.value("at")),
-            actorType: AuditActorType(rawValue: try row.value("actor_type")) ?? .anonymous,
-            actorID: try row.value("actor_id"), activity: try row.value("activity"),
-            operation: AuditOperation(rawValue: try row.value("operation")) ?? .action,
-            targetType: try row.value("target_type"), targetID: try row.value("target_id"),
-            modifiedProperties: (try? JSONDecoder().decode([String].self, from: Data(properties.utf8))) ?? [],
-            result: AuditResult(rawValue: try row.value("result")) ?? .failure, requestID: try row.value("request_id"),
-            personal: try row.value("personal", as: String?.self).map { Data($0.utf8) },
-            personalDigest: try row.value("personal_digest"), chainHash: try row.value("chain_hash"))
+        try AuditRecord(columns: PostgresColumns(row))
     }
 }

@@ -1,3 +1,7 @@
+// Per dialect on purpose: the check-in write is the hot path, and each store does it its own
+// fastest way — here a fixed number of set-based round trips with the device row locked (and a
+// retry when a concurrent release takes a software row); SQLite cached statements under one writer.
+
 import Foundation
 import PostgresNIO
 import StewardModel

@@ -1,3 +1,6 @@
+// Per dialect on purpose: the job lease is a session-level advisory lock held on one pooled
+// connection, which PostgreSQL releases when the replica dies.
+
 import Foundation
 import PostgresNIO
 import StewardStore

@@ -104,19 +104,14 @@ extension PostgresStorage {
     public func appDeviceStatuses(
         tenantID: TenantID, appID: ManagedAppID, state: AppInstallState?, after: String?, limit: Int
     ) async throws -> [AppDeviceStatusView] {
-        try await rows(
-            """
+        let (conditions, values) = AppDeviceStatusFilter.filter(tenantID: tenantID, appID: appID, state: state, after: after)
+            .render(.postgres)
+        let sql = """
             SELECT device_id, user_id, state, error_code, updated_at FROM app_install_states
-            WHERE tenant_id = \(tenantID.rawValue) AND app_id = \(appID.rawValue)
-                AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue)) AND device_id > \(after ?? "")
-            ORDER BY device_id LIMIT \(Int64(limit))
+            WHERE \(conditions) ORDER BY device_id LIMIT $\(values.count + 1)
             """
-        ).map { row in
-            AppDeviceStatusView(
-                deviceId: DeviceID(rawValue: try row.value("device_id")), userId: try row.value("user_id", as: String?.self).map(UserID.init(rawValue:)),
-                state: AppInstallState(rawValue: try row.value("state")) ?? .notInstalled, errorCode: try row.value("error_code"),
-                updatedAt: Date(millisecondsSince1970: try row.value("updated_at")))
-        }
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(values + [.integer(Int64(limit))])))
+            .map { try AppDeviceStatusView(columns: PostgresColumns($0)) }
     }
 
     public func appUserStatuses(tenantID: TenantID, appID: ManagedAppID, after: String?, limit: Int) async throws -> [AppUserStatusView] {

@@ -1,3 +1,6 @@
+// Per dialect on purpose: secure erasure. PostgreSQL vacuums the tables after the erasure's
+// transaction; SQLite zeroes deleted bytes and truncates the WAL.
+
 import Foundation
 import PostgresNIO
 import StewardModel

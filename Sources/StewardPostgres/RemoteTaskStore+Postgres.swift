@@ -1,3 +1,6 @@
+// Per dialect on purpose: LISTEN/NOTIFY wakes the agents waiting on other replicas; SQLite has
+// one server, whose creating request wakes them itself.
+
 import Foundation
 import Logging
 import PostgresNIO

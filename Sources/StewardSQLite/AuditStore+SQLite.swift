@@ -81,17 +81,7 @@ extension SQLiteStorage {
             ])
     }
 
-    static func auditRecord(_ row: Row) -> AuditRecord {
-        let properties: String = row["modified_properties"]
-        return AuditRecord(
-            tenantID: TenantID(rawValue: row["tenant_id"]), sequence: row["sequence"],
-            id: AuditEntryID(rawValue: row["id"]), at: Date(millisecondsSince1970: row["at"]),
-            actorType: AuditActorType(rawValue: row["actor_type"]) ?? .anonymous, actorID: row["actor_id"],
-            activity: row["activity"], operation: AuditOperation(rawValue: row["operation"]) ?? .action,
-            targetType: row["target_type"], targetID: row["target_id"],
-            modifiedProperties: (try? JSONDecoder().decode([String].self, from: Data(properties.utf8))) ?? [],
-            result: AuditResult(rawValue: row["result"]) ?? .failure, requestID: row["request_id"],
-            personal: (row["personal"] as String?).map { Data($0.utf8) }, personalDigest: row["personal_digest"],
-            chainHash: row["chain_hash"])
+    static func auditRecord(_ row: Row) throws -> AuditRecord {
+        try AuditRecord(columns: SQLiteColumns(row))
     }
 }

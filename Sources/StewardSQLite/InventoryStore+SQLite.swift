@@ -1,3 +1,7 @@
+// Per dialect on purpose: the check-in write is the hot path, and each store does it its own
+// fastest way — here cached statements under the one writer and an in-process software-ID cache;
+// PostgreSQL a fixed number of set-based round trips with the device row locked.
+
 import Foundation
 import GRDB
 import StewardModel

@@ -1,3 +1,5 @@
+// Per dialect on purpose: the job lease. One SQLite file has one server, so the lease is always held.
+
 import Foundation
 import GRDB
 import StewardStore

@@ -95,21 +95,15 @@ extension SQLiteStorage {
     public func appDeviceStatuses(
         tenantID: TenantID, appID: ManagedAppID, state: AppInstallState?, after: String?, limit: Int
     ) async throws -> [AppDeviceStatusView] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT device_id, user_id, state, error_code, updated_at FROM app_install_states
-                    WHERE tenant_id = ? AND app_id = ? AND (? IS NULL OR state = ?) AND device_id > ?
-                    ORDER BY device_id LIMIT ?
-                    """,
-                arguments: [tenantID.rawValue, appID.rawValue, state?.rawValue, state?.rawValue, after ?? "", limit]
-            ).map { row in
-                AppDeviceStatusView(
-                    deviceId: DeviceID(rawValue: row["device_id"]), userId: (row["user_id"] as String?).map(UserID.init(rawValue:)),
-                    state: AppInstallState(rawValue: row["state"]) ?? .notInstalled, errorCode: row["error_code"],
-                    updatedAt: Date(millisecondsSince1970: row["updated_at"]))
-            }
+        let (conditions, values) = AppDeviceStatusFilter.filter(tenantID: tenantID, appID: appID, state: state, after: after)
+            .render(.sqlite)
+        let sql = """
+            SELECT device_id, user_id, state, error_code, updated_at FROM app_install_states
+            WHERE \(conditions) ORDER BY device_id LIMIT ?
+            """
+        let bound = StatementArguments(values.map(Self.bound) + [limit])
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: bound).map { try AppDeviceStatusView(columns: SQLiteColumns($0)) }
         }
     }
 

@@ -1,3 +1,6 @@
+// Per dialect on purpose: secure erasure. SQLite zeroes deleted bytes (`secure_delete = ON`)
+// and truncates the WAL; PostgreSQL vacuums the tables.
+
 import Foundation
 import GRDB
 import StewardModel

@@ -53,3 +53,28 @@ extension EnrollmentTokenRecord {
             userID: try row.text("user_id").map(UserID.init(rawValue:)))
     }
 }
+
+extension AuditRecord {
+    public init(columns row: some ColumnReader) throws {
+        let properties = try row.required("modified_properties")
+        self.init(
+            tenantID: TenantID(rawValue: try row.required("tenant_id")), sequence: try row.requiredInteger("sequence"),
+            id: AuditEntryID(rawValue: try row.required("id")), at: Date(millisecondsSince1970: try row.requiredInteger("at")),
+            actorType: AuditActorType(rawValue: try row.required("actor_type")) ?? .anonymous, actorID: try row.text("actor_id"),
+            activity: try row.required("activity"), operation: AuditOperation(rawValue: try row.required("operation")) ?? .action,
+            targetType: try row.required("target_type"), targetID: try row.text("target_id"),
+            modifiedProperties: (try? JSONDecoder().decode([String].self, from: Data(properties.utf8))) ?? [],
+            result: AuditResult(rawValue: try row.required("result")) ?? .failure, requestID: try row.text("request_id"),
+            personal: try row.text("personal").map { Data($0.utf8) }, personalDigest: try row.blob("personal_digest") ?? Data(),
+            chainHash: try row.blob("chain_hash") ?? Data())
+    }
+}
+
+extension AppDeviceStatusView {
+    public init(columns row: some ColumnReader) throws {
+        self.init(
+            deviceId: DeviceID(rawValue: try row.required("device_id")), userId: try row.text("user_id").map(UserID.init(rawValue:)),
+            state: AppInstallState(rawValue: try row.required("state")) ?? .notInstalled, errorCode: try row.text("error_code"),
+            updatedAt: Date(millisecondsSince1970: try row.requiredInteger("updated_at")))
+    }
+}

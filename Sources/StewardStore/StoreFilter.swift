@@ -129,3 +129,15 @@ extension DiagnosticsQuery {
         return filter
     }
 }
+
+/// An app's install states by device (`app_install_states` rows), for both stores.
+public enum AppDeviceStatusFilter {
+    public static func filter(tenantID: TenantID, appID: ManagedAppID, state: AppInstallState?, after: String?) -> StoreFilter {
+        var filter = StoreFilter()
+        filter.add("tenant_id = ?", .text(tenantID.rawValue))
+        filter.add("app_id = ?", .text(appID.rawValue))
+        if let state { filter.add("state = ?", .text(state.rawValue)) }
+        if let after { filter.add("device_id > ?", .text(after)) }
+        return filter
+    }
+}
