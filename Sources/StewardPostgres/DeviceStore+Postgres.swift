@@ -25,13 +25,15 @@ extension PostgresStorage {
     }
 
     public func device(tenantID: TenantID, id: DeviceID) async throws -> DeviceView? {
-        try await rows("SELECT * FROM devices WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue)")
+        try await rows(PostgresQuery(
+            unsafeSQL: "SELECT \(DeviceView.storedColumns) FROM devices WHERE tenant_id = $1 AND id = $2",
+            binds: try Self.bindings([.text(tenantID.rawValue), .text(id.rawValue)])))
             .first.map(Self.deviceView)
     }
 
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
         let (conditions, values) = query.filter(tenantID: tenantID).render(.postgres)
-        let sql = "SELECT * FROM devices WHERE \(conditions) ORDER BY id LIMIT $\(values.count + 1)"
+        let sql = "SELECT \(DeviceView.storedColumns) FROM devices WHERE \(conditions) ORDER BY id LIMIT $\(values.count + 1)"
         return try await rows(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(values + [.integer(Int64(query.limit))])))
             .map(Self.deviceView)
     }
@@ -126,23 +128,6 @@ extension PostgresStorage {
     }
 
     static func deviceView(_ row: PostgresRandomAccessRow) throws -> DeviceView {
-        let interfacesJSON: String = try row.value("network_interfaces")
-        let interfaces = (try? JSONDecoder().decode([NetworkInterface].self, from: Data(interfacesJSON.utf8))) ?? []
-        return DeviceView(
-            id: DeviceID(rawValue: try row.value("id")), platform: Platform(rawValue: try row.value("platform")) ?? .linux,
-            ownership: Ownership(rawValue: try row.value("ownership")) ?? .personal, deviceName: try row.value("device_name"),
-            manufacturer: try row.value("manufacturer"), model: try row.value("model"),
-            operatingSystem: try row.value("os_name"), osVersion: try row.value("os_version"),
-            kernelVersion: try row.value("kernel_version"), serialNumber: try row.value("serial_number"),
-            platformId: try row.value("platform_id"), imei: try row.value("imei"), meid: try row.value("meid"),
-            iccid: try row.value("iccid"), phoneNumber: try row.value("phone_number"), networkInterfaces: interfaces,
-            wifiMacAddress: try row.value("wifi_mac_address"), cpuModel: try row.value("cpu_model"),
-            cpuCores: try row.value("cpu_cores", as: Int64?.self).map(Int.init), memoryBytes: try row.value("memory_bytes"),
-            diskBytes: try row.value("disk_bytes"), appCount: Int(try row.value("app_count", as: Int64.self)),
-            refusedAppReports: Int(try row.value("refused_app_reports", as: Int64.self)),
-            agentVersion: try row.value("agent_version"), enrolledAt: Date(millisecondsSince1970: try row.value("enrolled_at")),
-            lastCheckInAt: try row.date("last_check_in_at"),
-            userId: try row.value("user_id", as: String?.self).map(UserID.init(rawValue:)),
-            retiredAt: try row.date("retired_at"))
+        try DeviceView(columns: PostgresColumns(row))
     }
 }

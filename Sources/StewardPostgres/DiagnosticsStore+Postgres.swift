@@ -131,13 +131,7 @@ extension PostgresStorage {
     public func diagnostics(tenantID: TenantID, query: DiagnosticsQuery) async throws -> [DiagnosticEventView] {
         let (conditions, values) = query.filter(tenantID: tenantID).render(.postgres)
         let sql = "SELECT * FROM diagnostic_events WHERE \(conditions) ORDER BY id LIMIT $\(values.count + 1)"
-        return try await rows(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(values + [.integer(Int64(query.limit))]))).map { row in
-            DiagnosticEventView(
-                id: DiagnosticEventID(rawValue: try row.value("id")), kind: DiagnosticEvent.Kind(rawValue: try row.value("kind")) ?? .agentError,
-                name: try row.value("name"), at: Date(millisecondsSince1970: try row.value("at")),
-                durationMs: try row.value("duration_ms"), success: try row.value("success"), code: try row.value("code"),
-                devicePseudonym: try row.value("device_pseudonym"), userPseudonym: try row.value("user_pseudonym"))
-        }
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(values + [.integer(Int64(query.limit))]))).map { try DiagnosticEventView(columns: PostgresColumns($0)) }
     }
 
     public func diagnosticsDays(tenantID: TenantID, from: String) async throws -> [DiagnosticsDay] {

@@ -11,4 +11,8 @@ struct SQLiteColumns: ColumnReader {
     func text(_ column: String) -> String? { row[column] }
     func integer(_ column: String) -> Int64? { row[column] }
     func blob(_ column: String) -> Data? { row[column] }
+    func bool(_ column: String) -> Bool? { row[column] }
+    func double(_ column: String) -> Double? { row[column] }
+    func text(at index: Int) -> String? { row[index] }
+    func integer(at index: Int) -> Int64? { row[index] }
 }

@@ -125,28 +125,9 @@ extension SQLiteStorage {
             arguments: [PrivacyRules.maskedPhoneNumber(phone), tenant, device])
     }
 
-    /// The columns a `DeviceView` shows, in the order `deviceView` reads them (by position: a
-    /// lookup by name per column was a third of a device page's cost).
-    static let viewColumns = """
-        id, platform, ownership, device_name, manufacturer, model, os_name, os_version, kernel_version, serial_number,
-        platform_id, imei, meid, iccid, phone_number, network_interfaces, wifi_mac_address, cpu_model, cpu_cores,
-        memory_bytes, disk_bytes, app_count, refused_app_reports, agent_version, enrolled_at, last_check_in_at, user_id,
-        retired_at
-        """
+    static let viewColumns = DeviceView.storedColumns
 
-    static func deviceView(_ row: Row) -> DeviceView {
-        let interfacesJSON: String = row[15]
-        let interfaces = (try? JSONDecoder().decode([NetworkInterface].self, from: Data(interfacesJSON.utf8))) ?? []
-        return DeviceView(
-            id: DeviceID(rawValue: row[0]), platform: Platform(rawValue: row[1]) ?? .linux,
-            ownership: Ownership(rawValue: row[2]) ?? .personal, deviceName: row[3], manufacturer: row[4], model: row[5],
-            operatingSystem: row[6], osVersion: row[7], kernelVersion: row[8], serialNumber: row[9], platformId: row[10],
-            imei: row[11], meid: row[12], iccid: row[13], phoneNumber: row[14], networkInterfaces: interfaces,
-            wifiMacAddress: row[16], cpuModel: row[17], cpuCores: row[18], memoryBytes: row[19], diskBytes: row[20],
-            appCount: row[21], refusedAppReports: row[22], agentVersion: row[23],
-            enrolledAt: Date(millisecondsSince1970: row[24]),
-            lastCheckInAt: (row[25] as Int64?).map(Date.init(millisecondsSince1970:)),
-            userId: (row[26] as String?).map(UserID.init(rawValue:)),
-            retiredAt: (row[27] as Int64?).map(Date.init(millisecondsSince1970:)))
+    static func deviceView(_ row: Row) throws -> DeviceView {
+        try DeviceView(columns: SQLiteColumns(row))
     }
 }

@@ -109,12 +109,7 @@ extension SQLiteStorage {
         let sql = "SELECT * FROM diagnostic_events WHERE \(conditions) ORDER BY id LIMIT ?"
         let bound = StatementArguments(values.map(Self.bound) + [query.limit])
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
-                DiagnosticEventView(
-                    id: DiagnosticEventID(rawValue: row["id"]), kind: DiagnosticEvent.Kind(rawValue: row["kind"]) ?? .agentError, name: row["name"],
-                    at: Date(millisecondsSince1970: row["at"]), durationMs: row["duration_ms"], success: row["success"],
-                    code: row["code"], devicePseudonym: row["device_pseudonym"], userPseudonym: row["user_pseudonym"])
-            }
+            try Row.fetchAll(db, sql: sql, arguments: bound).map { try DiagnosticEventView(columns: SQLiteColumns($0)) }
         }
     }
 
