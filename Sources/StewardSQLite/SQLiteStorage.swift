@@ -70,7 +70,7 @@ public final class SQLiteStorage: Storage {
                 result = try body(db)
                 return .commit
             }
-            guard let result else { throw StoreError.notFound }
+            guard let result else { throw StoreError.unavailable("the erasing write ended without a result") }
             return result
         }
     }

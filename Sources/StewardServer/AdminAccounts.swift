@@ -35,16 +35,22 @@ public struct AdminAccounts: Sendable {
 
     func hash(_ password: String) async throws -> String {
         let cost = configuration.passwordHashCost
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await bcrypt { Bcrypt.hash(password, cost: cost) }
     }
 
     /// Checks the password on the bounded hashing queue: 429 when it is full, nothing done when
     /// the client has left before its turn.
     func verify(_ password: String, against verifier: String?, stillWanted: @escaping @Sendable () -> Bool = { true }) async throws -> Bool {
         let hash = verifier ?? dummyVerifier
+        return try await bcrypt(stillWanted: stillWanted) { Bcrypt.verify(password, hash: hash) } && verifier != nil
+    }
+
+    /// bcrypt work on the bounded queue, its refusals as answers.
+    private func bcrypt<T: Sendable>(
+        stillWanted: @escaping @Sendable () -> Bool = { true }, _ work: @escaping @Sendable () -> T
+    ) async throws -> T {
         do {
-            let matches = try await hashing.run(stillWanted: stillWanted) { Bcrypt.verify(password, hash: hash) }
-            return matches && verifier != nil
+            return try await hashing.run(stillWanted: stillWanted, work)
         } catch is PasswordHashing.Busy {
             throw APIError.tooManyRequests("sign_in_busy", "Too many sign-ins at once: try again shortly.", retryAfter: .seconds(1))
         } catch is PasswordHashing.ClientGone {

@@ -32,13 +32,16 @@ struct CheckInController: Sendable {
         (input.isHeartbeat ? ServiceMetrics.heartbeats : ServiceMetrics.inventoryCheckIns).increment()
         let managedApps = input.managedAppsVersion == state.appsVersion
             ? nil : ManagedAppsPolicy(version: state.appsVersion, apps: try await store.managedApps(tenantID: state.tenantID, deviceID: deviceID))
+        func heartbeatAnswer(_ tasks: [RemoteTaskInstruction]?) -> JSONResponse<CheckInResponse> {
+            JSONResponse(CheckInResponse(
+                policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false,
+                managedApps: managedApps, remoteTasks: tasks))
+        }
         // A heartbeat with nothing to write: its time is buffered. The device's row counts its
         // tasks not yet acknowledged, so only then is there anything to hand out.
         if input.isHeartbeat && input.appStates == nil && state.pendingTasks == 0 {
             await lastSeen.record(tenantID: state.tenantID, deviceID: deviceID, at: now)
-            return JSONResponse(CheckInResponse(
-                policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false,
-                managedApps: managedApps, remoteTasks: nil))
+            return heartbeatAnswer(nil)
         }
 
         let apps: InventoryUpdate.Apps? =
@@ -59,11 +62,7 @@ struct CheckInController: Sendable {
         let written = try await store.checkIn(update)
         let outcome = written.apps
         let tasks = written.tasks.isEmpty ? nil : written.tasks.map(\.instruction)
-        if input.isHeartbeat {
-            return JSONResponse(CheckInResponse(
-                policy: policy(appsAllowed), fullInventoryRequested: fullRequested, acknowledged: stored, appsRefused: false,
-                managedApps: managedApps, remoteTasks: tasks))
-        }
+        if input.isHeartbeat { return heartbeatAnswer(tasks) }
         var acknowledged = SectionHashes(
             hardware: input.hardware != nil ? sent.hardware : stored.hardware,
             operatingSystem: input.operatingSystem != nil ? sent.operatingSystem : stored.operatingSystem,
