@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Targets split where dependencies change (docs/ARCHITECTURE.md):
-// only StewardSQLite imports a database driver, only StewardServer imports the HTTP server.
+// only StewardSQLite imports a database driver, only StewardServer imports the HTTP server;
+// StewardConsole renders the web console's pages from model values and knows no HTTP.
 let package = Package(
     name: "Steward",
     platforms: [.macOS(.v14)],
@@ -47,10 +48,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "StewardConsole", dependencies: ["StewardModel"]),
         .target(
             name: "StewardServer",
             dependencies: [
-                "StewardModel", "StewardStore",
+                "StewardModel", "StewardStore", "StewardConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

@@ -291,10 +291,10 @@ public enum DataCatalog {
     ]
 
     static let usage: [CatalogEntry] = [
-        .init("feature_usage_daily", "tenant_id", .pseudonymized, .system, "The tenant whose admins used the feature."),
+        .init("feature_usage_daily", "tenant_id", .pseudonymized, .system, "The tenant whose admins used the feature (or whose devices checked in)."),
         .init("feature_usage_daily", "day", .technical, .system, "The day (UTC)."),
         .init("feature_usage_daily", "feature", .technical, .system, "The API route (its template, never a concrete path)."),
-        .init("feature_usage_daily", "calls", .aggregated, .system, "How many requests; reported only across tenants, cells under 5 suppressed."),
+        .init("feature_usage_daily", "calls", .aggregated, .system, "How many requests; reported to the operator only across tenants, cells under 5 suppressed; a tenant sees its own devices' check-ins per day."),
     ]
 
     static let managedApps: [CatalogEntry] = [

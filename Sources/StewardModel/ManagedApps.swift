@@ -226,6 +226,20 @@ public struct AppStateReport: Codable, Sendable, Equatable, Hashable {
 
 /// `GET /api/v1/apps/{id}/install-summary`: devices and users per state, maintained by the
 /// database as states change. A user counts in a state when one or more of their devices is in it.
+extension AppInstallSummary {
+    /// How many devices are in the state.
+    public func devices(in state: AppInstallState) -> Int {
+        switch state {
+        case .installed: installedDeviceCount
+        case .failed: failedDeviceCount
+        case .notInstalled: notInstalledDeviceCount
+        case .uninstallFailed: uninstallFailedDeviceCount
+        case .pendingInstall: pendingInstallDeviceCount
+        case .notApplicable: notApplicableDeviceCount
+        }
+    }
+}
+
 public struct AppInstallSummary: Codable, Sendable, Equatable {
     public var appId: ManagedAppID
     public var installedDeviceCount: Int

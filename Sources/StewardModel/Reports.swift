@@ -6,11 +6,24 @@ public struct ReportSummary: Codable, Sendable, Equatable {
     public var users: Int
     /// Diagnostics rolled up per day, kind and name (the last `days` days, 30 by default).
     public var diagnostics: [DiagnosticsDay]
+    /// Check-ins of the tenant's devices per day (the last `days` days; days without any left out).
+    public var checkIns: [DayCount]
+    /// Devices that have not checked in for `inactiveDays` days (or never did).
+    public var inactiveDevices: Int
+    public var inactiveDays: Int
 
-    public init(devices: DeviceCounts, users: Int = 0, diagnostics: [DiagnosticsDay] = []) {
+    public static let inactiveDaysDefault = 7
+
+    public init(
+        devices: DeviceCounts, users: Int = 0, diagnostics: [DiagnosticsDay] = [], checkIns: [DayCount] = [],
+        inactiveDevices: Int = 0, inactiveDays: Int = ReportSummary.inactiveDaysDefault
+    ) {
         self.devices = devices
         self.users = users
         self.diagnostics = diagnostics
+        self.checkIns = checkIns
+        self.inactiveDevices = inactiveDevices
+        self.inactiveDays = inactiveDays
     }
 
     /// From the stored rows of (dimension, value, count): `users` next to the device dimensions.
@@ -57,6 +70,17 @@ public struct DeviceCounts: Codable, Sendable, Equatable {
         self.init(
             total: byOwnership.values.reduce(0, +), byOwnership: byOwnership, byPlatform: byPlatform,
             byOperatingSystem: byOperatingSystem)
+    }
+}
+
+/// A count on one day (`YYYY-MM-DD`, UTC).
+public struct DayCount: Codable, Sendable, Equatable {
+    public var day: String
+    public var count: Int
+
+    public init(day: String, count: Int) {
+        self.day = day
+        self.count = count
     }
 }
 

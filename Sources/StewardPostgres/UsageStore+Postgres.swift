@@ -27,4 +27,13 @@ extension PostgresStorage {
                 calls: Int(try row.value("calls", as: Int64.self)))
         }
     }
+
+    public func featureUsage(tenantID: TenantID, feature: String, from: String) async throws -> [DayCount] {
+        try await rows(
+            """
+            SELECT day, calls::bigint AS calls FROM feature_usage_daily
+            WHERE tenant_id = \(tenantID.rawValue) AND feature = \(feature) AND day >= \(from) ORDER BY day
+            """
+        ).map { row in DayCount(day: try row.value("day"), count: Int(try row.value("calls", as: Int64.self))) }
+    }
 }

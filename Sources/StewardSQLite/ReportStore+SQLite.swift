@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import StewardModel
 import StewardStore
@@ -13,6 +14,17 @@ extension SQLiteStorage {
                 db.cachedStatement(sql: "SELECT dimension, value, devices FROM device_counts WHERE tenant_id = ?"),
                 arguments: [tenantID.rawValue])
             return ReportSummary(rows: rows.map { ($0["dimension"], $0["value"], $0["devices"]) })
+        }
+    }
+
+    public func inactiveDeviceCount(tenantID: TenantID, before: Date) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT (SELECT count(*) FROM devices WHERE tenant_id = ? AND last_check_in_at < ?)
+                         + (SELECT count(*) FROM devices WHERE tenant_id = ? AND last_check_in_at IS NULL)
+                    """),
+                arguments: [tenantID.rawValue, before.millisecondsSince1970, tenantID.rawValue]) ?? 0
         }
     }
 }

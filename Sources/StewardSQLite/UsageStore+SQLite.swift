@@ -27,6 +27,16 @@ extension SQLiteStorage {
         }
     }
 
+    public func featureUsage(tenantID: TenantID, feature: String, from: String) async throws -> [DayCount] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT day, calls FROM feature_usage_daily WHERE tenant_id = ? AND feature = ? AND day >= ? ORDER BY day",
+                arguments: [tenantID.rawValue, feature, from]
+            ).map { DayCount(day: $0["day"], count: $0["calls"]) }
+        }
+    }
+
     static func pseudonymKey(_ row: Row, tenantID: TenantID) -> PseudonymKeyRecord {
         PseudonymKeyRecord(
             tenantID: tenantID, version: row["version"], sealedKey: row["sealed_key"],

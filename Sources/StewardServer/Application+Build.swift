@@ -89,7 +89,7 @@ public func buildRouter(
         hashing: background.passwordHashing)
     let enrollment = EnrollmentController(
         store: storage, auditor: auditor, clock: clock, ids: ids, configuration: configuration)
-    let checkIn = CheckInController(store: storage, lastSeen: lastSeen, clock: clock, configuration: configuration)
+    let checkIn = CheckInController(store: storage, lastSeen: lastSeen, usage: usage, clock: clock, configuration: configuration)
     let devices = DeviceController(store: storage, lastSeen: lastSeen, auditor: auditor, clock: clock)
     let tenant = TenantController(store: storage, auditor: auditor, clock: clock)
     let sessions = SessionController(
@@ -212,6 +212,7 @@ public func buildRouter(
     router.add(middleware: ErrorMiddleware())
     // Authentication, then the route's permission (declared in `APIRoute`), then the handler.
     let admin = router.group().add(middleware: AdminAuthentication(store: storage, clock: clock))
+    var served: [APIRoute: Handler] = [:]
     for route in APIRoute.all {
         let method = HTTPRequest.Method(rawValue: route.method.rawValue)!
         let path = RouterPath(route.routerPath)
@@ -233,11 +234,14 @@ public func buildRouter(
                 return try await handle(request, context)
             }
         }
+        served[route] = handle
         switch route.access {
         case .admin(let permission?): admin.group().add(middleware: RoutePermission(permission: permission)).on(path, method: method, use: handle)
         case .admin(nil): admin.on(path, method: method, use: handle)
         case .anyone, .enrollmentToken, .device: router.on(path, method: method, use: handle)
         }
     }
+    // The web console: pages over the same handlers, behind the same permission checks.
+    Console(api: InProcessAPI(handlers: served), store: storage, clock: clock).register(on: router)
     return router
 }

@@ -20,8 +20,13 @@ public enum Secrets {
 
     /// Constant-time comparison, so response times do not reveal how much of a verifier matched.
     public static func matches(_ credential: Credential, verifier: Data) -> Bool {
-        let computed = Self.verifier(of: credential)
-        guard computed.count == verifier.count else { return false }
-        return zip(computed, verifier).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        constantTimeEquals(Self.verifier(of: credential), verifier)
     }
+
+    public static func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool { constantTimeEquals(Array(a.utf8), Array(b.utf8)) }
 }

@@ -6,4 +6,6 @@ public protocol ReportStore: Sendable {
     func deviceCounts(tenantID: TenantID) async throws -> DeviceCounts
     /// Device and user counts.
     func summary(tenantID: TenantID) async throws -> ReportSummary
+    /// Devices whose last check-in is before `before`, or that never checked in.
+    func inactiveDeviceCount(tenantID: TenantID, before: Date) async throws -> Int
 }

@@ -140,8 +140,17 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             let (storage, tenantID, accounts, auditor) = try await target.open()
             defer { Task { await storage.close() } }
-            let admin = try await AdminCommand.admin(named: userName, in: storage, tenantID: tenantID)
             let (password, generated) = AdminCommand.password(fromStandardInput: passwordStdin)
+            try await ResetPassword.set(password, userName: userName, storage: storage, tenantID: tenantID, accounts: accounts, auditor: auditor)
+            print("New password set for \(userName) in tenant \(tenantID).")
+            if generated { print("Password (shown once): \(password)") }
+        }
+
+        /// Sets the admin's password (and unlocks the account), audited as the CLI.
+        static func set(
+            _ password: String, userName: String, storage: any Storage, tenantID: TenantID, accounts: AdminAccounts, auditor: Auditor
+        ) async throws {
+            let admin = try await AdminCommand.admin(named: userName, in: storage, tenantID: tenantID)
             do {
                 _ = try await accounts.setPassword(tenantID: tenantID, adminID: admin.id, password: password) { admin, changes in
                     auditor.cliEvent(
@@ -151,8 +160,6 @@ struct AdminCommand: AsyncParsableCommand {
             } catch let error as WireError {
                 throw ValidationError(error.message)
             }
-            print("New password set for \(userName) in tenant \(tenantID).")
-            if generated { print("Password (shown once): \(password)") }
         }
     }
 }

@@ -29,6 +29,15 @@ struct Quickstart: AsyncParsableCommand {
         var logger = Logger(label: "steward")
         logger.logLevel = .warning
         let exit = exit
+        // A password for the console, shown once (the first admin has none until one is set).
+        let password = AdminCommand.password(fromStandardInput: false).password
+        let ids = IdentifierGenerator.timeOrdered(clock: .system)
+        try await AdminCommand.ResetPassword.set(
+            password, userName: "admin", storage: storage, tenantID: tenant.tenantId,
+            accounts: AdminAccounts(
+                store: storage, configuration: ServerConfiguration(host: "127.0.0.1", port: port), masterKey: masterKey,
+                clock: .system, ids: ids),
+            auditor: Auditor(chain: masterKey.auditChain, clock: .system, ids: ids))
         do {
             try await serving(host: "127.0.0.1", port: port) {
                 try await withInProcessServer(
@@ -36,7 +45,7 @@ struct Quickstart: AsyncParsableCommand {
                     dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger), serveAfterwards: !exit
                 ) { port in
                     let server = "http://127.0.0.1:\(port)"
-                    try await Self.enrollAndShow(server: server, tenant: tenant, directory: directory)
+                    try await Self.enrollAndShow(server: server, tenant: tenant, password: password, directory: directory)
                     if !exit { print("\nServing on \(server) — press Ctrl-C to stop.") }
                 }
             }
@@ -48,7 +57,7 @@ struct Quickstart: AsyncParsableCommand {
         await storage.close()
     }
 
-    private static func enrollAndShow(server: String, tenant: TenantCreated, directory: URL) async throws {
+    private static func enrollAndShow(server: String, tenant: TenantCreated, password: String, directory: URL) async throws {
         let admin = AdminClient(server: server, token: tenant.adminToken)
         let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate, description: "quickstart"))
         let agent = Agent(state: AgentState(directory: directory.appendingPathComponent("agent")))
@@ -77,13 +86,15 @@ struct Quickstart: AsyncParsableCommand {
             First check-in: \(first.requestBytes) bytes (\(first.sectionsSent.joined(separator: ", "))), enroll + check-in \(Self.millis(firstSeconds))
             No-change check-in: \(second.requestBytes) bytes, \(Self.millis(secondSeconds))
 
-            Where to look (admin token below is shown once):
+            The console: \(server)/
+              sign in as admin with the password \(password)   (shown once; change it in the console)
+
+            The API (admin token below is shown once):
               export STEWARD_TOKEN='\(tenant.adminToken)'
               curl -s -H "Authorization: Bearer $STEWARD_TOKEN" \(server)/api/v1/devices
               curl -s -H "Authorization: Bearer $STEWARD_TOKEN" \(server)/api/v1/devices/\(device.id)
               curl -s -H "Authorization: Bearer $STEWARD_TOKEN" '\(server)/api/v1/devices/\(device.id)/apps?limit=20'
               curl -s -H "Authorization: Bearer $STEWARD_TOKEN" \(server)/api/v1/audit-entries   # who did what, hash-chained
-            A password to sign in with: steward admin reset-password admin --data-dir \(directory.path)
             Data directory: \(directory.path)
             """)
     }

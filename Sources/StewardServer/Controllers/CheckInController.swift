@@ -9,6 +9,8 @@ import StewardStore
 struct CheckInController: Sendable {
     let store: any DeviceStore & InventoryStore & ManagedAppStore
     let lastSeen: LastSeenRecorder
+    /// Counts check-ins per tenant and day (the dashboard's line).
+    let usage: UsageRecorder
     let clock: Clock
     let configuration: ServerConfiguration
 
@@ -18,6 +20,7 @@ struct CheckInController: Sendable {
         let input = try await request.decodeJSON(CheckInRequest.self, limit: configuration.maxBodyBytes)
         try input.validate()
         let now = clock.now()
+        await usage.record(tenantID: state.tenantID, route: .checkIn)
         let appsAllowed = PrivacyRules.mayCollectAppInventory(
             ownership: state.ownership, compliantAppFeature: state.compliantAppFeature)
         let stored = state.hashes

@@ -6,7 +6,7 @@ import StewardStore
 
 /// The settings and counts of the admin's own tenant.
 struct TenantController: Sendable {
-    let store: any TenantStore & ReportStore & DiagnosticsStore
+    let store: any TenantStore & ReportStore & DiagnosticsStore & UsageStore
     let auditor: Auditor
     let clock: Clock
 
@@ -21,9 +21,14 @@ struct TenantController: Sendable {
             }
             return days
         } ?? 30
+        let now = clock.now()
+        let from = DiagnosticsDay.day(of: now.addingTimeInterval(-Double(days - 1) * 86_400))
         var summary = try await store.summary(tenantID: tenantID)
-        summary.diagnostics = try await store.diagnosticsDays(
-            tenantID: tenantID, from: DiagnosticsDay.day(of: clock.now().addingTimeInterval(-Double(days - 1) * 86_400)))
+        summary.diagnostics = try await store.diagnosticsDays(tenantID: tenantID, from: from)
+        // Counted in memory and flushed with the usage counts: up to a flush interval behind.
+        summary.checkIns = try await store.featureUsage(tenantID: tenantID, feature: APIRoute.checkIn.description, from: from)
+        summary.inactiveDevices = try await store.inactiveDeviceCount(
+            tenantID: tenantID, before: now.addingTimeInterval(-Double(summary.inactiveDays) * 86_400))
         return JSONResponse(summary)
     }
 

@@ -21,11 +21,21 @@ struct AdminAuthentication: RouterMiddleware {
             try Self.refuseCrossSite(request)
             credential = Credential(text: Substring(cookie.value), kind: .adminToken)
         }
-        guard let credential,
-            let found = try await store.adminCredential(tenantID: credential.tenantID, tokenID: credential.id),
+        guard let credential, let context = try await Self.authenticated(context, by: credential, store: store, clock: clock) else {
+            throw APIError.unauthorized
+        }
+        return try await next(request, context)
+    }
+
+    /// The context as the credential's admin, or nil when the credential is unknown, expired,
+    /// revoked or its admin disabled.
+    static func authenticated(
+        _ context: Context, by credential: Credential, store: any RecordStore, clock: Clock
+    ) async throws -> Context? {
+        guard let found = try await store.adminCredential(tenantID: credential.tenantID, tokenID: credential.id),
             found.token.isActive(at: clock.now()), Secrets.matches(credential, verifier: found.token.verifier),
             found.admin.disabledAt == nil
-        else { throw APIError.unauthorized }
+        else { return nil }
         let (token, admin) = (found.token, found.admin)
         var context = context
         context.tenantID = token.tenantID
@@ -34,7 +44,7 @@ struct AdminAuthentication: RouterMiddleware {
         context.actorType = token.kind == .session ? .admin : .apiToken
         context.actorName = admin.displayName
         context.grants = Self.grants(found.assignments, customRoles: found.customRoles)
-        return try await next(request, context)
+        return context
     }
 
     /// For cookie-authenticated changes (not GET/HEAD/OPTIONS): an `Origin` must name this host,

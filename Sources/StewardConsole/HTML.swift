@@ -1,0 +1,93 @@
+/// A fragment of HTML. Text interpolated into it is escaped; only another `HTML` value goes in
+/// as markup. So a device named `<script>` renders as text unless some code explicitly wraps
+/// that name in `HTML(unsafeMarkup:)` — which nothing in the console does with stored data.
+public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    public private(set) var markup: String
+
+    public init(unsafeMarkup markup: String) { self.markup = markup }
+    public init(stringLiteral value: String) { markup = value }
+    public init(stringInterpolation: Interpolation) { markup = stringInterpolation.markup }
+
+    public static let empty = HTML(unsafeMarkup: "")
+    public var description: String { markup }
+
+    public struct Interpolation: StringInterpolationProtocol {
+        var markup = ""
+
+        public init(literalCapacity: Int, interpolationCount: Int) { markup.reserveCapacity(literalCapacity * 2) }
+        public mutating func appendLiteral(_ literal: String) { markup += literal }
+        public mutating func appendInterpolation(_ html: HTML) { markup += html.markup }
+        public mutating func appendInterpolation(_ fragments: [HTML]) { for fragment in fragments { markup += fragment.markup } }
+        public mutating func appendInterpolation(_ text: String) { HTML.escape(text, into: &markup) }
+        public mutating func appendInterpolation(_ text: Substring) { HTML.escape(String(text), into: &markup) }
+        /// Absent text shows as an em dash.
+        public mutating func appendInterpolation(_ text: String?) { HTML.escape(text ?? "—", into: &markup) }
+        public mutating func appendInterpolation(_ number: Int) { markup += String(number) }
+        public mutating func appendInterpolation(_ number: Int64) { markup += String(number) }
+        public mutating func appendInterpolation(_ number: Double) { markup += String(number) }
+    }
+
+    /// Escapes the five characters that can end text or an attribute value.
+    public static func escape(_ text: String, into markup: inout String) {
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": markup += "&amp;"
+            case "<": markup += "&lt;"
+            case ">": markup += "&gt;"
+            case "\"": markup += "&quot;"
+            case "'": markup += "&#39;"
+            default: markup.unicodeScalars.append(scalar)
+            }
+        }
+    }
+
+    public static func text(_ text: String) -> HTML {
+        var markup = ""
+        escape(text, into: &markup)
+        return HTML(unsafeMarkup: markup)
+    }
+
+    public static func + (lhs: HTML, rhs: HTML) -> HTML { HTML(unsafeMarkup: lhs.markup + rhs.markup) }
+    public static func += (lhs: inout HTML, rhs: HTML) { lhs.markup += rhs.markup }
+}
+
+extension Array where Element == HTML {
+    public func joined(separator: HTML = .empty) -> HTML {
+        HTML(unsafeMarkup: map(\.markup).joined(separator: separator.markup))
+    }
+}
+
+extension Sequence {
+    /// One fragment per element, concatenated.
+    public func html(_ fragment: (Element) throws -> HTML) rethrows -> HTML {
+        var result = HTML.empty
+        for element in self { result += try fragment(element) }
+        return result
+    }
+}
+
+/// Percent-encoding of a query string's values (links to filtered pages).
+public enum QueryString {
+    public static func make(_ pairs: [(String, String?)]) -> String {
+        let encoded = pairs.compactMap { key, value -> String? in
+            guard let value, !value.isEmpty else { return nil }
+            return "\(escape(key))=\(escape(value))"
+        }
+        return encoded.isEmpty ? "" : "?" + encoded.joined(separator: "&")
+    }
+
+    static func escape(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                result += "%" + String(Unicode.Scalar(hex[Int(byte >> 4)])) + String(Unicode.Scalar(hex[Int(byte & 15)]))
+            }
+        }
+        return result
+    }
+}

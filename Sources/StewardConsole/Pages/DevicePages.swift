@@ -1,0 +1,210 @@
+import Foundation
+import StewardModel
+
+/// The devices list and one device's page.
+public enum DevicePages {
+    /// The list's filters, as the page's query string carries them.
+    public struct Filters: Sendable, Equatable {
+        public var search: String?
+        public var platform: String?
+        public var ownership: String?
+        public var operatingSystem: String?
+        /// `1d`, `7d`, `30d` (checked in within) or `inactive` (not for `ReportSummary.inactiveDaysDefault` days).
+        public var seen: String?
+        public var cursor: String?
+
+        public init(search: String? = nil, platform: String? = nil, ownership: String? = nil, operatingSystem: String? = nil, seen: String? = nil, cursor: String? = nil) {
+            self.search = search
+            self.platform = platform
+            self.ownership = ownership
+            self.operatingSystem = operatingSystem
+            self.seen = seen
+            self.cursor = cursor
+        }
+
+        public var pairs: [(String, String?)] {
+            [("q", search), ("platform", platform), ("ownership", ownership), ("os", operatingSystem), ("seen", seen)]
+        }
+    }
+
+    public static func list(
+        viewer: ConsoleViewer, page: Page<DeviceView>, filters: Filters, operatingSystems: [String], flash: Flash? = nil
+    ) -> HTML {
+        let options = { (name: String, values: [(String, String)], selected: String?) -> HTML in
+            "<select name=\"\(name)\" id=\"f-\(name)\"><option value=\"\">All</option>\(values.html { value, label in "<option value=\"\(value)\"\(value == selected ? HTML(" selected") : .empty)>\(label)</option>" })</select>"
+        }
+        let form: HTML = """
+            <form class="filters" method="get" action="/devices" role="search">\
+            <label for="f-q">Name or user ID<input type="search" id="f-q" name="q" value="\(filters.search ?? "")" placeholder="Name starts with…"></label>\
+            <label for="f-platform">Platform\(options("platform", Platform.allCases.map { ($0.rawValue, $0.rawValue) }, filters.platform))</label>\
+            <label for="f-ownership">Ownership\(options("ownership", Ownership.allCases.map { ($0.rawValue, $0.rawValue) }, filters.ownership))</label>\
+            <label for="f-os">Operating system\(options("os", operatingSystems.map { ($0, $0) }, filters.operatingSystem))</label>\
+            <label for="f-seen">Last check-in\(options("seen", [("1d", "Within a day"), ("7d", "Within 7 days"), ("30d", "Within 30 days"), ("inactive", "Not for 7 days")], filters.seen))</label>\
+            <button type="submit">Filter</button> <a class="button secondary" href="/devices.csv\(QueryString.make(filters.pairs))">Export CSV</a></form>
+            """
+        let rows = page.items.html { device in
+            """
+            <tr><td><a href="/devices/\(device.id.rawValue)">\(device.deviceName ?? "(unnamed)")</a></td>\
+            <td>\(device.platform.rawValue)</td><td>\(device.operatingSystem) \(device.osVersion ?? "")</td>\
+            <td>\(device.ownership.rawValue)</td><td>\(device.serialNumber)</td>\
+            <td class="num">\(device.appCount)</td><td>\(Layout.time(device.lastCheckInAt))</td></tr>
+            """
+        }
+        let table: HTML = page.items.isEmpty
+            ? "<p class=\"muted\">No device matches.</p>"
+            : """
+                <table class="data" id="devices"><thead><tr><th scope="col">Name</th><th scope="col">Platform</th>\
+                <th scope="col">Operating system</th><th scope="col">Ownership</th><th scope="col">Serial number</th>\
+                <th scope="col" class="num">Apps</th><th scope="col">Last check-in</th></tr></thead><tbody>\(rows)</tbody></table>
+                """
+        let next = page.nextCursor.map { "/devices" + QueryString.make(filters.pairs + [("cursor", $0)]) }
+        let first = filters.cursor != nil ? "/devices" + QueryString.make(filters.pairs) : nil
+        return Layout.page(
+            title: "Devices", section: .devices, viewer: viewer, flash: flash,
+            "<h1>Devices</h1>\(form)\(table)\(Layout.pager(next: next, first: first))")
+    }
+
+    /// One shown field of a device: its label, value and where the catalog files it.
+    struct Field {
+        let label: String
+        let value: HTML
+        let column: String
+    }
+
+    public struct Detail: Sendable {
+        public var device: DeviceView
+        public var apps: Page<AppRecord>?
+        public var managedApps: [DeviceManagedAppView]
+        public var tasks: [RemoteTaskView]
+        public init(device: DeviceView, apps: Page<AppRecord>?, managedApps: [DeviceManagedAppView], tasks: [RemoteTaskView]) {
+            self.device = device
+            self.apps = apps
+            self.managedApps = managedApps
+            self.tasks = tasks
+        }
+    }
+
+    public static func detail(viewer: ConsoleViewer, _ detail: Detail, appsCursor: String?, flash: Flash? = nil) -> HTML {
+        let device = detail.device
+        let fields: [Field] = [
+            Field(label: "Device ID", value: "\(device.id.rawValue)", column: "id"),
+            Field(label: "Name", value: "\(device.deviceName)", column: "device_name"),
+            Field(label: "Platform", value: "\(device.platform.rawValue)", column: "platform"),
+            Field(label: "Ownership", value: "\(device.ownership.rawValue)", column: "ownership"),
+            Field(label: "Manufacturer", value: "\(device.manufacturer)", column: "manufacturer"),
+            Field(label: "Model", value: "\(device.model)", column: "model"),
+            Field(label: "Serial number", value: "\(device.serialNumber)", column: "serial_number"),
+            Field(label: "Operating system", value: "\(device.operatingSystem)", column: "os_name"),
+            Field(label: "OS version", value: "\(device.osVersion)", column: "os_version"),
+            Field(label: "Kernel", value: "\(device.kernelVersion)", column: "kernel_version"),
+            Field(label: "Processor", value: "\(device.cpuCores.map { "\($0) × " } ?? "")\(device.cpuModel ?? "—")", column: "cpu_model"),
+            Field(label: "Memory", value: "\(Layout.bytes(device.memoryBytes))", column: "memory_bytes"),
+            Field(label: "Disk", value: "\(Layout.bytes(device.diskBytes))", column: "disk_bytes"),
+            Field(label: "Platform identifier", value: "\(device.platformId)", column: "platform_id"),
+            Field(label: "IMEI", value: "\(device.imei)", column: "imei"),
+            Field(label: "MEID", value: "\(device.meid)", column: "meid"),
+            Field(label: "ICCID", value: "\(device.iccid)", column: "iccid"),
+            Field(label: "Phone number", value: "\(device.phoneNumber)", column: "phone_number"),
+            Field(label: "Wi-Fi MAC address", value: "\(device.wifiMacAddress)", column: "wifi_mac_address"),
+            Field(label: "MAC addresses", value: "\(device.macAddresses.isEmpty ? "—" : device.macAddresses.joined(separator: ", "))", column: "network_interfaces.macAddress"),
+            Field(label: "IP addresses", value: "\(device.ipAddresses.isEmpty ? "—" : device.ipAddresses.joined(separator: ", "))", column: "network_interfaces.ipAddresses"),
+            Field(label: "User", value: device.userId.map { "<a href=\"/users/\($0.rawValue)\">\($0.rawValue)</a>" } ?? "—", column: "user_id"),
+            Field(label: "Apps", value: "\(device.appCount)", column: "app_count"),
+            Field(label: "Refused app reports", value: "\(device.refusedAppReports)", column: "refused_app_reports"),
+            Field(label: "Agent version", value: "\(device.agentVersion)", column: "agent_version"),
+            Field(label: "Enrolled", value: Layout.time(device.enrolledAt), column: "enrolled_at"),
+            Field(label: "Last check-in", value: Layout.time(device.lastCheckInAt), column: "last_check_in_at"),
+            Field(label: "Retired", value: Layout.time(device.retiredAt), column: "retired_at"),
+        ]
+        let catalog = Dictionary(DataCatalog.entries.filter { $0.table == "devices" }.map { ($0.column, $0) }) { first, _ in first }
+        let fieldRows = fields.html { field in
+            let entry = catalog[field.column]
+            return """
+                <dt>\(field.label)</dt><dd>\(field.value)</dd>\
+                <dd>\(entry.map { HTML("\(Layout.badge($0.category)) <span class=\"source\">from \($0.source.rawValue)</span>") } ?? .empty)</dd>
+                """
+        }
+        let personalNote: HTML = device.ownership == .personal
+            ? "<p class=\"muted\">A personal device: its phone number is masked and only its managed apps are shown.</p>"
+            : .empty
+        return Layout.page(
+            title: device.deviceName ?? "Device", section: .devices, viewer: viewer, flash: flash,
+            """
+            <h1>\(device.deviceName ?? "(unnamed device)")</h1>\(personalNote)\(actions(viewer: viewer, device: device))\
+            <h2>Inventory</h2><div class="card"><dl class="fields" id="fields">\(fieldRows)</dl></div>\
+            \(managedApps(detail.managedApps))\(tasks(detail.tasks))\(apps(device: device, detail.apps, cursor: appsCursor))
+            """)
+    }
+
+    /// The remote actions the viewer's role allows; wipe and retire ask for the kind typed again.
+    static func actions(viewer: ConsoleViewer, device: DeviceView) -> HTML {
+        guard device.retiredAt == nil else { return "<p class=\"muted\">Retired: this device takes no more tasks.</p>" }
+        let action = "/devices/\(device.id.rawValue)/tasks"
+        var forms = HTML.empty
+        if viewer.may(.devicesRemoteTask) {
+            for (kind, label) in [(RemoteTaskKind.sync, "Sync now"), (.lock, "Lock"), (.restart, "Restart"), (.collectDiagnostics, "Collect diagnostics")] {
+                forms += viewer.form(action, "<input type=\"hidden\" name=\"kind\" value=\"\(kind.rawValue)\"><button type=\"submit\" class=\"secondary\" id=\"task-\(kind.rawValue)\">\(label)</button>")
+            }
+        }
+        for kind in [RemoteTaskKind.retire, .wipe] where viewer.may(.devicesRemoteTask) && viewer.may(kind.permission) {
+            forms += viewer.form(
+                action,
+                """
+                <input type="hidden" name="kind" value="\(kind.rawValue)">\
+                <label for="confirm-\(kind.rawValue)">Type “\(kind.rawValue)” to confirm\
+                <input id="confirm-\(kind.rawValue)" name="confirm" autocomplete="off" required data-confirm-text="\(kind.rawValue)"></label>\
+                <button type="submit" class="danger" id="task-\(kind.rawValue)">\(kind == .wipe ? "Wipe" : "Retire")</button>
+                """)
+        }
+        return forms == .empty ? .empty : "<div class=\"actions card\" id=\"actions\">\(forms)</div>"
+    }
+
+    static func managedApps(_ apps: [DeviceManagedAppView]) -> HTML {
+        guard !apps.isEmpty else { return .empty }
+        let rows = apps.html { app in
+            "<tr><td><a href=\"/apps/\(app.appId.rawValue)\">\(app.name)</a></td><td>\(Layout.state(app.state.rawValue))</td><td>\(app.errorCode)</td><td>\(Layout.time(app.updatedAt))</td></tr>"
+        }
+        return """
+            <h2>Managed apps</h2><table class="data" id="managed-apps"><thead><tr><th scope="col">App</th><th scope="col">State</th>\
+            <th scope="col">Error</th><th scope="col">Updated</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+    }
+
+    static func tasks(_ tasks: [RemoteTaskView]) -> HTML {
+        guard !tasks.isEmpty else { return "<h2>Remote tasks</h2><p class=\"muted\">No remote task yet.</p>" }
+        let rows = tasks.html { task in
+            """
+            <tr><td>\(task.kind.rawValue)</td><td>\(Layout.state(task.state.rawValue))</td><td>\(task.createdBy)</td>\
+            <td>\(Layout.time(task.createdAt))</td><td>\(Layout.time(task.sentAt))</td><td>\(Layout.time(task.completedAt))</td>\
+            <td>\(task.result.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") } ?? "")</td></tr>
+            """
+        }
+        return """
+            <h2>Remote tasks</h2><table class="data" id="tasks"><thead><tr><th scope="col">Task</th><th scope="col">State</th>\
+            <th scope="col">By</th><th scope="col">Created</th><th scope="col">Sent</th><th scope="col">Ended</th>\
+            <th scope="col">Result</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+    }
+
+    static func apps(device: DeviceView, _ page: Page<AppRecord>?, cursor: String?) -> HTML {
+        guard let page else {
+            return device.ownership == .personal
+                ? "<h2>Installed apps</h2><p class=\"muted\">\(device.appCount) apps; a personal device's apps are not listed one by one.</p>"
+                : .empty
+        }
+        let rows = page.items.html { app in
+            "<tr><td>\(app.name)</td><td>\(app.version)</td><td class=\"num\">\(Layout.bytes(app.sizeBytes))</td></tr>"
+        }
+        let base = "/devices/\(device.id.rawValue)"
+        let next = page.nextCursor.map { base + QueryString.make([("apps", $0)]) + "#apps" }
+        let search: HTML = """
+            <form class="filters" method="get" action="\(base)#apps" role="search"><label for="f-apps">Apps from\
+            <input type="search" id="f-apps" name="from" placeholder="Name starts with…"></label><button type="submit">Go</button></form>
+            """
+        return """
+            <h2 id="apps">Installed apps (\(device.appCount))</h2>\(search)<table class="data" id="app-list"><thead><tr>\
+            <th scope="col">Package</th><th scope="col">Version</th><th scope="col" class="num">Size</th></tr></thead>\
+            <tbody>\(rows)</tbody></table>\(Layout.pager(next: next, first: cursor != nil ? base + "#apps" : nil))
+            """
+    }
+}

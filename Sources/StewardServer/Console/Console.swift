@@ -1,0 +1,210 @@
+import Crypto
+import Foundation
+import Hummingbird
+import NIOCore
+import StewardConsole
+import StewardModel
+import StewardStore
+
+/// The web console at `/`: server-rendered pages over the API's own handlers (`InProcessAPI`).
+/// Signed-in pages need the session cookie; every form carries a CSRF token derived from it and
+/// must come from our own origin; every answer forbids framing and inline script.
+struct Console: Sendable {
+    typealias Context = StewardRequestContext
+    typealias Handler = @Sendable (Request, Context) async throws -> Response
+
+    let api: InProcessAPI
+    let store: any Storage
+    let clock: Clock
+
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
+        + "frame-ancestors 'none'; base-uri 'none'"
+
+    func register(on router: Router<Context>) {
+        router.get("/assets/:file", use: asset)
+        router.get("/sign-in", use: page(signInForm))
+        router.post("/sign-in", use: page(signIn))
+        let signedIn = router.group().add(middleware: ConsoleSession(store: store, clock: clock))
+        let pages = ConsolePages(api: api, clock: clock)
+        signedIn.post("/sign-out", use: page(signOut))
+        signedIn.get("/", use: page(pages.home))
+        signedIn.get("/devices", use: page(pages.devices))
+        signedIn.get("/devices.csv", use: page(pages.devicesCSV))
+        signedIn.get("/devices/:id", use: page(pages.device))
+        signedIn.post("/devices/:id/tasks", use: page(pages.createTask))
+    }
+
+    // MARK: The frame every console answer gets
+
+    /// Runs a console handler: failures become a page (not the API's JSON), and every answer
+    /// carries the console's security headers.
+    func page(_ body: @escaping Handler) -> Handler {
+        { request, context in
+            var response: Response
+            do {
+                response = try await body(request, context)
+            } catch {
+                response = Self.errorPage(error, request: request, context: context)
+            }
+            response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+            response.headers[.init("X-Frame-Options")!] = "DENY"
+            // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on our own forms.
+            response.headers[.init("Referrer-Policy")!] = "same-origin"
+            response.headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
+            response.headers[.init("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=()"
+            return response
+        }
+    }
+
+    static func errorPage(_ error: any Error, request: Request, context: Context) -> Response {
+        var apiError = ErrorMiddleware.apiError(for: error)
+        apiError.requestID = context.requestID
+        if apiError.status == .internalServerError {
+            context.logger.error(
+                "console request failed",
+                metadata: ["component": "console", "requestId": "\(context.requestID)", "error": "\(String(reflecting: type(of: error)))"])
+        }
+        let title = switch apiError.status.code {
+        case 401: "Signed out"
+        case 403: "Not allowed"
+        case 404: "Not found"
+        case 429: "Too many requests"
+        case 400..<500: "Not accepted"
+        default: "Something went wrong"
+        }
+        return html(
+            SessionPages.error(
+                viewer: viewer(request, context), status: Int(apiError.status.code), title: title, message: apiError.message,
+                requestID: context.requestID),
+            status: apiError.status)
+    }
+
+    static func html(_ page: HTML, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page.markup)))
+    }
+
+    /// 303 to a page of ours (after a form, or to sign in).
+    static func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    // MARK: Session
+
+    /// The signed-in admin as the pages see them; nil before sign-in.
+    static func viewer(_ request: Request, _ context: Context) -> ConsoleViewer? {
+        guard context.adminID != nil, let cookie = request.cookies[AdminAuthentication.sessionCookie]?.value else { return nil }
+        return ConsoleViewer(
+            adminName: context.actorName ?? "", csrfToken: csrfToken(forSession: String(cookie)),
+            permissions: Set(context.grants.permissions.keys))
+    }
+
+    /// The session's CSRF token: a digest of the (HttpOnly) session secret, so another site can
+    /// neither read nor make it, and it ends with the session.
+    static func csrfToken(forSession session: String) -> String {
+        SHA256.hash(data: Data("steward-console-csrf\0\(session)".utf8)).map { String(format: "%02x", $0) }.joined().prefix(32).description
+    }
+
+    /// A signed-in form's fields, once its origin and CSRF token hold.
+    static func form(_ request: Request, _ context: Context) async throws -> FormBody {
+        try AdminAuthentication.refuseCrossSite(request)
+        let form = try await FormBody.read(request)
+        guard let cookie = request.cookies[AdminAuthentication.sessionCookie]?.value,
+            let sent = form["csrf"], Secrets.constantTimeEquals(sent, csrfToken(forSession: String(cookie)))
+        else {
+            throw APIError(.forbidden, "csrf_token_invalid", "The form's security token is missing or out of date: reload the page and try again.")
+        }
+        return form
+    }
+
+    // MARK: Assets
+
+    func asset(_ request: Request, context: Context) async throws -> Response {
+        guard let asset = Asset.all.first(where: { $0.path == request.uri.path }) else { throw APIError.routeNotFound }
+        var headers = HTTPFields()
+        headers[.contentType] = asset.contentType
+        headers[.cacheControl] = "public, max-age=31536000, immutable"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: asset.body)))
+    }
+
+    // MARK: Sign-in and sign-out
+
+    func signInForm(_ request: Request, context: Context) async throws -> Response {
+        if let cookie = request.cookies[AdminAuthentication.sessionCookie],
+            let credential = Credential(text: Substring(cookie.value), kind: .adminToken),
+            try await AdminAuthentication.authenticated(context, by: credential, store: store, clock: clock) != nil
+        {
+            return Self.redirect("/")
+        }
+        let single = try await singleTenant()
+        return Self.html(SessionPages.signIn(askTenant: single == nil, askCode: false, tenant: nil, userName: nil, error: nil))
+    }
+
+    func signIn(_ request: Request, context: Context) async throws -> Response {
+        try AdminAuthentication.refuseCrossSite(request)
+        let form = try await FormBody.read(request)
+        let single = try await singleTenant()
+        let userName = form.text("userName")
+        func again(_ status: HTTPResponse.Status, askCode: Bool, _ message: String) -> Response {
+            Self.html(
+                SessionPages.signIn(
+                    askTenant: single == nil, askCode: askCode, tenant: form.text("tenant"), userName: userName, error: message),
+                status: status)
+        }
+        guard let tenantID = single ?? form.text("tenant").flatMap({ TenantID.isWellFormed($0) ? TenantID(rawValue: $0) : nil }),
+            let userName, let password = form["password"], !password.isEmpty
+        else { return again(.badRequest, askCode: false, "Enter your organisation, user name and password.") }
+        let input = SignInRequest(tenantId: tenantID, userName: userName, password: password, totpCode: form.text("totp"))
+        do {
+            let answer = try await api.call(.signIn, context, body: try WireCoding.encoder().encode(input))
+            var response = Self.redirect("/")
+            if let cookie = answer.headers[.setCookie] { response.headers[.setCookie] = cookie }
+            return response
+        } catch let error as APIError where error.code == "totp_required" {
+            return again(.unauthorized, askCode: true, "Enter the code from your authenticator app, with your password again.")
+        } catch let error as APIError where error.status == .unauthorized || error.status == .tooManyRequests {
+            return again(error.status, askCode: form.text("totp") != nil, error.message)
+        } catch let error as WireError {
+            return again(.badRequest, askCode: form.text("totp") != nil, APIError.invalid(error).message)
+        }
+    }
+
+    func signOut(_ request: Request, context: Context) async throws -> Response {
+        _ = try await Self.form(request, context)
+        let answer = try await api.call(.signOut, context)
+        var response = Self.redirect("/sign-in")
+        if let cookie = answer.headers[.setCookie] { response.headers[.setCookie] = cookie }
+        return response
+    }
+
+    /// The deployment's only tenant, when it has exactly one (the form then asks no tenant).
+    private func singleTenant() async throws -> TenantID? {
+        let tenants = try await store.tenants()
+        return tenants.count == 1 ? tenants[0].id : nil
+    }
+}
+
+/// Signed-in console pages: the session cookie's admin, or a redirect to the sign-in page
+/// (a form posted after the session ended gets a page that says so).
+struct ConsoleSession: RouterMiddleware {
+    typealias Context = StewardRequestContext
+    let store: any RecordStore
+    let clock: Clock
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let cookie = request.cookies[AdminAuthentication.sessionCookie],
+            let credential = Credential(text: Substring(cookie.value), kind: .adminToken),
+            let signedIn = try await AdminAuthentication.authenticated(context, by: credential, store: store, clock: clock)
+        {
+            return try await next(request, signedIn)
+        }
+        guard request.method == .get || request.method == .head else {
+            return Console.errorPage(APIError(.unauthorized, "unauthorized", "Your session has ended: sign in again."), request: request, context: context)
+        }
+        return Console.redirect("/sign-in")
+    }
+}
