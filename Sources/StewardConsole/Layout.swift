@@ -110,6 +110,30 @@ public enum Layout {
             """
     }
 
+    /// A data table: headings, then one row of cells per item; a muted line when there are none.
+    public static func table(id: String, _ headings: [String], _ rows: [[HTML]], empty: String = "None yet.") -> HTML {
+        guard !rows.isEmpty else { return "<p class=\"muted\" id=\"\(id)\">\(empty)</p>" }
+        let head = headings.html { "<th scope=\"col\">\($0)</th>" }
+        let body = rows.html { cells in "<tr>\(cells.html { "<td>\($0)</td>" })</tr>" }
+        return "<table class=\"data\" id=\"\(id)\"><thead><tr>\(head)</tr></thead><tbody>\(body)</tbody></table>"
+    }
+
+    /// A labelled input.
+    public static func field(_ label: String, name: String, type: String = "text", value: String? = nil, required: Bool = false, extra: HTML = .empty) -> HTML {
+        """
+        <label for="in-\(name)">\(label)<input id="in-\(name)" name="\(name)" type="\(type)" value="\(value ?? "")"\
+        \(required ? HTML(" required") : .empty)\(extra)></label>
+        """
+    }
+
+    /// A labelled select of (value, label) options.
+    public static func select(_ label: String, name: String, _ options: [(String, String)], selected: String? = nil) -> HTML {
+        let items = options.html { value, text in
+            "<option value=\"\(value)\"\(value == selected ? HTML(" selected") : .empty)>\(text)</option>"
+        }
+        return "<label for=\"in-\(name)\">\(label)<select id=\"in-\(name)\" name=\"\(name)\">\(items)</select></label>"
+    }
+
     public static func badge(_ category: DataCategory) -> HTML {
         "<span class=\"badge \(category.rawValue)\" title=\"Data catalog category\">\(category.rawValue)</span>"
     }

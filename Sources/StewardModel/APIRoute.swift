@@ -162,6 +162,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
 
     public static let listAuditEntries = APIRoute(.GET, "/api/v1/audit-entries", .admin(.auditRead))
     public static let exportAuditEntries = APIRoute(.GET, "/api/v1/audit-entries/export", .admin(.auditRead))
+    public static let verifyAuditEntries = APIRoute(.GET, "/api/v1/audit-entries/verification", .admin(.auditRead))
 
     public static let getTenantSettings = APIRoute(.GET, "/api/v1/tenant/settings", .admin(.tenantRead))
     public static let updateTenantSettings = APIRoute(.PATCH, "/api/v1/tenant/settings", .admin(.tenantSettings))
@@ -189,7 +190,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         listGroups, createGroup, getGroup, updateGroup, deleteGroup, listGroupMembers, addGroupMember, removeGroupMember,
         listRoles, createRole, getRole, updateRole, deleteRole, listRoleAssignments, createRoleAssignment,
         deleteRoleAssignment,
-        listAuditEntries, exportAuditEntries,
+        listAuditEntries, exportAuditEntries, verifyAuditEntries,
         getTenantSettings, updateTenantSettings, reportSummary, privacyCatalog, privacyStatement, privacyExport,
         privacyErasure, listDiagnostics, reidentify, rotatePseudonymKey,
     ]

@@ -99,7 +99,7 @@ public func buildRouter(
     let users = UserController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let groups = GroupController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let roles = RoleController(store: storage, auditor: auditor, clock: clock, ids: ids)
-    let audit = AuditController(store: storage)
+    let audit = AuditController(store: storage, chain: dependencies.masterKey.auditChain)
     let privacy = PrivacyController(requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor)
     let apps = AppController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let tasks = RemoteTaskController(
@@ -196,6 +196,7 @@ public func buildRouter(
         .deleteRoleAssignment: handler(roles.deleteAssignment),
         .listAuditEntries: handler(audit.list),
         .exportAuditEntries: handler(audit.export),
+        .verifyAuditEntries: handler(audit.verify),
         .getTenantSettings: handler(tenant.settings),
         .updateTenantSettings: handler(tenant.update),
         .reportSummary: handler(tenant.summary),

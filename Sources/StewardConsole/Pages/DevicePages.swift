@@ -156,6 +156,13 @@ public enum DevicePages {
                 <button type="submit" class="danger" id="task-\(kind.rawValue)">\(kind == .wipe ? "Wipe" : "Retire")</button>
                 """)
         }
+        if viewer.may(.devicesUpdate) {
+            forms += viewer.form(
+                "/devices/\(device.id.rawValue)",
+                Layout.select("Ownership", name: "ownership", Ownership.allCases.map { ($0.rawValue, $0.rawValue) }, selected: device.ownership.rawValue)
+                    + Layout.field("User ID (none to clear)", name: "userId", value: device.userId?.rawValue)
+                    + "<button type=\"submit\" class=\"secondary\" id=\"update-device\">Save</button>")
+        }
         return forms == .empty ? .empty : "<div class=\"actions card\" id=\"actions\">\(forms)</div>"
     }
 

@@ -26,13 +26,32 @@ struct Console: Sendable {
         router.get("/sign-in", use: page(signInForm))
         router.post("/sign-in", use: page(signIn))
         let signedIn = router.group().add(middleware: ConsoleSession(store: store, clock: clock))
-        let pages = ConsolePages(api: api, clock: clock)
         signedIn.post("/sign-out", use: page(signOut))
-        signedIn.get("/", use: page(pages.home))
-        signedIn.get("/devices", use: page(pages.devices))
-        signedIn.get("/devices.csv", use: page(pages.devicesCSV))
-        signedIn.get("/devices/:id", use: page(pages.device))
-        signedIn.post("/devices/:id/tasks", use: page(pages.createTask))
+        let pages = ConsolePages(api: api, clock: clock)
+        let handlers: [ConsoleRoute: Handler] = [
+            .home: pages.home, .devices: pages.devices, .devicesCSV: pages.devicesCSV, .device: pages.device,
+            .createTask: pages.createTask, .updateDevice: pages.updateDevice, .users: pages.users, .createUser: pages.createUser,
+            .user: pages.user, .groups: pages.groups, .createGroup: pages.createGroup, .group: pages.group,
+            .addMember: pages.addMember, .removeMember: pages.removeMember, .apps: pages.apps, .app: pages.app,
+            .assignApp: pages.assignApp, .audit: pages.audit, .privacy: pages.privacy, .privacyExport: pages.privacyExport,
+            .privacyErasure: pages.privacyErasure, .corporateIdentifiers: pages.corporateIdentifiers, .reidentify: pages.reidentify,
+            .admins: pages.admins, .createAdmin: pages.createAdmin, .updateAdmin: pages.updateAdmin,
+            .resetPassword: pages.resetPassword, .assignRole: pages.assignRole, .settings: pages.settings,
+            .updateSettings: pages.updateSettings,
+        ]
+        precondition(Set(handlers.keys) == Set(ConsoleRoute.all), "every ConsoleRoute needs exactly one handler")
+        for route in ConsoleRoute.all {
+            let handler = handlers[route]!
+            // The route's permission first, as the API's RoutePermission does: a page or form the
+            // admin's role does not allow is refused before anything is read.
+            let guarded: Handler = { request, context in
+                if let permission = route.permission, !context.grants.allows(permission) {
+                    throw APIError(.forbidden, "permission_denied", "This needs the permission '\(permission.rawValue)'.")
+                }
+                return try await handler(request, context)
+            }
+            signedIn.on(RouterPath(route.routerPath), method: .init(route.method.rawValue)!, use: page(guarded))
+        }
     }
 
     // MARK: The frame every console answer gets
@@ -110,9 +129,9 @@ struct Console: Sendable {
     }
 
     /// A signed-in form's fields, once its origin and CSRF token hold.
-    static func form(_ request: Request, _ context: Context) async throws -> FormBody {
+    static func form(_ request: Request, _ context: Context, limit: Int = Limits.smallBodyBytes) async throws -> FormBody {
         try AdminAuthentication.refuseCrossSite(request)
-        let form = try await FormBody.read(request)
+        let form = try await FormBody.read(request, limit: limit)
         guard let cookie = request.cookies[AdminAuthentication.sessionCookie]?.value,
             let sent = form["csrf"], Secrets.constantTimeEquals(sent, csrfToken(forSession: String(cookie)))
         else {

@@ -14,6 +14,16 @@ struct ConsolePages: Sendable {
     /// Fixed messages after a form's redirect (`?done=`): no text of the admin's in a URL.
     static let done: [String: String] = [
         "task": "The task was sent; it runs at the device's next check-in.",
+        "device-updated": "The device was updated.",
+        "member-added": "The member was added.",
+        "member-removed": "The member was removed.",
+        "assigned": "The app was assigned.",
+        "identifiers": "The corporate identifiers were uploaded.",
+        "admin-added": "The admin was added.",
+        "admin-updated": "The admin was updated.",
+        "password-reset": "The password was reset.",
+        "role-assigned": "The role was assigned.",
+        "settings": "The settings were saved.",
     ]
 
     func flash(_ request: Request) -> Flash? {

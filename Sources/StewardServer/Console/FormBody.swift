@@ -50,7 +50,24 @@ struct FormBody: Sendable {
     func all(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
 
     func required(_ name: String) throws -> String {
-        guard let value = text(name) else { throw WireError.invalidValue(field: name, reason: "is required") }
+        guard let value = text(name) else { throw WireError.missingField(name) }
         return value
+    }
+
+    func int(_ name: String) throws -> Int? {
+        try text(name).map { raw in
+            guard let value = Int(raw) else { throw WireError.invalidValue(field: name, reason: "a whole number") }
+            return value
+        }
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        try text(name).map { raw in
+            switch raw {
+            case "true", "on", "yes": return true
+            case "false", "off", "no": return false
+            default: throw WireError.invalidValue(field: name, reason: "true or false")
+            }
+        }
     }
 }

@@ -45,11 +45,13 @@ struct InProcessAPI: Sendable {
         return try WireCoding.decoder().decode(T.self, from: Data(buffer: try await Self.collect(response)))
     }
 
-    /// Calls a route whose answer has no body the console needs (a change).
+    /// Calls a route whose answer has no body the console needs (a change); `raw` is a body
+    /// sent as it is (the corporate identifiers' CSV).
     func perform(
-        _ route: APIRoute, _ context: StewardRequestContext, parameters: [String: String] = [:], body: (any Encodable)? = nil
+        _ route: APIRoute, _ context: StewardRequestContext, parameters: [String: String] = [:], body: (any Encodable)? = nil,
+        raw: Data? = nil
     ) async throws {
-        _ = try await call(route, context, parameters: parameters, body: try body.map { try WireCoding.encoder().encode($0) })
+        _ = try await call(route, context, parameters: parameters, body: try raw ?? body.map { try WireCoding.encoder().encode($0) })
     }
 
     /// The body of an in-process answer (a handler's buffer, or a streamed export).

@@ -8,6 +8,15 @@ import StewardStore
 /// first, as CSV or JSON Lines.
 struct AuditController: Sendable {
     let store: any AuditStore
+    let chain: AuditChain
+
+    /// Walks the tenant's whole chain (as `steward audit verify` does): entries, and the first
+    /// one altered, removed or re-ordered.
+    func verify(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<AuditVerification> {
+        let tenantID = try context.requireTenant()
+        _ = try QueryParameters(request, allowed: [])
+        return JSONResponse(try await store.verifyAuditChain(tenantID: tenantID, chain: chain))
+    }
 
     static let filters: Set<String> = ["from", "to", "actorId", "activity", "targetId", "targetType"]
 

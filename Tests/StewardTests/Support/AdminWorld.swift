@@ -130,7 +130,7 @@ struct AdminWorld: Sendable {
                 .POST, APIRoute.confirmTOTP.path, token: token, json: TOTPCodeRequest(code: totpCode(setup.secret)))
             guard confirmed.status == .noContent else { throw TestFailure("confirm TOTP: \(confirmed.status)") }
             return Call(path: route.path, body: try json(TOTPCodeRequest(code: totpCode(setup.secret))))
-        case .listAdmins, .listUsers, .listGroups, .listRoles, .listRoleAssignments, .listAuditEntries, .listDevices,
+        case .listAdmins, .listUsers, .listGroups, .listRoles, .listRoleAssignments, .listAuditEntries, .verifyAuditEntries, .listDevices,
             .listEnrollmentTokens, .getTenantSettings, .reportSummary, .privacyCatalog:
             return Call(path: route.path, body: nil)
         case .exportAuditEntries: return Call(path: route.path + "?format=csv", body: nil)

@@ -1,0 +1,272 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StewardConsole
+import StewardModel
+
+/// The console's directory, app, audit, privacy, admin and settings pages and forms. Reads go
+/// through the API routes they show; every form becomes the API route's own request body, so
+/// validation, permission, scope and audit entry are the API's.
+extension ConsolePages {
+    func cursor(_ request: Request) -> String? { request.uri.queryParameters.get("cursor").map { String($0) } }
+
+    func pageQuery(_ request: Request, limit: Int = 50) -> String {
+        String(QueryString.make([("limit", String(limit)), ("cursor", cursor(request))]).dropFirst())
+    }
+
+    // MARK: Users and groups
+
+    func users(_ request: Request, context: Context) async throws -> Response {
+        let page = try await api.value(Page<UserView>.self, .listUsers, context, query: pageQuery(request))
+        return Console.html(DirectoryPages.users(viewer: try viewer(request, context), page: page, cursor: cursor(request), flash: flash(request)))
+    }
+
+    func createUser(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let user = try await api.value(
+            UserView.self, .createUser, context,
+            body: UserCreateRequest(displayName: try form.required("displayName"), upn: try form.required("upn"), email: form.text("email")))
+        return Console.redirect("/users/\(user.id.rawValue)")
+    }
+
+    func user(_ request: Request, context: Context) async throws -> Response {
+        let viewer = try viewer(request, context)
+        let id = try context.id("id", UserID.self, "user")
+        let user = try await api.value(UserView.self, .getUser, context, parameters: ["id": id.rawValue])
+        var devices: [DeviceView]?
+        if viewer.may(.devicesRead) {
+            devices = try await api.value(Page<DeviceView>.self, .listDevices, context, query: "userId=\(id.rawValue)&limit=100").items
+        }
+        return Console.html(DirectoryPages.user(viewer: viewer, user: user, devices: devices))
+    }
+
+    func groups(_ request: Request, context: Context) async throws -> Response {
+        let page = try await api.value(Page<GroupView>.self, .listGroups, context, query: pageQuery(request))
+        return Console.html(DirectoryPages.groups(viewer: try viewer(request, context), page: page, cursor: cursor(request), flash: flash(request)))
+    }
+
+    func createGroup(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let group = try await api.value(
+            GroupView.self, .createGroup, context,
+            body: GroupCreateRequest(
+                name: try form.required("name"), kind: try GroupKind.parse(try form.required("kind"), field: "kind"),
+                description: form.text("description")))
+        return Console.redirect("/groups/\(group.id.rawValue)")
+    }
+
+    func group(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.id("id", GroupID.self, "group")
+        let group = try await api.value(GroupView.self, .getGroup, context, parameters: ["id": id.rawValue])
+        let members = try await api.value(
+            Page<GroupMemberView>.self, .listGroupMembers, context, parameters: ["id": id.rawValue], query: pageQuery(request, limit: 100))
+        return Console.html(DirectoryPages.group(viewer: try viewer(request, context), group: group, members: members, flash: flash(request)))
+    }
+
+    func addMember(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let id = try context.id("id", GroupID.self, "group")
+        let group = try await api.value(GroupView.self, .getGroup, context, parameters: ["id": id.rawValue])
+        let member = try form.required("memberId")
+        let body = group.kind == .device
+            ? GroupMemberRequest(deviceId: DeviceID(rawValue: member)) : GroupMemberRequest(userId: UserID(rawValue: member))
+        try await api.perform(.addGroupMember, context, parameters: ["id": id.rawValue], body: body)
+        return Console.redirect("/groups/\(id.rawValue)?done=member-added")
+    }
+
+    func removeMember(_ request: Request, context: Context) async throws -> Response {
+        _ = try await Console.form(request, context)
+        let id = try context.id("id", GroupID.self, "group")
+        let member = context.parameters.get("memberId") ?? ""
+        try await api.perform(.removeGroupMember, context, parameters: ["id": id.rawValue, "memberId": member])
+        return Console.redirect("/groups/\(id.rawValue)?done=member-removed")
+    }
+
+    // MARK: Apps
+
+    func apps(_ request: Request, context: Context) async throws -> Response {
+        let page = try await api.value(Page<ManagedAppView>.self, .listApps, context, query: pageQuery(request))
+        var summaries: [AppInstallSummary] = []
+        for app in page.items {
+            summaries.append(try await api.value(AppInstallSummary.self, .appInstallSummary, context, parameters: ["id": app.id.rawValue]))
+        }
+        return Console.html(AppPages.list(viewer: try viewer(request, context), page: page, summaries: summaries, cursor: cursor(request)))
+    }
+
+    func app(_ request: Request, context: Context) async throws -> Response {
+        let viewer = try viewer(request, context)
+        let id = try context.id("id", ManagedAppID.self, "app")
+        let parameters = ["id": id.rawValue]
+        let app = try await api.value(ManagedAppView.self, .getApp, context, parameters: parameters)
+        let assignments = try await api.value(Page<AppAssignmentView>.self, .listAppAssignments, context, parameters: parameters, query: "limit=200")
+        let summary = try await api.value(AppInstallSummary.self, .appInstallSummary, context, parameters: parameters)
+        let devices = try await api.value(Page<AppDeviceStatusView>.self, .appDeviceStatuses, context, parameters: parameters, query: "limit=50")
+        let users = try await api.value(Page<AppUserStatusView>.self, .appUserStatuses, context, parameters: parameters, query: "limit=50")
+        let groups = viewer.may(.groupsRead)
+            ? try await api.value(Page<GroupView>.self, .listGroups, context, query: "limit=200").items : []
+        return Console.html(AppPages.detail(
+            viewer: viewer,
+            .init(app: app, assignments: assignments.items, summary: summary, devices: devices, users: users, groups: groups),
+            flash: flash(request)))
+    }
+
+    func assignApp(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let id = try context.id("id", ManagedAppID.self, "app")
+        let group = try form.required("groupId")
+        guard GroupID.isWellFormed(group) else { throw WireError.invalidValue(field: "groupId", reason: "not a group") }
+        try await api.perform(
+            .createAppAssignment, context, parameters: ["id": id.rawValue],
+            body: AppAssignmentRequest(groupId: GroupID(rawValue: group), intent: try AssignmentIntent.parse(try form.required("intent"), field: "intent")))
+        return Console.redirect("/apps/\(id.rawValue)?done=assigned")
+    }
+
+    // MARK: Audit log
+
+    func audit(_ request: Request, context: Context) async throws -> Response {
+        let query = request.uri.queryParameters
+        func value(_ name: String) -> String? {
+            guard let raw = query.get(name)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        let filters = AuditPage.Filters(
+            actorId: value("actorId"), activity: value("activity"), targetId: value("targetId"), from: value("from"), to: value("to"),
+            cursor: value("cursor"))
+        // Dates of the form are whole days (UTC); the API takes times.
+        let apiQuery = String(QueryString.make([
+            ("actorId", filters.actorId), ("activity", filters.activity), ("targetId", filters.targetId),
+            ("from", filters.from.map { $0 + "T00:00:00Z" }), ("to", filters.to.map { $0 + "T23:59:59Z" }),
+            ("limit", "50"), ("cursor", filters.cursor),
+        ]).dropFirst())
+        let page = try await api.value(Page<AuditEntryView>.self, .listAuditEntries, context, query: apiQuery)
+        let verification = try await api.value(AuditVerification.self, .verifyAuditEntries, context)
+        let chain = verification.firstBroken.map { "The hash chain is BROKEN at entry #\($0.sequence): \($0.reason)." }
+            ?? "The hash chain holds: \(verification.entries) entries verified."
+        return Console.html(AuditPage.render(viewer: try viewer(request, context), page: page, filters: filters, chain: chain))
+    }
+
+    // MARK: Privacy centre
+
+    func privacy(_ request: Request, context: Context) async throws -> Response {
+        let catalog = try await api.value(PrivacyCatalogView.self, .privacyCatalog, context)
+        let statement = try await InProcessAPI.collect(try await api.call(.privacyStatement, context, query: "format=markdown"))
+        return Console.html(PrivacyPage.render(
+            viewer: try viewer(request, context), catalog: catalog, statement: String(buffer: statement), flash: flash(request)))
+    }
+
+    func subject(_ form: FormBody) throws -> DataSubjectRequest {
+        let id = try form.required("userId")
+        guard UserID.isWellFormed(id) else { throw WireError.invalidValue(field: "userId", reason: "not a user ID") }
+        return DataSubjectRequest(userId: UserID(rawValue: id))
+    }
+
+    /// The export, downloaded as the API answers it (a JSON file).
+    func privacyExport(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        return try await api.call(.privacyExport, context, body: try WireCoding.encoder().encode(try subject(form)))
+    }
+
+    func privacyErasure(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        guard form.text("confirm") == "erase" else {
+            throw WireError.invalidValue(field: "confirm", reason: "type \u{201C}erase\u{201D} to confirm an erasure")
+        }
+        let result = try await api.value(ErasureView.self, .privacyErasure, context, body: try subject(form))
+        return Console.html(PrivacyPage.erased(viewer: try viewer(request, context), result))
+    }
+
+    func corporateIdentifiers(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context, limit: 2 * 1024 * 1024)
+        try await api.perform(.uploadCorporateIdentifiers, context, raw: Data(try form.required("csv").utf8))
+        return Console.redirect("/privacy?done=identifiers")
+    }
+
+    func reidentify(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let subject = try await api.value(
+            PseudonymSubject.self, .reidentify, context,
+            body: ReidentifyRequest(pseudonym: try form.required("pseudonym"), reason: try form.required("reason")))
+        return Console.html(PrivacyPage.reidentified(viewer: try viewer(request, context), subject))
+    }
+
+    // MARK: Admins and settings
+
+    func admins(_ request: Request, context: Context) async throws -> Response {
+        let viewer = try viewer(request, context)
+        let admins = try await api.value(Page<AdminView>.self, .listAdmins, context, query: "limit=200").items
+        var roles: [RoleView] = []
+        var assignments: [RoleAssignmentView] = []
+        if viewer.may(.rolesRead) {
+            roles = try await api.value(Page<RoleView>.self, .listRoles, context).items
+            assignments = try await api.value(Page<RoleAssignmentView>.self, .listRoleAssignments, context, query: "limit=200").items
+        }
+        let groups = viewer.may(.groupsRead) ? try await api.value(Page<GroupView>.self, .listGroups, context, query: "limit=200").items : []
+        return Console.html(AdminPages.list(
+            viewer: viewer, admins: admins, roles: roles, assignments: assignments, groups: groups, flash: flash(request)))
+    }
+
+    func createAdmin(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        try await api.perform(
+            .createAdmin, context,
+            body: AdminCreateRequest(
+                userName: try form.required("userName"), firstName: try form.required("firstName"), lastName: try form.required("lastName"),
+                email: try form.required("email"), password: try form.required("password")))
+        return Console.redirect("/admins?done=admin-added")
+    }
+
+    func updateAdmin(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let id = try context.id("id", AdminID.self, "admin")
+        try await api.perform(.updateAdmin, context, parameters: ["id": id.rawValue], body: AdminPatch(disabled: try form.bool("disabled")))
+        return Console.redirect("/admins?done=admin-updated")
+    }
+
+    func resetPassword(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let id = try context.id("id", AdminID.self, "admin")
+        try await api.perform(.resetAdminPassword, context, parameters: ["id": id.rawValue], body: PasswordChangeRequest(password: try form.required("password")))
+        return Console.redirect("/admins?done=password-reset")
+    }
+
+    func assignRole(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let id = try context.id("id", AdminID.self, "admin")
+        let role = try form.required("roleId")
+        guard RoleID.isWellFormed(role) else { throw WireError.invalidValue(field: "roleId", reason: "not a role") }
+        let scope = try form.text("scopeGroupId").map { raw -> [GroupID] in
+            guard GroupID.isWellFormed(raw) else { throw WireError.invalidValue(field: "scopeGroupId", reason: "not a group") }
+            return [GroupID(rawValue: raw)]
+        }
+        try await api.perform(
+            .createRoleAssignment, context, body: RoleAssignmentCreateRequest(roleId: RoleID(rawValue: role), adminId: id, scopeGroupIds: scope))
+        return Console.redirect("/admins?done=role-assigned")
+    }
+
+    func settings(_ request: Request, context: Context) async throws -> Response {
+        let settings = try await api.value(TenantSettings.self, .getTenantSettings, context)
+        return Console.html(AdminPages.settings(viewer: try viewer(request, context), settings: settings, flash: flash(request)))
+    }
+
+    func updateSettings(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let patch = TenantSettingsPatch(
+            compliantAppFeature: try form.bool("compliantAppFeature"), staleDeviceDays: try form.int("staleDeviceDays"),
+            auditRetentionDays: try form.int("auditRetentionDays"))
+        _ = try await api.value(TenantSettings.self, .updateTenantSettings, context, body: patch)
+        return Console.redirect(form["back"] == "privacy" ? "/privacy?done=settings" : "/settings?done=settings")
+    }
+
+    func updateDevice(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let id = try context.id("id", DeviceID.self, "device")
+        let ownership = try form.text("ownership").map { try Ownership.parse($0, field: "ownership") }
+        let user: UserID?? = try form.text("userId").map { raw -> UserID? in
+            if raw == "none" { return nil }
+            guard UserID.isWellFormed(raw) else { throw WireError.invalidValue(field: "userId", reason: "not a user ID") }
+            return UserID(rawValue: raw)
+        }
+        try await api.perform(.updateDevice, context, parameters: ["id": id.rawValue], body: DevicePatch(ownership: ownership, userId: user))
+        return Console.redirect("/devices/\(id.rawValue)?done=device-updated")
+    }
+}
