@@ -45,7 +45,7 @@ public struct Asset: Sendable {
         .muted{color:var(--muted)}
         .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(500px,1fr));gap:16px}
         .chart-card,.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px;margin:0}
-        figcaption{font-weight:600;margin-bottom:6px}
+        figcaption{font-weight:600;margin-bottom:6px}.card h2{margin-top:0}
         .stats{display:flex;gap:16px;flex-wrap:wrap;margin-bottom:16px}
         .stat{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 16px;min-width:150px}
         .stat b{display:block;font-size:22px}

@@ -92,14 +92,25 @@ struct ScaleBench: AsyncParsableCommand {
             ("filter by OS", { _ in "/api/v1/devices?operatingSystem=Fedora%20Linux&limit=50" }),
             ("device apps", { _ in "/api/v1/devices/\(agent)/apps?limit=100" }),
             ("tenant counts", { _ in APIRoute.reportSummary.path }),
+            // The web console's pages, as a signed-in browser asks for them (the session cookie).
+            ("console dashboard", { _ in "/" }),
+            ("console devices page", { _ in "/devices" }),
+            ("console devices deep page", { _ in "/devices?cursor=\(middle)" }),
+            ("console devices OS filter", { _ in "/devices?os=Fedora%20Linux" }),
+            ("console device page", { index in "/devices/\(BulkFill.deviceID((index &* 7919) % max(1, filled)))" }),
         ]
         var results: [Measurement] = []
         for (phase, path) in kinds {
             let (url, token) = (server.url, server.adminToken)
+            let console = phase.hasPrefix("console")
             results.append(try await measured(phase, devices: size, server: server, ceiling: ceiling) {
                 try await runner.run(count: queries) { index in
                     var request = HTTPClientRequest(url: url + path(index))
-                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    if console {
+                        request.headers.add(name: "Cookie", value: "steward_session=\(token)")
+                    } else {
+                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    }
                     return .init(request: request, bytes: 0)
                 }
             })

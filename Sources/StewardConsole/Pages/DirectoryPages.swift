@@ -69,7 +69,8 @@ public enum DirectoryPages {
         let add: HTML = manage
             ? "<h2>Add a member</h2>" + viewer.form(
                 "/groups/\(group.id.rawValue)/members", class: "filters",
-                Layout.field(group.kind == .device ? "Device ID" : "User ID", name: "memberId", required: true)
+                "<input type=\"hidden\" name=\"kind\" value=\"\(group.kind.rawValue)\">"
+                    + Layout.field(group.kind == .device ? "Device ID" : "User ID", name: "memberId", required: true)
                     + "<button type=\"submit\" id=\"add-member\">Add</button>")
             : .empty
         return Layout.page(

@@ -9,7 +9,7 @@ import StewardStore
 /// The web console at `/`: server-rendered pages over the API's own handlers (`InProcessAPI`).
 /// Signed-in pages need the session cookie; every form carries a CSRF token derived from it and
 /// must come from our own origin; every answer forbids framing and inline script.
-struct Console: Sendable {
+public struct Console: Sendable {
     typealias Context = StewardRequestContext
     typealias Handler = @Sendable (Request, Context) async throws -> Response
 
@@ -17,7 +17,7 @@ struct Console: Sendable {
     let store: any Storage
     let clock: Clock
 
-    static let contentSecurityPolicy =
+    public static let contentSecurityPolicy =
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
         + "frame-ancestors 'none'; base-uri 'none'"
 
@@ -124,7 +124,7 @@ struct Console: Sendable {
 
     /// The session's CSRF token: a digest of the (HttpOnly) session secret, so another site can
     /// neither read nor make it, and it ends with the session.
-    static func csrfToken(forSession session: String) -> String {
+    public static func csrfToken(forSession session: String) -> String {
         SHA256.hash(data: Data("steward-console-csrf\0\(session)".utf8)).map { String(format: "%02x", $0) }.joined().prefix(32).description
     }
 

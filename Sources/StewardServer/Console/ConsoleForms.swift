@@ -66,9 +66,10 @@ extension ConsolePages {
     func addMember(_ request: Request, context: Context) async throws -> Response {
         let form = try await Console.form(request, context)
         let id = try context.id("id", GroupID.self, "group")
-        let group = try await api.value(GroupView.self, .getGroup, context, parameters: ["id": id.rawValue])
+        // The page says what the group holds; a wrong kind is the API's error like any other.
+        let kind = try GroupKind.parse(try form.required("kind"), field: "kind")
         let member = try form.required("memberId")
-        let body = group.kind == .device
+        let body = kind == .device
             ? GroupMemberRequest(deviceId: DeviceID(rawValue: member)) : GroupMemberRequest(userId: UserID(rawValue: member))
         try await api.perform(.addGroupMember, context, parameters: ["id": id.rawValue], body: body)
         return Console.redirect("/groups/\(id.rawValue)?done=member-added")
