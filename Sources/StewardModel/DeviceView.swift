@@ -221,6 +221,12 @@ public struct TenantSettingsPatch: Codable, Sendable, Equatable {
 }
 
 /// A page's opaque cursor: the last key of the previous page, base64url-encoded without padding.
+/// The device list's orders: enrollment (the default), name (A to Z, unnamed first) and last
+/// check-in (newest first, never-seen last); each pages by a cursor of its own.
+public enum DeviceSort: String, WireEnum {
+    case enrolled, name, lastCheckIn
+}
+
 public enum PageCursor {
     public static func encode(_ key: String) -> String {
         Data(key.utf8).base64EncodedString()

@@ -33,7 +33,7 @@ extension PostgresStorage {
 
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
         let (conditions, values) = query.filter(tenantID: tenantID).render(.postgres)
-        let sql = "SELECT \(DeviceView.storedColumns) FROM devices WHERE \(conditions) ORDER BY id LIMIT $\(values.count + 1)"
+        let sql = "SELECT \(DeviceView.storedColumns) FROM devices WHERE \(conditions) ORDER BY \(query.orderBy(.postgres)) LIMIT $\(values.count + 1)"
         return try await rows(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(values + [.integer(Int64(query.limit))])))
             .map(Self.deviceView)
     }

@@ -36,7 +36,7 @@ extension SQLiteStorage {
 
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
         let (conditions, values) = query.filter(tenantID: tenantID).render(.sqlite)
-        let sql = "SELECT \(Self.viewColumns) FROM devices WHERE \(conditions) ORDER BY id LIMIT ?"
+        let sql = "SELECT \(Self.viewColumns) FROM devices WHERE \(conditions) ORDER BY \(query.orderBy(.sqlite)) LIMIT ?"
         let bound = StatementArguments(values.map(Self.bound) + [query.limit])
         return try await pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.deviceView)

@@ -220,7 +220,11 @@ public struct DeviceQuery: Sendable, Equatable {
     public var userID: UserID?
     /// Only devices in one of these groups (a scoped admin's reach); nil for all.
     public var inGroups: [GroupID]?
+    public var serialNumber: String?
+    public var sort: DeviceSort = .enrolled
+    /// The last device ID of the previous page, and (for `.name` and `.lastCheckIn`) its sort value.
     public var after: DeviceID?
+    public var afterValue: StoreValue?
     public var limit: Int
 
     public init(

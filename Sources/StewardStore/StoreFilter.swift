@@ -95,8 +95,61 @@ extension DeviceQuery {
                 "id IN (SELECT member_id FROM group_members WHERE tenant_id = devices.tenant_id AND group_id {oneOf})",
                 oneOf: inGroups.map(\.rawValue))
         }
-        if let after { filter.add("id > ?", .text(after.rawValue)) }
+        if let serialNumber { filter.add("serial_number = ?", .text(serialNumber)) }
+        if let after {
+            // Keyset paging in the list's order; a row value compares like the index it walks.
+            let id = StoreValue.text(after.rawValue)
+            switch (sort, afterValue) {
+            case (.enrolled, _): filter.add("id > ?", id)
+            case (.name, .text(let name?)?): filter.add("(device_name, id) > (?, ?)", .text(name), id)
+            case (.name, _): filter.add("((device_name IS NULL AND id > ?) OR device_name IS NOT NULL)", id)
+            case (.lastCheckIn, .integer(let at?)?): filter.add("((last_check_in_at, id) < (?, ?) OR last_check_in_at IS NULL)", .integer(at), id)
+            case (.lastCheckIn, _): filter.add("last_check_in_at IS NULL AND id < ?", id)
+            }
+        }
         return filter
+    }
+
+    /// The list's order: NULLs where SQLite puts them by default (first ascending, last
+    /// descending), said explicitly to PostgreSQL, whose index is built in the same order.
+    public func orderBy(_ dialect: StoreFilter.Dialect) -> String {
+        let nulls = dialect == .postgres
+        switch sort {
+        case .enrolled: return "id"
+        case .name: return nulls ? "device_name NULLS FIRST, id" : "device_name, id"
+        case .lastCheckIn: return nulls ? "last_check_in_at DESC NULLS LAST, id DESC" : "last_check_in_at DESC, id DESC"
+        }
+    }
+
+    /// The key a page's cursor carries for a device in this order (its sort value, then its ID).
+    public func cursorKey(_ device: DeviceView) -> String {
+        switch sort {
+        case .enrolled: return device.id.rawValue
+        case .name: return (device.deviceName ?? "\u{0}") + "\u{1F}" + device.id.rawValue
+        case .lastCheckIn: return (device.lastCheckInAt.map { String($0.millisecondsSince1970) } ?? "\u{0}") + "\u{1F}" + device.id.rawValue
+        }
+    }
+
+    /// Sets `after` and `afterValue` from a cursor key; false when the key is not one of this order.
+    public mutating func continueAfter(_ key: String) -> Bool {
+        guard sort != .enrolled else {
+            guard DeviceID.isWellFormed(key) else { return false }
+            after = DeviceID(rawValue: key)
+            return true
+        }
+        guard let split = key.lastIndex(of: "\u{1F}") else { return false }
+        let (value, id) = (String(key[..<split]), String(key[key.index(after: split)...]))
+        guard DeviceID.isWellFormed(id) else { return false }
+        after = DeviceID(rawValue: id)
+        if value == "\u{0}" {
+            afterValue = nil
+        } else if sort == .name {
+            afterValue = .text(value)
+        } else {
+            guard let millis = Int64(value) else { return false }
+            afterValue = .integer(millis)
+        }
+        return true
     }
 }
 

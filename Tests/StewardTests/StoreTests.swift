@@ -181,7 +181,7 @@ import StewardStore
             "group_members_member", "roles_name", "role_assignments_admin", "role_assignments_role", "audit_entries_at",
             "audit_entries_actor", "audit_entries_target", "pseudonyms_subject", "diagnostic_events_at", "diagnostic_events_device",
             "diagnostic_events_user", "managed_apps_package", "app_assignments_group", "app_assignments_app",
-            "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "device_software_software",
+            "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "device_software_software", "devices_serial",
         ])
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
         #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])
@@ -539,6 +539,54 @@ extension DeviceCountTests {
             #expect(files.fileExists(atPath: Self.root.appendingPathComponent("Sources/StewardSQLite/\(role)+SQLite.swift").path), "\(role)+SQLite")
             #expect(files.fileExists(atPath: Self.root.appendingPathComponent("Sources/StewardPostgres/\(role)+Postgres.swift").path), "\(role)+Postgres")
             #expect(architecture.contains("`\(role)`"), "\(role) in ARCHITECTURE.md")
+        }
+    }
+}
+
+/// The device list's orders page alike on both stores: by name (unnamed first), by last check-in
+/// (newest first, never-seen last), each through every page of its own cursor; and by serial.
+@Suite struct DeviceListOrderTests {
+    @Test(arguments: StoreKind.available) func everyOrderPagesThroughEveryDeviceOnce(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            // Names with ties (two "beta"), one device never named and one that never checks in.
+            var devices: [(id: DeviceID, name: String?)] = []
+            for (index, name) in ["delta", "beta", "alpha", "beta", nil, "gamma"].enumerated() {
+                let token = try await api.enrollmentToken(.corporate)
+                let enrolled = try await api.send(
+                    .POST, APIRoute.enroll.path, token: token,
+                    json: EnrollRequest(platform: .linux, platformId: "order-\(index)", deviceName: name, agentVersion: "test"))
+                    .decode(EnrollResponse.self)
+                devices.append((enrolled.deviceId, name))
+                guard index != 5 else { continue }
+                var inventory = SampleInventory.make(appCount: 0)
+                inventory.hardware.deviceName = name
+                inventory.hardware.serialNumber = "SN-\(index)"
+                env.clock.advance(60)
+                #expect(try await api.checkIn(enrolled.deviceSecret, try SampleInventory.fullRequest(inventory)).status == .ok)
+            }
+            func walk(_ sort: String) async throws -> [DeviceID] {
+                var ids: [DeviceID] = []
+                var cursor: String?
+                repeat {
+                    let query = "?sort=\(sort)&limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+                    let page = try await api.send(.GET, APIRoute.listDevices.path + query, token: api.adminToken).decode(Page<DeviceView>.self)
+                    ids += page.items.map(\.id)
+                    cursor = page.nextCursor
+                } while cursor != nil
+                return ids
+            }
+            let byName = devices.sorted { ($0.name ?? "", $0.id.rawValue) < ($1.name ?? "", $1.id.rawValue) }.map(\.id)
+            #expect(try await walk("name") == byName)
+            // Checked in one minute apart in enrollment order: newest first; the silent one last.
+            let byCheckIn = Array(devices.prefix(5).reversed().map(\.id)) + [devices[5].id]
+            #expect(try await walk("lastCheckIn") == byCheckIn)
+            #expect(try await walk("enrolled") == devices.map(\.id).sorted { $0.rawValue < $1.rawValue })
+            let serial = try await api.send(.GET, APIRoute.listDevices.path + "?serialNumber=SN-3", token: api.adminToken)
+                .decode(Page<DeviceView>.self)
+            #expect(serial.items.map(\.id) == [devices[3].id])
+            let wrong = try await api.send(.GET, APIRoute.listDevices.path + "?sort=name&cursor=\(PageCursor.encode("nonsense"))", token: api.adminToken)
+            #expect(wrong.status == .badRequest)
         }
     }
 }

@@ -11,19 +11,34 @@ public enum DevicePages {
         public var operatingSystem: String?
         /// `1d`, `7d`, `30d` (checked in within) or `inactive` (not for `ReportSummary.inactiveDaysDefault` days).
         public var seen: String?
+        public var serial: String?
+        /// `name` or `lastCheckIn`; nil for enrollment order.
+        public var sort: String?
         public var cursor: String?
 
-        public init(search: String? = nil, platform: String? = nil, ownership: String? = nil, operatingSystem: String? = nil, seen: String? = nil, cursor: String? = nil) {
+        public init(
+            search: String? = nil, platform: String? = nil, ownership: String? = nil, operatingSystem: String? = nil, seen: String? = nil,
+            serial: String? = nil, sort: String? = nil, cursor: String? = nil
+        ) {
             self.search = search
             self.platform = platform
             self.ownership = ownership
             self.operatingSystem = operatingSystem
             self.seen = seen
+            self.serial = serial
+            self.sort = sort
             self.cursor = cursor
         }
 
         public var pairs: [(String, String?)] {
-            [("q", search), ("platform", platform), ("ownership", ownership), ("os", operatingSystem), ("seen", seen)]
+            [("q", search), ("platform", platform), ("ownership", ownership), ("os", operatingSystem), ("seen", seen), ("serial", serial), ("sort", sort)]
+        }
+
+        /// The same filters in another order, from the first page.
+        func sorted(by sort: String?) -> String {
+            var copy = self
+            copy.sort = sort
+            return "/devices" + QueryString.make(copy.pairs)
         }
     }
 
@@ -40,6 +55,8 @@ public enum DevicePages {
             <label for="f-ownership">Ownership\(options("ownership", Ownership.allCases.map { ($0.rawValue, $0.rawValue) }, filters.ownership))</label>\
             <label for="f-os">Operating system\(options("os", operatingSystems.map { ($0, $0) }, filters.operatingSystem))</label>\
             <label for="f-seen">Last check-in\(options("seen", [("1d", "Within a day"), ("7d", "Within 7 days"), ("30d", "Within 30 days"), ("inactive", "Not for 7 days")], filters.seen))</label>\
+            <label for="f-serial">Serial number<input type="search" id="f-serial" name="serial" value="\(filters.serial ?? "")"></label>\
+            \(filters.sort.map { HTML("<input type=\"hidden\" name=\"sort\" value=\"\($0)\">") } ?? .empty)\
             <button type="submit">Filter</button> <a class="button secondary" href="/devices.csv\(QueryString.make(filters.pairs))">Export CSV</a></form>
             """
         let rows = page.items.html { device in
@@ -47,21 +64,31 @@ public enum DevicePages {
             <tr><td><a href="/devices/\(device.id.rawValue)">\(device.deviceName ?? "(unnamed)")</a></td>\
             <td>\(device.platform.rawValue)</td><td>\(device.operatingSystem) \(device.osVersion ?? "")</td>\
             <td>\(device.ownership.rawValue)</td><td>\(device.serialNumber)</td>\
-            <td class="num">\(device.appCount)</td><td>\(Layout.time(device.lastCheckInAt))</td></tr>
+            <td class="num">\(device.appCount)</td><td>\(Layout.time(device.lastCheckInAt))</td><td>\(Layout.time(device.enrolledAt))</td></tr>
             """
         }
         let table: HTML = page.items.isEmpty
             ? "<p class=\"muted\">No device matches.</p>"
             : """
-                <table class="data" id="devices"><thead><tr><th scope="col">Name</th><th scope="col">Platform</th>\
+                <table class="data" id="devices"><thead><tr>\(sortable("Name", "name", filters))<th scope="col">Platform</th>\
                 <th scope="col">Operating system</th><th scope="col">Ownership</th><th scope="col">Serial number</th>\
-                <th scope="col" class="num">Apps</th><th scope="col">Last check-in</th></tr></thead><tbody>\(rows)</tbody></table>
+                <th scope="col" class="num">Apps</th>\(sortable("Last check-in", "lastCheckIn", filters))\
+                \(sortable("Enrolled", nil, filters))</tr></thead><tbody>\(rows)</tbody></table>
                 """
         let next = page.nextCursor.map { "/devices" + QueryString.make(filters.pairs + [("cursor", $0)]) }
         let first = filters.cursor != nil ? "/devices" + QueryString.make(filters.pairs) : nil
         return Layout.page(
             title: "Devices", section: .devices, viewer: viewer, flash: flash,
             "<h1>Devices</h1>\(form)\(table)\(Layout.pager(next: next, first: first))")
+    }
+
+    /// A column heading that orders the list by it (a link; the current order is marked).
+    static func sortable(_ label: String, _ sort: String?, _ filters: Filters) -> HTML {
+        let current = filters.sort == sort
+        let direction = sort == "lastCheckIn" ? "descending" : "ascending"
+        return """
+            <th scope="col"\(current ? HTML(" aria-sort=\"\(direction)\"") : .empty)><a href="\(filters.sorted(by: sort))">\(label)\(current ? (sort == "lastCheckIn" ? " ↓" : " ↑") : "")</a></th>
+            """
     }
 
     /// One shown field of a device: its label, value and where the catalog files it.

@@ -644,6 +644,16 @@ enum PostgresMigrations {
             SELECT count(*) FROM remote_tasks r
             WHERE r.tenant_id = d.tenant_id AND r.device_id = d.id AND r.state IN ('pending', 'sent'));
         """),
+        // The console sorts the device list by name and by last check-in, keyset-paged (the
+        // index ends with the ID, the tie-break), and finds a device by its serial number. The
+        // NULL order is SQLite's (first ascending, last descending), so both stores page alike.
+        ("0017_device_list_sorts", """
+        DROP INDEX devices_name;
+        DROP INDEX devices_last_check_in;
+        CREATE INDEX devices_name ON devices(tenant_id, device_name NULLS FIRST, id);
+        CREATE INDEX devices_last_check_in ON devices(tenant_id, last_check_in_at NULLS FIRST, id);
+        CREATE INDEX devices_serial ON devices(tenant_id, serial_number);
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

@@ -67,7 +67,7 @@ struct ConsolePages: Sendable {
         }
         return DevicePages.Filters(
             search: value("q"), platform: value("platform"), ownership: value("ownership"), operatingSystem: value("os"),
-            seen: value("seen"), cursor: value("cursor"))
+            seen: value("seen"), serial: value("serial"), sort: value("sort"), cursor: value("cursor"))
     }
 
     /// The device list's API query for the page's filters.
@@ -75,7 +75,7 @@ struct ConsolePages: Sendable {
         let now = clock.now()
         var pairs: [(String, String?)] = [
             ("platform", filters.platform), ("ownership", filters.ownership), ("operatingSystem", filters.operatingSystem),
-            ("limit", String(limit)), ("cursor", cursor),
+            ("serialNumber", filters.serial), ("sort", filters.sort), ("limit", String(limit)), ("cursor", cursor),
         ]
         if let search = filters.search {
             pairs.append(UserID.isWellFormed(search) ? ("userId", search) : ("namePrefix", search))

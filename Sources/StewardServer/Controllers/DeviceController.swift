@@ -12,8 +12,8 @@ struct DeviceController: Sendable {
     let clock: Clock
 
     static let listParameters: Set<String> = [
-        "platform", "ownership", "operatingSystem", "namePrefix", "lastCheckInBefore", "lastCheckInAfter", "userId", "limit",
-        "cursor",
+        "platform", "ownership", "operatingSystem", "namePrefix", "serialNumber", "lastCheckInBefore", "lastCheckInAfter",
+        "userId", "sort", "limit", "cursor",
     ]
 
     func list(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<Page<DeviceView>> {
@@ -30,14 +30,15 @@ struct DeviceController: Sendable {
             guard UserID.isWellFormed(raw) else { throw WireError.invalidValue(field: "userId", reason: "not a valid identifier") }
             return UserID(rawValue: raw)
         }
+        filter.serialNumber = try query.string("serialNumber")
         filter.inGroups = context.grants.deviceGroups(for: .devicesRead)
-        filter.after = try query.cursor().map { raw throws(WireError) in
-            guard DeviceID.isWellFormed(raw) else { throw WireError.invalidValue(field: "cursor", reason: "not a cursor of this list") }
-            return DeviceID(rawValue: raw)
+        filter.sort = try query.value("sort").map { raw throws(WireError) in try DeviceSort.parse(raw, field: "sort") } ?? .enrolled
+        if let key = try query.cursor(), !filter.continueAfter(key) {
+            throw WireError.invalidValue(field: "cursor", reason: "not a cursor of this list")
         }
         let limit = filter.limit
         filter.limit = limit + 1
-        var page = Page.of(try await store.devices(tenantID: tenantID, query: filter), limit: limit, key: \.id.rawValue) { $0 }
+        var page = Page.of(try await store.devices(tenantID: tenantID, query: filter), limit: limit, key: filter.cursorKey) { $0 }
         for index in page.items.indices { page.items[index] = await withPendingLastSeen(page.items[index], tenantID: tenantID) }
         return JSONResponse(page)
     }
