@@ -258,6 +258,15 @@ import StewardStore
             #expect(good.status == .seeOther && good.headers[.location] == "/")
             let cookie = try #require(good.headers[.setCookie])
             #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.hasPrefix("steward_session="))
+            #expect(!cookie.contains("Secure"))
+            // Behind a TLS-terminating proxy the cookie is Secure.
+            var proxied = HTTPFields()
+            proxied[.contentType] = "application/x-www-form-urlencoded"
+            proxied[HTTPField.Name("X-Forwarded-Proto")!] = "https"
+            let secure = try await api.send(
+                .POST, "/sign-in", headers: proxied,
+                body: "tenant=\(tenant)&userName=\(admin.userName!)&password=\(Browser.encode(AdminWorld.password))")
+            #expect(secure.headers[.setCookie]?.contains("Secure") == true)
 
             // With a second factor the form asks for the code, then signs in with it.
             let setup: TOTPSetupView = try await api.created(.POST, APIRoute.startTOTP.path, nil as String?, token: token)

@@ -179,7 +179,7 @@ public struct Console: Sendable {
         else { return again(.badRequest, askCode: false, "Enter your organisation, user name and password.") }
         let input = SignInRequest(tenantId: tenantID, userName: userName, password: password, totpCode: form.text("totp"))
         do {
-            let answer = try await api.call(.signIn, context, body: try WireCoding.encoder().encode(input))
+            let answer = try await api.call(.signIn, context, body: try WireCoding.encoder().encode(input), on: request)
             var response = Self.redirect("/")
             if let cookie = answer.headers[.setCookie] { response.headers[.setCookie] = cookie }
             return response

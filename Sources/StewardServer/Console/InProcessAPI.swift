@@ -14,7 +14,7 @@ struct InProcessAPI: Sendable {
     /// `query` is the query string without `?`; `body` is JSON.
     func call(
         _ route: APIRoute, _ context: StewardRequestContext, parameters: [String: String] = [:], query: String = "",
-        body: Data? = nil
+        body: Data? = nil, on original: Request? = nil
     ) async throws -> Response {
         guard let handler = handlers[route], route.isAdmin || route == .signIn else {
             preconditionFailure("the console calls admin routes and sign-in only")
@@ -31,6 +31,12 @@ struct InProcessAPI: Sendable {
         }.joined(separator: "/")
         var head = HTTPRequest(method: .init(route.method.rawValue)!, scheme: nil, authority: nil, path: path + (query.isEmpty ? "" : "?" + query))
         head.headerFields[.contentType] = "application/json"
+        if let original {
+            // What the answer depends on of the browser's own request: whether it came over TLS
+            // (here, or at a proxy that says so), for the session cookie's Secure flag.
+            head.scheme = original.head.scheme
+            head.headerFields[.init("X-Forwarded-Proto")!] = original.headers[.init("X-Forwarded-Proto")!]
+        }
         let request = Request(head: head, body: RequestBody(buffer: ByteBuffer(bytes: body ?? Data())))
         return try await handler(request, context)
     }
