@@ -38,7 +38,7 @@ public struct Asset: Sendable {
         header.top{display:flex;align-items:center;gap:24px;padding:10px 24px;background:#14202e;color:#fff}
         header.top .brand{font-weight:700;font-size:16px;color:#fff}
         header.top nav a{color:#c9d6e6;margin-right:14px}header.top nav a.here{color:#fff;font-weight:600}
-        header.top .who{margin-left:auto;color:#c9d6e6;display:flex;gap:12px;align-items:center}
+        header.top .who{margin-left:auto;color:#c9d6e6;display:flex;gap:12px;align-items:center}header.top .who a{color:#fff}
         header.top form{margin:0}header.top button{background:none;border:1px solid #50627a;color:#fff;border-radius:4px;padding:3px 10px;cursor:pointer}
         main{padding:20px 24px;max-width:1280px}
         h1{font-size:22px;margin:0 0 14px}h2{font-size:16px;margin:22px 0 10px}

@@ -33,6 +33,18 @@ public struct ConsoleRoute: Sendable, Hashable, CustomStringConvertible {
     public static let device = ConsoleRoute(.GET, "/devices/{id}", .getDevice)
     public static let createTask = ConsoleRoute(.POST, "/devices/{id}/tasks", .createRemoteTask)
     public static let updateDevice = ConsoleRoute(.POST, "/devices/{id}", .updateDevice)
+    public static let deleteDevice = ConsoleRoute(.POST, "/devices/{id}/delete", .deleteDevice)
+    public static let cancelTask = ConsoleRoute(.POST, "/devices/{id}/tasks/{taskId}/cancel", .cancelRemoteTask)
+    public static let enrollment = ConsoleRoute(.GET, "/enrollment", .listEnrollmentTokens)
+    public static let createEnrollmentToken = ConsoleRoute(.POST, "/enrollment", .createEnrollmentToken)
+    public static let revokeEnrollmentToken = ConsoleRoute(.POST, "/enrollment/{id}/revoke", .revokeEnrollmentToken)
+    public static let account = ConsoleRoute(.GET, "/account", .me)
+    public static let changePassword = ConsoleRoute(.POST, "/account/password", .changeOwnPassword)
+    public static let startTOTP = ConsoleRoute(.POST, "/account/totp", .startTOTP)
+    public static let confirmTOTP = ConsoleRoute(.POST, "/account/totp/confirm", .confirmTOTP)
+    public static let disableTOTP = ConsoleRoute(.POST, "/account/totp/disable", .disableTOTP)
+    public static let createToken = ConsoleRoute(.POST, "/account/tokens", .createOwnToken)
+    public static let revokeToken = ConsoleRoute(.POST, "/account/tokens/{id}/revoke", .revokeOwnToken)
     public static let users = ConsoleRoute(.GET, "/users", .listUsers)
     public static let createUser = ConsoleRoute(.POST, "/users", .createUser)
     public static let user = ConsoleRoute(.GET, "/users/{id}", .getUser)
@@ -59,7 +71,8 @@ public struct ConsoleRoute: Sendable, Hashable, CustomStringConvertible {
     public static let updateSettings = ConsoleRoute(.POST, "/settings", .updateTenantSettings)
 
     public static let all: [ConsoleRoute] = [
-        home, devices, devicesCSV, device, createTask, updateDevice, users, createUser, user, groups, createGroup, group,
+        home, devices, devicesCSV, device, createTask, updateDevice, deleteDevice, cancelTask, enrollment, createEnrollmentToken,
+        revokeEnrollmentToken, account, changePassword, startTOTP, confirmTOTP, disableTOTP, createToken, revokeToken, users, createUser, user, groups, createGroup, group,
         addMember, removeMember, apps, app, assignApp, audit, privacy, privacyExport, privacyErasure, corporateIdentifiers,
         reidentify, admins, createAdmin, updateAdmin, resetPassword, assignRole, settings, updateSettings,
     ]

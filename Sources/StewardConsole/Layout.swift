@@ -38,12 +38,13 @@ public struct Flash: Sendable, Equatable {
 
 /// The console's sections, each shown to admins who hold its permission.
 public enum Section: String, Sendable, CaseIterable {
-    case dashboard, devices, users, groups, apps, audit, privacy, admins, settings
+    case dashboard, devices, enrollment, users, groups, apps, audit, privacy, admins, settings
 
     var title: String {
         switch self {
         case .dashboard: "Dashboard"
         case .devices: "Devices"
+        case .enrollment: "Enrollment"
         case .users: "Users"
         case .groups: "Groups"
         case .apps: "Apps"
@@ -60,6 +61,7 @@ public enum Section: String, Sendable, CaseIterable {
         switch self {
         case .dashboard: .reportsRead
         case .devices: .devicesRead
+        case .enrollment: .enrollmentRead
         case .users: .usersRead
         case .groups: .groupsRead
         case .apps: .appsRead
@@ -82,7 +84,7 @@ public enum Layout {
             title: title,
             """
             <header class="top"><a class="brand" href="/">Steward</a><nav aria-label="Sections">\(nav)</nav>\
-            <div class="who"><span>\(viewer.adminName)</span>\(signOut)</div></header>\
+            <div class="who"><a href="/account">\(viewer.adminName)</a>\(signOut)</div></header>\
             <main>\(flash.map(Self.flash) ?? .empty)\(body)</main>
             """)
     }

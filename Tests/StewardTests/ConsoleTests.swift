@@ -57,6 +57,22 @@ import StewardStore
         case .device: return (path(["id": device]), [])
         case .createTask: return (path(["id": device]), [("kind", "sync")])
         case .updateDevice: return (path(["id": device]), [("ownership", "corporate"), ("userId", world.user.id.rawValue)])
+        case .deleteDevice:
+            let doomed = try await world.api.enroll(.corporate, platformId: "doomed-\(unique)")
+            return (path(["id": doomed.deviceId.rawValue]), [("confirm", "delete")])
+        case .cancelTask:
+            let task: RemoteTaskView = try await world.api.created(.POST, APIRoute.createRemoteTask.path(device), RemoteTaskRequest(kind: .sync))
+            return (path(["id": device, "taskId": task.id.rawValue]), [])
+        case .enrollment, .account: return (route.path, [])
+        case .createEnrollmentToken: return (route.path, [("ownership", "corporate"), ("description", "d\(unique)"), ("maxUses", "3")])
+        case .revokeEnrollmentToken:
+            let token: EnrollmentTokenView = try await world.api.created(
+                .POST, APIRoute.createEnrollmentToken.path, EnrollmentTokenCreateRequest(ownership: .corporate))
+            return (path(["id": token.id]), [])
+        case .changePassword: return (route.path, [("password", "a new password \(unique)")])
+        case .startTOTP, .createToken: return (route.path, [("name", "t\(unique)")])
+        case .confirmTOTP, .disableTOTP: return (route.path, [("code", "000000")])
+        case .revokeToken: return (path(["id": String(world.api.adminToken.split(separator: ".")[2])]), [])
         case .user: return (path(["id": world.user.id.rawValue]), [])
         case .createUser: return (route.path, [("displayName", "New \(unique)"), ("upn", "n\(unique)@example.test")])
         case .group: return (path(["id": world.deviceGroup.id.rawValue]), [])

@@ -159,7 +159,11 @@ public enum DevicePages {
             """
             <h1>\(device.deviceName ?? "(unnamed device)")</h1>\(personalNote)\(actions(viewer: viewer, device: device))\
             <h2>Inventory</h2><div class="card"><dl class="fields" id="fields">\(fieldRows)</dl></div>\
-            \(managedApps(detail.managedApps))\(tasks(detail.tasks))\(apps(device: device, detail.apps, cursor: appsCursor))
+            \(managedApps(detail.managedApps))\(tasks(detail.tasks, device: device, viewer: viewer))\(apps(device: device, detail.apps, cursor: appsCursor))\
+            \(viewer.may(.devicesDelete) ? "<h2>Delete</h2>" + viewer.form("/devices/\(device.id.rawValue)/delete", class: "filters",
+                "<p class=\"muted\">Removes the device and everything collected from it; the machine must enroll again.</p>"
+                + Layout.field("Type “delete” to confirm", name: "confirm", required: true, extra: " autocomplete=\"off\" data-confirm-text=\"delete\"")
+                + "<button type=\"submit\" class=\"danger\" id=\"delete-device\">Delete device</button>") : .empty)
             """)
     }
 
@@ -204,19 +208,22 @@ public enum DevicePages {
             """
     }
 
-    static func tasks(_ tasks: [RemoteTaskView]) -> HTML {
+    static func tasks(_ tasks: [RemoteTaskView], device: DeviceView, viewer: ConsoleViewer) -> HTML {
         guard !tasks.isEmpty else { return "<h2>Remote tasks</h2><p class=\"muted\">No remote task yet.</p>" }
         let rows = tasks.html { task in
             """
             <tr><td>\(task.kind.rawValue)</td><td>\(Layout.state(task.state.rawValue))</td><td>\(task.createdBy)</td>\
             <td>\(Layout.time(task.createdAt))</td><td>\(Layout.time(task.sentAt))</td><td>\(Layout.time(task.completedAt))</td>\
-            <td>\(task.result.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") } ?? "")</td></tr>
+            <td>\(task.result.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") } ?? "")</td>\
+            <td>\(task.state == .pending && viewer.may(.devicesRemoteTask)
+                ? viewer.form("/devices/\(device.id.rawValue)/tasks/\(task.id.rawValue)/cancel", "<button type=\"submit\" class=\"secondary\">Cancel</button>")
+                : .empty)</td></tr>
             """
         }
         return """
             <h2>Remote tasks</h2><table class="data" id="tasks"><thead><tr><th scope="col">Task</th><th scope="col">State</th>\
             <th scope="col">By</th><th scope="col">Created</th><th scope="col">Sent</th><th scope="col">Ended</th>\
-            <th scope="col">Result</th></tr></thead><tbody>\(rows)</tbody></table>
+            <th scope="col">Result</th><th scope="col"></th></tr></thead><tbody>\(rows)</tbody></table>
             """
     }
 

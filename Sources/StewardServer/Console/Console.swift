@@ -30,7 +30,11 @@ public struct Console: Sendable {
         let pages = ConsolePages(api: api, clock: clock)
         let handlers: [ConsoleRoute: Handler] = [
             .home: pages.home, .devices: pages.devices, .devicesCSV: pages.devicesCSV, .device: pages.device,
-            .createTask: pages.createTask, .updateDevice: pages.updateDevice, .users: pages.users, .createUser: pages.createUser,
+            .createTask: pages.createTask, .updateDevice: pages.updateDevice, .deleteDevice: pages.deleteDevice,
+            .cancelTask: pages.cancelTask, .enrollment: pages.enrollment, .createEnrollmentToken: pages.createEnrollmentToken,
+            .revokeEnrollmentToken: pages.revokeEnrollmentToken, .account: pages.account, .changePassword: pages.changePassword,
+            .startTOTP: pages.startTOTP, .confirmTOTP: pages.confirmTOTP, .disableTOTP: pages.disableTOTP,
+            .createToken: pages.createToken, .revokeToken: pages.revokeToken, .users: pages.users, .createUser: pages.createUser,
             .user: pages.user, .groups: pages.groups, .createGroup: pages.createGroup, .group: pages.group,
             .addMember: pages.addMember, .removeMember: pages.removeMember, .apps: pages.apps, .app: pages.app,
             .assignApp: pages.assignApp, .audit: pages.audit, .privacy: pages.privacy, .privacyExport: pages.privacyExport,
@@ -77,13 +81,7 @@ public struct Console: Sendable {
     }
 
     static func errorPage(_ error: any Error, request: Request, context: Context) -> Response {
-        var apiError = ErrorMiddleware.apiError(for: error)
-        apiError.requestID = context.requestID
-        if apiError.status == .internalServerError {
-            context.logger.error(
-                "console request failed",
-                metadata: ["component": "console", "requestId": "\(context.requestID)", "error": "\(String(reflecting: type(of: error)))"])
-        }
+        let apiError = ErrorMiddleware.answer(for: error, context: context, component: "console")
         let title = switch apiError.status.code {
         case 401: "Signed out"
         case 403: "Not allowed"

@@ -271,3 +271,109 @@ extension ConsolePages {
         return Console.redirect("/devices/\(id.rawValue)?done=device-updated")
     }
 }
+
+// MARK: Devices, enrollment and one's own account
+
+extension ConsolePages {
+    func deleteDevice(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let id = try context.id("id", DeviceID.self, "device")
+        guard form.text("confirm") == "delete" else {
+            throw WireError.invalidValue(field: "confirm", reason: "type \u{201C}delete\u{201D} to confirm a deletion")
+        }
+        try await api.perform(.deleteDevice, context, parameters: ["id": id.rawValue])
+        return Console.redirect("/devices?done=device-deleted")
+    }
+
+    func cancelTask(_ request: Request, context: Context) async throws -> Response {
+        _ = try await Console.form(request, context)
+        let id = try context.id("id", DeviceID.self, "device")
+        let task = try context.id("taskId", RemoteTaskID.self, "task")
+        try await api.perform(.cancelRemoteTask, context, parameters: ["id": id.rawValue, "taskId": task.rawValue])
+        return Console.redirect("/devices/\(id.rawValue)?done=task-cancelled")
+    }
+
+    func enrollment(_ request: Request, context: Context) async throws -> Response {
+        try await enrollmentPage(request, context, created: nil)
+    }
+
+    private func enrollmentPage(_ request: Request, _ context: Context, created: EnrollmentTokenView?) async throws -> Response {
+        // A role that may make tokens but not list them still sees the one it made.
+        let tokens = context.grants.allows(.enrollmentRead)
+            ? try await api.value(Page<EnrollmentTokenView>.self, .listEnrollmentTokens, context, query: pageQuery(request, limit: 100))
+            : Page(items: [], nextCursor: nil)
+        let server = request.head.authority.map { (request.head.scheme ?? "http") + "://" + $0 } ?? "https://steward.example"
+        return Console.html(AccountPages.enrollment(
+            viewer: try viewer(request, context), tokens: tokens, created: created, server: server, flash: flash(request)))
+    }
+
+    /// The new token is shown on the answer to the form, once (never in a URL).
+    func createEnrollmentToken(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let days = try form.int("days")
+        let created = try await api.value(
+            EnrollmentTokenView.self, .createEnrollmentToken, context,
+            body: EnrollmentTokenCreateRequest(
+                ownership: try Ownership.parse(try form.required("ownership"), field: "ownership"),
+                expiresAt: days.map { clock.now().addingTimeInterval(TimeInterval($0) * 86_400) }, maxUses: try form.int("maxUses"),
+                description: form.text("description")))
+        return try await enrollmentPage(request, context, created: created)
+    }
+
+    func revokeEnrollmentToken(_ request: Request, context: Context) async throws -> Response {
+        _ = try await Console.form(request, context)
+        try await api.perform(.revokeEnrollmentToken, context, parameters: ["id": context.parameters.get("id") ?? ""])
+        return Console.redirect("/enrollment?done=token-revoked")
+    }
+
+    func account(_ request: Request, context: Context) async throws -> Response {
+        try await accountPage(request, context, totp: nil, newToken: nil)
+    }
+
+    private func accountPage(_ request: Request, _ context: Context, totp: TOTPSetupView?, newToken: APITokenView?) async throws -> Response {
+        let me = try await api.value(MeView.self, .me, context)
+        let tokens = try await api.value(Page<APITokenView>.self, .listOwnTokens, context, query: "limit=100")
+        return Console.html(AccountPages.account(
+            viewer: try viewer(request, context), me: me, tokens: tokens.items, totp: totp, newToken: newToken, flash: flash(request)))
+    }
+
+    func changePassword(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        try await api.perform(
+            .changeOwnPassword, context,
+            body: PasswordChangeRequest(password: try form.required("password"), currentPassword: form["currentPassword"]))
+        return Console.redirect("/account?done=password-changed")
+    }
+
+    /// The new secret is shown on the answer to the form, once.
+    func startTOTP(_ request: Request, context: Context) async throws -> Response {
+        _ = try await Console.form(request, context)
+        let setup = try await api.value(TOTPSetupView.self, .startTOTP, context)
+        return try await accountPage(request, context, totp: setup, newToken: nil)
+    }
+
+    func confirmTOTP(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        try await api.perform(.confirmTOTP, context, body: TOTPCodeRequest(code: try form.required("code")))
+        return Console.redirect("/account?done=totp-on")
+    }
+
+    func disableTOTP(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        try await api.perform(.disableTOTP, context, body: TOTPCodeRequest(code: try form.required("code")))
+        return Console.redirect("/account?done=totp-off")
+    }
+
+    func createToken(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let token = try await api.value(APITokenView.self, .createOwnToken, context, body: SignInRequest.TokenRequest(name: try form.required("name")))
+        return try await accountPage(request, context, totp: nil, newToken: token)
+    }
+
+    func revokeToken(_ request: Request, context: Context) async throws -> Response {
+        _ = try await Console.form(request, context)
+        let id = try context.id("id", CredentialID.self, "token")
+        try await api.perform(.revokeOwnToken, context, parameters: ["id": id.rawValue])
+        return Console.redirect("/account?done=token-revoked")
+    }
+}

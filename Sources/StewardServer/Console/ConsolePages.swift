@@ -24,6 +24,12 @@ struct ConsolePages: Sendable {
         "password-reset": "The password was reset.",
         "role-assigned": "The role was assigned.",
         "settings": "The settings were saved.",
+        "device-deleted": "The device was deleted.",
+        "task-cancelled": "The task was cancelled.",
+        "token-revoked": "The token was revoked.",
+        "password-changed": "Your password was changed.",
+        "totp-on": "The second factor is on: signing in now asks for its code.",
+        "totp-off": "The second factor is off.",
     ]
 
     func flash(_ request: Request) -> Flash? {

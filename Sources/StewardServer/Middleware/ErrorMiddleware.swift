@@ -17,19 +17,24 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            var apiError = Self.apiError(for: error)
-            apiError.requestID = context.requestID
-            if apiError.status == .internalServerError {
-                context.logger.error(
-                    "request failed",
-                    metadata: ["component": "http", "requestId": "\(context.requestID)", "error": "\(String(reflecting: type(of: error)))"])
-            }
-            response = try apiError.response(from: request, context: context)
+            response = try Self.answer(for: error, context: context, component: "http").response(from: request, context: context)
         }
         response.headers[.init("X-Request-ID")!] = context.requestID
         response.headers[.init("X-Content-Type-Options")!] = "nosniff"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         return response
+    }
+
+    /// The error as answered, carrying the request's ID; an unexpected one is logged, by type only.
+    static func answer(for error: any Error, context: Context, component: String) -> APIError {
+        var apiError = apiError(for: error)
+        apiError.requestID = context.requestID
+        if apiError.status == .internalServerError {
+            context.logger.error(
+                "request failed",
+                metadata: ["component": "\(component)", "requestId": "\(context.requestID)", "error": "\(String(reflecting: type(of: error)))"])
+        }
+        return apiError
     }
 
     static func apiError(for error: any Error) -> APIError {
