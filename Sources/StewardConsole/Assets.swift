@@ -71,6 +71,8 @@ public struct Asset: Sendable {
         button.secondary,.button.secondary{background:#fff;color:var(--accent)}
         button.danger{background:var(--danger);border-color:var(--danger)}
         button:disabled{opacity:.45;cursor:not-allowed}
+        form.inline{display:inline;margin:0}button.link{background:none;border:none;padding:0;color:var(--accent);font:inherit;cursor:pointer}
+        button.link:hover{text-decoration:underline}thead button.link{font-weight:600}
         .actions{display:flex;gap:8px;flex-wrap:wrap;align-items:end}.actions form{margin:0;display:flex;gap:6px;align-items:end}
         .flash{padding:8px 12px;border-radius:6px;margin-bottom:14px;border:1px solid}
         .flash.ok{background:#eaf6ee;border-color:#9fd3b1}.flash.error{background:#fdecea;border-color:#f1aca6}

@@ -30,6 +30,9 @@ public struct ConsoleRoute: Sendable, Hashable, CustomStringConvertible {
     public static let home = ConsoleRoute(.GET, "/", nil)
     public static let devices = ConsoleRoute(.GET, "/devices", .listDevices)
     public static let devicesCSV = ConsoleRoute(.GET, "/devices.csv", .listDevices)
+    /// A search by name or serial number: its terms are posted, never put in a URL.
+    public static let searchDevices = ConsoleRoute(.POST, "/devices/search", .listDevices)
+    public static let searchDevicesCSV = ConsoleRoute(.POST, "/devices.csv", .listDevices)
     public static let device = ConsoleRoute(.GET, "/devices/{id}", .getDevice)
     public static let createTask = ConsoleRoute(.POST, "/devices/{id}/tasks", .createRemoteTask)
     public static let updateDevice = ConsoleRoute(.POST, "/devices/{id}", .updateDevice)
@@ -71,7 +74,7 @@ public struct ConsoleRoute: Sendable, Hashable, CustomStringConvertible {
     public static let updateSettings = ConsoleRoute(.POST, "/settings", .updateTenantSettings)
 
     public static let all: [ConsoleRoute] = [
-        home, devices, devicesCSV, device, createTask, updateDevice, deleteDevice, cancelTask, enrollment, createEnrollmentToken,
+        home, devices, devicesCSV, searchDevices, searchDevicesCSV, device, createTask, updateDevice, deleteDevice, cancelTask, enrollment, createEnrollmentToken,
         revokeEnrollmentToken, account, changePassword, startTOTP, confirmTOTP, disableTOTP, createToken, revokeToken, users, createUser, user, groups, createGroup, group,
         addMember, removeMember, apps, app, assignApp, audit, privacy, privacyExport, privacyErasure, corporateIdentifiers,
         reidentify, admins, createAdmin, updateAdmin, resetPassword, assignRole, settings, updateSettings,

@@ -57,6 +57,8 @@ import StewardStore
         case .device: return (path(["id": device]), [])
         case .createTask: return (path(["id": device]), [("kind", "sync")])
         case .updateDevice: return (path(["id": device]), [("ownership", "corporate"), ("userId", world.user.id.rawValue)])
+        case .searchDevices: return (route.path, [("q", "host"), ("platform", "linux")])
+        case .searchDevicesCSV: return (route.path, [("serial", "PF2ABCDE")])
         case .deleteDevice:
             let doomed = try await world.api.enroll(.corporate, platformId: "doomed-\(unique)")
             return (path(["id": doomed.deviceId.rawValue]), [("confirm", "delete")])
@@ -193,6 +195,34 @@ import StewardStore
             _ = try await api.checkIn(device.deviceSecret, request)
             let csv = String(decoding: try await browser.get("/devices.csv").body, as: UTF8.self)
             #expect(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""))
+        }
+    }
+
+    @Test func aSearchByNameOrSerialNeverPutsItsTermsInAURL() async throws {
+        let env = try await TestEnvironment(.sqlite)
+        try await env.withClient { api in
+            var names: [String] = []
+            for index in 0..<3 {
+                let device = try await api.enroll(.corporate, platformId: "search-\(index)")
+                var inventory = SampleInventory.make(appCount: 0)
+                inventory.hardware.deviceName = "finance-\(index)"
+                names.append(inventory.hardware.deviceName!)
+                _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory))
+            }
+            let other = try await api.enroll(.corporate, platformId: "search-other")
+            let browser = Browser(api: api, session: api.adminToken)
+            // A search in the query string is not read (a link could carry it into logs and history).
+            let ignored = String(decoding: try await browser.get("/devices?q=finance-1").body, as: UTF8.self)
+            #expect(ignored.contains("finance-0") && ignored.contains(other.deviceId.rawValue))
+            let found = try await browser.post("/devices/search", [("q", "finance-1")])
+            let html = String(decoding: found.body, as: UTF8.self)
+            #expect(found.status == .ok && html.contains("finance-1") && !html.contains("finance-0"))
+            // Its orders and export post the term again; no link holds it.
+            #expect(!html.contains("q=finance") && html.contains("name=\"q\" value=\"finance-1\""))
+            let csv = String(decoding: try await browser.post("/devices.csv", [("q", "finance-")]).body, as: UTF8.self)
+            #expect(csv.split(separator: "\r\n").count == 4)
+            // Without the page's token a search is refused like any other form.
+            #expect(try await browser.post("/devices/search", [("q", "finance-1")], csrf: .some(nil)).status == .forbidden)
         }
     }
 

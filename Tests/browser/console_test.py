@@ -75,6 +75,11 @@ browser = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/
 browser.implicitly_wait(0)
 
 
+def find(css):
+    """The element, once the page that has it has loaded (navigations after a click are waited for)."""
+    return WebDriverWait(browser, 20).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, css))[0]
+
+
 def shot(name):
     browser.save_screenshot(os.path.join(SHOTS, name + ".png"))
 
@@ -116,12 +121,17 @@ try:
     shot("dashboard")
 
     # 2. This machine, enrolled by the real agent, in the device list and found by its name.
-    browser.get(BASE + "/devices?q=" + urllib.parse.quote(hostname))
+    browser.get(BASE + "/devices")
+    browser.find_element(By.ID, "f-q").send_keys(hostname)
+    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda driver: driver.current_url.endswith("/devices/search"))
     names = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "#devices tbody a")]
     check(hostname in names, "the search finds this machine (%s) among %s" % (hostname, names))
+    check(hostname not in browser.current_url, "the searched name is in no URL")
     browser.get(BASE + "/devices")
     shot("devices")
     browser.find_element(By.LINK_TEXT, hostname).click()
+    find("#fields")
     device_url = browser.current_url
     device_id = device_url.rstrip("/").split("/")[-1]
 
@@ -134,7 +144,7 @@ try:
 
     # 4. A sync sent from the page; the agent's next check-in runs it; the page shows it succeeded.
     browser.find_element(By.ID, "task-sync").click()
-    check("The task was sent" in browser.find_element(By.CSS_SELECTOR, ".flash").text, "the sync was sent")
+    check("The task was sent" in find(".flash").text, "the sync was sent")
     output = subprocess.run([AGENT, "check-in", "--state-dir", STATE], capture_output=True, text=True, timeout=120)
     check(output.returncode == 0 and "Remote task sync: succeeded" in output.stdout, "the real agent ran the sync: " + output.stdout.strip()[-120:])
     browser.get(device_url)
@@ -192,7 +202,7 @@ try:
     check(not browser.find_element(By.ID, "erase").is_enabled(), "erase stays disabled until the word is typed")
     form.find_element(By.NAME, "confirm").send_keys("erase")
     browser.find_element(By.ID, "erase").click()
-    check("1 devices deleted" in browser.find_element(By.ID, "erased").text, "the erasure deleted the user's device")
+    check("1 devices deleted" in find("#erased").text, "the erasure deleted the user's device")
     status, _ = api("GET", "/api/v1/devices/" + erased_device)
     check(status == 404, "the erased device is gone from the API too")
 
@@ -204,6 +214,8 @@ try:
     shot("admins")
     browser.get(BASE + "/")
     shot("dashboard")
+    browser.get(BASE + "/devices?sort=name")
+    shot("devices")
 finally:
     browser.quit()
 

@@ -34,11 +34,26 @@ public enum DevicePages {
             [("q", search), ("platform", platform), ("ownership", ownership), ("os", operatingSystem), ("seen", seen), ("serial", serial), ("sort", sort)]
         }
 
-        /// The same filters in another order, from the first page.
-        func sorted(by sort: String?) -> String {
+        /// A name or serial number searched for: personal data, so it travels in form posts,
+        /// never in a URL (history, proxies, referrers).
+        public var isPrivate: Bool { search != nil || serial != nil }
+
+        /// Where these filters lead (with a cursor or another order): a link, or for a private
+        /// search a small form that posts them.
+        func go(_ label: HTML, viewer: ConsoleViewer, cursor: String? = nil, sort: String?? = .none, csv: Bool = false, id: String? = nil) -> HTML {
             var copy = self
-            copy.sort = sort
-            return "/devices" + QueryString.make(copy.pairs)
+            if case .some(let order) = sort { copy.sort = order }
+            let pairs = copy.pairs + [("cursor", cursor)]
+            let path = csv ? "/devices.csv" : "/devices"
+            guard isPrivate else {
+                return "<a href=\"\(path + QueryString.make(pairs))\"\(id.map { HTML(" id=\"\($0)\"") } ?? .empty)>\(label)</a>"
+            }
+            let hidden = pairs.compactMap { name, value in value.map { (name, $0) } }.html { name, value in
+                "<input type=\"hidden\" name=\"\(name)\" value=\"\(value)\">"
+            }
+            return viewer.form(
+                csv ? "/devices.csv" : "/devices/search", class: "inline",
+                hidden + "<button type=\"submit\" class=\"link\"\(id.map { HTML(" id=\"\($0)\"") } ?? .empty)>\(label)</button>")
         }
     }
 
@@ -48,8 +63,10 @@ public enum DevicePages {
         let options = { (name: String, values: [(String, String)], selected: String?) -> HTML in
             "<select name=\"\(name)\" id=\"f-\(name)\"><option value=\"\">All</option>\(values.html { value, label in "<option value=\"\(value)\"\(value == selected ? HTML(" selected") : .empty)>\(label)</option>" })</select>"
         }
+        // Name and serial searches post (their terms are personal); the rest are plain links.
         let form: HTML = """
-            <form class="filters" method="get" action="/devices" role="search">\
+            <form class="filters" method="post" action="/devices/search" role="search">\
+            <input type="hidden" name="csrf" value="\(viewer.csrfToken)">\
             <label for="f-q">Name or user ID<input type="search" id="f-q" name="q" value="\(filters.search ?? "")" placeholder="Name starts with…"></label>\
             <label for="f-platform">Platform\(options("platform", Platform.allCases.map { ($0.rawValue, $0.rawValue) }, filters.platform))</label>\
             <label for="f-ownership">Ownership\(options("ownership", Ownership.allCases.map { ($0.rawValue, $0.rawValue) }, filters.ownership))</label>\
@@ -57,7 +74,8 @@ public enum DevicePages {
             <label for="f-seen">Last check-in\(options("seen", [("1d", "Within a day"), ("7d", "Within 7 days"), ("30d", "Within 30 days"), ("inactive", "Not for 7 days")], filters.seen))</label>\
             <label for="f-serial">Serial number<input type="search" id="f-serial" name="serial" value="\(filters.serial ?? "")"></label>\
             \(filters.sort.map { HTML("<input type=\"hidden\" name=\"sort\" value=\"\($0)\">") } ?? .empty)\
-            <button type="submit">Filter</button> <a class="button secondary" href="/devices.csv\(QueryString.make(filters.pairs))">Export CSV</a></form>
+            <button type="submit">Filter</button></form>\
+            <p>\(filters.go("Export these devices as CSV", viewer: viewer, csv: true, id: "export-csv"))</p>
             """
         let rows = page.items.html { device in
             """
@@ -70,24 +88,25 @@ public enum DevicePages {
         let table: HTML = page.items.isEmpty
             ? "<p class=\"muted\">No device matches.</p>"
             : """
-                <table class="data" id="devices"><thead><tr>\(sortable("Name", "name", filters))<th scope="col">Platform</th>\
+                <table class="data" id="devices"><thead><tr>\(sortable("Name", "name", filters, viewer))<th scope="col">Platform</th>\
                 <th scope="col">Operating system</th><th scope="col">Ownership</th><th scope="col">Serial number</th>\
-                <th scope="col" class="num">Apps</th>\(sortable("Last check-in", "lastCheckIn", filters))\
-                \(sortable("Enrolled", nil, filters))</tr></thead><tbody>\(rows)</tbody></table>
+                <th scope="col" class="num">Apps</th>\(sortable("Last check-in", "lastCheckIn", filters, viewer))\
+                \(sortable("Enrolled", nil, filters, viewer))</tr></thead><tbody>\(rows)</tbody></table>
                 """
-        let next = page.nextCursor.map { "/devices" + QueryString.make(filters.pairs + [("cursor", $0)]) }
-        let first = filters.cursor != nil ? "/devices" + QueryString.make(filters.pairs) : nil
+        let first = filters.cursor != nil ? filters.go("« First page", viewer: viewer) : HTML.empty
+        let next = page.nextCursor.map { filters.go("Next page »", viewer: viewer, cursor: $0, id: "next-page") } ?? .empty
         return Layout.page(
             title: "Devices", section: .devices, viewer: viewer, flash: flash,
-            "<h1>Devices</h1>\(form)\(table)\(Layout.pager(next: next, first: first))")
+            "<h1>Devices</h1>\(form)\(table)<nav class=\"pager\" aria-label=\"Pages\">\(first)\(next)</nav>")
     }
 
     /// A column heading that orders the list by it (a link; the current order is marked).
-    static func sortable(_ label: String, _ sort: String?, _ filters: Filters) -> HTML {
+    static func sortable(_ label: String, _ sort: String?, _ filters: Filters, _ viewer: ConsoleViewer) -> HTML {
         let current = filters.sort == sort
         let direction = sort == "lastCheckIn" ? "descending" : "ascending"
+        let text = HTML.text(label + (current ? (sort == "lastCheckIn" ? " ↓" : " ↑") : ""))
         return """
-            <th scope="col"\(current ? HTML(" aria-sort=\"\(direction)\"") : .empty)><a href="\(filters.sorted(by: sort))">\(label)\(current ? (sort == "lastCheckIn" ? " ↓" : " ↑") : "")</a></th>
+            <th scope="col"\(current ? HTML(" aria-sort=\"\(direction)\"") : .empty)>\(filters.go(text, viewer: viewer, sort: .some(sort)))</th>
             """
     }
 

@@ -29,7 +29,8 @@ public struct Console: Sendable {
         signedIn.post("/sign-out", use: page(signOut))
         let pages = ConsolePages(api: api, clock: clock)
         let handlers: [ConsoleRoute: Handler] = [
-            .home: pages.home, .devices: pages.devices, .devicesCSV: pages.devicesCSV, .device: pages.device,
+            .home: pages.home, .devices: pages.devices, .devicesCSV: pages.devicesCSV, .searchDevices: pages.searchDevices,
+            .searchDevicesCSV: pages.searchDevicesCSV, .device: pages.device,
             .createTask: pages.createTask, .updateDevice: pages.updateDevice, .deleteDevice: pages.deleteDevice,
             .cancelTask: pages.cancelTask, .enrollment: pages.enrollment, .createEnrollmentToken: pages.createEnrollmentToken,
             .revokeEnrollmentToken: pages.revokeEnrollmentToken, .account: pages.account, .changePassword: pages.changePassword,

@@ -65,10 +65,17 @@ struct ConsolePages: Sendable {
 
     // MARK: Devices
 
+    /// The list's filters from the query string; a name or serial search comes only by post.
     func filters(_ request: Request) -> DevicePages.Filters {
         let query = request.uri.queryParameters
+        var filters = filters { query.get($0) }
+        (filters.search, filters.serial) = (nil, nil)
+        return filters
+    }
+
+    func filters(_ field: (String) -> String?) -> DevicePages.Filters {
         func value(_ name: String) -> String? {
-            guard let raw = query.get(name)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            guard let raw = field(name)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
             return raw
         }
         return DevicePages.Filters(
@@ -99,8 +106,22 @@ struct ConsolePages: Sendable {
     }
 
     func devices(_ request: Request, context: Context) async throws -> Response {
+        try await devices(request, context, filters: filters(request))
+    }
+
+    /// A search posted from the filters form (or a page, order or export of one).
+    func searchDevices(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        return try await devices(request, context, filters: filters { form[$0] })
+    }
+
+    func searchDevicesCSV(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        return try await devicesCSV(context, filters: filters { form[$0] })
+    }
+
+    func devices(_ request: Request, _ context: Context, filters: DevicePages.Filters) async throws -> Response {
         let viewer = try viewer(request, context)
-        let filters = filters(request)
         let page = try await api.value(
             Page<DeviceView>.self, .listDevices, context, query: try apiQuery(filters, limit: 50, cursor: filters.cursor))
         var systems: [String] = []
@@ -113,7 +134,10 @@ struct ConsolePages: Sendable {
 
     /// Every device the filters match, as CSV, page by page (never the whole list in memory).
     func devicesCSV(_ request: Request, context: Context) async throws -> Response {
-        let filters = filters(request)
+        try await devicesCSV(context, filters: filters(request))
+    }
+
+    func devicesCSV(_ context: Context, filters: DevicePages.Filters) async throws -> Response {
         let firstQuery = try apiQuery(filters, limit: Limits.maxPageSize, cursor: nil)
         _ = try await api.value(Page<DeviceView>.self, .listDevices, context, query: firstQuery.replacingOccurrences(of: "limit=\(Limits.maxPageSize)", with: "limit=1"))
         let (api, pages) = (api, self)
