@@ -27,17 +27,27 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
         public mutating func appendInterpolation(_ number: Double) { markup += String(number) }
     }
 
-    /// Escapes the five characters that can end text or an attribute value.
+    /// Escapes the five characters that can end text or an attribute value. Text without any of
+    /// them (nearly all of it) is appended whole; the rest is copied between them.
     public static func escape(_ text: String, into markup: inout String) {
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": markup += "&amp;"
-            case "<": markup += "&lt;"
-            case ">": markup += "&gt;"
-            case "\"": markup += "&quot;"
-            case "'": markup += "&#39;"
-            default: markup.unicodeScalars.append(scalar)
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            for index in bytes.indices {
+                let entity: String
+                switch bytes[index] {
+                case UInt8(ascii: "&"): entity = "&amp;"
+                case UInt8(ascii: "<"): entity = "&lt;"
+                case UInt8(ascii: ">"): entity = "&gt;"
+                case UInt8(ascii: "\""): entity = "&quot;"
+                case UInt8(ascii: "'"): entity = "&#39;"
+                default: continue
+                }
+                markup += String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                markup += entity
+                start = index + 1
             }
+            markup += String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self)
         }
     }
 

@@ -111,7 +111,15 @@ public func buildRouter(
 
     typealias Handler = @Sendable (Request, StewardRequestContext) async throws -> Response
     func handler<R: ResponseGenerator>(_ body: @escaping @Sendable (Request, StewardRequestContext) async throws -> R) -> Handler {
-        { request, context in try await body(request, context).response(from: request, context: context) }
+        { request, context in
+            let answer = try await body(request, context)
+            // Called by the console in-process: the value itself, not its JSON.
+            if let sink = context.inProcessAnswer, let value = answer as? any InProcessAnswerable {
+                sink.value = value.answerValue
+                return Response(status: value.status)
+            }
+            return try answer.response(from: request, context: context)
+        }
     }
     let handlers: [APIRoute: Handler] = [
         .health: handler { _, _ in JSONResponse(["status": "ok"]) },

@@ -19,6 +19,9 @@ public struct StewardRequestContext: RequestContext {
     public var actorType: AuditActorType = .anonymous
     public var actorName: String?
     public var grants = Grants()
+    /// Set when the console calls an API handler in-process: the handler's typed answer lands
+    /// here instead of being encoded as JSON (and decoded again).
+    var inProcessAnswer: InProcessAnswer?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -41,13 +41,18 @@ struct InProcessAPI: Sendable {
         return try await handler(request, context)
     }
 
-    /// Calls the route and decodes its JSON answer.
+    /// Calls the route and takes its answer: the handler's own value (no JSON in between), or
+    /// for a handler that writes its body itself, that body decoded.
     func value<T: Decodable>(
         _ type: T.Type, _ route: APIRoute, _ context: StewardRequestContext, parameters: [String: String] = [:],
         query: String = "", body: (any Encodable)? = nil
     ) async throws -> T {
+        var context = context
+        let answer = InProcessAnswer()
+        context.inProcessAnswer = answer
         let response = try await call(
             route, context, parameters: parameters, query: query, body: try body.map { try WireCoding.encoder().encode($0) })
+        if let value = answer.value as? T { return value }
         return try WireCoding.decoder().decode(T.self, from: Data(buffer: try await Self.collect(response)))
     }
 
@@ -79,4 +84,19 @@ struct InProcessAPI: Sendable {
         }
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
+}
+
+/// Where an in-process call's typed answer lands (one call, one task: no concurrent access).
+final class InProcessAnswer: @unchecked Sendable {
+    var value: (any Sendable)?
+}
+
+/// An answer that can hand over its value instead of its JSON.
+protocol InProcessAnswerable {
+    var answerValue: any Sendable { get }
+    var status: HTTPResponse.Status { get }
+}
+
+extension JSONResponse: InProcessAnswerable {
+    var answerValue: any Sendable { value }
 }
