@@ -49,6 +49,9 @@ let package = Package(
             ]
         ),
         .target(name: "StewardConsole", dependencies: ["StewardModel"]),
+        // The OCS Inventory NG protocol (OCS, FusionInventory and GLPI agents): bounded XML in,
+        // Steward's inventory out; no HTTP routing, no SQL.
+        .target(name: "StewardOCS", dependencies: ["StewardModel"]),
         .target(
             name: "StewardServer",
             dependencies: [
@@ -110,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "StewardTests",
             dependencies: [
-                "StewardModel", "StewardStore", "StewardSQLite", "StewardPostgres", "StewardServer", "StewardAgent",
+                "StewardModel", "StewardStore", "StewardOCS", "StewardConsole", "StewardSQLite", "StewardPostgres", "StewardServer", "StewardAgent",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
