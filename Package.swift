@@ -26,9 +26,11 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "StewardModel"),
+        // Crypto for the inventory's section hashes, which agents and server compute alike.
+        .target(name: "StewardModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "StewardStore",
             dependencies: ["StewardModel", .product(name: "Crypto", package: "swift-crypto")]
@@ -51,11 +53,16 @@ let package = Package(
         .target(name: "StewardConsole", dependencies: ["StewardModel"]),
         // The OCS Inventory NG protocol (OCS, FusionInventory and GLPI agents): bounded XML in,
         // Steward's inventory out; no HTTP routing, no SQL.
-        .target(name: "StewardOCS", dependencies: ["StewardModel"]),
+        .target(
+            name: "StewardOCS",
+            dependencies: [
+                "StewardModel", .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "StewardServer",
             dependencies: [
-                "StewardModel", "StewardStore", "StewardConsole",
+                "StewardModel", "StewardStore", "StewardConsole", "StewardOCS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

@@ -193,8 +193,14 @@ public enum OCSReply {
     public static let inventoryStored =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<REPLY>\n  <RESPONSE>NO_ACCOUNT_UPDATE</RESPONSE>\n</REPLY>\n"
 
-    /// A refusal the agents log: `<ERROR>` with a stable code.
-    public static func error(_ code: String) -> String {
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<REPLY>\n  <RESPONSE>ERROR</RESPONSE>\n  <ERROR>\(code)</ERROR>\n</REPLY>\n"
+    /// A refusal the agents log: `<ERROR>` with a stable code, and what it means.
+    public static func error(_ code: String, _ message: String? = nil) -> String {
+        var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<REPLY>\n  <RESPONSE>ERROR</RESPONSE>\n  <ERROR>\(code)</ERROR>\n"
+        if let message { text += "  <MESSAGE>\(escape(message))</MESSAGE>\n" }
+        return text + "</REPLY>\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -250,6 +250,9 @@ public func buildRouter(
         case .anyone, .enrollmentToken, .device: router.on(path, method: method, use: handle)
         }
     }
+    // The OCS Inventory NG protocol (OCS, FusionInventory and GLPI agents).
+    let ocs = OCSController(store: storage, clock: clock, ids: ids, configuration: configuration)
+    router.post(RouterPath(OCSController.path), use: ocs.handle)
     // The web console: pages over the same handlers, behind the same permission checks.
     Console(api: InProcessAPI(handlers: served), store: storage, clock: clock).register(on: router)
     return router

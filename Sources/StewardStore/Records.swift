@@ -221,6 +221,8 @@ public struct DeviceQuery: Sendable, Equatable {
     /// Only devices in one of these groups (a scoped admin's reach); nil for all.
     public var inGroups: [GroupID]?
     public var serialNumber: String?
+    /// The stable platform identifier the agent reports (machine-id, SMBIOS UUID).
+    public var platformId: String?
     public var sort: DeviceSort = .enrolled
     /// The last device ID of the previous page, and (for `.name` and `.lastCheckIn`) its sort value.
     public var after: DeviceID?

@@ -96,6 +96,7 @@ extension DeviceQuery {
                 oneOf: inGroups.map(\.rawValue))
         }
         if let serialNumber { filter.add("serial_number = ?", .text(serialNumber)) }
+        if let platformId { filter.add("platform_id = ?", .text(platformId)) }
         if let after {
             // Keyset paging in the list's order; a row value compares like the index it walks.
             let id = StoreValue.text(after.rawValue)

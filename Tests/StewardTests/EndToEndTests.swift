@@ -217,9 +217,14 @@ import StewardPostgres
         #expect(phases(ceiling) == ["ceiling"] && (ceiling.first?["rate"] as? Double ?? 0) > 0)
 
         let scale = try await run(["scale", "--sizes", "20,40", "--active", "3", "--apps", "20", "--queries", "3", "--heartbeats", "1"])
-        let reports = ["list first page", "list deep page", "device detail", "filter by OS", "device apps", "tenant counts"]
+        let reports = [
+            "list first page", "list deep page", "device detail", "filter by OS", "device apps", "tenant counts",
+            "console dashboard", "console devices page", "console devices deep page", "console devices OS filter",
+            "console device page",
+        ]
         #expect(phases(scale) == ["ceiling"] + ["delta", "heartbeat"] + reports + ["delta", "heartbeat"] + reports)
-        #expect(scale.dropFirst().map { $0["devices"] as? Int } == Array(repeating: 20, count: 8) + Array(repeating: 40, count: 8))
+        let perSize = 2 + reports.count
+        #expect(scale.dropFirst().map { $0["devices"] as? Int } == Array(repeating: 20, count: perSize) + Array(repeating: 40, count: perSize))
 
         var taskArguments = ["tasks", "--count", "3"]
         if store == .postgres { taskArguments += ["--database", try await TestPostgres.freshSchemaURL()] }

@@ -19,6 +19,15 @@ public enum ServiceMetrics {
     static let heartbeats = counter("steward_check_ins_total", [("kind", "heartbeat")])
     static let inventoryCheckIns = counter("steward_check_ins_total", [("kind", "inventory")])
     static let diagnosticEvents = counter("steward_diagnostic_events_total", [])
+    static let ocsInventories = counter("steward_ocs_inventories_total", [])
+
+    /// What OCS-protocol agents sent that the catalog does not name, by section: a fixed label
+    /// set (a hostile agent's section names do not become metrics).
+    static func ocsDropped(_ section: String) -> Metrics.Counter {
+        let top = String(section.prefix { $0 != "." })
+        let known = ["LOCAL_USERS", "LOCAL_GROUPS", "ENVS", "PROCESSES", "SOFTWARES", "HARDWARE", "CONTROLLERS", "DRIVES", "STORAGES", "NETWORKS", "BIOS", "CPUS", "OPERATINGSYSTEM", "USERS", "PRINTERS", "VIDEOS", "MONITORS", "MEMORIES", "SOUNDS", "ACCESSLOG", "FIREWALL", "REPOSITORY", "VERSIONPROVIDER", "ANTIVIRUS", "INPUTS", "PORTS", "SLOTS", "USBDEVICES"]
+        return counter("steward_ocs_dropped_elements_total", [("section", known.contains(top) ? top : "other")])
+    }
 
     private static func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
         bootstrap()

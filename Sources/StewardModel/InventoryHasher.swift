@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import StewardModel
 
 /// Hashes inventory sections (SHA-256 of their canonical JSON) so that a check-in sends only
 /// the sections that changed since the server's last acknowledgement.
