@@ -260,3 +260,69 @@ import StewardPostgres
         return nil
     }
 }
+
+/// Debian's OCS Inventory and FusionInventory agents, unmodified, against a real `steward serve`
+/// (`scripts/test` installs them; without them this test fails rather than passes empty).
+@Suite struct RealOCSAgentTests {
+    static func installed(_ path: String) -> URL? {
+        FileManager.default.isExecutableFile(atPath: path) ? URL(fileURLWithPath: path) : nil
+    }
+
+    @Test func debiansOCSAndFusionInventoryAgentsPutThisMachineInSteward() async throws {
+        guard let ocs = Self.installed("/usr/bin/ocsinventory-agent"), let fusion = Self.installed("/usr/bin/fusioninventory-agent") else {
+            Issue.record("install Debian's ocsinventory-agent and fusioninventory-agent (scripts/test does)")
+            return
+        }
+        let steward = try Executables.url("steward")
+        let work = try TemporaryDirectory()
+        let data = ["--data-dir", work.url.appendingPathComponent("data").path]
+        let initialised = try runCommand(steward, ["init", "--json"] + data)
+        let tenant = try WireCoding.decoder().decode(TenantCreated.self, from: Data(initialised.stdout.utf8))
+        let server = try RunningServer(steward, ["serve", "--port", "0"] + data, logDirectory: work.url)
+        let base = "http://127.0.0.1:\(try await server.waitUntilServing())"
+        let admin = AdminClient(server: base, token: tenant.adminToken)
+
+        // The OCS Unix agent: its password given base64-encoded, as its Debian package expects.
+        let corporate = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate)).token ?? ""
+        let ran = try runCommand(ocs, [
+            "--server", base + "/ocsinventory", "--password", Data(corporate.utf8).base64EncodedString(), "--nolocal",
+            "--basevardir", work.url.appendingPathComponent("ocs").path,
+        ])
+        #expect(ran.status == 0, "\(ran.stderr.suffix(800))")
+        let packages = try runCommand(URL(fileURLWithPath: "/usr/bin/dpkg-query"), ["-W", "-f", "${db:Status-Status}\n"])
+        let installedPackages = packages.stdout.split(separator: "\n").filter { $0 == "installed" }.count
+        let first = try #require(try await admin.devices().items.first)
+        #expect(first.ownership == .corporate && first.platform == .linux)
+        #expect(first.deviceName == ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init))
+        #expect(first.operatingSystem?.contains("Debian") == true)
+        #expect(first.appCount == installedPackages, "every dpkg package: \(first.appCount) of \(installedPackages)")
+        let machineMACs = Set(try FileManager.default.contentsOfDirectory(atPath: "/sys/class/net").compactMap { name -> String? in
+            guard name != "lo" else { return nil }
+            return try? String(contentsOfFile: "/sys/class/net/\(name)/address", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        })
+        #expect(!Set(first.macAddresses).isDisjoint(with: machineMACs), "this machine's MACs \(machineMACs) in \(first.macAddresses)")
+
+        // FusionInventory with a personal token: the machine, and no software.
+        let personal = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .personal)).token ?? ""
+        let fused = try runCommand(fusion, [
+            "--server", base + "/ocsinventory", "--user", "steward", "--password", personal, "--tasks", "inventory", "--no-httpd",
+            "--force",
+        ], environment: ["HOME": work.url.path])
+        #expect(fused.status == 0, "\(fused.stderr.suffix(800))")
+        let devices = try await admin.devices().items
+        let second = try #require(devices.first { $0.ownership == .personal })
+        #expect(devices.count == 2 && second.appCount == 0 && second.operatingSystem?.contains("Debian") == true)
+        _ = try await server.stop()
+        // The environment and the process list FusionInventory sent are in no database file.
+        let environment = ProcessInfo.processInfo.environment
+        var bytes = Data()
+        let dataDir = work.url.appendingPathComponent("data")
+        for file in try FileManager.default.contentsOfDirectory(atPath: dataDir.path) where file.hasPrefix("steward.sqlite") {
+            bytes += try Data(contentsOf: dataDir.appendingPathComponent(file))
+        }
+        for (key, value) in environment where value.count >= 12 && key != "PATH" && !value.hasPrefix("/") {
+            #expect(bytes.range(of: Data(value.utf8)) == nil, "the environment's \(key) is in the database")
+        }
+        #expect(bytes.range(of: Data("/usr/bin/fusioninventory-agent --server".utf8)) == nil, "a process command line is in the database")
+    }
+}

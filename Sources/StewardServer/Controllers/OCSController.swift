@@ -12,13 +12,13 @@ import StewardStore
 /// the token's ownership (one use); later ones find it again by its SMBIOS UUID (or the agent's
 /// device ID) or serial number and replace its inventory. The privacy gate decides on software;
 /// whatever the catalog does not name never leaves the mapping, and is counted.
-struct OCSController: Sendable {
+public struct OCSController: Sendable {
     let store: any EnrollmentStore & DeviceStore & InventoryStore & TenantStore
     let clock: Clock
     let ids: IdentifierGenerator
     let configuration: ServerConfiguration
 
-    static let path = "/ocsinventory"
+    public static let path = "/ocsinventory"
     /// A compressed body larger than this is refused unread; inflated, no more than `maxInflated`.
     static let maxBody = 8 * 1024 * 1024
     static let maxInflated = 32 * 1024 * 1024

@@ -158,6 +158,13 @@ struct APIClient: Sendable {
         }
     }
 
+    /// A request with these headers and a body of bytes (a compressed agent document).
+    func send(_ method: APIRoute.Method, _ path: String, headers: HTTPFields, raw: ByteBuffer) async throws -> APIResponse {
+        try await client.execute(uri: path, method: HTTPRequest.Method(rawValue: method.rawValue)!, headers: headers, body: raw) { response in
+            APIResponse(status: response.status, body: Data(response.body.readableBytesView), headers: response.headers)
+        }
+    }
+
     @discardableResult
     func send(_ method: APIRoute.Method, _ path: String, token: String?, json: some Encodable) async throws -> APIResponse {
         try await send(method, path, token: token, raw: try WireCoding.encoder().encode(json))
