@@ -353,6 +353,18 @@ public enum DataCatalog {
     ]
 
     /// Columns of a table, without JSON keys.
+    /// What agents send that the catalog does not name, said in the privacy statement: dropped
+    /// before storage and counted (the OCS protocol's mapping keeps only catalog fields).
+    public static let droppedOnArrival = [
+        "Local user accounts and groups of the machine (names, logins, home folders)",
+        "Environment variables",
+        "Running processes and their command lines",
+        "The last logged-on user, Windows product keys and registry values",
+        "Peripherals, controllers, memory modules, ports, printers and monitors",
+        "Software on personal devices, unless the compliant-app feature is on",
+        "Any other element the catalog does not name",
+    ]
+
     public static func columns(of table: String) -> Set<String> {
         Set(entries.filter { $0.table == table && !$0.column.contains(".") }.map(\.column))
     }

@@ -120,6 +120,12 @@ public struct PrivacyStatement: Sendable {
                 return (topics.joined(separator: ", "), [retentionText(retention)])
             }))
         result.append(Section(
+            title: "What Steward does not keep",
+            paragraphs: [
+                "Agents that speak the OCS Inventory protocol (OCS Inventory, FusionInventory, GLPI Agent) send more than Steward needs. Whatever the data catalog does not name is dropped as it arrives — before anything is stored — and only counted:",
+            ],
+            lists: [("Dropped on arrival", DataCatalog.droppedOnArrival)]))
+        result.append(Section(
             title: "What leaves Steward",
             paragraphs: DataCatalog.flows.isEmpty
                 ? ["No data leaves Steward: it sends nothing to any third party. Devices send their inventory to Steward, and admins read it through Steward's own API and console."]

@@ -226,6 +226,10 @@ import StewardPostgres
         let perSize = 2 + reports.count
         #expect(scale.dropFirst().map { $0["devices"] as? Int } == Array(repeating: 20, count: perSize) + Array(repeating: 40, count: perSize))
 
+        let fixture = OCSProtocolTests.fixtures.appendingPathComponent("ocs-agent-linux.xml").path
+        let ocs = try await run(["ocs", "--inventory", fixture, "--devices", "3"])
+        #expect(phases(ocs) == ["ocs prolog", "ocs inventory"] && ocs.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 })
+
         var taskArguments = ["tasks", "--count", "3"]
         if store == .postgres { taskArguments += ["--database", try await TestPostgres.freshSchemaURL()] }
         let tasks = try runCommand(try Executables.url("steward-bench"), taskArguments)

@@ -1,0 +1,95 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CompressNIO
+import Foundation
+import NIOCore
+import StewardAgent
+import StewardModel
+
+/// One real OCS inventory (an agent's `--local` file) posted as `--devices` distinct machines,
+/// zlib-compressed like the agent, PROLOG then INVENTORY each — to Steward and, in the same run,
+/// to a peer OCS Inventory NG server (`--peer`), so the two can be compared as a ratio.
+struct OCSBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ocs", abstract: "Post a real OCS inventory as N machines to Steward (and to a peer OCS server).")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "An OCS inventory file, as `ocsinventory-agent --local=DIR` writes it.") var inventory: String
+    @Option(help: "Distinct machines to post it as.") var devices = 200
+    @Option(help: "A peer OCS Inventory NG server's /ocsinventory URL (loopback), measured in the same run.") var peer: String?
+    @Option(help: "Requests in flight against the peer (its server has few workers).") var peerConcurrency = 8
+
+    func run() async throws {
+        let template = try String(contentsOfFile: inventory, encoding: .utf8)
+        let (count, peer, peerConcurrency) = (devices, peer, peerConcurrency)
+        // Every machine distinct in everything OCS (and Steward) deduplicates by.
+        let bodies = try (0..<count).map { index in try Self.compressed(Self.machine(template, index: index)) }
+        let prologs = try (0..<count).map { index in
+            try Self.compressed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<REQUEST><DEVICEID>bench-\(index)-2026-01-01-00-00-00</DEVICEID><QUERY>PROLOG</QUERY></REQUEST>\n")
+        }
+        let inventoryBytes = bodies.first?.readableBytes ?? 0  // compressed, as sent
+        try await common.measure { server, runner in
+            let admin = AdminClient(server: server.url, token: server.adminToken)
+            let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate)).token ?? ""
+            let authorization = "Basic " + Data(":\(token)".utf8).base64EncodedString()
+            let url = server.url + "/ocsinventory"
+            var results: [Measurement] = []
+            results.append(try await measured("ocs prolog", devices: count, server: server, ceiling: nil) {
+                try await runner.run(count: count) { Self.post(url, prologs[$0], auth: authorization) }
+            })
+            results.append(try await measured("ocs inventory", devices: count, server: server, ceiling: nil) {
+                try await runner.run(count: count) { Self.post(url, bodies[$0], auth: authorization) }
+            })
+            if let peer {
+                let peerRunner = LoadRunner(http: runner.http, concurrency: peerConcurrency, duration: runner.duration)
+                for (phase, payloads) in [("peer prolog", prologs), ("peer inventory", bodies)] {
+                    let outcome = try await peerRunner.run(count: count) { Self.post(peer, payloads[$0], auth: nil) }
+                    var row = outcome.measurement(store: "ocs-server", phase: phase, devices: count)
+                    row.requestBytes = inventoryBytes
+                    results.append(row)
+                }
+            }
+            return results
+        }
+    }
+
+    @Sendable static func post(_ url: String, _ body: ByteBuffer, auth: String?) -> LoadRunner.Request {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-compress")
+        if let auth { request.headers.add(name: "Authorization", value: auth) }
+        request.body = .bytes(body)
+        return .init(request: request, bytes: body.readableBytes)
+    }
+
+    /// The template as machine `index`: its device ID, name, serial, UUID and MACs made unique.
+    static func machine(_ template: String, index: Int) -> String {
+        var text = template
+        func replaceAll(_ tag: String, _ value: (String) -> String) {
+            var result = ""
+            var rest = Substring(text)
+            while let open = rest.range(of: "<\(tag)>"), let close = rest[open.upperBound...].range(of: "</\(tag)>") {
+                result += rest[..<open.upperBound] + value(String(rest[open.upperBound..<close.lowerBound]))
+                rest = rest[close.lowerBound...]
+            }
+            text = result + rest
+        }
+        replaceAll("DEVICEID") { _ in "bench-\(index)-2026-01-01-00-00-00" }
+        replaceAll("NAME") { $0 == "vm" ? "bench-\(index)" : $0 }
+        replaceAll("SSN") { _ in "BENCH-SN-\(index)" }
+        replaceAll("UUID") { _ in String(format: "00000000-0000-4000-8000-%012x", index) }
+        replaceAll("MACADDR") { mac in
+            let parts = mac.split(separator: ":")
+            guard parts.count == 6 else { return mac }
+            return parts.prefix(3).joined(separator: ":") + String(format: ":%02x:%02x:%02x", (index >> 16) & 255, (index >> 8) & 255, index & 255)
+        }
+        if !text.contains("<UUID>") { text = text.replacingOccurrences(of: "<HARDWARE>", with: "<HARDWARE>\n      <UUID>\(String(format: "00000000-0000-4000-8000-%012x", index))</UUID>") }
+        if !text.contains("<SSN>") { text = text.replacingOccurrences(of: "<BIOS>", with: "<BIOS>\n      <SSN>BENCH-SN-\(index)</SSN>") }
+        return text
+    }
+
+    static func compressed(_ text: String) throws -> ByteBuffer {
+        var buffer = ByteBuffer(string: text)
+        return try buffer.compress(with: .zlib())
+    }
+}
