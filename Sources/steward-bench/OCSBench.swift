@@ -57,6 +57,8 @@ struct OCSBench: AsyncParsableCommand {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-compress")
+        // The OCS server answers only a user agent it knows (400 otherwise); Steward ignores it.
+        request.headers.add(name: "User-Agent", value: "OCS-NG_unified_unix_agent_v2.10.0")
         if let auth { request.headers.add(name: "Authorization", value: auth) }
         request.body = .bytes(body)
         return .init(request: request, bytes: body.readableBytes)
