@@ -40,9 +40,13 @@ struct OCSBench: AsyncParsableCommand {
             results.append(try await measured("ocs inventory", devices: count, server: server, ceiling: nil) {
                 try await runner.run(count: count) { Self.post(url, bodies[$0], auth: authorization) }
             })
+            // The daily steady state: the same machines again, unchanged.
+            results.append(try await measured("ocs inventory again", devices: count, server: server, ceiling: nil) {
+                try await runner.run(count: count) { Self.post(url, bodies[$0], auth: authorization) }
+            })
             if let peer {
                 let peerRunner = LoadRunner(http: runner.http, concurrency: peerConcurrency, duration: runner.duration)
-                for (phase, payloads) in [("peer prolog", prologs), ("peer inventory", bodies)] {
+                for (phase, payloads) in [("peer prolog", prologs), ("peer inventory", bodies), ("peer inventory again", bodies)] {
                     let outcome = try await peerRunner.run(count: count) { Self.post(peer, payloads[$0], auth: nil) }
                     var row = outcome.measurement(store: "ocs-server", phase: phase, devices: count)
                     row.requestBytes = inventoryBytes
