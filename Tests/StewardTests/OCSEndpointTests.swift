@@ -67,6 +67,24 @@ import StewardStore
         }
     }
 
+    /// Tenants never meet: the same machine reported with another tenant's token is that
+    /// tenant's own device, and tenant A's stays as it was.
+    @Test(arguments: StoreKind.available) func anotherTenantsTokenReachesOnlyItsTenant(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let fixture = try OCSProtocolTests.fixture("ocs-agent-linux.xml")
+            _ = try await Self.post(api, fixture, token: try await api.enrollmentToken(.corporate))
+            let mine = try #require(try await Self.devices(api).first)
+            let other = env.otherTenant.adminToken
+            let theirs = try await api.enrollmentToken(.personal, admin: other)
+            #expect(try await Self.post(api, fixture, token: theirs).status == .ok)
+            let theirDevices = try await api.send(.GET, APIRoute.listDevices.path, token: other).decode(Page<DeviceView>.self).items
+            #expect(theirDevices.count == 1 && theirDevices[0].id != mine.id && theirDevices[0].ownership == .personal)
+            let after = try #require(try await Self.devices(api).first)
+            #expect(after.ownership == .corporate && after.appCount == mine.appCount && after.id == mine.id)
+        }
+    }
+
     @Test(arguments: StoreKind.available) func aPersonalTokenStoresNoSoftwareAndDroppedDataIsNowhere(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)
         try await env.withClient { api in
