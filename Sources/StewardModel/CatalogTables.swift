@@ -71,6 +71,7 @@ extension DataCatalog {
         .init("devices", topic: "Hardware inventory information", retention: .whileDeviceIsManaged, subject: .device),
         .init("software", topic: "Application inventory", retention: .whileTenantExists, subject: .none),
         .init("device_software", topic: "Application inventory", retention: .whileDeviceIsManaged, subject: .device),
+        .init("device_macs", topic: "Hardware inventory information", retention: .whileDeviceIsManaged, subject: .device),
         .init("device_counts", topic: "Tenant account information", retention: .whileTenantExists, subject: .none),
         .init("audit_entries", topic: "Audit log information", retention: .auditRetention, subject: .admin),
         .init("audit_anchors", topic: "Audit log information", retention: .whileTenantExists, subject: .none),

@@ -154,6 +154,9 @@ public enum DataCatalog {
         .init("devices", "pending_tasks", .technical, .system, "How many remote tasks wait for the device (or its acknowledgement)."),
         .init("devices", "re_enrollment_until", .technical, .admin, "Until when an admin lets the machine enroll again without its device secret."),
         .init("devices", "retired_at", .technical, .system, "When a retire task ended the device's management."),
+        .init("device_macs", "tenant_id", .pseudonymized, .system, "The device's tenant."),
+        .init("device_macs", "mac", .identified, .device, "A physical MAC address of the device, to recognise a machine whose agent has no device secret."),
+        .init("device_macs", "device_id", .pseudonymized, .system, "The device the address belongs to."),
     ]
 
     static let apps: [CatalogEntry] = [

@@ -39,6 +39,14 @@ extension PostgresStorage {
         }()
         return try await transaction { connection in
             let outcome = try await applySections(connection, update, deviceUpdate: deviceUpdate, appsJSON: appsJSON)
+            if let macs = update.identityMACs {
+                try await connection.query("DELETE FROM device_macs WHERE tenant_id = \(tenant) AND device_id = \(device)", logger: logger)
+                try await connection.query(
+                    """
+                    INSERT INTO device_macs (tenant_id, mac, device_id)
+                    SELECT \(tenant), mac, \(device) FROM unnest(\(macs)::text[]) AS mac ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
             // The rest of the check-in, in its transaction: the device row is locked already.
             if let reports = update.appStates {
                 _ = try await Self.writeAppStates(

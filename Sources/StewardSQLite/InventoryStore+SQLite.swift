@@ -61,6 +61,12 @@ extension SQLiteStorage {
                     interfacesJSON, network.wifiMacAddress, update.hashes.network, tenant, device,
                 ])
             }
+            if let macs = update.identityMACs {
+                try db.cachedStatement(sql: "DELETE FROM device_macs WHERE tenant_id = ? AND device_id = ?")
+                    .execute(arguments: [tenant, device])
+                let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO device_macs (tenant_id, mac, device_id) VALUES (?, ?, ?)")
+                for mac in macs { try insert.execute(arguments: [tenant, mac, device]) }
+            }
             var (outcome, learned): (AppsOutcome, [(AppRecord, Int64)]) = (.none, [])
             if let apps = update.apps {
                 (outcome, learned) = try Self.applyApps(db, apps, hash: update.hashes.apps, tenant: tenant, device: device, cache: cache)

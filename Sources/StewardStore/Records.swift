@@ -175,6 +175,9 @@ public struct InventoryUpdate: Sendable {
     /// The hashes to store for the sections written.
     public var hashes: SectionHashes
     /// Managed-app states the device reported (replacing its previous report), if any.
+    /// The physical MAC addresses the machine is recognised by (agents without a device
+    /// secret); replaces the stored ones. Nil leaves them.
+    public var identityMACs: [String]?
     public var appStates: [AppStateReport]?
     /// Hand out the device's pending tasks (and those sent before this time and still not
     /// acknowledged) in the same transaction; nil: none.
@@ -223,6 +226,8 @@ public struct DeviceQuery: Sendable, Equatable {
     public var serialNumber: String?
     /// The stable platform identifier the agent reports (machine-id, SMBIOS UUID).
     public var platformId: String?
+    /// Devices recognised by any of these physical MAC addresses.
+    public var macAddresses: [String]?
     public var sort: DeviceSort = .enrolled
     /// The last device ID of the previous page, and (for `.name` and `.lastCheckIn`) its sort value.
     public var after: DeviceID?

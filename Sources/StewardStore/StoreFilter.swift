@@ -97,6 +97,9 @@ extension DeviceQuery {
         }
         if let serialNumber { filter.add("serial_number = ?", .text(serialNumber)) }
         if let platformId { filter.add("platform_id = ?", .text(platformId)) }
+        if let macAddresses {
+            filter.add("id IN (SELECT device_id FROM device_macs WHERE tenant_id = devices.tenant_id AND mac {oneOf})", oneOf: macAddresses)
+        }
         if let after {
             // Keyset paging in the list's order; a row value compares like the index it walks.
             let id = StoreValue.text(after.rawValue)

@@ -306,16 +306,27 @@ import StewardPostgres
         })
         #expect(!Set(first.macAddresses).isDisjoint(with: machineMACs), "this machine's MACs \(machineMACs) in \(first.macAddresses)")
 
-        // FusionInventory with a personal token: the machine, and no software.
+        // FusionInventory on the same machine is the same machine (its MACs), not a second device.
+        func fusionInventory(_ token: String) throws {
+            let fused = try runCommand(fusion, [
+                "--server", base + "/ocsinventory", "--user", "steward", "--password", token, "--tasks", "inventory", "--no-httpd",
+                "--force",
+            ], environment: ["HOME": work.url.path])
+            #expect(fused.status == 0, "\(fused.stderr.suffix(800))")
+        }
+        try fusionInventory(corporate)
+        #expect(try await admin.devices().items.map(\.id) == [first.id])
+        // Deleted, then reported with a personal token: the machine again, and no software.
+        var delete = HTTPClientRequest(url: base + APIRoute.deleteDevice.path(first.id.rawValue))
+        delete.method = .DELETE
+        delete.headers.add(name: "Authorization", value: "Bearer \(tenant.adminToken)")
+        #expect(try await HTTPClient.shared.execute(delete, timeout: .seconds(30)).status == .noContent)
         let personal = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .personal)).token ?? ""
-        let fused = try runCommand(fusion, [
-            "--server", base + "/ocsinventory", "--user", "steward", "--password", personal, "--tasks", "inventory", "--no-httpd",
-            "--force",
-        ], environment: ["HOME": work.url.path])
-        #expect(fused.status == 0, "\(fused.stderr.suffix(800))")
+        try fusionInventory(personal)
         let devices = try await admin.devices().items
-        let second = try #require(devices.first { $0.ownership == .personal })
-        #expect(devices.count == 2 && second.appCount == 0 && second.operatingSystem?.contains("Debian") == true)
+        let second = try #require(devices.first)
+        #expect(devices.count == 1 && second.ownership == .personal && second.appCount == 0)
+        #expect(second.operatingSystem?.contains("Debian") == true)
         _ = try await server.stop()
         // The environment and the process list FusionInventory sent are in no database file.
         let environment = ProcessInfo.processInfo.environment

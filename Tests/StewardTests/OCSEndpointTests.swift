@@ -67,6 +67,31 @@ import StewardStore
         }
     }
 
+    /// A machine reinstalled (a new agent device ID, a new UUID, its serial unread) is found by
+    /// its physical MAC; a machine that shares only a virtual adapter's MAC is another machine.
+    @Test(arguments: StoreKind.available) func aMachineIsRecognisedByItsPhysicalMACButNotByAVirtualOne(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let token = try await api.enrollmentToken(.corporate)
+            let windows = String(decoding: try OCSProtocolTests.fixture("windows-agent.xml"), as: UTF8.self)
+            _ = try await Self.post(api, Array(windows.utf8), token: token)
+            let first = try #require(try await Self.devices(api).first)
+            let reinstalled = windows
+                .replacingOccurrences(of: "FIN-LT-042-2026-11-30-08-12-44", with: "FIN-LT-042-2026-12-05-09-00-00")
+                .replacingOccurrences(of: "4C4C4544-0052-3510-8058-B4C04F4E3432", with: "11111111-2222-4333-8444-555555555555")
+                .replacingOccurrences(of: "<SSN>7R5X3Z3</SSN>", with: "")
+            #expect(try await Self.post(api, Array(reinstalled.utf8), token: token).status == .ok)
+            #expect(try await Self.devices(api).map(\.id) == [first.id])
+            // Another laptop: its own identity, only the Hyper-V adapter's (virtual) MAC in common.
+            let another = reinstalled
+                .replacingOccurrences(of: "FIN-LT-042-2026-12-05-09-00-00", with: "FIN-LT-043-2026-12-05-09-00-00")
+                .replacingOccurrences(of: "11111111-2222-4333-8444-555555555555", with: "66666666-7777-4888-8999-aaaaaaaaaaaa")
+                .replacingOccurrences(of: "A4:C3:F0:11:22:33", with: "A4:C3:F0:44:55:66")
+            #expect(try await Self.post(api, Array(another.utf8), token: token).status == .ok)
+            #expect(try await Self.devices(api).count == 2)
+        }
+    }
+
     /// Tenants never meet: the same machine reported with another tenant's token is that
     /// tenant's own device, and tenant A's stays as it was.
     @Test(arguments: StoreKind.available) func anotherTenantsTokenReachesOnlyItsTenant(store: StoreKind) async throws {

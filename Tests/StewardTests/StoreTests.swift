@@ -182,6 +182,7 @@ import StewardStore
             "audit_entries_actor", "audit_entries_target", "pseudonyms_subject", "diagnostic_events_at", "diagnostic_events_device",
             "diagnostic_events_user", "managed_apps_package", "app_assignments_group", "app_assignments_app",
             "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "device_software_software", "devices_serial",
+            "device_macs_device",
         ])
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
         #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])

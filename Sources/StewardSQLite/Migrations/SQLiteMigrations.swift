@@ -620,5 +620,17 @@ enum SQLiteMigrations {
         CREATE INDEX devices_last_check_in ON devices(tenant_id, last_check_in_at, id);
         CREATE INDEX devices_serial ON devices(tenant_id, serial_number);
         """),
+        // The physical MAC addresses an agent without a device secret is recognised by (OCS
+        // protocol agents), looked up by address; they go with their device.
+        ("0018_device_macs", """
+        CREATE TABLE device_macs (
+            tenant_id TEXT NOT NULL,
+            mac TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, mac, device_id),
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX device_macs_device ON device_macs(tenant_id, device_id);
+        """),
     ]
 }

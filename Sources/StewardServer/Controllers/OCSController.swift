@@ -96,7 +96,7 @@ public struct OCSController: Sendable {
         }
         let identity = report.identity
         let platformId = identity.uuid ?? "ocs:\(identity.deviceID)"
-        var deviceID = try await known(tenantID: tenantID, platformId: platformId, serial: identity.serialNumber)
+        var deviceID = try await known(tenantID: tenantID, platformId: platformId, serial: identity.serialNumber, macs: identity.macAddresses)
         if deviceID == nil {
             // No device secret is ever handed out: these agents never present one.
             let newID: DeviceID = ids()
@@ -115,7 +115,7 @@ public struct OCSController: Sendable {
                 return Self.reply(OCSReply.error("enrollment_token_unusable"), encoding, status: .forbidden)
             } catch StoreError.alreadyEnrolled {
                 // Enrolled by a concurrent inventory of the same machine: that one holds it now.
-                deviceID = try await known(tenantID: tenantID, platformId: platformId, serial: identity.serialNumber)
+                deviceID = try await known(tenantID: tenantID, platformId: platformId, serial: identity.serialNumber, macs: identity.macAddresses)
             }
         }
         guard let deviceID, let state = try await store.checkInState(tenantID: tenantID, deviceID: deviceID) else {
@@ -131,12 +131,14 @@ public struct OCSController: Sendable {
         }
         // Every inventory is whole; only the sections whose hash changed are written.
         let stored = state.hashes, sent = checked.hashes
-        let update = InventoryUpdate(
+        var update = InventoryUpdate(
             tenantID: tenantID, deviceID: deviceID, at: now, agentVersion: checked.agentVersion,
             hardware: sent.hardware == stored.hardware ? nil : checked.hardware,
             operatingSystem: sent.operatingSystem == stored.operatingSystem ? nil : checked.operatingSystem,
             network: sent.network == stored.network ? nil : checked.network,
             apps: sent.apps == stored.apps ? nil : checked.apps.map { .replace($0) }, hashes: sent)
+        // The physical MACs it is recognised by, with its network section.
+        if update.network != nil { update.identityMACs = Array(identity.macAddresses.prefix(32)) }
         _ = try await store.checkIn(update)
         ServiceMetrics.ocsInventories.increment()
         for (section, count) in report.dropped { ServiceMetrics.ocsDropped(section).increment(by: count) }
@@ -146,16 +148,23 @@ public struct OCSController: Sendable {
         return Self.reply(OCSReply.inventoryStored, encoding)
     }
 
-    /// The tenant's device for this machine: by platform identifier, else by serial number.
-    private func known(tenantID: TenantID, platformId: String, serial: String?) async throws -> DeviceID? {
+    /// The tenant's device for this machine, as OCS deduplicates: by platform identifier (SMBIOS
+    /// UUID or the agent's device ID), else by serial number, else by physical MAC address —
+    /// each only when it names exactly one device (a shared placeholder names none).
+    private func known(tenantID: TenantID, platformId: String, serial: String?, macs: [String]) async throws -> DeviceID? {
         var query = DeviceQuery(limit: 1)
         query.platformId = platformId
         if let found = try await store.devices(tenantID: tenantID, query: query).first { return found.id }
-        guard let serial else { return nil }
+        if let serial {
+            query = DeviceQuery(limit: 2)
+            query.serialNumber = serial
+            let matches = try await store.devices(tenantID: tenantID, query: query)
+            if matches.count == 1 { return matches[0].id }
+        }
+        guard !macs.isEmpty else { return nil }
         query = DeviceQuery(limit: 2)
-        query.serialNumber = serial
+        query.macAddresses = macs
         let matches = try await store.devices(tenantID: tenantID, query: query)
-        // Two devices with one serial (a placeholder not caught): match neither.
         return matches.count == 1 ? matches[0].id : nil
     }
 
