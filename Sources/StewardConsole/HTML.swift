@@ -61,12 +61,6 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
     public static func += (lhs: inout HTML, rhs: HTML) { lhs.markup += rhs.markup }
 }
 
-extension Array where Element == HTML {
-    public func joined(separator: HTML = .empty) -> HTML {
-        HTML(unsafeMarkup: map(\.markup).joined(separator: separator.markup))
-    }
-}
-
 extension Sequence {
     /// One fragment per element, concatenated.
     public func html(_ fragment: (Element) throws -> HTML) rethrows -> HTML {

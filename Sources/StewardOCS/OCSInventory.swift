@@ -130,9 +130,10 @@ public enum OCSInventoryMapping {
         let network = NetworkSection(interfaces: interfaces.filter { $0.name != "lo" })
 
         var apps: [AppRecord]?
+        let softwares = content.all("SOFTWARES")
         if collectApps {
             var seen = Set<String>()
-            apps = content.all("SOFTWARES").compactMap { software -> AppRecord? in
+            apps = softwares.compactMap { software -> AppRecord? in
                 guard let name = software.value("NAME") else { return nil }
                 let arch = software.value("ARCH") ?? software.value("ARCHITECTURE")
                 let id = software.value("GUID") ?? (arch.map { "\(name):\($0)" } ?? name)
@@ -142,8 +143,8 @@ public enum OCSInventoryMapping {
                     sizeBytes: software.value("FILESIZE").flatMap { Int64($0) },
                     installLocation: (software.value("FOLDER") ?? software.value("INSTALL_LOCATION")).map { String($0.prefix(1024)) })
             }
-        } else if !content.all("SOFTWARES").isEmpty {
-            dropped["SOFTWARES", default: 0] += content.all("SOFTWARES").count
+        } else if !softwares.isEmpty {
+            dropped["SOFTWARES", default: 0] += softwares.count
         }
         return OCSInventoryReport(
             inventory: Inventory(hardware: hardwareSection, operatingSystem: operatingSystem, network: network, apps: apps),

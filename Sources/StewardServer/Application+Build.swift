@@ -239,7 +239,7 @@ public func buildRouter(
         if route.isAdmin {
             // Usage statistics: the route template per tenant and day, counted in memory.
             handle = { [handle] request, context in
-                if let tenantID = context.tenantID { await usage.record(tenantID: tenantID, route: route) }
+                if let tenantID = context.tenantID { usage.record(tenantID: tenantID, route: route) }
                 return try await handle(request, context)
             }
         }

@@ -74,9 +74,16 @@ public struct EnrollmentTokenRecord: Sendable, Equatable {
 
     /// Why this token cannot enroll a device now, or nil when it can.
     public func refusal(at now: Date) -> String? {
+        if let ended = ended(at: now) { return ended }
+        if let maxUses, useCount >= maxUses { return "used up" }
+        return nil
+    }
+
+    /// Revoked or expired: it authenticates nothing any more (a used-up token still vouches
+    /// for the devices it enrolled, as agents without a device secret need).
+    public func ended(at now: Date) -> String? {
         if revokedAt != nil { return "revoked" }
         if let expiresAt, expiresAt <= now { return "expired" }
-        if let maxUses, useCount >= maxUses { return "used up" }
         return nil
     }
 }

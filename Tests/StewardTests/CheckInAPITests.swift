@@ -340,3 +340,32 @@ actor WriteGate {
         waiting = []
     }
 }
+
+/// The report summary's check-ins per day (counted with the usage counts) and its inactive
+/// devices (not checked in for `inactiveDays`, or never).
+@Suite struct CheckInSummaryTests {
+    @Test(arguments: StoreKind.available) func theSummaryCountsCheckInsPerDayAndInactiveDevices(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let active = try await api.enroll(.corporate, platformId: "active")
+            let silent = try await api.enroll(.corporate, platformId: "silent")
+            _ = try await api.enroll(.corporate, platformId: "never")
+            let inventory = SampleInventory.make()
+            _ = try await api.checkIn(silent.deviceSecret, try SampleInventory.fullRequest(inventory))
+            env.clock.advance(10 * 86_400)
+            _ = try await api.checkIn(active.deviceSecret, try SampleInventory.fullRequest(inventory))
+            _ = try await api.checkIn(active.deviceSecret, try SampleInventory.heartbeat(inventory))
+            await env.usage.flush()
+            await env.lastSeen.flush()
+            let summary = try await api.send(.GET, APIRoute.reportSummary.path, token: api.adminToken).decode(ReportSummary.self)
+            let today = DiagnosticsDay.day(of: env.clock.now)
+            let earlier = DiagnosticsDay.day(of: env.clock.now.addingTimeInterval(-10 * 86_400))
+            #expect(summary.checkIns == [DayCount(day: earlier, count: 1), DayCount(day: today, count: 2)])
+            // The silent one (10 days) and the one that never checked in.
+            #expect(summary.inactiveDevices == 2 && summary.inactiveDays == ReportSummary.inactiveDaysDefault)
+            // Another tenant's summary counts none of these.
+            let theirs = try await api.send(.GET, APIRoute.reportSummary.path, token: env.otherTenant.adminToken).decode(ReportSummary.self)
+            #expect(theirs.checkIns.isEmpty && theirs.inactiveDevices == 0)
+        }
+    }
+}

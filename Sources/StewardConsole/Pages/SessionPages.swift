@@ -23,7 +23,7 @@ public enum SessionPages {
     }
 
     /// A refusal or failure as a page: what happened and where to go.
-    public static func error(viewer: ConsoleViewer?, status: Int, title: String, message: String, requestID: String?) -> HTML {
+    public static func error(viewer: ConsoleViewer?, title: String, message: String, requestID: String?) -> HTML {
         let body: HTML = """
             <h1>\(title)</h1><p>\(message)</p>\
             \(requestID.map { HTML("<p class=\"muted\">Request \($0)</p>") } ?? .empty)<p><a href="/">Back to the console</a></p>

@@ -93,7 +93,7 @@ public struct Console: Sendable {
         }
         return html(
             SessionPages.error(
-                viewer: viewer(request, context), status: Int(apiError.status.code), title: title, message: apiError.message,
+                viewer: viewer(request, context), title: title, message: apiError.message,
                 requestID: context.requestID),
             status: apiError.status)
     }

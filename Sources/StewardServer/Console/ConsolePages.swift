@@ -138,8 +138,8 @@ struct ConsolePages: Sendable {
     }
 
     func devicesCSV(_ context: Context, filters: DevicePages.Filters) async throws -> Response {
-        let firstQuery = try apiQuery(filters, limit: Limits.maxPageSize, cursor: nil)
-        _ = try await api.value(Page<DeviceView>.self, .listDevices, context, query: firstQuery.replacingOccurrences(of: "limit=\(Limits.maxPageSize)", with: "limit=1"))
+        // Refused filters answer with an error page before the download starts.
+        _ = try await api.value(Page<DeviceView>.self, .listDevices, context, query: try apiQuery(filters, limit: 1, cursor: nil))
         let (api, pages) = (api, self)
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"

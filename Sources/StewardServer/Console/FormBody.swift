@@ -3,8 +3,8 @@ import Hummingbird
 import NIOCore
 import StewardModel
 
-/// An `application/x-www-form-urlencoded` body, read with a size limit. Fields are strings; a
-/// field sent twice keeps every value (checkbox lists).
+/// An `application/x-www-form-urlencoded` body, read with a size limit. Fields are strings; the
+/// first of a repeated field counts.
 struct FormBody: Sendable {
     private(set) var fields: [(name: String, value: String)] = []
 
@@ -46,8 +46,6 @@ struct FormBody: Sendable {
         guard let value = self[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
         return value
     }
-
-    func all(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
 
     func required(_ name: String) throws -> String {
         guard let value = text(name) else { throw WireError.missingField(name) }

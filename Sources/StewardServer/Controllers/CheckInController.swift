@@ -20,7 +20,7 @@ struct CheckInController: Sendable {
         let input = try await request.decodeJSON(CheckInRequest.self, limit: configuration.maxBodyBytes)
         try input.validate()
         let now = clock.now()
-        await usage.record(tenantID: state.tenantID, route: .checkIn)
+        usage.record(tenantID: state.tenantID, route: .checkIn)
         let appsAllowed = PrivacyRules.mayCollectAppInventory(
             ownership: state.ownership, compliantAppFeature: state.compliantAppFeature)
         let stored = state.hashes

@@ -37,7 +37,7 @@ public struct OCSController: Sendable {
             return Self.reply(OCSReply.error("invalid_enrollment_token"), .plain, status: .unauthorized, challenge: true)
         }
         let now = clock.now()
-        if token.revokedAt != nil || (token.expiresAt.map { $0 <= now } ?? false) {
+        if token.ended(at: now) != nil {
             return Self.reply(OCSReply.error("enrollment_token_unusable"), .plain, status: .forbidden)
         }
 

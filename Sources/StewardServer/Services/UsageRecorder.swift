@@ -3,11 +3,13 @@ import Logging
 import ServiceLifecycle
 import StewardModel
 import StewardStore
+import Synchronization
 
-/// Counts admin requests per tenant, day and route in memory and writes the counts in one
-/// transaction per interval, so usage statistics add no write to any request. Only the route
-/// template is kept, never the concrete path, and the counts are read back only across tenants.
-public actor UsageRecorder: Service {
+/// Counts admin requests and devices' check-ins per tenant, day and route in memory and writes
+/// the counts in one transaction per interval, so usage statistics add no write to any request.
+/// Only the route template is kept, never the concrete path; the operator reads the counts only
+/// across tenants, and a tenant reads only its own devices' check-ins per day.
+public final class UsageRecorder: Service, Sendable {
     private struct Key: Hashable {
         let tenantID: TenantID
         let day: String
@@ -18,7 +20,9 @@ public actor UsageRecorder: Service {
     private let interval: Duration
     private let clock: Clock
     private let logger: Logger
-    private var pending: [Key: Int] = [:]
+    /// Counted under a lock, not an actor: every check-in and admin request counts, and none
+    /// should suspend for it.
+    private let pending = Mutex<[Key: Int]>([:])
 
     public init(store: any UsageStore, interval: Duration, clock: Clock, logger: Logger) {
         self.store = store
@@ -28,19 +32,24 @@ public actor UsageRecorder: Service {
     }
 
     public func record(tenantID: TenantID, route: APIRoute) {
-        pending[Key(tenantID: tenantID, day: DiagnosticsDay.day(of: clock.now()), feature: route.description), default: 0] += 1
+        let key = Key(tenantID: tenantID, day: DiagnosticsDay.day(of: clock.now()), feature: route.description)
+        pending.withLock { $0[key, default: 0] += 1 }
     }
 
     /// Writes every pending count; on failure they stay pending.
     public func flush() async {
-        guard !pending.isEmpty else { return }
-        let batch = pending
-        pending = [:]
+        let batch = pending.withLock { counts in
+            defer { counts = [:] }
+            return counts
+        }
+        guard !batch.isEmpty else { return }
         do {
             try await store.recordFeatureUsage(batch.map { FeatureUse(tenantID: $0.key.tenantID, day: $0.key.day, feature: $0.key.feature, calls: $0.value) })
         } catch {
             logger.warning("usage flush failed; will retry", metadata: ["component": "usage"])
-            for (key, calls) in batch { pending[key, default: 0] += calls }
+            pending.withLock { counts in
+                for (key, calls) in batch { counts[key, default: 0] += calls }
+            }
         }
     }
 
