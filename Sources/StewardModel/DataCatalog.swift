@@ -21,6 +21,11 @@ public enum PersonalDeviceDisplay: String, Sendable, Codable {
     case full, masked, hidden
 }
 
+/// A store whose schema alone holds a column (each store may keep its own bookkeeping).
+public enum StoreDialect: String, Sendable, Codable {
+    case sqlite, postgresql
+}
+
 public struct CatalogEntry: Sendable, Hashable, Codable {
     public let table: String
     /// The column, or `column.key` for a key of JSON stored in a column.
@@ -29,10 +34,12 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
     public let source: DataSource
     public let purpose: String
     public let personalDevice: PersonalDeviceDisplay
+    /// Set when only that store's schema has the column; nil for both.
+    public let onlyIn: StoreDialect?
 
     public init(
         _ table: String, _ column: String, _ category: DataCategory, _ source: DataSource, _ purpose: String,
-        personalDevice: PersonalDeviceDisplay = .full
+        personalDevice: PersonalDeviceDisplay = .full, onlyIn: StoreDialect? = nil
     ) {
         self.table = table
         self.column = column
@@ -40,6 +47,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
         self.source = source
         self.purpose = purpose
         self.personalDevice = personalDevice
+        self.onlyIn = onlyIn
     }
 }
 
@@ -168,6 +176,7 @@ public enum DataCatalog {
         .init("software", "version", .technical, .device, "App catalog: version.", personalDevice: .hidden),
         .init("software", "size_bytes", .technical, .device, "App catalog: size.", personalDevice: .hidden),
         .init("software", "install_location", .identified, .device, "App catalog: install location (may name a user's folder).", personalDevice: .hidden),
+        .init("software", "holders", .aggregated, .system, "SQLite store: how many devices hold the app; the row goes when none does.", onlyIn: .sqlite),
         .init("device_software", "tenant_id", .pseudonymized, .system, "The device's tenant."),
         .init("device_software", "device_key", .identified, .system, "App inventory: the device (its key) the app is installed on.", personalDevice: .hidden),
         .init("device_software", "software_id", .identified, .device, "App inventory: the installed app.", personalDevice: .hidden),
@@ -368,8 +377,9 @@ public enum DataCatalog {
         "Any other element the catalog does not name",
     ]
 
-    public static func columns(of table: String) -> Set<String> {
-        Set(entries.filter { $0.table == table && !$0.column.contains(".") }.map(\.column))
+    /// The columns of `table` in that store's schema.
+    public static func columns(of table: String, in store: StoreDialect) -> Set<String> {
+        Set(entries.filter { $0.table == table && !$0.column.contains(".") && ($0.onlyIn ?? store) == store }.map(\.column))
     }
 
     public static var tables: Set<String> { Set(entries.map(\.table)) }

@@ -155,12 +155,13 @@ public struct AppRecord: Codable, Sendable, Equatable, Hashable {
         self.installLocation = installLocation
     }
 
-    public func validate(_ field: String) throws(WireError) {
+    /// `field` is built only for an error: hundreds of apps are checked per inventory.
+    public func validate(_ field: @autoclosure () -> String) throws(WireError) {
         let check = Validator()
-        try check.required(appId, field + ".appId", limit: 256)
-        try check.required(name, field + ".name", limit: 256)
-        try check.string(version, field + ".version", limit: 128)
-        try check.string(installLocation, field + ".installLocation")
-        try check.nonNegative(sizeBytes, field + ".sizeBytes")
+        try check.required(appId, field() + ".appId", limit: 256)
+        try check.required(name, field() + ".name", limit: 256)
+        try check.string(version, field() + ".version", limit: 128)
+        try check.string(installLocation, field() + ".installLocation")
+        try check.nonNegative(sizeBytes, field() + ".sizeBytes")
     }
 }

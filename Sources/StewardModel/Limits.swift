@@ -21,25 +21,26 @@ public enum Limits {
 public struct Validator {
     public init() {}
 
-    public func string(_ value: String?, _ field: String, limit: Int = Limits.maxStringLength) throws(WireError) {
+    public func string(_ value: String?, _ field: @autoclosure () -> String, limit: Int = Limits.maxStringLength) throws(WireError) {
         guard let value else { return }
-        if value.utf8.count > limit { throw .stringTooLong(field: field, limit: limit) }
-        if value.unicodeScalars.contains(where: WireCoding.isRefusedControl) {
-            throw .invalidValue(field: field, reason: "control characters are not accepted")
+        if value.utf8.count > limit { throw .stringTooLong(field: field(), limit: limit) }
+        // A C0 control is one byte in UTF-8, and no byte of a longer sequence is below 0x80.
+        if value.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) {
+            throw .invalidValue(field: field(), reason: "control characters are not accepted")
         }
     }
 
-    public func required(_ value: String, _ field: String, limit: Int = Limits.maxStringLength) throws(WireError) {
-        if value.isEmpty { throw .invalidValue(field: field, reason: "must not be empty") }
-        try string(value, field, limit: limit)
+    public func required(_ value: String, _ field: @autoclosure () -> String, limit: Int = Limits.maxStringLength) throws(WireError) {
+        if value.isEmpty { throw .invalidValue(field: field(), reason: "must not be empty") }
+        try string(value, field(), limit: limit)
     }
 
-    public func count<C: Collection>(_ value: C?, _ field: String, limit: Int) throws(WireError) {
+    public func count<C: Collection>(_ value: C?, _ field: @autoclosure () -> String, limit: Int) throws(WireError) {
         guard let value else { return }
-        if value.count > limit { throw .tooManyItems(field: field, limit: limit) }
+        if value.count > limit { throw .tooManyItems(field: field(), limit: limit) }
     }
 
-    public func nonNegative(_ value: Int64?, _ field: String) throws(WireError) {
-        if let value, value < 0 { throw .invalidValue(field: field, reason: "must not be negative") }
+    public func nonNegative(_ value: Int64?, _ field: @autoclosure () -> String) throws(WireError) {
+        if let value, value < 0 { throw .invalidValue(field: field(), reason: "must not be negative") }
     }
 }

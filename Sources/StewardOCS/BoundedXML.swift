@@ -2,28 +2,121 @@
 /// refused, so no entity can be declared, expanded or fetched), only the five predefined
 /// entities and character references, a depth, an element count and a per-element text limit.
 /// Attributes are read past and not kept (the OCS protocol carries everything in elements).
-/// Memory is a constant times the input, which the caller bounds.
-public struct XMLElement: Sendable, Equatable {
-    public var name: String
-    public var text: String
-    public var children: [XMLElement]
+///
+/// The document is one flat array of nodes pointing into the bytes read: an element's name and
+/// text stay where they are until asked for, so parsing an inventory of thousands of elements
+/// allocates a few arrays, not a string per element. Whitespace-only text (indentation between
+/// elements) is not kept. Memory is a constant times the input, which the caller bounds.
+public final class XMLDocument: Sendable {
+    struct Node: Sendable {
+        var nameStart: Int32
+        var nameEnd: Int32
+        /// The one piece of text, raw (references still encoded); or -1 when the element has
+        /// none, or `pieced` holds its text.
+        var textStart: Int32 = -1
+        var textEnd: Int32 = -1
+        var firstChild: Int32 = -1
+        var nextSibling: Int32 = -1
+    }
 
-    public init(name: String, text: String = "", children: [XMLElement] = []) {
-        self.name = name
-        self.text = text
-        self.children = children
+    let bytes: [UInt8]
+    let nodes: [Node]
+    /// The decoded text of elements whose text came in several pieces or as CDATA (rare).
+    let pieced: [Int32: String]
+
+    init(bytes: [UInt8], nodes: [Node], pieced: [Int32: String]) {
+        self.bytes = bytes
+        self.nodes = nodes
+        self.pieced = pieced
+    }
+
+    /// The root element.
+    public var root: XMLElement { XMLElement(document: self, index: 0) }
+}
+
+/// One element of a parsed document.
+public struct XMLElement: Sendable, Equatable, CustomStringConvertible {
+    let document: XMLDocument
+    let index: Int32
+
+    private var node: XMLDocument.Node { document.nodes[Int(index)] }
+
+    public var name: String {
+        let node = node
+        return String(decoding: document.bytes[Int(node.nameStart)..<Int(node.nameEnd)], as: UTF8.self)
+    }
+
+    /// The element's text, references resolved.
+    public var text: String {
+        let node = node
+        if node.textStart >= 0 {
+            return BoundedXML.decoded(document.bytes[Int(node.textStart)..<Int(node.textEnd)])
+        }
+        return document.pieced[index] ?? ""
+    }
+
+    public var children: [XMLElement] {
+        var result: [XMLElement] = []
+        var child = node.firstChild
+        while child >= 0 {
+            result.append(XMLElement(document: document, index: child))
+            child = document.nodes[Int(child)].nextSibling
+        }
+        return result
+    }
+
+    /// Whether the element is named `name`, compared in place.
+    public func isNamed(_ name: String) -> Bool {
+        let node = node
+        let start = Int(node.nameStart), count = Int(node.nameEnd - node.nameStart)
+        var name = name
+        return name.withUTF8 { wanted in
+            guard wanted.count == count else { return false }
+            return document.bytes.withUnsafeBufferPointer { bytes in
+                for offset in 0..<count where bytes[start + offset] != wanted[offset] { return false }
+                return true
+            }
+        }
+    }
+
+    /// Each child with its name, in order.
+    public func forEachChild(_ body: (_ name: String, _ child: XMLElement) throws -> Void) rethrows {
+        var child = node.firstChild
+        while child >= 0 {
+            let element = XMLElement(document: document, index: child)
+            try body(element.name, element)
+            child = document.nodes[Int(child)].nextSibling
+        }
     }
 
     /// The first child of that name.
-    public func child(_ name: String) -> XMLElement? { children.first { $0.name == name } }
-
-    /// The trimmed text of the first child of that name; nil when absent or empty.
-    public func value(_ name: String) -> String? {
-        guard let text = child(name)?.text.trimmingWhitespace, !text.isEmpty else { return nil }
-        return text
+    public func child(_ name: String) -> XMLElement? {
+        var child = node.firstChild
+        while child >= 0 {
+            let element = XMLElement(document: document, index: child)
+            if element.isNamed(name) { return element }
+            child = document.nodes[Int(child)].nextSibling
+        }
+        return nil
     }
 
-    public func all(_ name: String) -> [XMLElement] { children.filter { $0.name == name } }
+    /// The trimmed text of the first child of that name; nil when absent or empty.
+    public func value(_ name: String) -> String? { child(name)?.value }
+
+    /// The element's trimmed text; nil when empty.
+    public var value: String? {
+        let text = text.trimmingWhitespace
+        return text.isEmpty ? nil : text
+    }
+
+    public func all(_ name: String) -> [XMLElement] { children.filter { $0.isNamed(name) } }
+
+    /// Same name, text and children, in order.
+    public static func == (lhs: XMLElement, rhs: XMLElement) -> Bool {
+        lhs.name == rhs.name && lhs.text == rhs.text && lhs.children == rhs.children
+    }
+
+    public var description: String { "<\(name)>" }
 }
 
 public struct XMLLimits: Sendable {
@@ -52,14 +145,66 @@ public enum XMLError: Error, Equatable, Sendable {
 public enum BoundedXML {
     public static func parse(_ bytes: [UInt8], limits: XMLLimits = XMLLimits()) throws(XMLError) -> XMLElement {
         var reader = Reader(bytes: bytes, limits: limits)
-        return try reader.document()
+        try reader.document()
+        return XMLDocument(bytes: bytes, nodes: reader.nodes, pieced: reader.pieced).root
+    }
+
+    /// Raw text with its references resolved. The reader has checked every reference, so an
+    /// unknown one cannot occur here; it would be kept as written.
+    static func decoded(_ raw: ArraySlice<UInt8>) -> String {
+        guard raw.contains(UInt8(ascii: "&")) else { return String(decoding: raw, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var position = raw.startIndex
+        while position < raw.endIndex {
+            if raw[position] == UInt8(ascii: "&"), let (scalar, end) = reference(raw, at: position) {
+                out.append(contentsOf: String(scalar).utf8)
+                position = end
+            } else {
+                out.append(raw[position])
+                position += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The reference at `&`: the character it stands for and the index past its `;`; nil when it
+    /// is not one of the five predefined entities or an allowed character reference.
+    static func reference(_ bytes: ArraySlice<UInt8>, at position: Int) -> (Unicode.Scalar, Int)? {
+        guard let semicolon = bytes[position..<min(bytes.endIndex, position + 12)].firstIndex(of: UInt8(ascii: ";")) else {
+            return nil
+        }
+        let name = bytes[(position + 1)..<semicolon]
+        let scalar: Unicode.Scalar
+        if name.elementsEqual("amp".utf8) {
+            scalar = "&"
+        } else if name.elementsEqual("lt".utf8) {
+            scalar = "<"
+        } else if name.elementsEqual("gt".utf8) {
+            scalar = ">"
+        } else if name.elementsEqual("quot".utf8) {
+            scalar = "\""
+        } else if name.elementsEqual("apos".utf8) {
+            scalar = "'"
+        } else {
+            let text = String(decoding: name, as: UTF8.self)
+            guard text.hasPrefix("#"),
+                let value = text.hasPrefix("#x") ? UInt32(text.dropFirst(2), radix: 16) : UInt32(text.dropFirst()),
+                let character = Unicode.Scalar(value), value >= 0x20 || value == 0x9 || value == 0xA || value == 0xD
+            else { return nil }
+            scalar = character
+        }
+        return (scalar, semicolon + 1)
     }
 }
 
 private struct Open {
-    var name: String
-    var text: [UInt8] = []
-    var children: [XMLElement] = []
+    var node: Int32
+    var lastChild: Int32 = -1
+    /// Raw bytes of text pieces kept so far (significant text only).
+    var textBytes = 0
+    /// Decoded text, once a second piece or a CDATA section makes one range not enough.
+    var pieces: [UInt8]?
 }
 
 private struct Reader {
@@ -67,89 +212,139 @@ private struct Reader {
     let limits: XMLLimits
     var index = 0
     var stack: [Open] = []
-    var elements = 0
+    var nodes: [XMLDocument.Node] = []
+    var pieced: [Int32: String] = [:]
+    var closedRoot = false
 
     init(bytes: [UInt8], limits: XMLLimits) {
         self.bytes = bytes
         self.limits = limits
+        nodes.reserveCapacity(bytes.count / 48)
     }
 
-    mutating func document() throws(XMLError) -> XMLElement {
+    mutating func document() throws(XMLError) {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
-        var root: XMLElement?
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: "<") {
-                if let closed = try markup() {
-                    guard root == nil else { throw .malformed("more than one root element") }
-                    root = closed
-                }
+                try markup()
             } else {
                 let start = index
-                while index < bytes.count && bytes[index] != UInt8(ascii: "<") { index += 1 }
-                if stack.isEmpty {
-                    guard bytes[start..<index].allSatisfy(Self.isSpace) else { throw .malformed("text outside the root element") }
-                } else {
-                    try decodeText(start..<index)
+                var significant = false
+                while index < bytes.count && bytes[index] != UInt8(ascii: "<") {
+                    if !Self.isSpace(bytes[index]) { significant = true }
+                    index += 1
                 }
+                guard significant else { continue }
+                guard !stack.isEmpty else { throw .malformed("text outside the root element") }
+                try text(start..<index)
             }
         }
-        guard stack.isEmpty else { throw .malformed("unclosed element <\(stack[stack.count - 1].name)>") }
-        guard let root else { throw .malformed("no root element") }
-        return root
+        guard stack.isEmpty else { throw .malformed("unclosed element <\(name(of: stack[stack.count - 1].node))>") }
+        guard closedRoot else { throw .malformed("no root element") }
     }
 
-    /// One piece of markup at `<`; returns the root when it closes.
-    mutating func markup() throws(XMLError) -> XMLElement? {
-        if starts("<?") {
+    /// One piece of markup at `<`.
+    mutating func markup() throws(XMLError) {
+        let next = index + 1 < bytes.count ? bytes[index + 1] : 0
+        if next == UInt8(ascii: "?") {
             try skip(past: "?>")
-        } else if starts("<!--") {
-            try skip(past: "-->")
-        } else if starts("<![CDATA[") {
-            guard !stack.isEmpty else { throw .malformed("CDATA outside the root element") }
-            index += 9
-            let start = index
-            try skip(past: "]]>")
-            try appendText(bytes[start..<(index - 3)])
-        } else if starts("<!") {
-            throw .declarationRefused
-        } else if starts("</") {
+        } else if next == UInt8(ascii: "!") {
+            if starts("<!--") {
+                try skip(past: "-->")
+            } else if starts("<![CDATA[") {
+                guard !stack.isEmpty else { throw .malformed("CDATA outside the root element") }
+                index += 9
+                let start = index
+                try skip(past: "]]>")
+                try piece(bytes[start..<(index - 3)], raw: false)
+            } else {
+                throw .declarationRefused
+            }
+        } else if next == UInt8(ascii: "/") {
             index += 2
-            let name = try readName()
+            let (nameStart, nameEnd) = try readName()
             skipSpaces()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ">") else { throw .malformed("bad end tag </\(name)") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ">") else { throw .malformed("bad end tag") }
             index += 1
-            guard let open = stack.popLast(), open.name == name else { throw .malformed("</\(name)> closes nothing open") }
-            return close(open)
+            guard let open = stack.popLast() else { throw .malformed("an end tag closes nothing open") }
+            let node = nodes[Int(open.node)]
+            guard bytes[nameStart..<nameEnd].elementsEqual(bytes[Int(node.nameStart)..<Int(node.nameEnd)]) else {
+                throw .malformed("</\(String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self))> closes <\(name(of: open.node))>")
+            }
+            if let pieces = open.pieces { pieced[open.node] = String(decoding: pieces, as: UTF8.self) }
+            if stack.isEmpty { closedRoot = true }
         } else {
             index += 1
-            let name = try readName()
+            let (nameStart, nameEnd) = try readName()
             let selfClosing = try skipAttributes()
-            elements += 1
-            guard elements <= limits.maxElements else { throw .tooManyElements }
+            guard nodes.count < limits.maxElements else { throw .tooManyElements }
             guard stack.count < limits.maxDepth else { throw .tooDeep }
+            if stack.isEmpty {
+                guard !closedRoot && nodes.isEmpty else { throw .malformed("more than one root element") }
+            }
+            let node = Int32(nodes.count)
+            nodes.append(XMLDocument.Node(nameStart: Int32(nameStart), nameEnd: Int32(nameEnd)))
+            if !stack.isEmpty {
+                let parent = stack.count - 1
+                if stack[parent].lastChild >= 0 {
+                    nodes[Int(stack[parent].lastChild)].nextSibling = node
+                } else {
+                    nodes[Int(stack[parent].node)].firstChild = node
+                }
+                stack[parent].lastChild = node
+            }
             if selfClosing {
-                let element = XMLElement(name: name)
-                if stack.isEmpty { return element }
-                stack[stack.count - 1].children.append(element)
+                if stack.isEmpty { closedRoot = true }
             } else {
-                stack.append(Open(name: name))
+                stack.append(Open(node: node))
             }
         }
-        return nil
     }
 
-    mutating func close(_ open: Open) -> XMLElement? {
-        let element = XMLElement(name: open.name, text: String(decoding: open.text, as: UTF8.self), children: open.children)
-        if stack.isEmpty { return element }
-        stack[stack.count - 1].children.append(element)
-        return nil
+    /// Significant raw text: its references are checked now, resolved when read.
+    mutating func text(_ range: Range<Int>) throws(XMLError) {
+        var position = range.lowerBound
+        while let ampersand = bytes[position..<range.upperBound].firstIndex(of: UInt8(ascii: "&")) {
+            guard let (_, end) = BoundedXML.reference(bytes[ampersand..<range.upperBound], at: ampersand) else { throw .entityRefused }
+            position = end
+        }
+        try piece(bytes[range], raw: true)
+    }
+
+    /// A piece of the open element's text: the first raw one is kept as a range; a second, or
+    /// CDATA, turns its text into decoded bytes.
+    mutating func piece(_ piece: ArraySlice<UInt8>, raw: Bool) throws(XMLError) {
+        let top = stack.count - 1
+        stack[top].textBytes += piece.count
+        guard stack[top].textBytes <= limits.maxTextBytes else { throw .textTooLong }
+        let node = Int(stack[top].node)
+        if raw && stack[top].pieces == nil && nodes[node].textStart < 0 {
+            nodes[node].textStart = Int32(piece.startIndex)
+            nodes[node].textEnd = Int32(piece.endIndex)
+            return
+        }
+        if stack[top].pieces == nil {
+            var pieces: [UInt8] = []
+            if nodes[node].textStart >= 0 {
+                pieces += BoundedXML.decoded(bytes[Int(nodes[node].textStart)..<Int(nodes[node].textEnd)]).utf8
+                nodes[node].textStart = -1
+                nodes[node].textEnd = -1
+            }
+            stack[top].pieces = pieces
+        }
+        stack[top].pieces! += raw ? Array(BoundedXML.decoded(piece).utf8) : Array(piece)
+    }
+
+    func name(of node: Int32) -> String {
+        String(decoding: bytes[Int(nodes[Int(node)].nameStart)..<Int(nodes[Int(node)].nameEnd)], as: UTF8.self)
     }
 
     func starts(_ prefix: StaticString) -> Bool {
         let count = prefix.utf8CodeUnitCount
         guard index + count <= bytes.count else { return false }
         return prefix.withUTF8Buffer { prefix in
-            (0..<count).allSatisfy { bytes[index + $0] == prefix[$0] }
+            for offset in 0..<count where bytes[index + offset] != prefix[offset] { return false }
+            return true
         }
     }
 
@@ -164,11 +359,11 @@ private struct Reader {
         throw .malformed("unterminated markup")
     }
 
-    mutating func readName() throws(XMLError) -> String {
+    mutating func readName() throws(XMLError) -> (Int, Int) {
         let start = index
         while index < bytes.count, Self.isNameByte(bytes[index]) { index += 1 }
         guard index > start, index - start <= 128 else { throw .malformed("bad element name") }
-        return String(decoding: bytes[start..<index], as: UTF8.self)
+        return (start, index)
     }
 
     /// Reads past attributes to `>`; true for `/>`.
@@ -196,46 +391,6 @@ private struct Reader {
         while index < bytes.count, Self.isSpace(bytes[index]) { index += 1 }
     }
 
-    mutating func appendText(_ text: ArraySlice<UInt8>) throws(XMLError) {
-        guard stack[stack.count - 1].text.count + text.count <= limits.maxTextBytes else { throw .textTooLong }
-        stack[stack.count - 1].text += text
-    }
-
-    /// Text with its references resolved: the five predefined entities and `&#N;` / `&#xH;`.
-    mutating func decodeText(_ range: Range<Int>) throws(XMLError) {
-        var position = range.lowerBound
-        var runStart = position
-        while position < range.upperBound {
-            guard bytes[position] == UInt8(ascii: "&") else {
-                position += 1
-                continue
-            }
-            try appendText(bytes[runStart..<position])
-            guard let semicolon = bytes[position..<min(range.upperBound, position + 12)].firstIndex(of: UInt8(ascii: ";")) else {
-                throw .entityRefused
-            }
-            let reference = String(decoding: bytes[(position + 1)..<semicolon], as: UTF8.self)
-            let replacement: String
-            switch reference {
-            case "amp": replacement = "&"
-            case "lt": replacement = "<"
-            case "gt": replacement = ">"
-            case "quot": replacement = "\""
-            case "apos": replacement = "'"
-            default:
-                guard reference.hasPrefix("#"),
-                    let value = reference.hasPrefix("#x") ? UInt32(reference.dropFirst(2), radix: 16) : UInt32(reference.dropFirst()),
-                    let scalar = Unicode.Scalar(value), value >= 0x20 || value == 0x9 || value == 0xA || value == 0xD
-                else { throw .entityRefused }
-                replacement = String(Character(scalar))
-            }
-            try appendText(ArraySlice(Array(replacement.utf8)))
-            position = semicolon + 1
-            runStart = position
-        }
-        try appendText(bytes[runStart..<range.upperBound])
-    }
-
     static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
 
     static func isNameByte(_ byte: UInt8) -> Bool {
@@ -247,9 +402,29 @@ private struct Reader {
 
 extension String {
     var trimmingWhitespace: String {
+        // Most values start and end with a printable ASCII byte: nothing to trim, no copy.
+        if let first = utf8.first, let last = utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
+            return self
+        }
         var view = Substring(self)
         while let first = view.first, first.isWhitespace { view.removeFirst() }
         while let last = view.last, last.isWhitespace { view.removeLast() }
         return String(view)
+    }
+
+    /// The value as a check-in accepts it: C0 controls other than tab, line feed and carriage
+    /// return left out, then the longest run of whole characters that fits in `limit` UTF-8
+    /// bytes. The same string, unwalked, when it is fine already.
+    func storable(limit: Int) -> String {
+        let refused = utf8.contains { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        guard refused || utf8.count > limit else { return self }
+        var kept = ""
+        var bytes = 0
+        for character in self where !character.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" }) {
+            bytes += character.utf8.count
+            guard bytes <= limit else { break }
+            kept.append(character)
+        }
+        return kept
     }
 }

@@ -73,42 +73,52 @@ public enum OCSInventoryMapping {
     public static func map(_ request: OCSRequest, collectApps: Bool) throws(OCSError) -> OCSInventoryReport {
         guard let content = request.content else { throw .noContent }
         var dropped: [String: Int] = [:]
-        for section in content.children {
-            guard let fields = kept[section.name] else {
-                dropped[section.name, default: 0] += 1
-                continue
+        // Counted by section, then by field: the `SECTION.FIELD` names are made once each, not
+        // once per software entry.
+        var droppedFields: [String: [String: Int]] = [:]
+        var softwares: [XMLElement] = []
+        content.forEachChild { sectionName, section in
+            // Hundreds of these: read in one pass below, their unknown fields counted there.
+            if sectionName == "SOFTWARES" { return softwares.append(section) }
+            guard let fields = kept[sectionName] else {
+                dropped[sectionName, default: 0] += 1
+                return
             }
-            for field in section.children where !fields.contains(field.name) {
-                dropped["\(section.name).\(field.name)", default: 0] += 1
+            section.forEachChild { fieldName, _ in
+                if !fields.contains(fieldName) { droppedFields[sectionName, default: [:]][fieldName, default: 0] += 1 }
             }
         }
-        let hardware = content.child("HARDWARE") ?? XMLElement(name: "HARDWARE")
-        let bios = content.child("BIOS") ?? XMLElement(name: "BIOS")
+        let software = softwareRecords(softwares, droppedFields: &droppedFields["SOFTWARES", default: [:]])
+        for (section, fields) in droppedFields {
+            for (field, count) in fields { dropped["\(section).\(field)"] = count }
+        }
+        let hardware = content.child("HARDWARE")
+        let bios = content.child("BIOS")
         let system = content.child("OPERATINGSYSTEM")
         let cpus = content.all("CPUS")
 
-        let osName = system?.value("NAME") ?? hardware.value("OSNAME")
+        let osName = system?.value("NAME") ?? hardware?.value("OSNAME")
         let platform = platform(osName: osName ?? "", kernel: system?.value("KERNEL_NAME"))
-        let serial = bios.value("SSN").flatMap(meaningfulSerial)
-        let uuid = hardware.value("UUID").flatMap(meaningfulSerial)
+        let serial = bios?.value("SSN").flatMap(meaningfulSerial)
+        let uuid = hardware?.value("UUID").flatMap(meaningfulSerial)
         let cores = cpus.compactMap { $0.value("CORES").flatMap { Int($0) } }.reduce(0, +)
-        let memoryMiB = hardware.value("MEMORY").flatMap { Int64($0) }
+        let memoryMiB = hardware?.value("MEMORY").flatMap { Int64($0) }
         let diskMiB = content.all("STORAGES").filter { $0.value("TYPE")?.lowercased() == "disk" }
             .compactMap { $0.value("DISKSIZE").flatMap { Double($0) } }.reduce(0, +)
         let sim = content.child("SIMS")
 
         var hardwareSection = HardwareSection(
-            deviceName: hardware.value("NAME"), manufacturer: bios.value("SMANUFACTURER") ?? bios.value("MMANUFACTURER"),
-            model: bios.value("SMODEL") ?? bios.value("MMODEL"), serialNumber: serial, platformId: uuid,
-            cpuModel: cpus.first?.value("TYPE") ?? cpus.first?.value("NAME") ?? hardware.value("PROCESSORT"),
-            cpuCores: cores > 0 ? cores : hardware.value("PROCESSORN").flatMap { Int($0) },
+            deviceName: hardware?.value("NAME"), manufacturer: bios?.value("SMANUFACTURER") ?? bios?.value("MMANUFACTURER"),
+            model: bios?.value("SMODEL") ?? bios?.value("MMODEL"), serialNumber: serial, platformId: uuid,
+            cpuModel: cpus.first?.value("TYPE") ?? cpus.first?.value("NAME") ?? hardware?.value("PROCESSORT"),
+            cpuCores: cores > 0 ? cores : hardware?.value("PROCESSORN").flatMap { Int($0) },
             memoryBytes: memoryMiB.map { $0 * 1_048_576 }, diskBytes: diskMiB > 0 ? Int64(diskMiB * 1_048_576) : nil)
         hardwareSection.iccid = sim?.value("ICCID")
         hardwareSection.phoneNumber = sim?.value("PHONE_NUMBER")
 
         let operatingSystem = OperatingSystemSection(
             platform: platform, name: osName.map { stripVersion($0) },
-            version: system?.value("VERSION") ?? hardware.value("OSVERSION"), kernelVersion: system?.value("KERNEL_VERSION"))
+            version: system?.value("VERSION") ?? hardware?.value("OSVERSION"), kernelVersion: system?.value("KERNEL_VERSION"))
 
         var interfaces: [NetworkInterface] = []
         var physicalMACs: [String] = []
@@ -130,19 +140,8 @@ public enum OCSInventoryMapping {
         let network = NetworkSection(interfaces: interfaces.filter { $0.name != "lo" })
 
         var apps: [AppRecord]?
-        let softwares = content.all("SOFTWARES")
         if collectApps {
-            var seen = Set<String>()
-            apps = softwares.compactMap { software -> AppRecord? in
-                guard let name = software.value("NAME") else { return nil }
-                let arch = software.value("ARCH") ?? software.value("ARCHITECTURE")
-                let id = software.value("GUID") ?? (arch.map { "\(name):\($0)" } ?? name)
-                guard seen.insert(id).inserted else { return nil }
-                return AppRecord(
-                    appId: String(id.prefix(255)), name: String(name.prefix(255)), version: software.value("VERSION").map { String($0.prefix(255)) },
-                    sizeBytes: software.value("FILESIZE").flatMap { Int64($0) },
-                    installLocation: (software.value("FOLDER") ?? software.value("INSTALL_LOCATION")).map { String($0.prefix(1024)) })
-            }
+            apps = software
         } else if !softwares.isEmpty {
             dropped["SOFTWARES", default: 0] += softwares.count
         }
@@ -150,6 +149,40 @@ public enum OCSInventoryMapping {
             inventory: Inventory(hardware: hardwareSection, operatingSystem: operatingSystem, network: network, apps: apps),
             identity: .init(deviceID: request.deviceID, uuid: uuid, serialNumber: serial, macAddresses: physicalMACs),
             dropped: dropped, agentName: content.child("VERSIONCLIENT")?.text.trimmingWhitespace)
+    }
+
+    /// Each `SOFTWARES` entry read in one pass over its fields (a real inventory has hundreds):
+    /// the app it describes, and the fields the catalog does not name counted. An entry without
+    /// a name, or naming an app already read, is left out. Values are made storable as a
+    /// check-in accepts them, so one odd field of one package never refuses a whole inventory.
+    static func softwareRecords(_ entries: [XMLElement], droppedFields: inout [String: Int]) -> [AppRecord] {
+        var seen = Set<String>(minimumCapacity: entries.count)
+        var apps: [AppRecord] = []
+        apps.reserveCapacity(entries.count)
+        for entry in entries {
+            var name: String?, version: String?, arch: String?, architecture: String?, guid: String?, size: String?
+            var folder: String?, location: String?
+            entry.forEachChild { field, element in
+                switch field {
+                case "NAME": name = name ?? element.value
+                case "VERSION": version = version ?? element.value
+                case "ARCH": arch = arch ?? element.value
+                case "ARCHITECTURE": architecture = architecture ?? element.value
+                case "GUID": guid = guid ?? element.value
+                case "FILESIZE": size = size ?? element.value
+                case "FOLDER": folder = folder ?? element.value
+                case "INSTALL_LOCATION": location = location ?? element.value
+                default: if kept["SOFTWARES"]?.contains(field) != true { droppedFields[field, default: 0] += 1 }
+                }
+            }
+            guard let name else { continue }
+            let id = (guid ?? (arch ?? architecture).map { "\(name):\($0)" } ?? name).storable(limit: 256)
+            guard seen.insert(id).inserted else { continue }
+            apps.append(AppRecord(
+                appId: id, name: name.storable(limit: 256), version: version.map { $0.storable(limit: 128) },
+                sizeBytes: size.flatMap { Int64($0) }, installLocation: (folder ?? location).map { $0.storable(limit: Limits.maxStringLength) }))
+        }
+        return apps
     }
 
     /// Windows, macOS, Android or Linux, from the OS name the agent reports.

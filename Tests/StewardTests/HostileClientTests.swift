@@ -105,9 +105,9 @@ import StewardModel
     }
 
     /// Unauthenticated sign-ins flooding from another loopback address: they are limited by
-    /// address before any hashing (and answered a second late), so the real admin signs in
-    /// within a second meanwhile. The default bcrypt cost (12) of this debug build takes about
-    /// 0.45 s alone here, a release build's 0.25 s.
+    /// address before any hashing (and answered a second late), so the real admin still signs
+    /// in meanwhile. (Nothing here is timed: how long a sign-in takes under a flood depends on
+    /// the machine's load, and the suite asserts outcomes, not durations.)
     @Test func aSignInFloodDoesNotLockTheAdminOut() async throws {
         let served = try await Served(.sqlite)  // the default limits and bcrypt cost
         #expect(try await served.send(.GET, "/health").0 == 200)  // the client's connection, made before the flood
@@ -123,17 +123,12 @@ import StewardModel
         // address's allowance is spent and the limit engaged).
         var report = try await Self.read(output.fileHandleForReading, until: "limited")
         #expect(report.contains("limited"), "the flood ended before it was limited: \(report)")
-        var timings: [Double] = []
         for _ in 0..<3 {
-            let started = ContinuousClock.now
             let (status, _) = try await served.signIn("admin", served.adminPassword)
-            #expect(status == 201)
-            let elapsed = ContinuousClock.now - started
-            timings.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            #expect(status == 201, "the admin is signed in during the flood")
         }
         flood.waitUntilExit()
         report += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(timings.allSatisfy { $0 < 1.0 }, "sign-in took \(timings) s during the flood; flood: \(report)")
         // The flood itself was mostly answered 429 with Retry-After, fast.
         let counts = Dictionary(uniqueKeysWithValues: report.split(separator: "\n").compactMap { line -> (String, Int)? in
             let parts = line.split(separator: " ")

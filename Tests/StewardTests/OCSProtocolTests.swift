@@ -76,11 +76,36 @@ import StewardOCS
     @Test func textIsDecodedAndOnlyThePredefinedEntitiesExist() throws {
         let root = try BoundedXML.parse(Array("<A><B>Tom &amp; Jerry &lt;3 &#233;&#x41;</B><C><![CDATA[<raw> & stuff]]></C><!-- note --><D x='1>2' y=\"z\"/></A>".utf8))
         #expect(root.value("B") == "Tom & Jerry <3 éA" && root.value("C") == "<raw> & stuff" && root.child("D") != nil)
+        // Text in pieces (around a comment, with CDATA) is joined; indentation is not text.
+        let pieces = try BoundedXML.parse(Array("<A>\n  <B>x &amp;<!-- c -->y<![CDATA[<z>]]></B>\n  <E>   </E>\n</A>".utf8))
+        #expect(pieces.value("B") == "x &y<z>" && pieces.child("E") != nil && pieces.value("E") == nil && pieces.text.isEmpty)
+        #expect(pieces.children.map(\.name) == ["B", "E"] && pieces.all("E").count == 1 && pieces.child("F") == nil)
         #expect(throws: XMLError.entityRefused) { try BoundedXML.parse(Array("<A>&nbsp;</A>".utf8)) }
         #expect(throws: XMLError.entityRefused) { try BoundedXML.parse(Array("<A>&#0;</A>".utf8)) }
         #expect(throws: (any Error).self) { try BoundedXML.parse(Array("<A><B></A></B>".utf8)) }
         #expect(throws: (any Error).self) { try BoundedXML.parse(Array("<A>".utf8)) }
         #expect(throws: (any Error).self) { try BoundedXML.parse(Array("<A/><B/>".utf8)) }
+    }
+
+    /// One package's odd field — a version longer than a check-in takes, a control character
+    /// in a name — is made storable; it never refuses the whole inventory.
+    @Test func oddSoftwareFieldsAreMadeStorable() throws {
+        let longVersion = String(repeating: "1.", count: 100) + "é"
+        let document = """
+            <REQUEST><DEVICEID>odd-1</DEVICEID><QUERY>INVENTORY</QUERY><CONTENT>
+            <HARDWARE><NAME>odd</NAME><OSNAME>Debian GNU/Linux 12</OSNAME></HARDWARE>
+            <SOFTWARES><NAME>tool&#x9;x\u{7}y</NAME><VERSION>\(longVersion)</VERSION><ARCH>amd64</ARCH></SOFTWARES>
+            <SOFTWARES><NAME>\(String(repeating: "é", count: 200))</NAME></SOFTWARES>
+            </CONTENT></REQUEST>
+            """
+        let report = try OCSInventoryMapping.map(try OCSRequest.parse(Array(document.utf8)), collectApps: true)
+        let apps = try #require(report.inventory.apps)
+        #expect(apps.count == 2)
+        #expect(apps[0].name == "tool\txy" && apps[0].appId == "tool\txy:amd64")
+        #expect(apps[0].version == String(repeating: "1.", count: 64) && apps[1].name == String(repeating: "é", count: 128))
+        var request = CheckInRequest(agentVersion: "t", hashes: try InventoryHasher.hashes(of: report.inventory))
+        request.apps = apps
+        #expect(throws: Never.self) { try request.validate() }
     }
 
     @Test func hostileDocumentsAreRefusedWithBoundedWork() throws {

@@ -149,7 +149,7 @@ import StewardStore
         let schema = try await env.storage.schemaColumns()
         #expect(Set(schema.keys) == DataCatalog.tables)
         for (table, columns) in schema {
-            let declared = DataCatalog.columns(of: table)
+            let declared = DataCatalog.columns(of: table, in: store.dialect)
             #expect(columns.subtracting(declared).isEmpty, "\(table) has columns the catalog does not know")
             #expect(declared.subtracting(columns).isEmpty, "the catalog declares columns \(table) lacks")
         }
@@ -175,15 +175,18 @@ import StewardStore
         #expect(keys["tenants"] == ["id"])
         #expect(try await env.storage.databaseBytes() > 0)
         let indexes = try await env.storage.indexes()
-        #expect(Set(indexes.keys) == [
+        // PostgreSQL finds an app's holders by index; SQLite counts them in `software.holders`.
+        let perStore: Set = store == .postgres ? ["device_software_software"] : []
+        #expect(Set(indexes.keys).subtracting(perStore) == [
             "admin_tokens_admin", "devices_platform_id", "devices_os", "devices_name", "devices_last_check_in", "devices_key",
             "software_fingerprint", "software_app", "admins_user_name", "devices_user", "users_upn", "groups_name",
             "group_members_member", "roles_name", "role_assignments_admin", "role_assignments_role", "audit_entries_at",
             "audit_entries_actor", "audit_entries_target", "pseudonyms_subject", "diagnostic_events_at", "diagnostic_events_device",
             "diagnostic_events_user", "managed_apps_package", "app_assignments_group", "app_assignments_app",
-            "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "device_software_software", "devices_serial",
+            "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "devices_serial",
             "device_macs_device",
         ])
+        #expect(perStore.isSubset(of: indexes.keys))
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
         #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])
         for (name, columns) in indexes { #expect(columns.first == "tenant_id", "index \(name)") }

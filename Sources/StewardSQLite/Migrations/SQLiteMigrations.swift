@@ -632,5 +632,24 @@ enum SQLiteMigrations {
         ) WITHOUT ROWID;
         CREATE INDEX device_macs_device ON device_macs(tenant_id, device_id);
         """),
+        // Here only (PostgreSQL keeps its index): a `software` row counts the devices holding
+        // it, instead of an index of device_software by software ID. A device's first inventory
+        // appended a row to every one of its apps' groups in that index — a few hundred scattered
+        // pages rewritten per commit (measured: 20 ms for 857 apps at 600 devices, against 1.5 ms
+        // counting). One writer, so no two transactions contend for the counts.
+        ("0019_software_holders", """
+        ALTER TABLE software ADD COLUMN holders INTEGER NOT NULL DEFAULT 0;
+        UPDATE software SET holders = (
+            SELECT count(*) FROM device_software ds WHERE ds.tenant_id = software.tenant_id AND ds.software_id = software.id);
+        DROP TRIGGER software_released;
+        DROP INDEX device_software_software;
+        CREATE TRIGGER software_held AFTER INSERT ON device_software BEGIN
+            UPDATE software SET holders = holders + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.software_id;
+        END;
+        CREATE TRIGGER software_released AFTER DELETE ON device_software BEGIN
+            UPDATE software SET holders = holders - 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.software_id;
+            DELETE FROM software WHERE tenant_id = OLD.tenant_id AND id = OLD.software_id AND holders = 0;
+        END;
+        """),
     ]
 }

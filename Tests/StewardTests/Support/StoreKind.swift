@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import PostgresNIO
 import Testing
+import StewardModel
 import StewardPostgres
 import StewardSQLite
 import StewardStore
@@ -21,6 +22,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     static var available: [StoreKind] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
 
     var testDescription: String { rawValue }
+
+    var dialect: StoreDialect { self == .sqlite ? .sqlite : .postgresql }
 
     /// A fresh, migrated store: a new SQLite file, or a new schema on the test PostgreSQL server.
     func makeStorage(in directory: TemporaryDirectory) async throws -> any Storage {
