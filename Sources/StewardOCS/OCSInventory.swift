@@ -156,6 +156,9 @@ public enum OCSInventoryMapping {
     /// a name, or naming an app already read, is left out. Values are made storable as a
     /// check-in accepts them, so one odd field of one package never refuses a whole inventory.
     static func softwareRecords(_ entries: [XMLElement], droppedFields: inout [String: Int]) -> [AppRecord] {
+        // The fields left out are few names repeated in every entry: counted in a short list.
+        var leftOut: [(field: String, count: Int)] = []
+        let known = kept["SOFTWARES"] ?? []
         var seen = Set<String>(minimumCapacity: entries.count)
         var apps: [AppRecord] = []
         apps.reserveCapacity(entries.count)
@@ -172,7 +175,12 @@ public enum OCSInventoryMapping {
                 case "FILESIZE": size = size ?? element.value
                 case "FOLDER": folder = folder ?? element.value
                 case "INSTALL_LOCATION": location = location ?? element.value
-                default: if kept["SOFTWARES"]?.contains(field) != true { droppedFields[field, default: 0] += 1 }
+                default:
+                    if let index = leftOut.firstIndex(where: { $0.field == field }) {
+                        leftOut[index].count += 1
+                    } else if !known.contains(field) {
+                        leftOut.append((field, 1))
+                    }
                 }
             }
             guard let name else { continue }
@@ -182,6 +190,7 @@ public enum OCSInventoryMapping {
                 appId: id, name: name.storable(limit: 256), version: version.map { $0.storable(limit: 128) },
                 sizeBytes: size.flatMap { Int64($0) }, installLocation: (folder ?? location).map { $0.storable(limit: Limits.maxStringLength) }))
         }
+        for (field, count) in leftOut { droppedFields[field, default: 0] += count }
         return apps
     }
 

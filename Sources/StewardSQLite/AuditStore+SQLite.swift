@@ -16,7 +16,7 @@ extension SQLiteStorage {
             """
         let bound = StatementArguments(values.map(Self.bound) + [query.limit])
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.auditRecord)
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(Self.auditRecord)
         }
     }
 

@@ -39,7 +39,7 @@ extension SQLiteStorage {
         let sql = "SELECT \(Self.viewColumns) FROM devices WHERE \(conditions) ORDER BY \(query.orderBy(.sqlite)) LIMIT ?"
         let bound = StatementArguments(values.map(Self.bound) + [query.limit])
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.deviceView)
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(Self.deviceView)
         }
     }
 

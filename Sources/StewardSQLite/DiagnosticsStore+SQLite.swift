@@ -109,7 +109,7 @@ extension SQLiteStorage {
         let sql = "SELECT * FROM diagnostic_events WHERE \(conditions) ORDER BY id LIMIT ?"
         let bound = StatementArguments(values.map(Self.bound) + [query.limit])
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map { try DiagnosticEventView(columns: SQLiteColumns($0)) }
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map { try DiagnosticEventView(columns: SQLiteColumns($0)) }
         }
     }
 

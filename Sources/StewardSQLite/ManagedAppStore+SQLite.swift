@@ -103,7 +103,7 @@ extension SQLiteStorage {
             """
         let bound = StatementArguments(values.map(Self.bound) + [limit])
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map { try AppDeviceStatusView(columns: SQLiteColumns($0)) }
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map { try AppDeviceStatusView(columns: SQLiteColumns($0)) }
         }
     }
 

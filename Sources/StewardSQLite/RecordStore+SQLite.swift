@@ -55,7 +55,7 @@ extension SQLiteStorage {
         let sql = "SELECT * FROM \(R.table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?"
         let bound = StatementArguments(arguments)
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map { Self.decode(R.self, $0) }
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map { Self.decode(R.self, $0) }
         }
     }
 

@@ -4,7 +4,9 @@ import StewardModel
 /// The conditions of a filtered list, said once for both stores: each condition is SQL with `?`
 /// placeholders and its bound values, and a backend renders the whole as its dialect wants —
 /// `?` for SQLite, `$1`, `$2`, … for PostgreSQL, and a list membership as `json_each` or
-/// `= ANY`. Column names come from Steward's code; values are always bound.
+/// `= ANY`. Column names come from Steward's code; values are always bound. A list is one bound
+/// value, so the SQL depends only on which conditions a filter has: the shapes are few, and
+/// SQLite keeps each one prepared (`cachedStatement`).
 public struct StoreFilter: Sendable {
     public enum Dialect: Sendable {
         case sqlite, postgres
