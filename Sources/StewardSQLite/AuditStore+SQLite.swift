@@ -63,17 +63,17 @@ extension SQLiteStorage {
     /// Seals the event after the tenant's last entry and appends it, inside the caller's
     /// transaction (SQLite has one writer, so no two appends race for a sequence number).
     static func appendAudit(_ db: Database, _ event: AuditEvent) throws {
+        // Cached statements: every admin write appends here, and the table's triggers would
+        // otherwise be compiled again with each insert.
         let last = try Row.fetchOne(
-            db, sql: "SELECT sequence, chain_hash FROM audit_entries WHERE tenant_id = ? ORDER BY sequence DESC LIMIT 1",
+            db.cachedStatement(sql: "SELECT sequence, chain_hash FROM audit_entries WHERE tenant_id = ? ORDER BY sequence DESC LIMIT 1"),
             arguments: [event.tenantID.rawValue])
         let entry = event.sealed(after: last.map { (sequence: $0["sequence"], hash: $0["chain_hash"]) })
-        try db.execute(
-            sql: """
-                INSERT INTO audit_entries (tenant_id, sequence, id, at, actor_type, actor_id, activity, operation,
-                    target_type, target_id, modified_properties, result, request_id, personal, personal_digest, chain_hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+        try db.cachedStatement(sql: """
+            INSERT INTO audit_entries (tenant_id, sequence, id, at, actor_type, actor_id, activity, operation,
+                target_type, target_id, modified_properties, result, request_id, personal, personal_digest, chain_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
                 entry.tenantID.rawValue, entry.sequence, entry.id.rawValue, entry.at.millisecondsSince1970,
                 entry.actorType.rawValue, entry.actorID, entry.activity, entry.operation.rawValue, entry.targetType,
                 entry.targetID, jsonArray(entry.modifiedProperties), entry.result.rawValue, entry.requestID,

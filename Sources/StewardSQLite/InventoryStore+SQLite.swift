@@ -138,8 +138,8 @@ extension SQLiteStorage {
         var learned: [(AppRecord, Int64)] = []
         var ids: [Int64] = []
         ids.reserveCapacity(added.count)
-        for app in added {
-            if let known = cache.id(tenant: tenant, app: app) {
+        for (app, known) in zip(added, cache.ids(tenant: tenant, apps: added)) {
+            if let known {
                 ids.append(known)
             } else {
                 let id = try Self.softwareID(db, app, tenant: tenant)
@@ -147,11 +147,22 @@ extension SQLiteStorage {
                 ids.append(id)
             }
         }
+        // Rows the device does not hold yet (the removed ones went above): inserted, and their
+        // holder counts raised, each in one statement — a trigger per row cost more than the
+        // rows (measured: 857 rows with foreign keys, 4.0 ms per commit by trigger, 1.8 ms so).
+        // A plain INSERT: a row held already would break the counts, so it fails instead.
+        let held = Set(stored.values.map(\.id)).subtracting(removed)
+        var adding = Set<Int64>()
+        ids = ids.filter { !held.contains($0) && adding.insert($0).inserted }
         if !ids.isEmpty {
+            let list = Self.jsonArray(ids)
             try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO device_software (tenant_id, device_key, software_id)
+                INSERT INTO device_software (tenant_id, device_key, software_id)
                 SELECT ?, ?, value FROM json_each(?)
-                """).execute(arguments: [tenant, deviceKey, Self.jsonArray(ids)])
+                """).execute(arguments: [tenant, deviceKey, list])
+            try db.cachedStatement(sql: """
+                UPDATE software SET holders = holders + 1 WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))
+                """).execute(arguments: [tenant, list])
         }
         try db.cachedStatement(sql: """
             UPDATE devices SET apps_hash = ?,
@@ -162,7 +173,13 @@ extension SQLiteStorage {
     }
 
     static func jsonArray(_ ids: [Int64]) -> String {
-        "[" + ids.map(String.init).joined(separator: ",") + "]"
+        var text = "["
+        text.reserveCapacity(ids.count * 8 + 2)
+        for (index, id) in ids.enumerated() {
+            if index > 0 { text += "," }
+            text += String(id)
+        }
+        return text + "]"
     }
 
     /// The tenant's ID for this exact app, added to `software` on first sight. The writer is

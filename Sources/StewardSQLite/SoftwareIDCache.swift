@@ -28,8 +28,9 @@ final class SoftwareIDCache: @unchecked Sendable {
         lock.withLock { currentGeneration }
     }
 
-    func id(tenant: String, app: AppRecord) -> Int64? {
-        lock.withLock { ids[Key(tenant: tenant, app: app)] }
+    /// The known IDs of these apps, in order (nil for an app not seen), under one lock.
+    func ids(tenant: String, apps: [AppRecord]) -> [Int64?] {
+        lock.withLock { apps.map { ids[Key(tenant: tenant, app: $0)] } }
     }
 
     /// Called inside a write that may have released `software` rows.

@@ -184,6 +184,8 @@ final class BulkFill: @unchecked Sendable {
                         try db.execute(sql: Self.sqliteApps, arguments: [
                             start, end, apps - 1, self.tenant, keyBase + 1 - from, count, Self.coprimeStep(count), personalShare,
                         ])
+                        // The store's invariant, kept as its check-in keeps it: each app counts its holders.
+                        try db.execute(sql: Self.sqliteHolders, arguments: [self.tenant, keyBase + 1 - from + start, keyBase + 1 - from + end])
                     }
                 }
             }
@@ -240,6 +242,13 @@ final class BulkFill: @unchecked Sendable {
         INSERT OR IGNORE INTO device_software (tenant_id, device_key, software_id)
         SELECT ?4, ?5 + i, s.id FROM n, j JOIN fill_software s ON s.n = (i * 31 + k * ?7) % ?6
         WHERE i % ?8 <> 0
+        """
+
+    private static let sqliteHolders = """
+        UPDATE software SET holders = holders + c.n
+        FROM (SELECT software_id, count(*) AS n FROM device_software
+            WHERE tenant_id = ?1 AND device_key BETWEEN ?2 AND ?3 GROUP BY software_id) AS c
+        WHERE software.tenant_id = ?1 AND software.id = c.software_id
         """
 
     private static let postgresFill = """

@@ -3,7 +3,9 @@ import Logging
 import Testing
 import StewardAgent
 import StewardModel
+import GRDB
 import StewardServer
+@testable import StewardSQLite
 import StewardStore
 
 @Suite struct CheckInAPITests {
@@ -139,7 +141,17 @@ import StewardStore
                 #expect(try await api.appCount(device.deviceId) == 6)
             }
             func catalogHolds(_ tag: String) async throws -> Bool {
-                try await env.rawRows("software").joined().contains("zz-\(tag)-name")
+                // SQLite counts each app's holders: the counts must equal the rows at every step.
+                if let sqlite = env.storage as? SQLiteStorage {
+                    let wrong = try await sqlite.pool.read { db in
+                        try Int.fetchOne(db, sql: """
+                            SELECT count(*) FROM software s WHERE holders <> (
+                                SELECT count(*) FROM device_software d WHERE d.tenant_id = s.tenant_id AND d.software_id = s.id)
+                            """) ?? -1
+                    }
+                    #expect(wrong == 0, "software rows whose holder count is wrong")
+                }
+                return try await env.rawRows("software").joined().contains("zz-\(tag)-name")
             }
             let rows = try await env.rawRows("software").count
             #expect(try await catalogHolds("upgrade") && rows == 10)

@@ -672,6 +672,10 @@ enum PostgresMigrations {
         ("0019_software_holders", """
         COMMENT ON INDEX device_software_software IS 'The devices holding an app: the last one letting go releases its software row.';
         """),
+        // SQLite's check-in raises its holder counts itself now; nothing counts here (see 0019).
+        ("0020_software_held_by_the_check_in", """
+        COMMENT ON TABLE device_software IS 'A device''s apps as (device key, software ID), written whole or by difference at check-in.';
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

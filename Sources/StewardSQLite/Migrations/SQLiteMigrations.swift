@@ -651,5 +651,11 @@ enum SQLiteMigrations {
             DELETE FROM software WHERE tenant_id = OLD.tenant_id AND id = OLD.software_id AND holders = 0;
         END;
         """),
+        // The check-in that inserts a device's app rows raises their holder counts itself, in
+        // one statement: the trigger ran once per row, and cost more than the rows. Deletions
+        // (inventory changes, cascades, erasures) keep their trigger.
+        ("0020_software_held_by_the_check_in", """
+        DROP TRIGGER software_held;
+        """),
     ]
 }
