@@ -81,10 +81,14 @@ public struct XMLElement: Sendable, Equatable, CustomStringConvertible {
 
     /// Each child with its name, in order.
     public func forEachChild(_ body: (_ name: String, _ child: XMLElement) throws -> Void) rethrows {
+        try forEachChild { element in try body(element.name, element) }
+    }
+
+    /// Each child, in order, its name not made into a string (compare it with `isNamed`).
+    public func forEachChild(_ body: (_ child: XMLElement) throws -> Void) rethrows {
         var child = node.firstChild
         while child >= 0 {
-            let element = XMLElement(document: document, index: child)
-            try body(element.name, element)
+            try body(XMLElement(document: document, index: child))
             child = document.nodes[Int(child)].nextSibling
         }
     }

@@ -156,42 +156,47 @@ public enum OCSInventoryMapping {
     /// a name, or naming an app already read, is left out. Values are made storable as a
     /// check-in accepts them, so one odd field of one package never refuses a whole inventory.
     static func softwareRecords(_ entries: [XMLElement], droppedFields: inout [String: Int]) -> [AppRecord] {
-        // The fields left out are few names repeated in every entry: counted in a short list.
+        // Field names are compared in place, never made into strings, but for a field left out
+        // the first time: those are few names repeated in every entry, counted in a short list.
         var leftOut: [(field: String, count: Int)] = []
-        let known = kept["SOFTWARES"] ?? []
         var seen = Set<String>(minimumCapacity: entries.count)
         var apps: [AppRecord] = []
         apps.reserveCapacity(entries.count)
         for entry in entries {
-            var name: String?, version: String?, arch: String?, architecture: String?, guid: String?, size: String?
-            var folder: String?, location: String?
-            entry.forEachChild { field, element in
-                switch field {
-                case "NAME": name = name ?? element.value
-                case "VERSION": version = version ?? element.value
-                case "ARCH": arch = arch ?? element.value
-                case "ARCHITECTURE": architecture = architecture ?? element.value
-                case "GUID": guid = guid ?? element.value
-                case "FILESIZE": size = size ?? element.value
-                case "FOLDER": folder = folder ?? element.value
-                case "INSTALL_LOCATION": location = location ?? element.value
-                default:
-                    if let index = leftOut.firstIndex(where: { $0.field == field }) {
-                        leftOut[index].count += 1
-                    } else if !known.contains(field) {
-                        leftOut.append((field, 1))
-                    }
+            var values = [String?](repeating: nil, count: SoftwareField.all.count)
+            entry.forEachChild { element in
+                if let field = SoftwareField.all.first(where: { element.isNamed($0.elementName) }) {
+                    if values[field.index] == nil { values[field.index] = element.value }
+                } else if let index = leftOut.firstIndex(where: { element.isNamed($0.field) }) {
+                    leftOut[index].count += 1
+                } else {
+                    leftOut.append((element.name, 1))
                 }
             }
-            guard let name else { continue }
-            let id = (guid ?? (arch ?? architecture).map { "\(name):\($0)" } ?? name).storable(limit: 256)
+            func value(_ field: SoftwareField) -> String? { values[field.index] }
+            guard let name = value(.name) else { continue }
+            let architecture = value(.arch) ?? value(.architecture)
+            let id = (value(.guid) ?? architecture.map { "\(name):\($0)" } ?? name).storable(limit: 256)
             guard seen.insert(id).inserted else { continue }
             apps.append(AppRecord(
-                appId: id, name: name.storable(limit: 256), version: version.map { $0.storable(limit: 128) },
-                sizeBytes: size.flatMap { Int64($0) }, installLocation: (folder ?? location).map { $0.storable(limit: Limits.maxStringLength) }))
+                appId: id, name: name.storable(limit: 256), version: value(.version).map { $0.storable(limit: 128) },
+                sizeBytes: value(.size).flatMap { Int64($0) },
+                installLocation: (value(.folder) ?? value(.location)).map { $0.storable(limit: Limits.maxStringLength) }))
         }
         for (field, count) in leftOut { droppedFields[field, default: 0] += count }
         return apps
+    }
+
+    /// The fields of a `SOFTWARES` entry read (the publisher is read but has no column yet);
+    /// `kept["SOFTWARES"]` names the same ones, and a test holds them equal.
+    enum SoftwareField: Int, CaseIterable {
+        case name, version, arch, architecture, guid, size, folder, location, publisher
+
+        static let all = allCases
+        static let names = ["NAME", "VERSION", "ARCH", "ARCHITECTURE", "GUID", "FILESIZE", "FOLDER", "INSTALL_LOCATION", "PUBLISHER"]
+
+        var index: Int { rawValue }
+        var elementName: String { Self.names[rawValue] }
     }
 
     /// Windows, macOS, Android or Linux, from the OS name the agent reports.

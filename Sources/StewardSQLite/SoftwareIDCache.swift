@@ -9,13 +9,10 @@ import StewardModel
 /// so IDs learned by a transaction that committed before it are not remembered after it.
 /// Bounded: cleared when full.
 final class SoftwareIDCache: @unchecked Sendable {
-    private struct Key: Hashable {
-        let tenant: String
-        let app: AppRecord
-    }
-
     private let lock = NSLock()
-    private var ids: [Key: Int64] = [:]
+    /// By tenant, then app: an inventory's hundreds of lookups hash the tenant once.
+    private var ids: [String: [AppRecord: Int64]] = [:]
+    private var count = 0
     private var currentGeneration = 0
     private let capacity: Int
 
@@ -30,13 +27,17 @@ final class SoftwareIDCache: @unchecked Sendable {
 
     /// The known IDs of these apps, in order (nil for an app not seen), under one lock.
     func ids(tenant: String, apps: [AppRecord]) -> [Int64?] {
-        lock.withLock { apps.map { ids[Key(tenant: tenant, app: $0)] } }
+        lock.withLock {
+            guard let known = ids[tenant] else { return Array(repeating: nil, count: apps.count) }
+            return apps.map { known[$0] }
+        }
     }
 
     /// Called inside a write that may have released `software` rows.
     func forget() {
         lock.withLock {
-            ids.removeAll(keepingCapacity: true)
+            ids.removeAll()
+            count = 0
             currentGeneration += 1
         }
     }
@@ -46,8 +47,11 @@ final class SoftwareIDCache: @unchecked Sendable {
         guard !learned.isEmpty else { return }
         lock.withLock {
             guard generation == currentGeneration else { return }
-            if ids.count + learned.count > capacity { ids.removeAll(keepingCapacity: true) }
-            for (app, id) in learned { ids[Key(tenant: tenant, app: app)] = id }
+            if count + learned.count > capacity {
+                ids.removeAll()
+                count = 0
+            }
+            for (app, id) in learned where ids[tenant, default: [:]].updateValue(id, forKey: app) == nil { count += 1 }
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import StewardModel
-import StewardOCS
+@testable import StewardOCS
 
 /// The OCS Inventory NG protocol's documents: real captured inventories of this machine from
 /// Debian's OCS and FusionInventory agents (trimmed, personal values replaced), hand-made
@@ -90,6 +90,9 @@ import StewardOCS
     /// One package's odd field — a version longer than a check-in takes, a control character
     /// in a name — is made storable; it never refuses the whole inventory.
     @Test func oddSoftwareFieldsAreMadeStorable() throws {
+        // The fields the one-pass reader reads are the ones the catalog keeps.
+        #expect(Set(OCSInventoryMapping.SoftwareField.names) == OCSInventoryMapping.kept["SOFTWARES"])
+        #expect(OCSInventoryMapping.SoftwareField.names.count == OCSInventoryMapping.SoftwareField.all.count)
         let longVersion = String(repeating: "1.", count: 100) + "é"
         let document = """
             <REQUEST><DEVICEID>odd-1</DEVICEID><QUERY>INVENTORY</QUERY><CONTENT>
