@@ -233,11 +233,20 @@ private struct Reader {
                 try markup()
             } else {
                 let start = index
-                var significant = false
-                while index < bytes.count && bytes[index] != UInt8(ascii: "<") {
-                    if !Self.isSpace(bytes[index]) { significant = true }
-                    index += 1
+                // Most of a document is text and indentation: scanned without a bounds check
+                // per byte (the loop's own condition is the bound).
+                let (end, significant) = bytes.withUnsafeBufferPointer { buffer -> (Int, Bool) in
+                    var position = start
+                    var significant = false
+                    while position < buffer.count {
+                        let byte = buffer[position]
+                        if byte == UInt8(ascii: "<") { break }
+                        if !Self.isSpace(byte) { significant = true }
+                        position += 1
+                    }
+                    return (position, significant)
                 }
+                index = end
                 guard significant else { continue }
                 guard !stack.isEmpty else { throw .malformed("text outside the root element") }
                 try text(start..<index)

@@ -97,6 +97,8 @@ public struct OCSController: Sendable {
         let identity = report.identity
         let platformId = identity.uuid ?? "ocs:\(identity.deviceID)"
         var deviceID = try await known(tenantID: tenantID, platformId: platformId, serial: identity.serialNumber, macs: identity.macAddresses)
+        // A machine enrolled just now as corporate has nothing stored and no gate to ask about.
+        var enrolledCorporate = false
         if deviceID == nil {
             // No device secret is ever handed out: these agents never present one.
             let newID: DeviceID = ids()
@@ -107,10 +109,11 @@ public struct OCSController: Sendable {
                 deviceName: report.inventory.hardware.deviceName, agentVersion: checked.agentVersion, enrolledAt: now, userID: token.userID)
             device.serialNumber = identity.serialNumber
             do {
-                deviceID = try await store.enroll(
+                let enrolled = try await store.enroll(
                     device, tokenID: token.id, accept: { $0.refusal(at: now) == nil && Secrets.matches(credential, verifier: $0.verifier) },
-                    reEnrollment: { _ in nil }
-                ).id
+                    reEnrollment: { _ in nil })
+                deviceID = enrolled.id
+                enrolledCorporate = enrolled.ownership == .corporate
             } catch StoreError.notFound {
                 return Self.reply(OCSReply.error("enrollment_token_unusable"), encoding, status: .forbidden)
             } catch StoreError.alreadyEnrolled {
@@ -118,19 +121,25 @@ public struct OCSController: Sendable {
                 deviceID = try await known(tenantID: tenantID, platformId: platformId, serial: identity.serialNumber, macs: identity.macAddresses)
             }
         }
-        guard let deviceID, let state = try await store.checkInState(tenantID: tenantID, deviceID: deviceID) else {
-            return Self.reply(OCSReply.error("device_not_found"), encoding, status: .conflict)
-        }
-        // The gate: software only from corporate devices, or under the compliant-app feature.
-        if !PrivacyRules.mayCollectAppInventory(ownership: state.ownership, compliantAppFeature: state.compliantAppFeature),
-            let apps = checked.apps
-        {
-            report.dropped["SOFTWARES", default: 0] += apps.count
-            checked.apps = nil
-            checked.hashes.apps = nil
+        guard let deviceID else { return Self.reply(OCSReply.error("device_not_found"), encoding, status: .conflict) }
+        var stored = SectionHashes()
+        if !enrolledCorporate {
+            guard let state = try await store.checkInState(tenantID: tenantID, deviceID: deviceID) else {
+                return Self.reply(OCSReply.error("device_not_found"), encoding, status: .conflict)
+            }
+            // The gate: software only from corporate devices, or under the compliant-app feature
+            // (asked again inside the write, so a concurrent change of ownership cannot slip by).
+            if !PrivacyRules.mayCollectAppInventory(ownership: state.ownership, compliantAppFeature: state.compliantAppFeature),
+                let apps = checked.apps
+            {
+                report.dropped["SOFTWARES", default: 0] += apps.count
+                checked.apps = nil
+                checked.hashes.apps = nil
+            }
+            stored = state.hashes
         }
         // Every inventory is whole; only the sections whose hash changed are written.
-        let stored = state.hashes, sent = checked.hashes
+        let sent = checked.hashes
         var update = InventoryUpdate(
             tenantID: tenantID, deviceID: deviceID, at: now, agentVersion: checked.agentVersion,
             hardware: sent.hardware == stored.hardware ? nil : checked.hardware,
