@@ -5,6 +5,7 @@ import Foundation
 import NIOCore
 import StewardAgent
 import StewardModel
+import StewardOCS
 
 /// One real OCS inventory (an agent's `--local` file) posted as `--devices` distinct machines,
 /// zlib-compressed like the agent, PROLOG then INVENTORY each — to Steward and, in the same run,
@@ -97,5 +98,56 @@ struct OCSBench: AsyncParsableCommand {
     static func compressed(_ text: String) throws -> ByteBuffer {
         var buffer = ByteBuffer(string: text)
         return try buffer.compress(with: .zlib())
+    }
+}
+
+/// The server-side decoding of one OCS inventory, phase by phase, in this process: inflate,
+/// XML, mapping, hashing, validation — the CPU an inventory costs before any database work,
+/// repeated so each phase's time per inventory is steady enough to compare two builds.
+struct OCSDecodeBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ocs-decode", abstract: "Time the decoding of one OCS inventory, phase by phase, without a server.")
+
+    @Option(help: "An OCS inventory file, as `ocsinventory-agent --local=DIR` writes it.") var inventory: String
+    @Option(help: "Times to decode it.") var iterations = 200
+
+    func run() throws {
+        let body = try OCSBench.compressed(try String(contentsOfFile: inventory, encoding: .utf8))
+        var totals: [String: Duration] = [:]
+        var apps = 0
+        let clock = ContinuousClock()
+        func timed<T>(_ phase: String, _ work: () throws -> T) rethrows -> T {
+            let start = clock.now
+            let result = try work()
+            totals[phase, default: .zero] += clock.now - start
+            return result
+        }
+        for _ in 0..<iterations {
+            let inflated = try timed("inflate") { try OCSBody.inflate(body, maxInflatedBytes: 32 * 1024 * 1024) }
+            let request = try timed("parse") { try OCSRequest.parse(inflated.bytes) }
+            let report = try timed("map") { try OCSInventoryMapping.map(request, collectApps: true) }
+            let hashes = try timed("hash") { try InventoryHasher.hashes(of: report.inventory) }
+            try timed("validate") {
+                var checked = CheckInRequest(agentVersion: "bench", hashes: hashes)
+                checked.hardware = report.inventory.hardware
+                checked.operatingSystem = report.inventory.operatingSystem
+                checked.network = report.inventory.network
+                checked.apps = report.inventory.apps
+                try checked.validate()
+            }
+            apps = report.inventory.apps?.count ?? 0
+        }
+        print("one inventory of \(apps) apps, decoded \(iterations) times (µs per inventory)")
+        var total = Duration.zero
+        for phase in ["inflate", "parse", "map", "hash", "validate"] {
+            let each = (totals[phase] ?? .zero) / iterations
+            total += each
+            print(phase.padding(toLength: 10, withPad: " ", startingAt: 0), String(format: "%8.1f", Self.microseconds(each)))
+        }
+        print("total".padding(toLength: 10, withPad: " ", startingAt: 0), String(format: "%8.1f", Self.microseconds(total)))
+    }
+
+    static func microseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
     }
 }

@@ -13,7 +13,9 @@ import StewardModel
 struct StewardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "steward-bench", abstract: "Measure Steward on this machine: ceiling, ingest, scale, tasks and the OCS protocol.",
-        subcommands: [IngestBench.self, CeilingBench.self, ScaleBench.self, TaskBench.self, OCSBench.self, ServerProcess.self])
+        subcommands: [
+            IngestBench.self, CeilingBench.self, ScaleBench.self, TaskBench.self, OCSBench.self, OCSDecodeBench.self, ServerProcess.self,
+        ])
 }
 
 /// What every sub-command shares: the server, the client, the load, the output.

@@ -230,6 +230,11 @@ import StewardPostgres
         let ocs = try await run(["ocs", "--inventory", fixture, "--devices", "3"])
         #expect(phases(ocs) == ["ocs prolog", "ocs inventory", "ocs inventory again"] && ocs.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 })
 
+        let decode = try runCommand(try Executables.url("steward-bench"), ["ocs-decode", "--inventory", fixture, "--iterations", "2"])
+        let decodePhases = decode.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(decode.status == 0 && decode.stdout.contains("of 20 apps"), "\(decode.stdout)\(decode.stderr)")
+        #expect(Array(decodePhases.dropFirst()) == ["inflate", "parse", "map", "hash", "validate", "total"], "\(decode.stdout)")
+
         var taskArguments = ["tasks", "--count", "3"]
         if store == .postgres { taskArguments += ["--database", try await TestPostgres.freshSchemaURL()] }
         let tasks = try runCommand(try Executables.url("steward-bench"), taskArguments)

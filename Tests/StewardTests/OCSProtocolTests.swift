@@ -91,8 +91,10 @@ import StewardModel
     /// in a name — is made storable; it never refuses the whole inventory.
     @Test func oddSoftwareFieldsAreMadeStorable() throws {
         // The fields the one-pass reader reads are the ones the catalog keeps.
-        #expect(Set(OCSInventoryMapping.SoftwareField.names) == OCSInventoryMapping.kept["SOFTWARES"])
-        #expect(OCSInventoryMapping.SoftwareField.names.count == OCSInventoryMapping.SoftwareField.all.count)
+        let fields = OCSInventoryMapping.SoftwareField.allCases
+        #expect(Set(fields.map(\.rawValue)) == OCSInventoryMapping.kept["SOFTWARES"])
+        #expect(fields.map(\.index) == Array(0..<OCSInventoryMapping.SoftwareField.count))
+        #expect(fields.allSatisfy { OCSInventoryMapping.SoftwareField(elementName: $0.rawValue) == $0 })
         let longVersion = String(repeating: "1.", count: 100) + "é"
         let document = """
             <REQUEST><DEVICEID>odd-1</DEVICEID><QUERY>INVENTORY</QUERY><CONTENT>
