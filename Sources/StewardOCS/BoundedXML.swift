@@ -65,6 +65,17 @@ public struct XMLElement: Sendable, Equatable, CustomStringConvertible {
         return result
     }
 
+    /// The first child, and the next sibling: a walk along them costs no array.
+    var firstChild: XMLElement? {
+        let child = node.firstChild
+        return child >= 0 ? XMLElement(document: document, index: child) : nil
+    }
+
+    var nextSibling: XMLElement? {
+        let sibling = node.nextSibling
+        return sibling >= 0 ? XMLElement(document: document, index: sibling) : nil
+    }
+
     /// Whether the element is named `name`, compared in place.
     public func isNamed(_ name: String) -> Bool {
         let node = node
@@ -113,7 +124,17 @@ public struct XMLElement: Sendable, Equatable, CustomStringConvertible {
         return text.isEmpty ? nil : text
     }
 
-    public func all(_ name: String) -> [XMLElement] { children.filter { $0.isNamed(name) } }
+    /// The children of that name, found along the sibling chain (not by listing every child).
+    public func all(_ name: String) -> [XMLElement] {
+        var found: [XMLElement] = []
+        var child = node.firstChild
+        while child >= 0 {
+            let element = XMLElement(document: document, index: child)
+            if element.isNamed(name) { found.append(element) }
+            child = document.nodes[Int(child)].nextSibling
+        }
+        return found
+    }
 
     /// Same name, text and children, in order.
     public static func == (lhs: XMLElement, rhs: XMLElement) -> Bool {

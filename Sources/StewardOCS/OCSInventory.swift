@@ -165,25 +165,39 @@ public enum OCSInventoryMapping {
         var apps: [AppRecord] = []
         apps.reserveCapacity(entries.count)
         for entry in entries {
-            var values = [String?](repeating: nil, count: SoftwareField.count)
-            entry.forEachChild { name, element in
-                if let field = SoftwareField(elementName: name) {
-                    if values[field.index] == nil { values[field.index] = element.value }
-                } else if let index = leftOut.firstIndex(where: { $0.field == name }) {
-                    leftOut[index].count += 1
-                } else {
-                    leftOut.append((name, 1))
+            // Locals and a walk along the siblings, not a closure over an array: this loop runs
+            // for every field of every package.
+            var name: String?, version: String?, arch: String?, architecture: String?, guid: String?
+            var size: String?, folder: String?, location: String?
+            var child = entry.firstChild
+            while let element = child {
+                child = element.nextSibling
+                let fieldName = element.name
+                switch SoftwareField(elementName: fieldName) {
+                case .name: if name == nil { name = element.value }
+                case .version: if version == nil { version = element.value }
+                case .arch: if arch == nil { arch = element.value }
+                case .architecture: if architecture == nil { architecture = element.value }
+                case .guid: if guid == nil { guid = element.value }
+                case .size: if size == nil { size = element.value }
+                case .folder: if folder == nil { folder = element.value }
+                case .location: if location == nil { location = element.value }
+                case .publisher: break
+                case nil:
+                    if let index = leftOut.firstIndex(where: { $0.field == fieldName }) {
+                        leftOut[index].count += 1
+                    } else {
+                        leftOut.append((fieldName, 1))
+                    }
                 }
             }
-            func value(_ field: SoftwareField) -> String? { values[field.index] }
-            guard let name = value(.name) else { continue }
-            let architecture = value(.arch) ?? value(.architecture)
-            let id = (value(.guid) ?? architecture.map { "\(name):\($0)" } ?? name).storable(limit: 256)
+            guard let name else { continue }
+            let id = (guid ?? (arch ?? architecture).map { "\(name):\($0)" } ?? name).storable(limit: 256)
             guard seen.insert(id).inserted else { continue }
             apps.append(AppRecord(
-                appId: id, name: name.storable(limit: 256), version: value(.version).map { $0.storable(limit: 128) },
-                sizeBytes: value(.size).flatMap { Int64($0) },
-                installLocation: (value(.folder) ?? value(.location)).map { $0.storable(limit: Limits.maxStringLength) }))
+                appId: id, name: name.storable(limit: 256), version: version.map { $0.storable(limit: 128) },
+                sizeBytes: size.flatMap { Int64($0) },
+                installLocation: (folder ?? location).map { $0.storable(limit: Limits.maxStringLength) }))
         }
         for (field, count) in leftOut { droppedFields[field, default: 0] += count }
         return apps
@@ -194,8 +208,6 @@ public enum OCSInventoryMapping {
     enum SoftwareField: String, CaseIterable {
         case name = "NAME", version = "VERSION", arch = "ARCH", architecture = "ARCHITECTURE", guid = "GUID"
         case size = "FILESIZE", folder = "FOLDER", location = "INSTALL_LOCATION", publisher = "PUBLISHER"
-
-        static let count = 9
 
         /// The same as `init(rawValue:)`, written out: the synthesized one goes through a
         /// generic lookup of the cases, a tenth of a whole inventory's decoding.
@@ -211,20 +223,6 @@ public enum OCSInventoryMapping {
             case "INSTALL_LOCATION": self = .location
             case "PUBLISHER": self = .publisher
             default: return nil
-            }
-        }
-
-        var index: Int {
-            switch self {
-            case .name: 0
-            case .version: 1
-            case .arch: 2
-            case .architecture: 3
-            case .guid: 4
-            case .size: 5
-            case .folder: 6
-            case .location: 7
-            case .publisher: 8
             }
         }
     }
