@@ -36,11 +36,7 @@ public struct IdentifierGenerator: Sendable {
     }
 
     static func formatUUID(_ bytes: [UInt8]) -> String {
-        let hex = bytes.map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined()
-        let characters = Array(hex)
+        let characters = Array(bytes.lowercaseHex)
         return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
     }
 }

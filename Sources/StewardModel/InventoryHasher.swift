@@ -12,7 +12,7 @@ public enum InventoryHasher {
 
     public static func hash(_ value: some Encodable) throws -> String {
         let data = try WireCoding.encoder().encode(value)
-        return hex(SHA256.hash(data: data))
+        return SHA256.hash(data: data).lowercaseHex
     }
 
     /// The app list's hash: SHA-256 of the bytes `WireCoding.encoder()` writes for the list
@@ -33,18 +33,7 @@ public enum InventoryHasher {
         }
         json.bytes.append(UInt8(ascii: "]"))
         sha.update(data: json.bytes)
-        return hex(sha.finalize())
-    }
-
-    static func hex(_ digest: SHA256.Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return sha.finalize().lowercaseHex
     }
 }
 
@@ -93,10 +82,8 @@ struct CanonicalJSON {
             case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
             case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
             case 0..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
                 bytes.append(contentsOf: #"\u00"#.utf8)
-                bytes.append(digits[Int(byte >> 4)])
-                bytes.append(digits[Int(byte & 15)])
+                bytes.append(contentsOf: CollectionOfOne(byte).lowercaseHex.utf8)
             default: bytes.append(byte)
             }
         }

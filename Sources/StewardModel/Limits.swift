@@ -24,8 +24,7 @@ public struct Validator {
     public func string(_ value: String?, _ field: @autoclosure () -> String, limit: Int = Limits.maxStringLength) throws(WireError) {
         guard let value else { return }
         if value.utf8.count > limit { throw .stringTooLong(field: field(), limit: limit) }
-        // A C0 control is one byte in UTF-8, and no byte of a longer sequence is below 0x80.
-        if value.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) {
+        if WireCoding.holdsRefusedControl(value) {
             throw .invalidValue(field: field(), reason: "control characters are not accepted")
         }
     }

@@ -54,9 +54,19 @@ public enum WireCoding {
         }
     }
 
-    /// C0 controls other than tab, line feed and carriage return.
+    /// C0 controls other than tab, line feed and carriage return, as a UTF-8 byte (a C0
+    /// control is one byte, and no byte of a longer sequence is below 0x80).
+    public static func isRefusedControl(_ byte: UInt8) -> Bool {
+        byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D
+    }
+
     public static func isRefusedControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r"
+        scalar.value < 0x20 && isRefusedControl(UInt8(scalar.value))
+    }
+
+    /// Whether the text holds a refused control character.
+    public static func holdsRefusedControl(_ text: String) -> Bool {
+        text.utf8.contains(where: isRefusedControl)
     }
 
     /// Whether JSON text holds a refused control character, raw or as a `\u00XX` escape (an
@@ -66,7 +76,7 @@ public enum WireCoding {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
-            if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D { return true }
+            if isRefusedControl(byte) { return true }
             guard byte == UInt8(ascii: "\\") else {
                 index += 1
                 continue

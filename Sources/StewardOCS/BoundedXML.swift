@@ -55,25 +55,18 @@ public struct XMLElement: Sendable, Equatable, CustomStringConvertible {
         return document.pieced[index] ?? ""
     }
 
-    public var children: [XMLElement] {
-        var result: [XMLElement] = []
-        var child = node.firstChild
-        while child >= 0 {
-            result.append(XMLElement(document: document, index: child))
-            child = document.nodes[Int(child)].nextSibling
+    /// The children, in order, walked along the sibling chain: no array is made unless asked.
+    public var children: Children { Children(document: document, upcoming: node.firstChild) }
+
+    public struct Children: Sequence, IteratorProtocol {
+        let document: XMLDocument
+        var upcoming: Int32
+
+        public mutating func next() -> XMLElement? {
+            guard upcoming >= 0 else { return nil }
+            defer { upcoming = document.nodes[Int(upcoming)].nextSibling }
+            return XMLElement(document: document, index: upcoming)
         }
-        return result
-    }
-
-    /// The first child, and the next sibling: a walk along them costs no array.
-    var firstChild: XMLElement? {
-        let child = node.firstChild
-        return child >= 0 ? XMLElement(document: document, index: child) : nil
-    }
-
-    var nextSibling: XMLElement? {
-        let sibling = node.nextSibling
-        return sibling >= 0 ? XMLElement(document: document, index: sibling) : nil
     }
 
     /// Whether the element is named `name`, compared in place.
@@ -90,30 +83,11 @@ public struct XMLElement: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Each child with its name, in order.
-    public func forEachChild(_ body: (_ name: String, _ child: XMLElement) throws -> Void) rethrows {
-        try forEachChild { element in try body(element.name, element) }
-    }
-
-    /// Each child, in order, its name not made into a string (compare it with `isNamed`).
-    public func forEachChild(_ body: (_ child: XMLElement) throws -> Void) rethrows {
-        var child = node.firstChild
-        while child >= 0 {
-            try body(XMLElement(document: document, index: child))
-            child = document.nodes[Int(child)].nextSibling
-        }
-    }
-
     /// The first child of that name.
-    public func child(_ name: String) -> XMLElement? {
-        var child = node.firstChild
-        while child >= 0 {
-            let element = XMLElement(document: document, index: child)
-            if element.isNamed(name) { return element }
-            child = document.nodes[Int(child)].nextSibling
-        }
-        return nil
-    }
+    public func child(_ name: String) -> XMLElement? { children.first { $0.isNamed(name) } }
+
+    /// The children of that name.
+    public func all(_ name: String) -> [XMLElement] { children.filter { $0.isNamed(name) } }
 
     /// The trimmed text of the first child of that name; nil when absent or empty.
     public func value(_ name: String) -> String? { child(name)?.value }
@@ -124,21 +98,9 @@ public struct XMLElement: Sendable, Equatable, CustomStringConvertible {
         return text.isEmpty ? nil : text
     }
 
-    /// The children of that name, found along the sibling chain (not by listing every child).
-    public func all(_ name: String) -> [XMLElement] {
-        var found: [XMLElement] = []
-        var child = node.firstChild
-        while child >= 0 {
-            let element = XMLElement(document: document, index: child)
-            if element.isNamed(name) { found.append(element) }
-            child = document.nodes[Int(child)].nextSibling
-        }
-        return found
-    }
-
     /// Same name, text and children, in order.
     public static func == (lhs: XMLElement, rhs: XMLElement) -> Bool {
-        lhs.name == rhs.name && lhs.text == rhs.text && lhs.children == rhs.children
+        lhs.name == rhs.name && lhs.text == rhs.text && lhs.children.elementsEqual(rhs.children)
     }
 
     public var description: String { "<\(name)>" }
@@ -444,21 +406,5 @@ extension String {
         while let first = view.first, first.isWhitespace { view.removeFirst() }
         while let last = view.last, last.isWhitespace { view.removeLast() }
         return String(view)
-    }
-
-    /// The value as a check-in accepts it: C0 controls other than tab, line feed and carriage
-    /// return left out, then the longest run of whole characters that fits in `limit` UTF-8
-    /// bytes. The same string, unwalked, when it is fine already.
-    func storable(limit: Int) -> String {
-        let refused = utf8.contains { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
-        guard refused || utf8.count > limit else { return self }
-        var kept = ""
-        var bytes = 0
-        for character in self where !character.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" }) {
-            bytes += character.utf8.count
-            guard bytes <= limit else { break }
-            kept.append(character)
-        }
-        return kept
     }
 }

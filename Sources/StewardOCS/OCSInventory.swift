@@ -77,15 +77,19 @@ public enum OCSInventoryMapping {
         // once per software entry.
         var droppedFields: [String: [String: Int]] = [:]
         var softwares: [XMLElement] = []
-        content.forEachChild { sectionName, section in
+        for section in content.children {
+            let sectionName = section.name
             // Hundreds of these: read in one pass below, their unknown fields counted there.
-            if sectionName == "SOFTWARES" { return softwares.append(section) }
+            if sectionName == "SOFTWARES" {
+                softwares.append(section)
+                continue
+            }
             guard let fields = kept[sectionName] else {
                 dropped[sectionName, default: 0] += 1
-                return
+                continue
             }
-            section.forEachChild { fieldName, _ in
-                if !fields.contains(fieldName) { droppedFields[sectionName, default: [:]][fieldName, default: 0] += 1 }
+            for field in section.children where !fields.contains(field.name) {
+                droppedFields[sectionName, default: [:]][field.name, default: 0] += 1
             }
         }
         let software = softwareRecords(softwares, droppedFields: &droppedFields["SOFTWARES", default: [:]])
@@ -165,13 +169,10 @@ public enum OCSInventoryMapping {
         var apps: [AppRecord] = []
         apps.reserveCapacity(entries.count)
         for entry in entries {
-            // Locals and a walk along the siblings, not a closure over an array: this loop runs
-            // for every field of every package.
+            // Locals, not a closure over an array: this loop runs for every field of every package.
             var name: String?, version: String?, arch: String?, architecture: String?, guid: String?
             var size: String?, folder: String?, location: String?
-            var child = entry.firstChild
-            while let element = child {
-                child = element.nextSibling
+            for element in entry.children {
                 let fieldName = element.name
                 switch SoftwareField(elementName: fieldName) {
                 case .name: if name == nil { name = element.value }
@@ -255,6 +256,24 @@ public enum OCSInventoryMapping {
     static func isVirtual(name: String, type: String?) -> Bool {
         let prefixes = ["lo", "docker", "veth", "virbr", "br-", "vmnet", "vboxnet", "tun", "tap", "wg", "zt", "ifb", "dummy", "bond"]
         return type?.lowercased() == "loopback" || prefixes.contains { name.lowercased().hasPrefix($0) }
+    }
+}
+
+extension String {
+    /// The value as a check-in accepts it: refused control characters left out, then the
+    /// longest run of whole characters that fits in `limit` UTF-8 bytes. The same string,
+    /// unwalked, when it is fine already.
+    func storable(limit: Int) -> String {
+        let refused = WireCoding.holdsRefusedControl(self)
+        guard refused || utf8.count > limit else { return self }
+        var kept = ""
+        var bytes = 0
+        for character in self where !character.unicodeScalars.contains(where: WireCoding.isRefusedControl) {
+            bytes += character.utf8.count
+            guard bytes <= limit else { break }
+            kept.append(character)
+        }
+        return kept
     }
 }
 

@@ -37,7 +37,7 @@ public struct Pseudonymizer: Sendable {
         var message = Data("\(type.rawValue):\(id):".utf8)
         message.append(salt)
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: key)
-        return "p\(version)-" + mac.prefix(16).map { String(format: "%02x", $0) }.joined()
+        return "p\(version)-" + mac.prefix(16).lowercaseHex
     }
 
     public static func salt() -> Data {

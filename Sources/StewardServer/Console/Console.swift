@@ -124,7 +124,7 @@ public struct Console: Sendable {
     /// The session's CSRF token: a digest of the (HttpOnly) session secret, so another site can
     /// neither read nor make it, and it ends with the session.
     public static func csrfToken(forSession session: String) -> String {
-        SHA256.hash(data: Data("steward-console-csrf\0\(session)".utf8)).map { String(format: "%02x", $0) }.joined().prefix(32).description
+        String(SHA256.hash(data: Data("steward-console-csrf\0\(session)".utf8)).lowercaseHex.prefix(32))
     }
 
     /// A signed-in form's fields, once its origin and CSRF token hold.
