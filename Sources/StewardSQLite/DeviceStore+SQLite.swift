@@ -35,12 +35,17 @@ extension SQLiteStorage {
     }
 
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
-        let (conditions, values) = query.filter(tenantID: tenantID).render(.sqlite)
-        let sql = "SELECT \(Self.viewColumns) FROM devices WHERE \(conditions) ORDER BY \(query.orderBy(.sqlite)) LIMIT ?"
-        let bound = StatementArguments(values.map(Self.bound) + [query.limit])
+        let (sql, bound) = Self.deviceList(tenantID: tenantID, query: query)
         return try await pool.read { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(Self.deviceView)
         }
+    }
+
+    /// The device list's statement and its arguments.
+    public static func deviceList(tenantID: TenantID, query: DeviceQuery) -> (sql: String, arguments: StatementArguments) {
+        let (conditions, values) = query.filter(tenantID: tenantID).render(.sqlite)
+        let sql = "SELECT \(viewColumns) FROM devices WHERE \(conditions) ORDER BY \(query.orderBy(.sqlite)) LIMIT ?"
+        return (sql, StatementArguments(values.map(bound) + [query.limit]))
     }
 
     public func updateDevice(

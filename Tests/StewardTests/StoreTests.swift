@@ -190,6 +190,35 @@ import StewardStore
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
         #expect(keys["device_counts"] == ["tenant_id", "dimension", "value"])
         for (name, columns) in indexes { #expect(columns.first == "tenant_id", "index \(name)") }
+        // A device found by an identifier in the list's default order: the index ends with the ID.
+        for name in ["devices_platform_id", "devices_serial", "devices_user"] {
+            #expect(indexes[name]?.last == "id", "index \(name): \(indexes[name] ?? [])")
+        }
+    }
+
+    /// SQLite plans without statistics: a lookup by identifier seeks its index instead of
+    /// walking every device of the tenant in the order asked for (the OCS protocol's search for
+    /// a machine, and the admin's by serial number, did so before 0021).
+    @Test func identifierLookupsSeekTheirIndex() async throws {
+        let directory = try TemporaryDirectory()
+        let storage = try SQLiteStorage(path: directory.url.appendingPathComponent("s.sqlite").path)
+        try await storage.migrate()
+        let tenant = TenantID(rawValue: "t1")
+        var byPlatformID = DeviceQuery(limit: 1)
+        byPlatformID.platformId = "uuid"
+        var bySerial = DeviceQuery(limit: 2)
+        bySerial.serialNumber = "SN1"
+        var byUser = DeviceQuery(limit: 50)
+        byUser.userID = UserID(rawValue: "u1")
+        for (query, index) in [(byPlatformID, "devices_platform_id"), (bySerial, "devices_serial"), (byUser, "devices_user")] {
+            let (sql, arguments) = SQLiteStorage.deviceList(tenantID: tenant, query: query)
+            let plan = try await storage.pool.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.contains("INDEX \(index) (tenant_id=? AND") }, "\(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+        }
+        await storage.close()
     }
 
     /// Both stores carry the same migration IDs.

@@ -676,6 +676,18 @@ enum PostgresMigrations {
         ("0020_software_held_by_the_check_in", """
         COMMENT ON TABLE device_software IS 'A device''s apps as (device key, software ID), written whole or by difference at check-in.';
         """),
+        // A device looked up by an identifier — platform ID, serial number, user — in the
+        // list's default order: each index ends with the ID, so the lookup is a seek. Without
+        // it SQLite walked every device of the tenant in ID order to skip the sort (measured:
+        // each OCS inventory's search for its machine grew with the fleet).
+        ("0021_device_identifier_lookups", """
+        DROP INDEX devices_platform_id;
+        DROP INDEX devices_serial;
+        DROP INDEX devices_user;
+        CREATE INDEX devices_platform_id ON devices(tenant_id, platform_id, id);
+        CREATE INDEX devices_serial ON devices(tenant_id, serial_number, id);
+        CREATE INDEX devices_user ON devices(tenant_id, user_id, id);
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no
