@@ -33,21 +33,25 @@ public struct Agent: Sendable {
     /// Enrolls with the token. An enrolled state directory is left as it is, unless `reEnroll`:
     /// then the machine enrolls again with the same server, proving who it is with its current
     /// device secret (the server keeps the record, its ownership and user).
-    public func enroll(server: String, token: String, reEnroll: Bool = false, client: StewardClient? = nil) async throws -> EnrollOutcome {
+    /// `trustedCertificate` (PEM) is the one certificate the server is trusted by from now on.
+    public func enroll(
+        server: String, token: String, reEnroll: Bool = false, trustedCertificate: String? = nil, client: StewardClient? = nil
+    ) async throws -> EnrollOutcome {
         var currentSecret: String?
         if let identity = try state.identity() {
             guard identity.server == Self.normalised(server) else { throw AgentError.alreadyEnrolled(server: identity.server) }
             guard reEnroll else { return .alreadyEnrolled(identity.deviceId) }
             currentSecret = identity.deviceSecret
         }
-        let client = client ?? StewardClient(server: server)
+        let client = try client ?? StewardClient(server: server, trusting: trustedCertificate)
         let hardware = try collector.collect(includeApps: false).hardware
         let answer = try await client.enroll(token: token, EnrollRequest(
             platform: collector.platform, platformId: hardware.platformId, deviceName: hardware.deviceName,
             agentVersion: AgentVersion.current, serialNumber: hardware.serialNumber, imei: hardware.imei,
             currentDeviceSecret: currentSecret))
         try state.save(AgentState.Identity(
-            server: Self.normalised(server), deviceId: answer.deviceId, deviceSecret: answer.deviceSecret))
+            server: Self.normalised(server), deviceId: answer.deviceId, deviceSecret: answer.deviceSecret,
+            trustedCertificate: trustedCertificate))
         try state.save(AgentState.Acknowledged(hashes: SectionHashes(), apps: nil, policy: answer.policy, lastCheckInAt: nil))
         return .enrolled(answer.deviceId)
     }
@@ -77,7 +81,7 @@ public struct Agent: Sendable {
     /// Remote tasks that came with the answer are performed afterwards (unless `performTasks` is false).
     public func checkIn(full: Bool = false, client: StewardClient? = nil, performTasks: Bool = true) async throws -> CheckInReport {
         guard let identity = try state.identity() else { throw AgentError.notEnrolled(state.directory.path) }
-        let client = client ?? StewardClient(server: identity.server)
+        let client = try client ?? StewardClient(identity)
         var report: CheckInReport
         var events: [DiagnosticEvent] = []
         do {

@@ -8,6 +8,9 @@ public struct AgentState: Sendable {
         public var server: String
         public var deviceId: DeviceID
         public var deviceSecret: String
+        /// The one certificate the server is trusted by (PEM), from `--ca-file` or found by its
+        /// pin at enrollment; nil: the system's roots.
+        public var trustedCertificate: String?
     }
 
     /// The inventory the server holds, as far as the agent knows.

@@ -61,7 +61,7 @@ extension Agent {
     /// Waits up to `seconds` (30 at most) for tasks from the server — a long-poll — and performs them.
     public func waitForTasks(seconds: Int, client: StewardClient? = nil) async throws -> [PerformedTask] {
         guard let identity = try state.identity() else { throw AgentError.notEnrolled(state.directory.path) }
-        let client = client ?? StewardClient(server: identity.server)
+        let client = try client ?? StewardClient(identity)
         let tasks = try await client.tasks(secret: identity.deviceSecret, wait: min(max(seconds, 0), 30))
         return try await perform(tasks, identity: identity, client: client)
     }

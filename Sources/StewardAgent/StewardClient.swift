@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import StewardModel
+import StewardTLS
+import Synchronization
 
 /// What went wrong talking to the server.
 public enum AgentError: Error, CustomStringConvertible, Equatable {
@@ -43,6 +45,18 @@ public struct StewardClient: Sendable {
         transport = JSONTransport(server: server, http: http, timeout: timeout, maxAnswerBytes: 4 * 1024 * 1024)
     }
 
+    /// The agent's client: trusts the server by this certificate (PEM) only, or by the system's
+    /// roots; a server that cannot be reached fails the request at once (the agent retries on
+    /// its own schedule) instead of being retried for the whole timeout.
+    public init(server: String, trusting certificate: String?) throws {
+        self.init(server: server, http: try TrustingClients.client(certificate))
+    }
+
+    /// The client of an enrolled agent, trusting what it enrolled with.
+    public init(_ identity: AgentState.Identity) throws {
+        try self.init(server: identity.server, trusting: identity.trustedCertificate)
+    }
+
     public func enroll(token: String, _ request: EnrollRequest) async throws -> EnrollResponse {
         try await transport.send(.POST, APIRoute.enroll.path, bearer: token, body: request).value
     }
@@ -70,4 +84,24 @@ public struct StewardClient: Sendable {
 
 public enum AgentVersion {
     public static let current = "0.1.0"
+}
+
+/// One HTTP client per trusted certificate, for the life of the process (a client must be shut
+/// down before it goes; these never go).
+enum TrustingClients {
+    /// By trusted certificate; "" for the system's roots.
+    private static let clients = Mutex<[String: HTTPClient]>([:])
+
+    static func client(_ certificate: String?) throws -> HTTPClient {
+        try clients.withLock { clients in
+            if let client = clients[certificate ?? ""] { return client }
+            var configuration = HTTPClient.Configuration()
+            configuration.tlsConfiguration = try ServerTrust.clientConfiguration(trusting: certificate)
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.timeout.connect = .seconds(10)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[certificate ?? ""] = client
+            return client
+        }
+    }
 }

@@ -131,14 +131,19 @@ public enum XMLError: Error, Equatable, Sendable {
 
 public enum BoundedXML {
     public static func parse(_ bytes: [UInt8], limits: XMLLimits = XMLLimits()) throws(XMLError) -> XMLElement {
-        var reader = Reader(bytes: bytes, limits: limits)
-        try reader.document()
-        return XMLDocument(bytes: bytes, nodes: reader.nodes, pieced: reader.pieced).root
+        // The reader walks the bytes through a buffer pointer: every index it reads is checked
+        // against the count by its own loop, so the array's check per byte is not needed.
+        let (nodes, pieced) = try bytes.withUnsafeBufferPointer { buffer throws(XMLError) in
+            var reader = Reader(bytes: buffer, limits: limits)
+            try reader.document()
+            return (reader.nodes, reader.pieced)
+        }
+        return XMLDocument(bytes: bytes, nodes: nodes, pieced: pieced).root
     }
 
     /// Raw text with its references resolved. The reader has checked every reference, so an
     /// unknown one cannot occur here; it would be kept as written.
-    static func decoded(_ raw: ArraySlice<UInt8>) -> String {
+    static func decoded<Bytes: RandomAccessCollection<UInt8>>(_ raw: Bytes) -> String where Bytes.Index == Int {
         guard raw.contains(UInt8(ascii: "&")) else { return String(decoding: raw, as: UTF8.self) }
         var out: [UInt8] = []
         out.reserveCapacity(raw.count)
@@ -157,7 +162,8 @@ public enum BoundedXML {
 
     /// The reference at `&`: the character it stands for and the index past its `;`; nil when it
     /// is not one of the five predefined entities or an allowed character reference.
-    static func reference(_ bytes: ArraySlice<UInt8>, at position: Int) -> (Unicode.Scalar, Int)? {
+    static func reference<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at position: Int) -> (Unicode.Scalar, Int)?
+    where Bytes.Index == Int, Bytes.SubSequence: RandomAccessCollection<UInt8>, Bytes.SubSequence.Index == Int {
         guard let semicolon = bytes[position..<min(bytes.endIndex, position + 12)].firstIndex(of: UInt8(ascii: ";")) else {
             return nil
         }
@@ -195,7 +201,7 @@ private struct Open {
 }
 
 private struct Reader {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     let limits: XMLLimits
     var index = 0
     var stack: [Open] = []
@@ -203,7 +209,7 @@ private struct Reader {
     var pieced: [Int32: String] = [:]
     var closedRoot = false
 
-    init(bytes: [UInt8], limits: XMLLimits) {
+    init(bytes: UnsafeBufferPointer<UInt8>, limits: XMLLimits) {
         self.bytes = bytes
         self.limits = limits
         nodes.reserveCapacity(bytes.count / 48)
@@ -216,20 +222,16 @@ private struct Reader {
                 try markup()
             } else {
                 let start = index
-                // Most of a document is text and indentation: scanned without a bounds check
-                // per byte (the loop's own condition is the bound).
-                let (end, significant) = bytes.withUnsafeBufferPointer { buffer -> (Int, Bool) in
-                    var position = start
-                    var significant = false
-                    while position < buffer.count {
-                        let byte = buffer[position]
-                        if byte == UInt8(ascii: "<") { break }
-                        if !Self.isSpace(byte) { significant = true }
-                        position += 1
-                    }
-                    return (position, significant)
+                // Most of a document is text and indentation.
+                var position = start
+                var significant = false
+                while position < bytes.count {
+                    let byte = bytes[position]
+                    if byte == UInt8(ascii: "<") { break }
+                    if !Self.isSpace(byte) { significant = true }
+                    position += 1
                 }
-                index = end
+                index = position
                 guard significant else { continue }
                 guard !stack.isEmpty else { throw .malformed("text outside the root element") }
                 try text(start..<index)
@@ -309,7 +311,7 @@ private struct Reader {
 
     /// A piece of the open element's text: the first raw one is kept as a range; a second, or
     /// CDATA, turns its text into decoded bytes.
-    mutating func piece(_ piece: ArraySlice<UInt8>, raw: Bool) throws(XMLError) {
+    mutating func piece(_ piece: Slice<UnsafeBufferPointer<UInt8>>, raw: Bool) throws(XMLError) {
         let top = stack.count - 1
         stack[top].textBytes += piece.count
         guard stack[top].textBytes <= limits.maxTextBytes else { throw .textTooLong }

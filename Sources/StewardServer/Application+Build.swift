@@ -1,9 +1,14 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import HummingbirdHTTP2
+import ServiceLifecycle
 import StewardModel
 import StewardStore
+import StewardTLS
+import UnixSignals
 
 /// What a server is built from. Tests build the same thing with a temporary store, a fixed
 /// clock and sequential IDs.
@@ -13,13 +18,19 @@ public struct ServerDependencies: Sendable {
     public var clock: Clock
     public var ids: IdentifierGenerator
     public var logger: Logger
+    /// The certificate and key to serve HTTPS with (HTTP/2 and HTTP/1.1); nil serves plain HTTP.
+    public var tls: ServerIdentity?
 
-    public init(storage: any Storage, masterKey: MasterKey, clock: Clock = .system, ids: IdentifierGenerator? = nil, logger: Logger) {
+    public init(
+        storage: any Storage, masterKey: MasterKey, clock: Clock = .system, ids: IdentifierGenerator? = nil, logger: Logger,
+        tls: ServerIdentity? = nil
+    ) {
         self.storage = storage
         self.masterKey = masterKey
         self.clock = clock
         self.ids = ids ?? .timeOrdered(clock: clock)
         self.logger = logger
+        self.tls = tls
     }
 }
 
@@ -52,14 +63,30 @@ public struct BackgroundServices: Sendable {
 public func buildApplication(
     configuration: ServerConfiguration, dependencies: ServerDependencies,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
+    let configuration = {
+        var configuration = configuration
+        configuration.servesTLS = dependencies.tls != nil
+        return configuration
+    }()
     let background = BackgroundServices(configuration: configuration, dependencies: dependencies)
     let router = buildRouter(configuration: configuration, dependencies: dependencies, background: background)
+    let http1 = HTTP1Channel.Configuration(idleTimeout: .init(configuration.idleTimeout))
+    var server = HTTPServerBuilder.http1(configuration: http1)
+    var reload: [any Service] = []
+    if let tls = dependencies.tls {
+        // HTTP/2 where the client offers it (ALPN), HTTP/1.1 otherwise; each handshake takes
+        // the certificate in use, which SIGHUP reads again.
+        server = try HTTPServerBuilder.http2Upgrade(
+            tlsConfiguration: tls.configuration,
+            configuration: .init(idleTimeout: .init(configuration.idleTimeout), streamConfiguration: http1))
+        reload.append(TLSReloadService(identity: tls, logger: dependencies.logger))
+    }
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Steward"),
-        services: [
+        services: reload + [
             background.lastSeen,
             background.usage,
             background.notifier,
@@ -256,4 +283,22 @@ public func buildRouter(
     // The web console: pages over the same handlers, behind the same permission checks.
     Console(api: InProcessAPI(handlers: served), store: storage, clock: clock).register(on: router)
     return router
+}
+
+/// Reads the server's certificate and key again on SIGHUP; a pair that does not load is
+/// logged and the one in use kept.
+struct TLSReloadService: Service {
+    let identity: ServerIdentity
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            do {
+                let pin = try identity.reload()
+                logger.notice("tls certificate reloaded", metadata: ["component": "tls", "pin": "\(pin)"])
+            } catch {
+                logger.error("tls certificate not reloaded; the previous one stays", metadata: ["component": "tls", "reason": "\(error)"])
+            }
+        }
+    }
 }

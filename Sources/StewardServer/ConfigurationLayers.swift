@@ -34,9 +34,13 @@ public struct ConfigurationLayers: Sendable {
         file: "signInPerMinuteByAccount", environment: "STEWARD_SIGN_IN_PER_MINUTE_BY_ACCOUNT", defaultValue: "10")
     public static let taskRedeliverySeconds = Key(
         file: "taskRedeliverySeconds", environment: "STEWARD_TASK_REDELIVERY_SECONDS", defaultValue: "60")
+    /// PEM files to serve HTTPS with; both empty: plain HTTP.
+    public static let tlsCertificate = Key(file: "tlsCertificateFile", environment: "STEWARD_TLS_CERT", defaultValue: "")
+    public static let tlsKey = Key(file: "tlsKeyFile", environment: "STEWARD_TLS_KEY", defaultValue: "")
     public static let all = [
         host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
-        masterKey, passwordHashCost, signInPerMinuteByAddress, signInPerMinuteByAccount, taskRedeliverySeconds,
+        masterKey, passwordHashCost, signInPerMinuteByAddress, signInPerMinuteByAccount, taskRedeliverySeconds, tlsCertificate,
+        tlsKey,
     ]
 
     let flags: [Key: String]

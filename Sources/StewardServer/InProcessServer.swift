@@ -11,7 +11,7 @@ public func withInProcessServer(
     _ body: @escaping @Sendable (_ port: Int) async throws -> Void
 ) async throws {
     let (ports, announce) = AsyncStream.makeStream(of: Int.self)
-    let app = buildApplication(
+    let app = try buildApplication(
         configuration: configuration, dependencies: dependencies, onServerRunning: { announce.yield($0) })
     let services = ServiceGroup(configuration: .init(
         services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: dependencies.logger))

@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     /// A connection that sends nothing (between requests, or in the middle of one) for this
     /// long is closed: idle and slow clients hold no connection for ever.
     public var idleTimeout: Duration = .seconds(75)
+    /// Serving HTTPS itself (`--tls-cert`): session cookies are Secure, answers carry HSTS.
+    public var servesTLS = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = Limits.defaultMaxBodyBytes,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StewardAgent
 import StewardModel
+import StewardTLS
 
 @main
 struct StewardAgentCommand: AsyncParsableCommand {
@@ -38,13 +39,48 @@ struct Enroll: AsyncParsableCommand {
     @OptionGroup var state: StateOptions
     @Flag(help: "Do not check in right after enrolling.") var noCheckIn = false
     @Flag(help: "Enroll an enrolled machine again, proving it with its current device secret.") var reEnroll = false
+    @Option(help: "Trust the server by this PEM certificate (its CA's, or its own) instead of the system's roots.")
+    var caFile: String?
+    @Option(help: "Trust the server by its key's pin (sha256//BASE64, as `steward init --self-signed` prints it).")
+    var pinSha256: String?
+    @Flag(help: "Allow plain http:// to a server that is not on this machine (the token and device secret travel unencrypted).")
+    var insecureHttp = false
 
     func run() async throws {
-        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+        guard let url = URL(string: server), let scheme = url.scheme, scheme == "http" || scheme == "https", let host = url.host else {
             throw ValidationError("--server must be an http:// or https:// URL")
         }
+        if scheme == "http", !Self.isLoopback(host), !insecureHttp {
+            throw ValidationError("--server is plain http:// to another machine: use https://, or --insecure-http to send the token unencrypted")
+        }
+        if caFile != nil || pinSha256 != nil {
+            guard scheme == "https" else { throw ValidationError("--ca-file and --pin-sha256 need an https:// server") }
+            guard caFile == nil || pinSha256 == nil else { throw ValidationError("give --ca-file or --pin-sha256, not both") }
+        }
+        var trusted: String?
+        if let caFile {
+            do {
+                trusted = try ServerTrust.certificate(file: caFile)
+            } catch {
+                throw ValidationError("--ca-file \(error)")
+            }
+        } else if let pinSha256 {
+            guard let pin = TLSPin.normalised(pinSha256) else {
+                throw ValidationError("--pin-sha256 must be sha256// and the base64 of 32 bytes")
+            }
+            let found: String?
+            do {
+                found = try await ServerTrust.certificate(pinned: pin, host: host, port: url.port ?? 443)
+            } catch {
+                throw AgentError.unreachable("\(host):\(url.port ?? 443): \(error)")
+            }
+            guard let found else {
+                throw ValidationError("the server at \(host) presents no certificate with the key \(pin): not enrolled")
+            }
+            trusted = found
+        }
         let agent = try state.agent
-        switch try await agent.enroll(server: server, token: token, reEnroll: reEnroll) {
+        switch try await agent.enroll(server: server, token: token, reEnroll: reEnroll, trustedCertificate: trusted) {
         case .alreadyEnrolled(let id):
             print("Already enrolled as device \(id); nothing to do.")
         case .enrolled(let id):
@@ -54,6 +90,14 @@ struct Enroll: AsyncParsableCommand {
                 print(CheckIn.describe(report))
             }
         }
+    }
+}
+
+extension Enroll {
+    /// This machine: a token sent in the clear to it crosses no network.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 }
 

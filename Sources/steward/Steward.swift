@@ -8,6 +8,7 @@ import StewardPostgres
 import StewardSQLite
 import StewardServer
 import StewardStore
+import StewardTLS
 
 @main
 struct Steward: AsyncParsableCommand {
@@ -128,9 +129,14 @@ struct Initialise: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Name of the first tenant.") var name = "Default"
     @Flag(help: "Print {\"tenantId\":…,\"adminToken\":…} only.") var json = false
+    @Option(help: ArgumentHelp(
+        "Also make a self-signed TLS certificate for this host name (or address), and its key, in the data directory.",
+        discussion: "Serve with `steward serve --tls-cert DIR/tls.crt --tls-key DIR/tls.key`; agents trust it by the pin printed."))
+    var selfSigned: String?
 
     func run() async throws {
         let layers = try store.layers()
+        let tlsNote = try selfSigned.map { try Self.makeCertificate(for: $0, in: layers.value(ConfigurationLayers.dataDir)) }
         let storage = try await store.openStorage(layers, create: true)
         if try await !storage.tenants().isEmpty {
             await storage.close()
@@ -139,6 +145,10 @@ struct Initialise: AsyncParsableCommand {
         let masterKey = try await store.masterKey(layers, for: storage, create: true)
         let created = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: name)
         await storage.close()
+        if let tlsNote {
+            // With --json, stdout is the JSON alone.
+            if json { FileHandle.standardError.write(Data((tlsNote + "\n").utf8)) } else { print(tlsNote) }
+        }
         if json { return try printJSON(created) }
         print("""
             Initialised \(store.describe(layers)) with tenant '\(name)' (\(created.tenantId)).
@@ -148,6 +158,32 @@ struct Initialise: AsyncParsableCommand {
             Next: steward admin reset-password admin   (to sign in with a password)
                   steward serve (with the same --data-dir or --database)
             """)
+    }
+}
+
+extension Initialise {
+    /// Writes tls.crt and tls.key (0600) into the data directory; returns what to tell the user.
+    static func makeCertificate(for name: String, in directory: String) throws -> String {
+        guard !name.isEmpty, name.utf8.count <= 253, !name.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+            throw ValidationError("--self-signed takes a host name or an IP address")
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let certificate = (directory as NSString).appendingPathComponent("tls.crt")
+        let key = (directory as NSString).appendingPathComponent("tls.key")
+        // The name asked for, and loopback, so the machine itself can connect by either.
+        let names = [name] + ["localhost", "127.0.0.1", "::1"].filter { $0 != name }
+        let pin: String
+        do {
+            pin = try SelfSignedCertificate.write(names: names, certificatePath: certificate, keyPath: key, now: Date())
+        } catch {
+            throw CommandFailure("cannot make the certificate: \(error)")
+        }
+        return """
+            TLS certificate for \(names.joined(separator: ", ")) (self-signed, 825 days): \(certificate)
+            Its key (keep it private): \(key)
+            Serve HTTPS with: --tls-cert \(certificate) --tls-key \(key)
+            Agents trust it with: --pin-sha256 \(pin)
+            """
     }
 }
 
@@ -209,22 +245,48 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Address to listen on (default 127.0.0.1; env STEWARD_HOST).") var host: String?
     @Option(help: "Port to listen on (default 8080; 0 picks a free one; env STEWARD_PORT).") var port: Int?
+    @Option(help: "PEM certificate (chain) to serve HTTPS with, HTTP/2 and HTTP/1.1; read again on SIGHUP (env STEWARD_TLS_CERT).")
+    var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert (env STEWARD_TLS_KEY).") var tlsKey: String?
 
     func run() async throws {
-        let layers = try store.layers([ConfigurationLayers.host: host, ConfigurationLayers.port: port.map(String.init)])
+        let layers = try store.layers([
+            ConfigurationLayers.host: host, ConfigurationLayers.port: port.map(String.init),
+            ConfigurationLayers.tlsCertificate: tlsCert, ConfigurationLayers.tlsKey: tlsKey,
+        ])
         let logger = makeLogger(layers)
+        let tls = try Self.identity(layers)
         // SQLite: a data directory from before the master key gets one; PostgreSQL: replicas must
         // share a key, so a missing one is an error rather than a new key per replica.
         let storage = try await store.openStorage(layers, create: false)
         let masterKey = try await store.masterKey(layers, for: storage, create: layers.value(ConfigurationLayers.database).isEmpty)
-        let app = buildApplication(
+        let app = try buildApplication(
             configuration: try layers.server(),
-            dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger),
+            dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger, tls: tls),
             onServerRunning: { port in
-                logger.notice("steward is serving", metadata: ["component": "server", "port": "\(port)"])
+                var metadata: Logger.Metadata = ["component": "server", "port": "\(port)", "scheme": tls == nil ? "http" : "https"]
+                if let pin = try? tls?.pin { metadata["pin"] = "\(pin)" }
+                logger.notice("steward is serving", metadata: metadata)
             })
         let server = try layers.server()
         try await serving(host: server.host, port: server.port) { try await app.runService() }
+        logger.notice("steward stopped", metadata: ["component": "server"])
         await storage.close()
+    }
+
+    /// The certificate and key to serve HTTPS with: both or neither.
+    static func identity(_ layers: ConfigurationLayers) throws -> ServerIdentity? {
+        let certificate = layers.value(ConfigurationLayers.tlsCertificate)
+        let key = layers.value(ConfigurationLayers.tlsKey)
+        switch (certificate.isEmpty, key.isEmpty) {
+        case (true, true): return nil
+        case (false, false):
+            do {
+                return try ServerIdentity(certificatePath: certificate, keyPath: key)
+            } catch {
+                throw CommandFailure("cannot serve HTTPS: \(error)")
+            }
+        default: throw CommandFailure("--tls-cert and --tls-key go together: give both, or neither for plain HTTP")
+        }
     }
 }

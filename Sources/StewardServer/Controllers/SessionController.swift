@@ -23,7 +23,8 @@ struct SessionController: Sendable {
         if token.kind == .session {
             // HttpOnly: scripts never see it; SameSite=Strict: other sites cannot send it.
             // Secure behind TLS (here, or at a proxy that says so).
-            let secure = request.uri.scheme == .https || request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
+            let secure = configuration.servesTLS || request.head.scheme == "https"
+                || request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
             response.setCookie(Cookie(
                 name: AdminAuthentication.sessionCookie, value: credential.text, expires: token.expiresAt,
                 path: "/", secure: secure, httpOnly: true, sameSite: .strict))

@@ -86,6 +86,17 @@ final class RunningServer {
         throw ServerDidNotStart(log: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
     }
 
+    /// Waits until the log holds `text` at least `count` times.
+    func waitForLog(_ text: String, count: Int = 1, timeout: TimeInterval = 30) async throws {
+        let deadline = Date() + timeout
+        while Date() < deadline {
+            let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+            if log.components(separatedBy: text).count - 1 >= count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("no \(text) in the log: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+    }
+
     /// SIGTERM, then the exit status.
     func stop(timeout: TimeInterval = 20) async throws -> Int32? {
         process.terminate()
