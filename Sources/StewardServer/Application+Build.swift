@@ -245,7 +245,7 @@ public func buildRouter(
     let router = Router(context: StewardRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ErrorMiddleware(servesTLS: configuration.servesTLS))
     // Authentication, then the route's permission (declared in `APIRoute`), then the handler.
     let admin = router.group().add(middleware: AdminAuthentication(store: storage, clock: clock))
     var served: [APIRoute: Handler] = [:]

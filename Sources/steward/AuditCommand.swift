@@ -20,19 +20,9 @@ struct AuditCommand: AsyncParsableCommand {
             let layers = try store.layers()
             let storage = try await store.openStorage(layers, create: false)
             let chain = try await store.masterKey(layers, for: storage, create: false).auditChain
-            var broken = false
+            let broken: Bool
             do {
-                for record in try await storage.tenants() where tenant == nil || record.id.rawValue == tenant {
-                    let result = try await storage.verifyAuditChain(tenantID: record.id, chain: chain)
-                    broken = broken || result.firstBroken != nil
-                    if json {
-                        try printJSON(result)
-                    } else if let first = result.firstBroken {
-                        print("tenant \(record.id) '\(record.name)': BROKEN at entry #\(first.sequence) (\(first.entryId ?? "?")): \(first.reason)")
-                    } else {
-                        print("tenant \(record.id) '\(record.name)': \(result.entries) entries, chain intact")
-                    }
-                }
+                broken = try await verifyAuditChains(storage, chain: chain, tenant: tenant, json: json)
             } catch {
                 await storage.close()
                 throw error
@@ -41,4 +31,21 @@ struct AuditCommand: AsyncParsableCommand {
             if broken { throw ExitCode(1) }
         }
     }
+}
+
+/// Walks the tenants' audit chains (or one tenant's), printing each; true when one is broken.
+func verifyAuditChains(_ storage: any Storage, chain: AuditChain, tenant: String? = nil, json: Bool) async throws -> Bool {
+    var broken = false
+    for record in try await storage.tenants() where tenant == nil || record.id.rawValue == tenant {
+        let result = try await storage.verifyAuditChain(tenantID: record.id, chain: chain)
+        broken = broken || result.firstBroken != nil
+        if json {
+            try printJSON(result)
+        } else if let first = result.firstBroken {
+            print("tenant \(record.id) '\(record.name)': BROKEN at entry #\(first.sequence) (\(first.entryId ?? "?")): \(first.reason)")
+        } else {
+            print("tenant \(record.id) '\(record.name)': \(result.entries) entries, chain intact")
+        }
+    }
+    return broken
 }

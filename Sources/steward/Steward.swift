@@ -15,9 +15,10 @@ struct Steward: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "steward",
         abstract: "Steward: a self-hosted, privacy-first device management data service.",
+        version: AgentVersion.current,
         subcommands: [
             Quickstart.self, Initialise.self, Serve.self, TenantCommand.self, AdminCommand.self, AuditCommand.self,
-            PrivacyCommand.self, ReportCommand.self, Migrate.self,
+            PrivacyCommand.self, ReportCommand.self, Migrate.self, BackupCommand.self, RestoreCommand.self,
         ])
 }
 

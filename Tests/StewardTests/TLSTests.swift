@@ -50,6 +50,7 @@ import StewardTLS
             try await Self.using([h2, h1, old, wary]) {
             let overH2 = try await h2.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
             #expect(overH2.status == .ok && overH2.version == .http2)
+            #expect(overH2.headers["Strict-Transport-Security"].first == "max-age=31536000")
             let overH1 = try await h1.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
             #expect(overH1.status == .ok && overH1.version == .http1_1)
             // TLS 1.1 and plain HTTP get nothing.

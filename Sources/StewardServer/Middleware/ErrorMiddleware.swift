@@ -7,8 +7,10 @@ import StewardStore
 /// bare 500 carrying the request ID; their details go to the log by type only, never with
 /// payloads or statement arguments. Every answer also says `nosniff` and `no-store`: API
 /// answers carry personal data and secrets, and no cache or browser guess should keep them.
+/// Served over TLS, every answer tells browsers to come back only over HTTPS (HSTS, a year).
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = StewardRequestContext
+    var servesTLS = false
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -22,6 +24,7 @@ struct ErrorMiddleware: RouterMiddleware {
         response.headers[.init("X-Request-ID")!] = context.requestID
         response.headers[.init("X-Content-Type-Options")!] = "nosniff"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        if servesTLS { response.headers[.strictTransportSecurity] = "max-age=31536000" }
         return response
     }
 
