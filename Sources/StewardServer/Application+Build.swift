@@ -280,6 +280,9 @@ public func buildRouter(
     // The OCS Inventory NG protocol (OCS, FusionInventory and GLPI agents).
     let ocs = OCSController(store: storage, clock: clock, ids: ids, configuration: configuration)
     router.post(RouterPath(OCSController.path), use: ocs.handle)
+    let install = AgentInstallController(configuration: configuration, tls: dependencies.tls)
+    router.get(RouterPath(AgentInstallController.scriptPath), use: install.script)
+    router.get(RouterPath(AgentInstallController.packagePath), use: install.package)
     // The web console: pages over the same handlers, behind the same permission checks.
     Console(api: InProcessAPI(handlers: served), store: storage, clock: clock).register(on: router)
     return router

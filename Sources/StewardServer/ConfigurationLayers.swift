@@ -37,10 +37,15 @@ public struct ConfigurationLayers: Sendable {
     /// PEM files to serve HTTPS with; both empty: plain HTTP.
     public static let tlsCertificate = Key(file: "tlsCertificateFile", environment: "STEWARD_TLS_CERT", defaultValue: "")
     public static let tlsKey = Key(file: "tlsKeyFile", environment: "STEWARD_TLS_KEY", defaultValue: "")
+    /// How agents reach this server, e.g. https://steward.example.org:8443 (empty: the host
+    /// the request for /agent/install.sh named).
+    public static let publicURL = Key(file: "publicURL", environment: "STEWARD_PUBLIC_URL", defaultValue: "")
+    public static let agentPackageFile = Key(
+        file: "agentPackageFile", environment: "STEWARD_AGENT_PACKAGE_FILE", defaultValue: "/usr/share/steward/steward-agent.deb")
     public static let all = [
         host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
         masterKey, passwordHashCost, signInPerMinuteByAddress, signInPerMinuteByAccount, taskRedeliverySeconds, tlsCertificate,
-        tlsKey,
+        tlsKey, publicURL, agentPackageFile,
     ]
 
     let flags: [Key: String]
@@ -82,7 +87,7 @@ public struct ConfigurationLayers: Sendable {
 
     /// The server configuration these layers describe.
     public func server() throws -> ServerConfiguration {
-        ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: value(Self.host), port: try integer(Self.port, in: 0...65535),
             maxBodyBytes: try integer(Self.maxBodyBytes, in: 1024...(256 * 1024 * 1024)),
             checkInIntervalSeconds: try integer(Self.checkInInterval, in: 10...86400),
@@ -92,6 +97,15 @@ public struct ConfigurationLayers: Sendable {
             signInRateByAddress: rate(try integer(Self.signInPerMinuteByAddress, in: 1...100_000)),
             signInRateByAccount: rate(try integer(Self.signInPerMinuteByAccount, in: 1...100_000)),
             taskRedeliverySeconds: try integer(Self.taskRedeliverySeconds, in: 5...86400))
+        let publicURL = value(Self.publicURL)
+        if !publicURL.isEmpty {
+            guard let url = URL(string: publicURL), url.scheme == "https" || url.scheme == "http", let host = url.host,
+                AgentInstallScript.isSafeHost(host + (url.port.map { ":\($0)" } ?? "")), url.path.isEmpty || url.path == "/"
+            else { throw ConfigurationError("publicURL must be http(s)://host[:port], got \(publicURL)") }
+            configuration.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        }
+        configuration.agentPackageFile = value(Self.agentPackageFile)
+        return configuration
     }
 
     /// A per-minute rate with a burst of ten seconds' worth (at least 5): a flood's burst costs

@@ -37,6 +37,10 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(75)
     /// Serving HTTPS itself (`--tls-cert`): session cookies are Secure, answers carry HSTS.
     public var servesTLS = false
+    /// The URL agents reach this server by (for `/agent/install.sh`); nil: from the request.
+    public var publicURL: String?
+    /// The agent's Debian package served at `/agent/steward-agent.deb`.
+    public var agentPackageFile = "/usr/share/steward/steward-agent.deb"
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = Limits.defaultMaxBodyBytes,

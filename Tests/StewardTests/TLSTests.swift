@@ -58,6 +58,19 @@ import StewardTLS
             await #expect(throws: (any Error).self) {
                 _ = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(3))
             }
+            // The install one-liner names this server and its pin, and parses as a shell script.
+            let script = try await h2.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/agent/install.sh"), timeout: .seconds(10))
+            let text = String(buffer: try await script.body.collect(upTo: 1 << 20))
+            #expect(script.status == .ok && script.headers["Content-Type"].first?.hasPrefix("text/x-shellscript") == true)
+            #expect(text.contains("server='https://127.0.0.1:\(port)'") && text.contains("pin='\(first.pin)'"), "\(text)")
+            let scriptFile = work.url.appendingPathComponent("install.sh")
+            try Data(text.utf8).write(to: scriptFile)
+            #expect(try runCommand(URL(fileURLWithPath: "/bin/sh"), ["-n", scriptFile.path]).status == 0)
+            // Without an agent package installed with the server: a clear 404.
+            let package = try await h2.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/agent/steward-agent.deb"), timeout: .seconds(10))
+            #expect(package.status == .notFound)
+            #expect(String(buffer: try await package.body.collect(upTo: 1 << 16)).contains("agent_package_not_found"))
+
             // A client trusting another certificate refuses this server.
             await #expect(throws: (any Error).self) { _ = try await wary.execute(HTTPClientRequest(url: url), timeout: .seconds(3)) }
 
@@ -149,6 +162,18 @@ import StewardTLS
         }
         #expect(try await server.stop() == 0)
         try await server.waitForLog("steward stopped")
+    }
+
+    /// The install script is written for root: only a plain host and port go into it.
+    @Test func theInstallScriptTakesOnlyAPlainHost() throws {
+        for host in ["steward.example.org", "steward.example.org:8443", "127.0.0.1:8080", "[::1]:8443"] {
+            #expect(AgentInstallScript.isSafeHost(host), "\(host)")
+        }
+        for host in ["", "a b", "x';reboot;'", "x$(reboot)", "x`id`", "h/path", "h\"q", "h\nX: y", String(repeating: "a", count: 300)] {
+            #expect(!AgentInstallScript.isSafeHost(host), "\(host)")
+        }
+        let text = AgentInstallScript.render(server: "https://s:8443", pin: nil)
+        #expect(text.contains("server='https://s:8443'") && text.contains("pin=''") && !text.contains("--pinnedpubkey sha"))
     }
 
     /// Runs `body`, then shuts the clients down whatever happened (a client must be shut down).
