@@ -42,6 +42,9 @@ public struct BackgroundServices: Sendable {
     public let signInLimiter: SignInLimiter
     public let signInFailures: SignInFailureLog
     public let passwordHashing = PasswordHashing()
+    /// Requests per device and enrollments per token; nil where the configuration says 0.
+    public let deviceLimiter: RateLimiter?
+    public let enrollmentLimiter: RateLimiter?
 
     public init(configuration: ServerConfiguration, dependencies: ServerDependencies) {
         lastSeen = LastSeenRecorder(
@@ -52,6 +55,8 @@ public struct BackgroundServices: Sendable {
         notifier = TaskNotifier(store: dependencies.storage, logger: dependencies.logger)
         signInLimiter = SignInLimiter(
             perAddress: configuration.signInRateByAddress, perAccount: configuration.signInRateByAccount, clock: dependencies.clock)
+        deviceLimiter = RateLimiter.perMinute(configuration.deviceRequestsPerMinute, clock: dependencies.clock)
+        enrollmentLimiter = RateLimiter.perMinute(configuration.enrollmentsPerMinutePerToken, clock: dependencies.clock)
         signInFailures = SignInFailureLog(
             store: dependencies.storage,
             auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
@@ -115,8 +120,11 @@ public func buildRouter(
         store: storage, configuration: configuration, masterKey: dependencies.masterKey, clock: clock, ids: ids,
         hashing: background.passwordHashing)
     let enrollment = EnrollmentController(
-        store: storage, auditor: auditor, clock: clock, ids: ids, configuration: configuration)
-    let checkIn = CheckInController(store: storage, lastSeen: lastSeen, usage: usage, clock: clock, configuration: configuration)
+        store: storage, tokenLimiter: background.enrollmentLimiter, auditor: auditor, clock: clock, ids: ids,
+        configuration: configuration)
+    let checkIn = CheckInController(
+        store: storage, deviceLimiter: background.deviceLimiter, lastSeen: lastSeen, usage: usage, clock: clock,
+        configuration: configuration)
     let devices = DeviceController(store: storage, lastSeen: lastSeen, auditor: auditor, clock: clock)
     let tenant = TenantController(store: storage, auditor: auditor, clock: clock)
     let sessions = SessionController(
@@ -130,10 +138,10 @@ public func buildRouter(
     let privacy = PrivacyController(requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor)
     let apps = AppController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let tasks = RemoteTaskController(
-        store: storage, notifier: background.notifier, auditor: auditor, clock: clock, ids: ids,
+        store: storage, deviceLimiter: background.deviceLimiter, notifier: background.notifier, auditor: auditor, clock: clock, ids: ids,
         redeliverySeconds: configuration.taskRedeliverySeconds)
     let diagnostics = DiagnosticsController(
-        store: storage, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
+        store: storage, deviceLimiter: background.deviceLimiter, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)
 
     typealias Handler = @Sendable (Request, StewardRequestContext) async throws -> Response

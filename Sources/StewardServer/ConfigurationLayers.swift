@@ -42,10 +42,14 @@ public struct ConfigurationLayers: Sendable {
     public static let publicURL = Key(file: "publicURL", environment: "STEWARD_PUBLIC_URL", defaultValue: "")
     public static let agentPackageFile = Key(
         file: "agentPackageFile", environment: "STEWARD_AGENT_PACKAGE_FILE", defaultValue: "/usr/share/steward/steward-agent.deb")
+    public static let deviceRequestsPerMinute = Key(
+        file: "deviceRequestsPerMinute", environment: "STEWARD_DEVICE_REQUESTS_PER_MINUTE", defaultValue: "120")
+    public static let enrollmentsPerMinutePerToken = Key(
+        file: "enrollmentsPerMinutePerToken", environment: "STEWARD_ENROLLMENTS_PER_MINUTE_PER_TOKEN", defaultValue: "600")
     public static let all = [
         host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
         masterKey, passwordHashCost, signInPerMinuteByAddress, signInPerMinuteByAccount, taskRedeliverySeconds, tlsCertificate,
-        tlsKey, publicURL, agentPackageFile,
+        tlsKey, publicURL, agentPackageFile, deviceRequestsPerMinute, enrollmentsPerMinutePerToken,
     ]
 
     let flags: [Key: String]
@@ -105,6 +109,8 @@ public struct ConfigurationLayers: Sendable {
             configuration.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         }
         configuration.agentPackageFile = value(Self.agentPackageFile)
+        configuration.deviceRequestsPerMinute = try integer(Self.deviceRequestsPerMinute, in: 0...1_000_000)
+        configuration.enrollmentsPerMinutePerToken = try integer(Self.enrollmentsPerMinutePerToken, in: 0...1_000_000)
         return configuration
     }
 

@@ -35,6 +35,10 @@ public struct ServerConfiguration: Sendable {
     /// A connection that sends nothing (between requests, or in the middle of one) for this
     /// long is closed: idle and slow clients hold no connection for ever.
     public var idleTimeout: Duration = .seconds(75)
+    /// Requests one device may make per minute (check-ins, task polls, diagnostics), and
+    /// enrollments per token: 429 with Retry-After past them; 0 turns a limit off.
+    public var deviceRequestsPerMinute = 120
+    public var enrollmentsPerMinutePerToken = 600
     /// Serving HTTPS itself (`--tls-cert`): session cookies are Secure, answers carry HSTS.
     public var servesTLS = false
     /// The URL agents reach this server by (for `/agent/install.sh`); nil: from the request.

@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Testing
 import StewardModel
 import StewardServer
@@ -57,6 +59,49 @@ import Glibc
         for index in 0..<5 { #expect(await byAccount.admit(address: "10.1.0.\(index)", account: "t/y") == nil) }
         #expect(await byAccount.admit(address: "10.2.0.1", account: "t/y") == .seconds(10))
         #expect(await byAccount.admit(address: "10.2.0.1", account: "t/x") == nil, "another account")
+    }
+
+    /// Per credential: a device's requests and a token's enrollments have their own buckets —
+    /// past them 429 with Retry-After, other devices and tokens untouched, and time refills them.
+    @Test func devicesAndEnrollmentTokensAreLimitedEachOnItsOwn() async throws {
+        let env = try await TestEnvironment()
+        var configuration = env.configuration
+        configuration.deviceRequestsPerMinute = 40  // a burst of 10, then one per 1.5 s
+        configuration.enrollmentsPerMinutePerToken = 40
+        let background = BackgroundServices(configuration: configuration, dependencies: env.dependencies)
+        let router = buildRouter(configuration: configuration, dependencies: env.dependencies, background: background)
+        let app = Application(router: router, logger: env.dependencies.logger)
+        try await app.test(.router) { client in
+            let api = APIClient(client: client, adminToken: env.tenant.adminToken)
+            let token = try await api.enrollmentToken(.corporate)
+            func enroll(_ token: String, _ index: Int) async throws -> APIResponse {
+                try await api.send(.POST, APIRoute.enroll.path, token: token, json: EnrollRequest(
+                    platform: .linux, platformId: "limit-\(token.suffix(6))-\(index)", deviceName: "h", agentVersion: "t"))
+            }
+            var secrets: [String] = []
+            for index in 0..<10 {
+                let answer = try await enroll(token, index)
+                #expect(answer.status == .created)
+                secrets.append(try answer.decode(EnrollResponse.self).deviceSecret)
+            }
+            let refused = try await enroll(token, 10)
+            #expect(refused.status == .tooManyRequests && refused.errorCode == "too_many_enrollments")
+            #expect(refused.headers[.retryAfter] == "2")
+            #expect(try await enroll(try await api.enrollmentToken(.corporate), 11).status == .created, "another token")
+
+            let full = try SampleInventory.fullRequest(SampleInventory.make(appCount: 3))
+            for _ in 0..<10 { #expect(try await api.checkIn(secrets[0], full).status == .ok) }
+            let flooded = try await api.checkIn(secrets[0], full)
+            #expect(flooded.status == .tooManyRequests && flooded.errorCode == "too_many_requests")
+            #expect(flooded.headers[.retryAfter] == "2")
+            let poll = try await api.send(.GET, APIRoute.agentTasks.path + "?wait=0", token: secrets[0])
+            #expect(poll.status == .tooManyRequests, "task polls count too")
+            #expect(try await api.checkIn(secrets[1], full).status == .ok, "another device")
+
+            env.clock.advance(2)
+            #expect(try await api.checkIn(secrets[0], full).status == .ok, "refilled")
+            #expect(try await enroll(token, 12).status == .created, "refilled")
+        }
     }
 
     /// A client that opens a connection and sends its request slowly (or nothing) is cut off

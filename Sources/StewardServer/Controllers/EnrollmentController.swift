@@ -8,6 +8,8 @@ import StewardStore
 /// Enrollment tokens (admin) and the enrollment of devices (agent).
 struct EnrollmentController: Sendable {
     let store: any EnrollmentStore & TenantStore & RecordStore
+    /// Enrollments per token (429 past it); nil: unlimited.
+    var tokenLimiter: RateLimiter? = nil
     let auditor: Auditor
     let clock: Clock
     let ids: IdentifierGenerator
@@ -63,6 +65,10 @@ struct EnrollmentController: Sendable {
     func enroll(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<EnrollResponse> {
         guard let credential = Credential(authorization: request.headers[.authorization], kind: .enrollmentToken) else {
             throw APIError(.unauthorized, "invalid_enrollment_token", "A valid enrollment token is required.")
+        }
+        if let wait = tokenLimiter?.admit(credential.tenantID.rawValue + "/" + credential.id) {
+            throw APIError.tooManyRequests(
+                "too_many_enrollments", "Too many enrollments with this token: try again later.", retryAfter: wait)
         }
         let input = try await request.decodeJSON(EnrollRequest.self, limit: Limits.smallBodyBytes)
         try input.validate()

@@ -18,16 +18,11 @@ public actor SignInLimiter {
         }
     }
 
-    private struct Bucket {
-        var tokens: Double
-        var updated: Date
-    }
-
     private let perAddress: Rate
     private let perAccount: Rate
     private let clock: Clock
-    private var addresses: [String: Bucket] = [:]
-    private var accounts: [String: Bucket] = [:]
+    private var addresses: [String: TokenBucket] = [:]
+    private var accounts: [String: TokenBucket] = [:]
     /// Buckets kept before full ones are dropped (a full bucket is the same as none).
     private let capacity = 50_000
 
@@ -42,9 +37,9 @@ public actor SignInLimiter {
     public func admit(address: String?, account: String) -> Duration? {
         let now = clock.now()
         let addressKey = address ?? "-"
-        var byAddress = refilled(addresses[addressKey], rate: perAddress, now: now)
-        var byAccount = refilled(accounts[account], rate: perAccount, now: now)
-        if let wait = [wait(byAddress, perAddress), wait(byAccount, perAccount)].compactMap({ $0 }).max() {
+        var byAddress = TokenBucket.refilled(addresses[addressKey], rate: perAddress, now: now)
+        var byAccount = TokenBucket.refilled(accounts[account], rate: perAccount, now: now)
+        if let wait = [byAddress.wait(perAddress), byAccount.wait(perAccount)].compactMap({ $0 }).max() {
             return wait
         }
         byAddress.tokens -= 1
@@ -55,22 +50,8 @@ public actor SignInLimiter {
         return nil
     }
 
-    private func refilled(_ bucket: Bucket?, rate: Rate, now: Date) -> Bucket {
-        guard var bucket else { return Bucket(tokens: Double(rate.burst), updated: now) }
-        let gained = max(0, now.timeIntervalSince(bucket.updated)) * Double(rate.perMinute) / 60
-        bucket.tokens = min(Double(rate.burst), bucket.tokens + gained)
-        bucket.updated = now
-        return bucket
-    }
-
-    private func wait(_ bucket: Bucket, _ rate: Rate) -> Duration? {
-        guard bucket.tokens < 1 else { return nil }
-        guard rate.perMinute > 0 else { return .seconds(3600) }
-        return .seconds(((1 - bucket.tokens) * 60 / Double(rate.perMinute)).rounded(.up))
-    }
-
     private func prune(_ now: Date) {
-        addresses = addresses.filter { refilled($0.value, rate: perAddress, now: now).tokens < Double(perAddress.burst) }
-        accounts = accounts.filter { refilled($0.value, rate: perAccount, now: now).tokens < Double(perAccount.burst) }
+        addresses = addresses.filter { TokenBucket.refilled($0.value, rate: perAddress, now: now).tokens < Double(perAddress.burst) }
+        accounts = accounts.filter { TokenBucket.refilled($0.value, rate: perAccount, now: now).tokens < Double(perAccount.burst) }
     }
 }

@@ -71,15 +71,20 @@ struct TestEnvironment {
         dependencies = ServerDependencies(
             storage: storage, masterKey: Self.masterKey, clock: clock.clock, ids: ids, logger: logger)
         // The lowest bcrypt cost and no sign-in delays: tests check behaviour, not timing.
-        configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             maxBodyBytes: maxBodyBytes, checkInIntervalSeconds: 600, passwordHashCost: 4, failedSignInDelay: .zero)
+        // Per-credential limits off (tests check in many times at one instant); AbuseLimitTests sets its own.
+        configuration.deviceRequestsPerMinute = 0
+        configuration.enrollmentsPerMinutePerToken = 0
+        self.configuration = configuration
         // Sign-in limits out of the way (every router request comes from "no address"); the
         // sign-in tests set their own.
         let unlimited = SignInLimiter.Rate(burst: 1_000_000, perMinute: 1_000_000)
-        background = BackgroundServices(
-            configuration: ServerConfiguration(
-                lastSeenFlushInterval: .seconds(3600), signInRateByAddress: unlimited, signInRateByAccount: unlimited),
-            dependencies: dependencies)
+        var backgroundConfiguration = ServerConfiguration(
+            lastSeenFlushInterval: .seconds(3600), signInRateByAddress: unlimited, signInRateByAccount: unlimited)
+        backgroundConfiguration.deviceRequestsPerMinute = 0
+        backgroundConfiguration.enrollmentsPerMinutePerToken = 0
+        background = BackgroundServices(configuration: backgroundConfiguration, dependencies: dependencies)
         let provisioning = TenantProvisioning(store: storage, masterKey: Self.masterKey, clock: clock.clock, ids: ids)
         tenant = try await provisioning.createTenant(name: "Acme")
         otherTenant = try await provisioning.createTenant(name: "Globex")
