@@ -38,7 +38,7 @@ struct JSONTransport: Sendable {
         do {
             response = try await http.execute(request, timeout: timeout)
         } catch {
-            throw AgentError.unreachable(String(describing: error))
+            throw AgentError.unreachable(Self.reason(error, server: server))
         }
         let payload = Data(try await response.body.collect(upTo: maxAnswerBytes).readableBytesView)
         guard (200..<300).contains(Int(response.status.code)) else {
@@ -48,6 +48,24 @@ struct JSONTransport: Sendable {
                 message: error?.error.message ?? response.status.reasonPhrase)
         }
         return (try WireCoding.decoder().decode(Answer.self, from: payload), bytes)
+    }
+}
+
+extension JSONTransport {
+    /// One line a person can act on, for the usual ways a server is out of reach.
+    static func reason(_ error: any Error, server: String) -> String {
+        let text = String(describing: error)
+        if text.contains("Connection refused") { return "nothing answers at \(server) (connection refused): is the server running, on that port?" }
+        if text.contains("connectTimeout") || text.contains("Timed out") || text.contains("deadlineExceeded") {
+            return "no answer from \(server) in time"
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("handshakeFailed") {
+            return "\(server) presented a certificate this agent does not trust (--ca-file or --pin-sha256 at enrollment)"
+        }
+        if text.contains("NXDOMAIN") || text.contains("Name or service not known") || text.contains("No address") {
+            return "\(server): the host name does not resolve"
+        }
+        return "\(server): \(text)"
     }
 }
 

@@ -25,13 +25,13 @@ struct AdminCommand: AsyncParsableCommand {
             if let tenant {
                 guard let match = tenants.first(where: { $0.id.rawValue == tenant }) else {
                     await storage.close()
-                    throw ValidationError("no tenant \(tenant); `steward tenant list` shows them")
+                    throw CommandFailure("no tenant \(tenant); `steward tenant list` shows them")
                 }
                 tenantID = match.id
             } else {
                 guard tenants.count == 1 else {
                     await storage.close()
-                    throw ValidationError("there are \(tenants.count) tenants: name one with --tenant")
+                    throw CommandFailure("there are \(tenants.count) tenants: name one with --tenant")
                 }
                 tenantID = tenants[0].id
             }
@@ -55,7 +55,7 @@ struct AdminCommand: AsyncParsableCommand {
         guard let admin = try await storage.records(
             AdminRecord.self, tenantID: tenantID, filter: AdminRecord.withUserName(userName), after: nil, limit: 1
         ).first else {
-            throw ValidationError("no admin with user name '\(userName)'")
+            throw CommandFailure("no admin with user name '\(userName)'")
         }
         return admin
     }
@@ -80,7 +80,7 @@ struct AdminCommand: AsyncParsableCommand {
             } else if RoleID.isWellFormed(role), try await storage.record(RoleRecord.self, tenantID: tenantID, key: role) != nil {
                 roleID = RoleID(rawValue: role)
             } else {
-                throw ValidationError("no role '\(role)'; built-in: \(RoleDefinition.builtIn.map(\.name).joined(separator: ", "))")
+                throw CommandFailure("no role '\(role)'; built-in: \(RoleDefinition.builtIn.map(\.name).joined(separator: ", "))")
             }
             let (password, generated) = AdminCommand.password(fromStandardInput: passwordStdin)
             let request = AdminCreateRequest(

@@ -38,7 +38,7 @@ struct BackupCommand: AsyncParsableCommand {
             let check = try SQLiteBackup.check(to)
             let bytes = (try? FileManager.default.attributesOfItem(atPath: to)[.size] as? NSNumber)?.int64Value ?? 0
             print("""
-                Backed up \(store.describe(layers)) to \(to) (\(ByteCountFormatter.string(fromByteCount: bytes, countStyle: .binary)); \
+                Backed up \(store.describe(layers)) to \(to) (\(binaryBytes(bytes)); \
                 \(check.tenants) tenants, \(check.devices) devices; integrity \(check.integrity)).
                 The backup does not hold the master key (\(layers.masterKeyPath)): keep a copy of that file apart from it.
                 Without the key a restored database's sealed secrets, pseudonyms and audit chain cannot be used.

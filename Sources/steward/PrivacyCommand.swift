@@ -26,7 +26,7 @@ struct PrivacyCommand: AsyncParsableCommand {
             await storage.close()
             let chosen = tenant.map { id in tenants.filter { $0.id.rawValue == id } } ?? tenants
             guard chosen.count == 1, let record = chosen.first else {
-                throw ValidationError(tenant == nil ? "there are \(tenants.count) tenants: name one with --tenant" : "no tenant \(tenant ?? "")")
+                throw CommandFailure(tenant == nil ? "there are \(tenants.count) tenants: name one with --tenant" : "no tenant \(tenant ?? "")")
             }
             print(PrivacyStatement(settings: .init(record)).render(format), terminator: "")
         }
@@ -51,7 +51,7 @@ struct PrivacyCommand: AsyncParsableCommand {
             let data = try encoder.encode(bundle)
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                    throw ValidationError("cannot write \(output)")
+                    throw CommandFailure("cannot write \(output)")
                 }
                 print("Wrote \(output): \(bundle.devices.count) devices, \(bundle.auditEntries.count) audit entries.")
             } else {

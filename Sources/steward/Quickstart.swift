@@ -45,8 +45,11 @@ struct Quickstart: AsyncParsableCommand {
                     dependencies: ServerDependencies(storage: storage, masterKey: masterKey, logger: logger), serveAfterwards: !exit
                 ) { port in
                     let server = "http://127.0.0.1:\(port)"
-                    try await Self.enrollAndShow(server: server, tenant: tenant, password: password, directory: directory)
+                    try await Self.enrollAndShow(server: server, tenant: tenant, password: password, directory: directory, serving: !exit)
                     if !exit { print("\nServing on \(server) — press Ctrl-C to stop.") }
+                    // Shown now even into a pipe or a file (stdout is block-buffered there:
+                    // nothing showed until the server stopped).
+                    fflush(nil)
                 }
             }
         } catch {
@@ -57,7 +60,9 @@ struct Quickstart: AsyncParsableCommand {
         await storage.close()
     }
 
-    private static func enrollAndShow(server: String, tenant: TenantCreated, password: String, directory: URL) async throws {
+    private static func enrollAndShow(
+        server: String, tenant: TenantCreated, password: String, directory: URL, serving: Bool
+    ) async throws {
         let admin = AdminClient(server: server, token: tenant.adminToken)
         let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate, description: "quickstart"))
         let agent = Agent(state: AgentState(directory: directory.appendingPathComponent("agent")))
@@ -85,6 +90,16 @@ struct Quickstart: AsyncParsableCommand {
 
             First check-in: \(first.requestBytes) bytes (\(first.sectionsSent.joined(separator: ", "))), enroll + check-in \(Self.millis(firstSeconds))
             No-change check-in: \(second.requestBytes) bytes, \(Self.millis(secondSeconds))
+            """)
+        guard serving else {
+            print("""
+
+                The server has stopped (--exit). Data directory: \(directory.path)
+                Without --exit, quickstart keeps serving and prints the console's address and a password.
+                """)
+            return
+        }
+        print("""
 
             The console: \(server)/
               sign in as admin with the password \(password)   (shown once; change it in the console)
@@ -101,7 +116,7 @@ struct Quickstart: AsyncParsableCommand {
 
     static func bytes(_ value: Int64?) -> String {
         guard let value else { return "—" }
-        return ByteCountFormatter.string(fromByteCount: value, countStyle: .binary)
+        return binaryBytes(value)
     }
 
     static func millis(_ seconds: Double) -> String { String(format: "%.0f ms", seconds * 1000) }

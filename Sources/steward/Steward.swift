@@ -57,7 +57,7 @@ struct StoreOptions: ParsableArguments {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } else if !FileManager.default.fileExists(atPath: path) {
-            throw ValidationError("no Steward database in \(directory): run `steward init` first")
+            throw CommandFailure("no Steward database in \(directory): run `steward init` first")
         }
         return try SQLiteStorage(path: path)
     }
@@ -86,6 +86,13 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
+    /// The flags naming this store again, for the commands a message suggests (the database
+    /// URL only as the environment variable, never its password on a screen).
+    func flags(_ layers: ConfigurationLayers) -> String {
+        if !layers.value(ConfigurationLayers.database).isEmpty { return "(with STEWARD_DATABASE_URL set as now)" }
+        return "--data-dir \(layers.value(ConfigurationLayers.dataDir))"
+    }
+
     /// Where the data lives, for messages (never the password of a database URL).
     func describe(_ layers: ConfigurationLayers) -> String {
         let url = layers.value(ConfigurationLayers.database)
@@ -109,6 +116,24 @@ func serving(host: String, port: Int, _ body: () async throws -> Void) async thr
     } catch where String(describing: error).contains("Address already in use") {
         throw CommandFailure("\(host):\(port) is already in use: choose another --port (0 picks a free one)")
     }
+}
+
+/// How to run this binary again: `swift run steward` from a package build (its binary is not
+/// on PATH), else `steward`.
+func stewardCommand() -> String {
+    CommandLine.arguments.first?.contains("/.build") == true ? "swift run steward" : "steward"
+}
+
+/// Sizes in binary units with their binary names (GiB, not "GB").
+func binaryBytes(_ value: Int64) -> String {
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    var size = Double(value)
+    var unit = 0
+    while size >= 1024 && unit < units.count - 1 {
+        size /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(value) bytes" : String(format: "%.1f %@", size, units[unit])
 }
 
 /// A failure explained in one line (no usage text, unlike `ValidationError`).
@@ -141,7 +166,7 @@ struct Initialise: AsyncParsableCommand {
         let storage = try await store.openStorage(layers, create: true)
         if try await !storage.tenants().isEmpty {
             await storage.close()
-            throw ValidationError("\(store.describe(layers)) is already initialised; use `steward tenant create NAME` to add a tenant")
+            throw CommandFailure("\(store.describe(layers)) is already initialised; use `steward tenant create NAME` to add a tenant")
         }
         let masterKey = try await store.masterKey(layers, for: storage, create: true)
         let created = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: name)
@@ -156,8 +181,8 @@ struct Initialise: AsyncParsableCommand {
             Admin API token (shown once; keep it safe):
               \(created.adminToken)
             The master key is in \(layers.masterKeyPath): back it up, and give every replica the same file.
-            Next: steward admin reset-password admin   (to sign in with a password)
-                  steward serve (with the same --data-dir or --database)
+            Next: \(stewardCommand()) admin reset-password admin \(store.flags(layers))  (a console password)
+                  \(stewardCommand()) serve \(store.flags(layers))
             """)
     }
 }
