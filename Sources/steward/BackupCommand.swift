@@ -20,10 +20,7 @@ struct BackupCommand: AsyncParsableCommand {
         @Option(help: "The backup file to write (it must not exist).") var to: String
 
         func run() async throws {
-            let layers = try store.layers()
-            guard layers.value(ConfigurationLayers.database).isEmpty else {
-                throw CommandFailure("PostgreSQL is backed up with pg_dump or continuous archiving (docs/operations.md), not by steward")
-            }
+            let layers = try BackupCommand.sqliteLayers(store, postgres: "backed up with pg_dump or continuous archiving")
             guard !FileManager.default.fileExists(atPath: to) else { throw CommandFailure("\(to) exists already: choose a new file") }
             guard let storage = try store.openUnmigrated(layers, create: false) as? SQLiteStorage else {
                 throw CommandFailure("not a SQLite data directory")
@@ -55,12 +52,7 @@ struct BackupCommand: AsyncParsableCommand {
         @Flag(help: "Print the check as JSON.") var json = false
 
         func run() async throws {
-            let check: SQLiteBackupCheck
-            do {
-                check = try SQLiteBackup.check(file)
-            } catch {
-                throw CommandFailure("\(file) is not a readable SQLite database: \(error)")
-            }
+            let check = try BackupCommand.checked(file)
             let layers = try ConfigurationLayers(
                 flags: [ConfigurationLayers.masterKeyFile: masterKeyFile, ConfigurationLayers.dataDir: dataDir],
                 environment: ProcessInfo.processInfo.environment, configFile: nil)
@@ -96,6 +88,26 @@ struct BackupCommand: AsyncParsableCommand {
     }
 }
 
+extension BackupCommand {
+    /// The layers of a SQLite data directory: PostgreSQL has its own tools.
+    static func sqliteLayers(_ store: StoreOptions, postgres how: String) throws -> ConfigurationLayers {
+        let layers = try store.layers()
+        guard layers.value(ConfigurationLayers.database).isEmpty else {
+            throw CommandFailure("PostgreSQL is \(how) (docs/operations.md), not by steward")
+        }
+        return layers
+    }
+
+    /// A backup file's check, or one line saying it is not a database at all.
+    static func checked(_ file: String) throws -> SQLiteBackupCheck {
+        do {
+            return try SQLiteBackup.check(file)
+        } catch {
+            throw CommandFailure("\(file) is not a readable SQLite database: \(error)")
+        }
+    }
+}
+
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore", abstract: "Put a checked backup in place as the data directory's database (the server stopped).")
@@ -103,16 +115,8 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: "The backup file, from `steward backup`.") var from: String
 
     func run() async throws {
-        let layers = try store.layers()
-        guard layers.value(ConfigurationLayers.database).isEmpty else {
-            throw CommandFailure("PostgreSQL is restored with pg_restore or psql (docs/operations.md), not by steward")
-        }
-        let check: SQLiteBackupCheck
-        do {
-            check = try SQLiteBackup.check(from)
-        } catch {
-            throw CommandFailure("\(from) is not a readable SQLite database: \(error)")
-        }
+        let layers = try BackupCommand.sqliteLayers(store, postgres: "restored with pg_restore or psql")
+        let check = try BackupCommand.checked(from)
         guard check.restorable else {
             BackupCommand.Verify.describe(check)
             throw CommandFailure("\(from) cannot be restored by this Steward")
