@@ -52,7 +52,8 @@ public struct BackgroundServices: Sendable {
         usage = UsageRecorder(
             store: dependencies.storage, interval: configuration.lastSeenFlushInterval, clock: dependencies.clock,
             logger: dependencies.logger)
-        notifier = TaskNotifier(store: dependencies.storage, logger: dependencies.logger)
+        notifier = TaskNotifier(
+            store: dependencies.storage, logger: dependencies.logger, maxParkedPerTenant: configuration.maxWaitingAgentsPerTenant)
         signInLimiter = SignInLimiter(
             perAddress: configuration.signInRateByAddress, perAccount: configuration.signInRateByAccount, clock: dependencies.clock)
         deviceLimiter = RateLimiter.perMinute(configuration.deviceRequestsPerMinute, clock: dependencies.clock)

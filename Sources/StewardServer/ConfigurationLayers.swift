@@ -46,10 +46,13 @@ public struct ConfigurationLayers: Sendable {
         file: "deviceRequestsPerMinute", environment: "STEWARD_DEVICE_REQUESTS_PER_MINUTE", defaultValue: "120")
     public static let enrollmentsPerMinutePerToken = Key(
         file: "enrollmentsPerMinutePerToken", environment: "STEWARD_ENROLLMENTS_PER_MINUTE_PER_TOKEN", defaultValue: "600")
+    public static let maxWaitingAgentsPerTenant = Key(
+        file: "maxWaitingAgentsPerTenant", environment: "STEWARD_MAX_WAITING_AGENTS_PER_TENANT", defaultValue: "100000")
     public static let all = [
         host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
         masterKey, passwordHashCost, signInPerMinuteByAddress, signInPerMinuteByAccount, taskRedeliverySeconds, tlsCertificate,
         tlsKey, publicURL, agentPackageFile, deviceRequestsPerMinute, enrollmentsPerMinutePerToken,
+        maxWaitingAgentsPerTenant,
     ]
 
     let flags: [Key: String]
@@ -111,6 +114,7 @@ public struct ConfigurationLayers: Sendable {
         configuration.agentPackageFile = value(Self.agentPackageFile)
         configuration.deviceRequestsPerMinute = try integer(Self.deviceRequestsPerMinute, in: 0...1_000_000)
         configuration.enrollmentsPerMinutePerToken = try integer(Self.enrollmentsPerMinutePerToken, in: 0...1_000_000)
+        configuration.maxWaitingAgentsPerTenant = try integer(Self.maxWaitingAgentsPerTenant, in: 1...10_000_000)
         return configuration
     }
 

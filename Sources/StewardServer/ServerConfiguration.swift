@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     /// enrollments per token: 429 with Retry-After past them; 0 turns a limit off.
     public var deviceRequestsPerMinute = 120
     public var enrollmentsPerMinutePerToken = 600
+    /// Task long-polls one tenant may have parked at once (429 `too_many_waiting` past it).
+    public var maxWaitingAgentsPerTenant = 100_000
     /// Serving HTTPS itself (`--tls-cert`): session cookies are Secure, answers carry HSTS.
     public var servesTLS = false
     /// The URL agents reach this server by (for `/agent/install.sh`); nil: from the request.

@@ -104,6 +104,29 @@ import Glibc
         }
     }
 
+    /// A tenant parks at most so many task long-polls: past it a poll is refused at once (the
+    /// API answers 429 `too_many_waiting`), and another tenant is not affected.
+    @Test func aTenantParksABoundedNumberOfLongPolls() async throws {
+        let env = try await TestEnvironment()
+        let notifier = TaskNotifier(store: env.storage, logger: env.dependencies.logger, maxParkedPerTenant: 2)
+        let (tenant, other) = (env.tenant.tenantId, env.otherTenant.tenantId)
+        let first = Task { await notifier.wait(tenantID: tenant, deviceID: DeviceID(rawValue: "d1"), after: 0, timeout: .seconds(120)) }
+        let second = Task { await notifier.wait(tenantID: tenant, deviceID: DeviceID(rawValue: "d2"), after: 0, timeout: .seconds(120)) }
+        while await notifier.parkedRequests(tenantID: tenant) < 2 { await Task.yield() }
+        #expect(await notifier.wait(tenantID: tenant, deviceID: DeviceID(rawValue: "d3"), after: 0, timeout: .seconds(120)) == false)
+        let theirs = Task { await notifier.wait(tenantID: other, deviceID: DeviceID(rawValue: "d9"), after: 0, timeout: .seconds(120)) }
+        while await notifier.parkedRequests(tenantID: other) < 1 { await Task.yield() }
+        // A woken poll leaves, and makes room.
+        await notifier.wake(tenantID: tenant, deviceID: DeviceID(rawValue: "d1"))
+        #expect(await first.value)
+        #expect(await notifier.parkedRequests(tenantID: tenant) == 1)
+        await notifier.wake(tenantID: tenant, deviceID: DeviceID(rawValue: "d2"))
+        await notifier.wake(tenantID: other, deviceID: DeviceID(rawValue: "d9"))
+        let (secondWoke, theirsWoke) = (await second.value, await theirs.value)
+        #expect(secondWoke && theirsWoke)
+        #expect(await notifier.parkedRequests(tenantID: tenant) == 0)
+    }
+
     /// A client that opens a connection and sends its request slowly (or nothing) is cut off
     /// after the idle timeout instead of holding the connection for ever.
     @Test func aSlowClientIsCutOff() async throws {

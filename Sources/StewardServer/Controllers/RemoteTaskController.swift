@@ -163,7 +163,10 @@ struct RemoteTaskController: Sendable {
             if !tasks.isEmpty || remaining <= .zero || Task.isCancelled {
                 return JSONResponse(RemoteTaskInstructions(tasks: tasks.map(\.instruction)))
             }
-            await notifier.wait(tenantID: state.tenantID, deviceID: deviceID, after: generation, timeout: remaining)
+            guard await notifier.wait(tenantID: state.tenantID, deviceID: deviceID, after: generation, timeout: remaining) else {
+                throw APIError.tooManyRequests(
+                    "too_many_waiting", "Too many agents of this tenant are waiting for tasks: poll again later.", retryAfter: .seconds(30))
+            }
         }
     }
 

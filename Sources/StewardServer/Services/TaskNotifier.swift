@@ -15,10 +15,15 @@ public actor TaskNotifier: Service {
     private let logger: Logger
     private var generations: [Key: Int] = [:]
     private var waiters: [Key: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    /// Requests parked per tenant, and the most one tenant may park (each holds memory and a
+    /// connection): past it a poll is refused rather than parked.
+    private var parked: [TenantID: Int] = [:]
+    private let maxParkedPerTenant: Int
 
-    public init(store: any RemoteTaskStore, logger: Logger) {
+    public init(store: any RemoteTaskStore, logger: Logger, maxParkedPerTenant: Int = 100_000) {
         self.store = store
         self.logger = logger
+        self.maxParkedPerTenant = maxParkedPerTenant
     }
 
     /// Read before looking for tasks; pass to `wait` after finding none.
@@ -32,9 +37,12 @@ public actor TaskNotifier: Service {
         for continuation in (waiters.removeValue(forKey: key) ?? [:]).values { continuation.resume() }
     }
 
-    /// Returns when the device is woken after `generation`, or after `timeout`.
-    public nonisolated func wait(tenantID: TenantID, deviceID: DeviceID, after generation: Int, timeout: Duration) async {
+    /// Returns when the device is woken after `generation`, or after `timeout`: true; false at
+    /// once, without waiting, when its tenant has the most requests parked it may have.
+    @discardableResult
+    public nonisolated func wait(tenantID: TenantID, deviceID: DeviceID, after generation: Int, timeout: Duration) async -> Bool {
         let key = Key(tenantID: tenantID, deviceID: deviceID)
+        guard await park(tenantID) else { return false }
         let id = UUID()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await Task.sleep(for: timeout) }
@@ -48,7 +56,24 @@ public actor TaskNotifier: Service {
             await group.next()
             group.cancelAll()
         }
+        await unpark(tenantID)
+        return true
     }
+
+    private func park(_ tenantID: TenantID) -> Bool {
+        let count = parked[tenantID, default: 0]
+        guard count < maxParkedPerTenant else { return false }
+        parked[tenantID] = count + 1
+        return true
+    }
+
+    private func unpark(_ tenantID: TenantID) {
+        let count = parked[tenantID, default: 1] - 1
+        parked[tenantID] = count > 0 ? count : nil
+    }
+
+    /// Requests parked for the tenant now.
+    public func parkedRequests(tenantID: TenantID) -> Int { parked[tenantID, default: 0] }
 
     private func suspend(_ key: Key, id: UUID, after generation: Int) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
