@@ -79,15 +79,16 @@ public func buildApplication(
     let router = buildRouter(configuration: configuration, dependencies: dependencies, background: background)
     let http1 = HTTP1Channel.Configuration(idleTimeout: .init(configuration.idleTimeout))
     var server = HTTPServerBuilder.http1(configuration: http1)
-    var reload: [any Service] = []
     if let tls = dependencies.tls {
         // HTTP/2 where the client offers it (ALPN), HTTP/1.1 otherwise; each handshake takes
         // the certificate in use, which SIGHUP reads again.
         server = try HTTPServerBuilder.http2Upgrade(
             tlsConfiguration: tls.configuration,
             configuration: .init(idleTimeout: .init(configuration.idleTimeout), streamConfiguration: http1))
-        reload.append(TLSReloadService(identity: tls, logger: dependencies.logger))
     }
+    // SIGHUP is handled with or without TLS: its default action would end the process, and
+    // `systemctl reload` sends it.
+    let reload: [any Service] = [ReloadService(tls: dependencies.tls, logger: dependencies.logger)]
     return Application(
         router: router,
         server: server,
@@ -298,15 +299,19 @@ public func buildRouter(
 }
 
 /// Reads the server's certificate and key again on SIGHUP; a pair that does not load is
-/// logged and the one in use kept.
-struct TLSReloadService: Service {
-    let identity: ServerIdentity
+/// logged and the one in use kept. Without TLS there is nothing to read again: it says so.
+struct ReloadService: Service {
+    let tls: ServerIdentity?
     let logger: Logger
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            guard let tls else {
+                logger.notice("SIGHUP: nothing to reload (serving plain HTTP)", metadata: ["component": "server"])
+                continue
+            }
             do {
-                let pin = try identity.reload()
+                let pin = try tls.reload()
                 logger.notice("tls certificate reloaded", metadata: ["component": "tls", "pin": "\(pin)"])
             } catch {
                 logger.error("tls certificate not reloaded; the previous one stays", metadata: ["component": "tls", "reason": "\(error)"])
