@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -160,7 +161,13 @@ public func buildRouter(
     }
     let handlers: [APIRoute: Handler] = [
         .health: handler { _, _ in JSONResponse(["status": "ok"]) },
-        .metrics: { _, _ in
+        .metrics: { request, _ in
+            // Open on the API port unless `metricsToken` is set: then a scraper shows it.
+            if let expected = configuration.metricsToken {
+                let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+                guard Secrets.constantTimeEquals(Array(SHA256.hash(data: Data(presented.utf8))), Array(SHA256.hash(data: Data(expected.utf8))))
+                else { throw APIError(.unauthorized, "metrics_token_required", "This server's metrics need its metrics token.") }
+            }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: ServiceMetrics.exposition())))

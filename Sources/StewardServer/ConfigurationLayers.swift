@@ -48,11 +48,13 @@ public struct ConfigurationLayers: Sendable {
         file: "enrollmentsPerMinutePerToken", environment: "STEWARD_ENROLLMENTS_PER_MINUTE_PER_TOKEN", defaultValue: "600")
     public static let maxWaitingAgentsPerTenant = Key(
         file: "maxWaitingAgentsPerTenant", environment: "STEWARD_MAX_WAITING_AGENTS_PER_TENANT", defaultValue: "100000")
+    /// Empty: `/metrics` is open to whoever reaches the port.
+    public static let metricsToken = Key(file: "metricsToken", environment: "STEWARD_METRICS_TOKEN", defaultValue: "")
     public static let all = [
         host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
         masterKey, passwordHashCost, signInPerMinuteByAddress, signInPerMinuteByAccount, taskRedeliverySeconds, tlsCertificate,
         tlsKey, publicURL, agentPackageFile, deviceRequestsPerMinute, enrollmentsPerMinutePerToken,
-        maxWaitingAgentsPerTenant,
+        maxWaitingAgentsPerTenant, metricsToken,
     ]
 
     let flags: [Key: String]
@@ -115,6 +117,11 @@ public struct ConfigurationLayers: Sendable {
         configuration.deviceRequestsPerMinute = try integer(Self.deviceRequestsPerMinute, in: 0...1_000_000)
         configuration.enrollmentsPerMinutePerToken = try integer(Self.enrollmentsPerMinutePerToken, in: 0...1_000_000)
         configuration.maxWaitingAgentsPerTenant = try integer(Self.maxWaitingAgentsPerTenant, in: 1...10_000_000)
+        let metricsToken = value(Self.metricsToken)
+        if !metricsToken.isEmpty {
+            guard metricsToken.utf8.count >= 16 else { throw ConfigurationError("metricsToken must have at least 16 characters") }
+            configuration.metricsToken = metricsToken
+        }
         return configuration
     }
 

@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     /// enrollments per token: 429 with Retry-After past them; 0 turns a limit off.
     public var deviceRequestsPerMinute = 120
     public var enrollmentsPerMinutePerToken = 600
+    /// When set, `GET /metrics` answers only `Authorization: Bearer <metricsToken>`.
+    public var metricsToken: String?
     /// Task long-polls one tenant may have parked at once (429 `too_many_waiting` past it).
     public var maxWaitingAgentsPerTenant = 100_000
     /// Serving HTTPS itself (`--tls-cert`): session cookies are Secure, answers carry HSTS.

@@ -127,6 +127,24 @@ import Glibc
         #expect(await notifier.parkedRequests(tenantID: tenant) == 0)
     }
 
+    /// `/metrics` is open by default; with `metricsToken` it answers only that bearer token.
+    @Test func metricsCanBeClosedWithAToken() async throws {
+        let env = try await TestEnvironment()
+        var configuration = env.configuration
+        configuration.metricsToken = "scrape-me-0123456789"
+        let router = buildRouter(configuration: configuration, dependencies: env.dependencies, background: env.background)
+        try await Application(router: router, logger: env.dependencies.logger).test(.router) { client in
+            let api = APIClient(client: client, adminToken: env.tenant.adminToken)
+            #expect(try await api.send(.GET, APIRoute.metrics.path, token: nil).errorCode == "metrics_token_required")
+            #expect(try await api.send(.GET, APIRoute.metrics.path, token: "scrape-me-0123456780").status == .unauthorized)
+            #expect(try await api.send(.GET, APIRoute.metrics.path, token: env.tenant.adminToken).status == .unauthorized)
+            let scraped = try await api.send(.GET, APIRoute.metrics.path, token: "scrape-me-0123456789")
+            #expect(scraped.status == .ok && scraped.headers[.contentType]?.hasPrefix("text/plain") == true)
+        }
+        let open = try await env.withClient { api in try await api.send(.GET, APIRoute.metrics.path, token: nil) }
+        #expect(open.status == .ok, "open without a token")
+    }
+
     /// A client that opens a connection and sends its request slowly (or nothing) is cut off
     /// after the idle timeout instead of holding the connection for ever.
     @Test func aSlowClientIsCutOff() async throws {
