@@ -9,15 +9,49 @@ import StewardModel
 /// 20 times and started again: every check-in it answered 200 is in the database afterwards,
 /// SQLite's integrity check passes and every audit chain verifies.
 @Suite(.serialized) struct CrashSafetyTests {
-    /// What the load learned: per device, the highest sequence number the server acknowledged.
+    /// What the load learned: per device, the highest sequence number the server acknowledged;
+    /// and whoever waits for a number of acknowledgements is woken when it is reached.
     final class Acknowledged: Sendable {
-        private let box = NIOLockedValueBox<(last: [Int: Int], count: Int)>(([:], 0))
+        private struct State {
+            var last: [Int: Int] = [:]
+            var count = 0
+            var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        }
+        private let box = NIOLockedValueBox(State())
+
         func record(device: Int, sequence: Int) {
-            box.withLockedValue {
-                $0.last[device] = max($0.last[device] ?? -1, sequence)
-                $0.count += 1
+            let due = box.withLockedValue { state in
+                state.last[device] = max(state.last[device] ?? -1, sequence)
+                state.count += 1
+                let count = state.count
+                let due = state.waiters.filter { $0.target <= count }
+                state.waiters.removeAll { $0.target <= count }
+                return due
+            }
+            for waiter in due { waiter.continuation.resume() }
+        }
+
+        /// Returns once `target` acknowledgements were counted, or when the load ends (`release`).
+        func reached(_ target: Int) async {
+            await withCheckedContinuation { continuation in
+                let now = box.withLockedValue { state in
+                    guard state.count < target else { return true }
+                    state.waiters.append((target, continuation))
+                    return false
+                }
+                if now { continuation.resume() }
             }
         }
+
+        /// Wakes every waiter: the load is over.
+        func release() {
+            let due = box.withLockedValue { state in
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in due { waiter.continuation.resume() }
+        }
+
         var all: [Int: Int] { box.withLockedValue { $0.last } }
         var count: Int { box.withLockedValue { $0.count } }
     }
@@ -74,7 +108,8 @@ import StewardModel
                 let client = StewardClient(server: base, http: http, timeout: .seconds(5))
                 let start = sent
                 let load = Task { [secrets] in
-                    try await withThrowingTaskGroup(of: Int.self) { group in
+                    defer { acknowledged.release() }
+                    return try await withThrowingTaskGroup(of: Int.self) { group in
                         for writer in 0..<8 {
                             group.addTask {
                                 var count = 0
@@ -96,12 +131,9 @@ import StewardModel
                         return try await group.reduce(0, +)
                     }
                 }
-                // The kill lands a seeded 50–400 ms after the round's first acknowledged check-in
-                // (a loaded machine may take a while to answer the first).
-                let before = acknowledged.count
-                let deadline = ContinuousClock.now + .seconds(60)
-                while acknowledged.count == before && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 50...400, using: &generator)))
+                // The kill lands at a seeded moment of the load: after 1 to 300 more
+                // acknowledgements, whatever the machine's speed.
+                await acknowledged.reached(acknowledged.count + Int.random(in: 1...300, using: &generator))
                 try await server.kill()
                 let answered = try await load.value
                 sent += 80_000

@@ -53,11 +53,13 @@ func runCommand(_ executable: URL, _ arguments: [String], environment: [String: 
         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
 }
 
-/// A long-running `steward serve`, stopped with SIGTERM.
-final class RunningServer {
+/// A long-running `steward serve`, stopped with SIGTERM. Its output comes through a pipe: kept
+/// in a log file, and every wait (the port, a log line, the exit) is woken by what arrives.
+final class RunningServer: @unchecked Sendable {
     let process = Process()
     let logFile: URL
     private(set) var port = 0
+    private let events = ServerEvents()
 
     init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], logDirectory: URL) throws {
         logFile = logDirectory.appendingPathComponent("serve-\(UUID().uuidString).log")
@@ -66,44 +68,49 @@ final class RunningServer {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = log
-        process.standardError = log
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let events = events
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                try? log.close()
+                events.ended()
+            } else {
+                log.write(data)
+                events.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+        process.terminationHandler = { _ in events.exited() }
         try process.run()
     }
 
+    var log: String { events.text }
+
     /// Waits for the log line announcing the port (the server binds before it logs).
     func waitUntilServing(timeout: TimeInterval = 60) async throws -> Int {
-        let deadline = Date() + timeout
-        while Date() < deadline {
-            let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-            if let range = log.range(of: #"port=(\d+)"#, options: .regularExpression) {
-                port = Int(log[range].dropFirst("port=".count)) ?? 0
-                return port
-            }
-            if !process.isRunning { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw ServerDidNotStart(log: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
+        guard await events.wait(timeout: timeout, until: { $0.range(of: #"port=\d+"#, options: .regularExpression) != nil }),
+            let range = log.range(of: #"port=(\d+)"#, options: .regularExpression)
+        else { throw ServerDidNotStart(log: log) }
+        port = Int(log[range].dropFirst("port=".count)) ?? 0
+        return port
     }
 
     /// Waits until the log holds `text` at least `count` times.
     func waitForLog(_ text: String, count: Int = 1, timeout: TimeInterval = 30) async throws {
-        let deadline = Date() + timeout
-        while Date() < deadline {
-            let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-            if log.components(separatedBy: text).count - 1 >= count { return }
-            try await Task.sleep(for: .milliseconds(50))
+        guard await events.wait(timeout: timeout, until: { $0.components(separatedBy: text).count - 1 >= count }) else {
+            throw TestFailure("no \(text) in the log: \(log)")
         }
-        throw TestFailure("no \(text) in the log: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
     }
 
-    /// SIGTERM, then the exit status.
+    /// SIGTERM, then the exit status (nil when it had to be killed).
     func stop(timeout: TimeInterval = 20) async throws -> Int32? {
         process.terminate()
-        let deadline = Date() + timeout
-        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning {
+        guard await events.waitForExit(timeout: timeout, process) else {
             Glibc.kill(process.processIdentifier, SIGKILL)
+            _ = await events.waitForExit(timeout: 60, process)
             return nil
         }
         return process.terminationStatus
@@ -112,7 +119,7 @@ final class RunningServer {
     /// Dies without any clean-up, as a crashed or killed replica would.
     func kill() async throws {
         Glibc.kill(process.processIdentifier, SIGKILL)
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        _ = await events.waitForExit(timeout: 60, process)
     }
 
     deinit { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
@@ -120,5 +127,69 @@ final class RunningServer {
     struct ServerDidNotStart: Error, CustomStringConvertible {
         let log: String
         var description: String { "steward serve did not start:\n\(log)" }
+    }
+}
+
+/// A server's output so far and whether it has exited, with waiters woken as either changes.
+/// A wait's timeout bounds it; it is not what it waits for.
+final class ServerEvents: @unchecked Sendable {
+    /// Answers true or false to end a wait, nil to go on waiting; asked under the lock.
+    typealias Check = (ServerEvents) -> Bool?
+
+    private let lock = NSLock()
+    private var output = ""
+    private var over = false
+    private var exitedAlready = false
+    private var waiters: [UUID: (check: Check, continuation: CheckedContinuation<Bool, Never>)] = [:]
+
+    var text: String { lock.withLock { output } }
+
+    func append(_ chunk: String) { change { $0.output += chunk } }
+    func ended() { change { $0.over = true } }
+    func exited() { change { $0.exitedAlready = true } }
+
+    /// True once `until` holds for the output; false when the output ends first or time runs out.
+    func wait(timeout: TimeInterval, until: @escaping (String) -> Bool) async -> Bool {
+        await wait(timeout: timeout) { events in until(events.output) ? true : (events.over ? false : nil) }
+    }
+
+    /// True once the process has exited.
+    func waitForExit(timeout: TimeInterval, _ process: Process) async -> Bool {
+        await wait(timeout: timeout) { events in events.exitedAlready || !process.isRunning ? true : nil }
+    }
+
+    private func wait(timeout: TimeInterval, _ check: @escaping Check) async -> Bool {
+        let id = UUID()
+        let expiry = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(timeout))
+            self?.finish(id, false)
+        }
+        defer { expiry.cancel() }
+        return await withCheckedContinuation { continuation in
+            let answer: Bool? = lock.withLock {
+                if let answer = check(self) { return answer }
+                waiters[id] = (check, continuation)
+                return nil
+            }
+            if let answer { continuation.resume(returning: answer) }
+        }
+    }
+
+    private func finish(_ id: UUID, _ answer: Bool) {
+        lock.withLock { waiters.removeValue(forKey: id) }?.continuation.resume(returning: answer)
+    }
+
+    private func change(_ apply: (ServerEvents) -> Void) {
+        let due = lock.withLock { () -> [(CheckedContinuation<Bool, Never>, Bool)] in
+            apply(self)
+            var due: [(CheckedContinuation<Bool, Never>, Bool)] = []
+            for (id, waiter) in waiters {
+                guard let answer = waiter.check(self) else { continue }
+                waiters[id] = nil
+                due.append((waiter.continuation, answer))
+            }
+            return due
+        }
+        for (continuation, answer) in due { continuation.resume(returning: answer) }
     }
 }
