@@ -37,7 +37,13 @@ public struct Credential: Sendable, Hashable {
 
     /// Reads `Authorization: Bearer <credential>`.
     public init?(authorization: String?, kind: Kind) {
+        guard let text = Self.bearer(authorization) else { return nil }
+        self.init(text: text, kind: kind)
+    }
+
+    /// The text of `Authorization: Bearer <text>`; nil for any other header or none.
+    public static func bearer(_ authorization: String?) -> Substring? {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
-        self.init(text: authorization.dropFirst("Bearer ".count), kind: kind)
+        return authorization.dropFirst("Bearer ".count)
     }
 }

@@ -71,11 +71,6 @@ public func buildApplication(
     configuration: ServerConfiguration, dependencies: ServerDependencies,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let configuration = {
-        var configuration = configuration
-        configuration.servesTLS = dependencies.tls != nil
-        return configuration
-    }()
     let background = BackgroundServices(configuration: configuration, dependencies: dependencies)
     let router = buildRouter(configuration: configuration, dependencies: dependencies, background: background)
     let http1 = HTTP1Channel.Configuration(idleTimeout: .init(configuration.idleTimeout))
@@ -125,14 +120,16 @@ public func buildRouter(
     let enrollment = EnrollmentController(
         store: storage, tokenLimiter: background.enrollmentLimiter, auditor: auditor, clock: clock, ids: ids,
         configuration: configuration)
+    // A device's requests: its secret checked, then its own rate.
+    let deviceAuthentication = DeviceAuthentication(store: storage, limiter: background.deviceLimiter)
     let checkIn = CheckInController(
-        store: storage, deviceLimiter: background.deviceLimiter, lastSeen: lastSeen, usage: usage, clock: clock,
+        store: storage, devices: deviceAuthentication, lastSeen: lastSeen, usage: usage, clock: clock,
         configuration: configuration)
     let devices = DeviceController(store: storage, lastSeen: lastSeen, auditor: auditor, clock: clock)
     let tenant = TenantController(store: storage, auditor: auditor, clock: clock)
     let sessions = SessionController(
         store: storage, accounts: accounts, auditor: auditor, clock: clock, configuration: configuration,
-        limiter: background.signInLimiter, failures: background.signInFailures)
+        limiter: background.signInLimiter, failures: background.signInFailures, servesTLS: dependencies.tls != nil)
     let admins = AdminController(store: storage, accounts: accounts, auditor: auditor, clock: clock)
     let users = UserController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let groups = GroupController(store: storage, auditor: auditor, clock: clock, ids: ids)
@@ -141,10 +138,10 @@ public func buildRouter(
     let privacy = PrivacyController(requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor)
     let apps = AppController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let tasks = RemoteTaskController(
-        store: storage, deviceLimiter: background.deviceLimiter, notifier: background.notifier, auditor: auditor, clock: clock, ids: ids,
+        store: storage, devices: deviceAuthentication, notifier: background.notifier, auditor: auditor, clock: clock, ids: ids,
         redeliverySeconds: configuration.taskRedeliverySeconds)
     let diagnostics = DiagnosticsController(
-        store: storage, deviceLimiter: background.deviceLimiter, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
+        store: storage, devices: deviceAuthentication, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)
 
     typealias Handler = @Sendable (Request, StewardRequestContext) async throws -> Response
@@ -164,7 +161,7 @@ public func buildRouter(
         .metrics: { request, _ in
             // Open on the API port unless `metricsToken` is set: then a scraper shows it.
             if let expected = configuration.metricsToken {
-                let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+                let presented = Credential.bearer(request.headers[.authorization]) ?? ""
                 guard Secrets.constantTimeEquals(Array(SHA256.hash(data: Data(presented.utf8))), Array(SHA256.hash(data: Data(expected.utf8))))
                 else { throw APIError(.unauthorized, "metrics_token_required", "This server's metrics need its metrics token.") }
             }
@@ -262,7 +259,7 @@ public func buildRouter(
     let router = Router(context: StewardRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ErrorMiddleware(servesTLS: configuration.servesTLS))
+    router.add(middleware: ErrorMiddleware(servesTLS: dependencies.tls != nil))
     // Authentication, then the route's permission (declared in `APIRoute`), then the handler.
     let admin = router.group().add(middleware: AdminAuthentication(store: storage, clock: clock))
     var served: [APIRoute: Handler] = [:]

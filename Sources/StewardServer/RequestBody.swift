@@ -82,3 +82,11 @@ extension Page {
         try of(records, limit: limit, key: \.key, view)
     }
 }
+
+extension Request {
+    /// Whether the client's request came over TLS: to this server itself, or to a proxy in
+    /// front of it that says so (`X-Forwarded-Proto: https`).
+    func cameOverTLS(servedOverTLS: Bool) -> Bool {
+        servedOverTLS || head.scheme == "https" || headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
+    }
+}

@@ -43,8 +43,6 @@ public struct ServerConfiguration: Sendable {
     public var metricsToken: String?
     /// Task long-polls one tenant may have parked at once (429 `too_many_waiting` past it).
     public var maxWaitingAgentsPerTenant = 100_000
-    /// Serving HTTPS itself (`--tls-cert`): session cookies are Secure, answers carry HSTS.
-    public var servesTLS = false
     /// The URL agents reach this server by (for `/agent/install.sh`); nil: from the request.
     public var publicURL: String?
     /// The agent's Debian package served at `/agent/steward-agent.deb`.

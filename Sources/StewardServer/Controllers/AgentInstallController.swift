@@ -16,8 +16,7 @@ struct AgentInstallController: Sendable {
     static let packagePath = "/agent/steward-agent.deb"
 
     func script(_ request: Request, context: StewardRequestContext) async throws -> Response {
-        let scheme = configuration.servesTLS || request.head.scheme == "https"
-            || request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https" ? "https" : "http"
+        let scheme = request.cameOverTLS(servedOverTLS: tls != nil) ? "https" : "http"
         let server: String
         if let publicURL = configuration.publicURL {
             server = publicURL

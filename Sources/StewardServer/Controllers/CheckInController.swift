@@ -8,8 +8,8 @@ import StewardStore
 /// but a buffered last-seen time (a heartbeat) or one write transaction with every changed section.
 struct CheckInController: Sendable {
     let store: any DeviceStore & InventoryStore & ManagedAppStore
-    /// Requests per device (429 past it); nil: unlimited.
-    var deviceLimiter: RateLimiter? = nil
+    /// Who a device's request comes from (and its per-device limit).
+    let devices: DeviceAuthentication
     let lastSeen: LastSeenRecorder
     /// Counts check-ins per tenant and day (the dashboard's line).
     let usage: UsageRecorder
@@ -17,7 +17,7 @@ struct CheckInController: Sendable {
     let configuration: ServerConfiguration
 
     func checkIn(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<CheckInResponse> {
-        let (state, deviceID) = try await DeviceAuthentication(store: store, limiter: deviceLimiter).device(request)
+        let (state, deviceID) = try await devices.device(request)
 
         let input = try await request.decodeJSON(CheckInRequest.self, limit: configuration.maxBodyBytes)
         try input.validate()

@@ -8,8 +8,8 @@ import StewardStore
 /// device or user, audited with a reason, and rotate the tenant's key.
 struct DiagnosticsController: Sendable {
     let store: any DeviceStore & DiagnosticsStore
-    /// Requests per device (429 past it); nil: unlimited.
-    var deviceLimiter: RateLimiter? = nil
+    /// Who a device's request comes from (and its per-device limit).
+    let devices: DeviceAuthentication
     let keys: PseudonymKeys
     let auditor: Auditor
     let clock: Clock
@@ -19,7 +19,7 @@ struct DiagnosticsController: Sendable {
     static let maxBodyBytes = 512 * 1024
 
     func upload(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<DiagnosticsReceipt> {
-        let (state, deviceID) = try await DeviceAuthentication(store: store, limiter: deviceLimiter).device(request)
+        let (state, deviceID) = try await devices.device(request)
         let input = try await request.decodeJSON(DiagnosticsUpload.self, limit: min(Self.maxBodyBytes, configuration.maxBodyBytes))
         let now = clock.now()
         try input.validate(now: now)

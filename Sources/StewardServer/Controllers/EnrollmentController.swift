@@ -66,7 +66,7 @@ struct EnrollmentController: Sendable {
         guard let credential = Credential(authorization: request.headers[.authorization], kind: .enrollmentToken) else {
             throw APIError(.unauthorized, "invalid_enrollment_token", "A valid enrollment token is required.")
         }
-        if let wait = tokenLimiter?.admit(credential.tenantID.rawValue + "/" + credential.id) {
+        if let wait = tokenLimiter?.admit(credential) {
             throw APIError.tooManyRequests(
                 "too_many_enrollments", "Too many enrollments with this token: try again later.", retryAfter: wait)
         }

@@ -8,8 +8,8 @@ import StewardStore
 /// report them. Every task and every outcome is audited.
 struct RemoteTaskController: Sendable {
     let store: any DeviceStore & RemoteTaskStore & RecordStore & GroupMemberStore
-    /// Requests per device (429 past it); nil: unlimited.
-    var deviceLimiter: RateLimiter? = nil
+    /// Who a device's request comes from (and its per-device limit).
+    let devices: DeviceAuthentication
     let notifier: TaskNotifier
     let auditor: Auditor
     let clock: Clock
@@ -144,7 +144,7 @@ struct RemoteTaskController: Sendable {
     /// The device's pending tasks, now sent. With `wait`, holds the request up to that many
     /// seconds (30 at most) until a task arrives.
     func take(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<RemoteTaskInstructions> {
-        let (state, deviceID) = try await DeviceAuthentication(store: store, limiter: deviceLimiter).device(request)
+        let (state, deviceID) = try await devices.device(request)
         let query = try QueryParameters(request, allowed: ["wait"])
         let wait = try query.value("wait").map { raw throws(WireError) in
             guard let seconds = Int(raw), (0...Self.maxWaitSeconds).contains(seconds) else {
@@ -172,7 +172,7 @@ struct RemoteTaskController: Sendable {
 
     /// The agent's report: acknowledged, then an outcome. Outcomes are audited with the device as actor.
     func report(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<RemoteTaskView> {
-        let (state, deviceID) = try await DeviceAuthentication(store: store, limiter: deviceLimiter).device(request)
+        let (state, deviceID) = try await devices.device(request)
         let id = try context.id("taskId", RemoteTaskID.self, "task")
         let input = try await request.decodeJSON(RemoteTaskReport.self, limit: RemoteTaskReport.maxBundleBytes + Limits.smallBodyBytes)
         try input.validate()

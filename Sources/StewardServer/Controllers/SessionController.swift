@@ -13,6 +13,8 @@ struct SessionController: Sendable {
     let configuration: ServerConfiguration
     let limiter: SignInLimiter
     let failures: SignInFailureLog
+    /// Serving HTTPS itself (`--tls-cert`).
+    var servesTLS = false
 
     func signIn(_ request: Request, context: StewardRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(SignInRequest.self, limit: Limits.smallBodyBytes)
@@ -23,8 +25,7 @@ struct SessionController: Sendable {
         if token.kind == .session {
             // HttpOnly: scripts never see it; SameSite=Strict: other sites cannot send it.
             // Secure behind TLS (here, or at a proxy that says so).
-            let secure = configuration.servesTLS || request.head.scheme == "https"
-                || request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
+            let secure = request.cameOverTLS(servedOverTLS: servesTLS)
             response.setCookie(Cookie(
                 name: AdminAuthentication.sessionCookie, value: credential.text, expires: token.expiresAt,
                 path: "/", secure: secure, httpOnly: true, sameSite: .strict))

@@ -41,6 +41,12 @@ public final class RateLimiter: Sendable {
         self.capacity = capacity
     }
 
+    /// Takes one request from the bucket of the credential's holder (its tenant and ID; its
+    /// secret is not looked at), or returns how long until one is free.
+    public func admit(_ credential: Credential) -> Duration? {
+        admit(credential.tenantID.rawValue + "/" + credential.id)
+    }
+
     /// Takes one request from `key`'s bucket, or returns how long until one is free.
     public func admit(_ key: String) -> Duration? {
         let now = clock.now()
