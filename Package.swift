@@ -50,6 +50,8 @@ let package = Package(
             dependencies: [
                 "StewardModel", "StewardStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Only to recognise the pool's own errors (its circuit breaker) as an outage.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

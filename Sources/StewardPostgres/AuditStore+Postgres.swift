@@ -6,7 +6,7 @@ import StewardStore
 
 extension PostgresStorage {
     public func append(_ event: AuditEvent) async throws {
-        try await transaction { connection in try await Self.appendAudit(connection, event, logger: logger) }
+        try await transaction { [self] connection in try await Self.appendAudit(connection, event, logger: logger) }
     }
 
     public func auditEntries(tenantID: TenantID, query: AuditQuery) async throws -> [AuditRecord] {
@@ -29,10 +29,10 @@ extension PostgresStorage {
     }
 
     public func purgeAuditEntries(
-        tenantID: TenantID, before: Date, anchor: @Sendable (Int64, Data) -> AuditAnchor, audit: @Sendable (Int) -> AuditEvent
+        tenantID: TenantID, before: Date, anchor: @escaping @Sendable (Int64, Data) -> AuditAnchor, audit: @escaping @Sendable (Int) -> AuditEvent
     ) async throws -> Int {
         let tenant = tenantID.rawValue
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             // The same lock appends take: no entry is appended while the chain's start moves.
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(hashtext('steward-audit'), hashtext(current_schema() || ':' || \(tenant)))",

@@ -42,7 +42,7 @@ extension PostgresStorage {
         tenantID: TenantID, id: DeviceID, ownership: Ownership?, userID: UserID??, reEnrollmentUntil: Date?, audit: AuditEvent
     ) async throws {
         let (tenant, device) = (tenantID.rawValue, id.rawValue)
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let found = try await connection.query(
                 "SELECT id FROM devices WHERE tenant_id = \(tenant) AND id = \(device) FOR UPDATE", logger: logger
             ).collect()
@@ -71,7 +71,7 @@ extension PostgresStorage {
 
     public func deleteDevice(tenantID: TenantID, id: DeviceID, audit: AuditEvent) async throws {
         let (tenant, device) = (tenantID.rawValue, id.rawValue)
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let deleted = try await connection.query(
                 "DELETE FROM devices WHERE tenant_id = \(tenant) AND id = \(device) RETURNING id", logger: logger
             ).collect()
@@ -84,7 +84,7 @@ extension PostgresStorage {
 
     public func removeStaleDevices(tenantID: TenantID, before: Date, audit: @escaping @Sendable (Int) -> AuditEvent) async throws -> Int {
         let (tenant, cutoff) = (tenantID.rawValue, before.millisecondsSince1970)
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             let removed = try await connection.query(
                 """
                 WITH gone AS (

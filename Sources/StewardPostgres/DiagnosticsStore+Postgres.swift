@@ -15,18 +15,18 @@ extension PostgresStorage {
 
     public func createFirstPseudonymKey(_ key: PseudonymKeyRecord) async throws {
         let tenant = key.tenantID.rawValue
-        try await client.query(
+        _ = try await rows(
             """
             INSERT INTO pseudonym_keys (tenant_id, version, sealed_key, created_at)
             VALUES (\(tenant), 1, \(key.sealedKey), \(key.createdAt.millisecondsSince1970)) ON CONFLICT DO NOTHING
-            """, logger: logger)
+            """)
     }
 
     public func rotatePseudonymKey(
-        tenantID: TenantID, sealedKey: Data, at: Date, audit: @Sendable (Int) -> AuditEvent
+        tenantID: TenantID, sealedKey: Data, at: Date, audit: @escaping @Sendable (Int) -> AuditEvent
     ) async throws -> PseudonymKeyRecord {
         let tenant = tenantID.rawValue
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             // Rotations of one tenant queue behind each other on its tenant row.
             _ = try await connection.query("SELECT 1 FROM tenants WHERE id = \(tenant) FOR UPDATE", logger: logger).collect()
             let current = try await connection.query(
@@ -49,7 +49,7 @@ extension PostgresStorage {
         at: Date
     ) async throws {
         let tenant = tenantID.rawValue
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard let device = try await connection.query(
                 "SELECT id, user_id FROM devices WHERE tenant_id = \(tenant) AND id = \(deviceID.rawValue)", logger: logger
             ).collect().first.map({ try $0.decode((String, String?).self) })
@@ -160,9 +160,9 @@ extension PostgresStorage {
     }
 
     public func reidentify(
-        tenantID: TenantID, pseudonym: String, audit: @Sendable (PseudonymSubject) -> AuditEvent
+        tenantID: TenantID, pseudonym: String, audit: @escaping @Sendable (PseudonymSubject) -> AuditEvent
     ) async throws -> PseudonymSubject? {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard let row = try await connection.query(
                 """
                 SELECT subject_type, subject_id, key_version FROM pseudonyms WHERE tenant_id = \(tenantID.rawValue) AND pseudonym = \(pseudonym)
@@ -178,19 +178,16 @@ extension PostgresStorage {
 
     public func purgeDiagnostics(tenantID: TenantID, before: Date) async throws -> (events: Int, links: Int) {
         let tenant = tenantID.rawValue
-        let events = try await client.query(
-            "DELETE FROM diagnostic_events WHERE tenant_id = \(tenant) AND at < \(before.millisecondsSince1970) RETURNING id",
-            logger: logger
-        ).collect().count
-        let links = try await client.query(
+        let events = try await rows(
+            "DELETE FROM diagnostic_events WHERE tenant_id = \(tenant) AND at < \(before.millisecondsSince1970) RETURNING id").count
+        let links = try await rows(
             """
             DELETE FROM pseudonyms p WHERE p.tenant_id = \(tenant) AND NOT EXISTS (
                 SELECT 1 FROM devices d WHERE p.subject_type = 'device' AND d.tenant_id = p.tenant_id AND d.id = p.subject_id
                 UNION ALL
                 SELECT 1 FROM users u WHERE p.subject_type = 'user' AND u.tenant_id = p.tenant_id AND u.id = p.subject_id)
             RETURNING p.pseudonym
-            """, logger: logger
-        ).collect().count
+            """).count
         return (events, links)
     }
 }

@@ -5,7 +5,7 @@ import StewardStore
 
 extension PostgresStorage {
     public func createEnrollmentToken(_ token: EnrollmentTokenRecord, audit: AuditEvent) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await connection.query(
                 """
                 INSERT INTO enrollment_tokens
@@ -40,7 +40,7 @@ extension PostgresStorage {
     }
 
     public func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date, audit: AuditEvent) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let updated = try await connection.query(
                 """
                 UPDATE enrollment_tokens SET revoked_at = coalesce(revoked_at, \(at.millisecondsSince1970))
@@ -58,7 +58,7 @@ extension PostgresStorage {
         let (tenant, kinds, values, created) = (
             tenantID.rawValue, identifiers.map(\.kind.rawValue), identifiers.map(\.value), at.millisecondsSince1970
         )
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             let added = try await connection.query(
                 """
                 INSERT INTO corporate_identifiers (tenant_id, kind, value, created_at)
@@ -88,7 +88,7 @@ extension PostgresStorage {
     public func removeCorporateIdentifier(
         tenantID: TenantID, kind: CorporateIdentifierView.Kind, value: String, audit: AuditEvent
     ) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let removed = try await connection.query(
                 """
                 DELETE FROM corporate_identifiers WHERE tenant_id = \(tenantID.rawValue) AND kind = \(kind.rawValue)
@@ -101,12 +101,12 @@ extension PostgresStorage {
     }
 
     public func enroll(
-        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool,
-        reEnrollment: @Sendable (EnrolledMachine) -> AuditEvent?
+        _ device: NewDevice, tokenID: CredentialID, accept: @escaping @Sendable (EnrollmentTokenRecord) -> Bool,
+        reEnrollment: @escaping @Sendable (EnrolledMachine) -> AuditEvent?
     ) async throws -> (id: DeviceID, ownership: Ownership) {
         let tenant = device.tenantID.rawValue
         var device = device
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             // FOR UPDATE: two enrollments racing for a token's last use serialise here.
             let tokenRows = try await connection.query(
                 "SELECT * FROM enrollment_tokens WHERE tenant_id = \(tenant) AND id = \(tokenID.rawValue) FOR UPDATE",

@@ -5,7 +5,7 @@ import StewardStore
 
 extension PostgresStorage {
     public func addMember(tenantID: TenantID, groupID: GroupID, memberID: String, at: Date, audit: AuditEvent) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             _ = try await Self.uniquenessAsConflict {
                 try await connection.query(
                     """
@@ -18,7 +18,7 @@ extension PostgresStorage {
     }
 
     public func removeMember(tenantID: TenantID, groupID: GroupID, memberID: String, audit: AuditEvent) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let removed = try await connection.query(
                 """
                 DELETE FROM group_members WHERE tenant_id = \(tenantID.rawValue) AND group_id = \(groupID.rawValue)

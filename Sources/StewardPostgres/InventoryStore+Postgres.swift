@@ -37,7 +37,7 @@ extension PostgresStorage {
             case nil: return nil
             }
         }()
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             let outcome = try await applySections(connection, update, deviceUpdate: deviceUpdate, appsJSON: appsJSON)
             if let macs = update.identityMACs {
                 try await connection.query("DELETE FROM device_macs WHERE tenant_id = \(tenant) AND device_id = \(device)", logger: logger)
@@ -248,13 +248,13 @@ extension PostgresStorage {
         for (tenant, entries) in Dictionary(grouping: batch, by: \.tenantID) {
             let ids = entries.map(\.deviceID.rawValue)
             let times = entries.map(\.at.millisecondsSince1970)
-            try await client.query(
+            _ = try await rows(
                 """
                 UPDATE devices d SET last_check_in_at = s.at
                 FROM unnest(\(ids)::text[], \(times)::bigint[]) AS s(id, at)
                 WHERE d.tenant_id = \(tenant.rawValue) AND d.id = s.id
                     AND (d.last_check_in_at IS NULL OR d.last_check_in_at < s.at)
-                """, logger: logger)
+                """)
         }
     }
 

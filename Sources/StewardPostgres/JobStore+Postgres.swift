@@ -38,21 +38,29 @@ extension PostgresStorage {
             } catch is JobLeaseLost {
                 throw JobLeaseLost()
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(current_schema()), 1)", logger: logger)
+                await Self.unlockJobLease(connection, logger: logger)
                 throw error
             }
-            _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(current_schema()), 1)", logger: logger)
+            await Self.unlockJobLease(connection, logger: logger)
             return result
         }
     }
 
+    /// Gives the lease back, unless its connection is gone (and the lock with its session): a
+    /// query sent on a connection PostgreSQL closed can wait for ever, and would hold up the
+    /// replica's shutdown.
+    private static func unlockJobLease(_ connection: PostgresConnection, logger: Logger) async {
+        guard !connection.isClosed else { return }
+        _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(current_schema()), 1)", logger: logger)
+    }
+
     public func recordJobRun(_ run: JobRun) async throws {
-        try await client.query(
+        _ = try await rows(
             """
             INSERT INTO job_runs (job, holder, ran_at, result)
             VALUES (\(run.job), \(run.holder), \(run.ranAt.millisecondsSince1970), \(run.result))
             ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, ran_at = excluded.ran_at, result = excluded.result
-            """, logger: logger)
+            """)
     }
 
     public func jobRuns() async throws -> [JobRun] {

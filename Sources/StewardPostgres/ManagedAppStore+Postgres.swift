@@ -27,7 +27,7 @@ extension PostgresStorage {
     }
 
     public func replaceAppStates(tenantID: TenantID, deviceID: DeviceID, _ reports: [AppStateReport], at: Date) async throws -> Int {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await Self.writeAppStates(connection, tenant: tenantID.rawValue, device: deviceID.rawValue, reports, at: at, logger: logger)
         }
     }

@@ -11,7 +11,7 @@ extension PostgresStorage {
         tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent
     ) async throws -> ErasureView {
         let (tenant, user) = (tenantID.rawValue, userID.rawValue)
-        let result = try await transaction { connection -> ErasureView in
+        let result = try await transaction { [self] connection -> ErasureView in
             let found = try await connection.query(
                 "SELECT 1 FROM users WHERE tenant_id = \(tenant) AND id = \(user) FOR UPDATE", logger: logger
             ).collect()
@@ -59,7 +59,7 @@ extension PostgresStorage {
         // Dead row versions hold the erased values until vacuumed; do it now rather than whenever
         // autovacuum gets there. (WAL segments and backups keep them until they are recycled.)
         for table in ["users", "devices", "device_software", "software", "group_members", "audit_entries", "enrollment_tokens", "pseudonyms", "diagnostic_events"] {
-            try await client.query(PostgresQuery(unsafeSQL: "VACUUM \(table)"), logger: logger)
+            _ = try await rows(PostgresQuery(unsafeSQL: "VACUUM \(table)"))
         }
         return result
     }

@@ -100,7 +100,7 @@ extension PostgresStorage {
     }
 
     public func write(_ writes: [RecordWrite], audit: AuditEvent) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await Self.uniquenessAsConflict {
                 for write in writes {
                     switch write {
@@ -114,9 +114,9 @@ extension PostgresStorage {
     }
 
     public func update<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent?)
+        _ type: R.Type, tenantID: TenantID, key: String, _ change: @escaping @Sendable (R) throws -> (R, AuditEvent?)
     ) async throws -> R {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let rows = try await connection.query(
                 "SELECT * FROM \(unescaped: R.table) WHERE tenant_id = \(tenantID.rawValue) AND id = \(key) FOR UPDATE",
                 logger: logger
@@ -130,10 +130,10 @@ extension PostgresStorage {
     }
 
     public func delete<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, audit: @Sendable (R) -> AuditEvent
+        _ type: R.Type, tenantID: TenantID, key: String, audit: @escaping @Sendable (R) -> AuditEvent
     ) async throws {
         let tenant = tenantID.rawValue
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let rows = try await connection.query(
                 "DELETE FROM \(unescaped: R.table) WHERE tenant_id = \(tenant) AND id = \(key) RETURNING *", logger: logger
             ).collect()

@@ -12,7 +12,7 @@ extension PostgresStorage {
     static let remoteTaskChannel = "steward_remote_tasks"
 
     public func createRemoteTasks(_ tasks: [RemoteTaskRecord], audit: AuditEvent) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             for task in tasks {
                 try await connection.query(
                     """
@@ -50,7 +50,7 @@ extension PostgresStorage {
     public func takePendingTasks(
         tenantID: TenantID, deviceID: DeviceID, at: Date, redeliverSentBefore: Date
     ) async throws -> [RemoteTaskRecord] {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await Self.handOutTasks(
                 connection, tenantID: tenantID, deviceID: deviceID, at: at, redeliverSentBefore: redeliverSentBefore, logger: logger)
         }
@@ -72,9 +72,9 @@ extension PostgresStorage {
 
     public func updateRemoteTask(
         tenantID: TenantID, deviceID: DeviceID, id: RemoteTaskID,
-        _ change: @Sendable (RemoteTaskRecord) throws -> (RemoteTaskRecord, AuditEvent?)?
+        _ change: @escaping @Sendable (RemoteTaskRecord) throws -> (RemoteTaskRecord, AuditEvent?)?
     ) async throws -> RemoteTaskRecord {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             guard let old = try await connection.query(
                 """
                 SELECT * FROM remote_tasks WHERE tenant_id = \(tenantID.rawValue) AND id = \(id.rawValue)
@@ -107,9 +107,9 @@ extension PostgresStorage {
     }
 
     public func expireRemoteTasks(
-        tenantID: TenantID, at: Date, audit: @Sendable ([RemoteTaskRecord]) -> AuditEvent
+        tenantID: TenantID, at: Date, audit: @escaping @Sendable ([RemoteTaskRecord]) -> AuditEvent
     ) async throws -> [RemoteTaskRecord] {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let expired = try await connection.query(
                 """
                 UPDATE remote_tasks SET state = 'expired', completed_at = \(at.millisecondsSince1970)

@@ -6,7 +6,7 @@ import StewardStore
 extension PostgresStorage {
     public func createTenant(_ tenant: NewTenant) async throws {
         let (id, name, at) = (tenant.id.rawValue, tenant.name, tenant.createdAt.millisecondsSince1970)
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await connection.query(
                 "INSERT INTO tenants (id, name, compliant_app_feature, created_at) VALUES (\(id), \(name), FALSE, \(at))",
                 logger: logger)
@@ -30,7 +30,7 @@ extension PostgresStorage {
     ) async throws -> AppInventoryRemoval {
         let (feature, stale, retention) = (settings.compliantAppFeature, Int64(settings.staleDeviceDays), Int64(settings.auditRetentionDays))
         let tenant = id.rawValue
-        return try await transaction { connection in
+        return try await transaction { [self] connection in
             // The old value from the locked row: a concurrent change cannot slip between.
             guard let wasOn = try await connection.query(
                 "SELECT compliant_app_feature FROM tenants WHERE id = \(tenant) FOR UPDATE", logger: logger
@@ -71,9 +71,8 @@ extension PostgresStorage {
     }
 
     public func matchesKeyCheck(_ digest: Data) async throws -> Bool {
-        try await client.query(
-            "INSERT INTO key_checks (purpose, digest) VALUES ('master', \(digest)) ON CONFLICT (purpose) DO NOTHING",
-            logger: logger)
+        _ = try await rows(
+            "INSERT INTO key_checks (purpose, digest) VALUES ('master', \(digest)) ON CONFLICT (purpose) DO NOTHING")
         return try await rows("SELECT digest FROM key_checks WHERE purpose = 'master'").first?.value("digest", as: Data.self) == digest
     }
 

@@ -6,13 +6,13 @@ import StewardStore
 extension PostgresStorage {
     public func recordFeatureUsage(_ uses: [FeatureUse]) async throws {
         guard !uses.isEmpty else { return }
-        try await client.query(
+        _ = try await rows(
             """
             INSERT INTO feature_usage_daily AS f (tenant_id, day, feature, calls)
             SELECT * FROM unnest(\(uses.map(\.tenantID.rawValue))::text[], \(uses.map(\.day))::text[],
                 \(uses.map(\.feature))::text[], \(uses.map { Int64($0.calls) })::bigint[])
             ON CONFLICT (tenant_id, day, feature) DO UPDATE SET calls = f.calls + excluded.calls
-            """, logger: logger)
+            """)
     }
 
     public func featureUsage(from: String) async throws -> [FeatureUsageCell] {

@@ -34,7 +34,7 @@ extension SQLiteStorage {
     }
 
     public func purgeAuditEntries(
-        tenantID: TenantID, before: Date, anchor: @Sendable (Int64, Data) -> AuditAnchor, audit: @Sendable (Int) -> AuditEvent
+        tenantID: TenantID, before: Date, anchor: @escaping @Sendable (Int64, Data) -> AuditAnchor, audit: @escaping @Sendable (Int) -> AuditEvent
     ) async throws -> Int {
         let tenant = tenantID.rawValue
         return try await pool.write { db in

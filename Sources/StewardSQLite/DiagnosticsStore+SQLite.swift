@@ -25,7 +25,7 @@ extension SQLiteStorage {
     }
 
     public func rotatePseudonymKey(
-        tenantID: TenantID, sealedKey: Data, at: Date, audit: @Sendable (Int) -> AuditEvent
+        tenantID: TenantID, sealedKey: Data, at: Date, audit: @escaping @Sendable (Int) -> AuditEvent
     ) async throws -> PseudonymKeyRecord {
         try await pool.write { db in
             let tenant = tenantID.rawValue
@@ -143,7 +143,7 @@ extension SQLiteStorage {
     }
 
     public func reidentify(
-        tenantID: TenantID, pseudonym: String, audit: @Sendable (PseudonymSubject) -> AuditEvent
+        tenantID: TenantID, pseudonym: String, audit: @escaping @Sendable (PseudonymSubject) -> AuditEvent
     ) async throws -> PseudonymSubject? {
         try await pool.write { db in
             guard let row = try Row.fetchOne(

@@ -101,8 +101,8 @@ extension SQLiteStorage {
     }
 
     public func enroll(
-        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool,
-        reEnrollment: @Sendable (EnrolledMachine) -> AuditEvent?
+        _ device: NewDevice, tokenID: CredentialID, accept: @escaping @Sendable (EnrollmentTokenRecord) -> Bool,
+        reEnrollment: @escaping @Sendable (EnrolledMachine) -> AuditEvent?
     ) async throws -> (id: DeviceID, ownership: Ownership) {
         try await pool.write { db in
             let tenant = device.tenantID.rawValue

@@ -74,7 +74,7 @@ extension SQLiteStorage {
     }
 
     public func update<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent?)
+        _ type: R.Type, tenantID: TenantID, key: String, _ change: @escaping @Sendable (R) throws -> (R, AuditEvent?)
     ) async throws -> R {
         try await pool.write { db in
             guard let old = try Self.record(db, type, tenantID: tenantID, key: key) else { throw StoreError.notFound }
@@ -86,7 +86,7 @@ extension SQLiteStorage {
     }
 
     public func delete<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, audit: @Sendable (R) -> AuditEvent
+        _ type: R.Type, tenantID: TenantID, key: String, audit: @escaping @Sendable (R) -> AuditEvent
     ) async throws {
         try await pool.write { db in
             guard let old = try Self.record(db, type, tenantID: tenantID, key: key) else { throw StoreError.notFound }

@@ -60,7 +60,7 @@ extension SQLiteStorage {
 
     public func updateRemoteTask(
         tenantID: TenantID, deviceID: DeviceID, id: RemoteTaskID,
-        _ change: @Sendable (RemoteTaskRecord) throws -> (RemoteTaskRecord, AuditEvent?)?
+        _ change: @escaping @Sendable (RemoteTaskRecord) throws -> (RemoteTaskRecord, AuditEvent?)?
     ) async throws -> RemoteTaskRecord {
         try await pool.write { db in
             guard let old = try Row.fetchOne(
@@ -90,7 +90,7 @@ extension SQLiteStorage {
     }
 
     public func expireRemoteTasks(
-        tenantID: TenantID, at: Date, audit: @Sendable ([RemoteTaskRecord]) -> AuditEvent
+        tenantID: TenantID, at: Date, audit: @escaping @Sendable ([RemoteTaskRecord]) -> AuditEvent
     ) async throws -> [RemoteTaskRecord] {
         try await pool.write { db in
             let expired = try Row.fetchAll(

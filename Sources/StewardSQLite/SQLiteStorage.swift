@@ -10,10 +10,11 @@ public final class SQLiteStorage: Storage {
     let softwareIDs = SoftwareIDCache()
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
-    public init(path: String) throws {
+    /// `busyTimeout`: how long a statement waits while another process holds the lock.
+    public init(path: String, busyTimeout: Duration = .seconds(10)) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(TimeInterval(busyTimeout.components.seconds))
         // Statement arguments never appear in errors or traces (they may be personal data).
         configuration.publicStatementArguments = false
         configuration.prepareDatabase { db in
@@ -72,6 +73,23 @@ public final class SQLiteStorage: Storage {
             }
             guard let result else { throw StoreError.unavailable("the erasing write ended without a result") }
             return result
+        }
+    }
+
+    /// SQLite's ways of saying it cannot do the work now: the disk or quota full, the file
+    /// locked by another process past the busy timeout, an I/O failure or a file that cannot
+    /// be opened (a disk gone or read-only). A corrupt file or a constraint is not an outage.
+    public func outage(causedBy error: any Error) -> StoreOutage? {
+        switch error {
+        case StoreError.outage(let outage): return outage
+        case let error as DatabaseError:
+            switch error.resultCode {
+            case .SQLITE_FULL: return .full
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy
+            case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_NOLFS: return .unavailable
+            default: return nil
+            }
+        default: return nil
         }
     }
 

@@ -43,12 +43,38 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     /// 429 with `Retry-After`: a limit was reached; nothing was done.
     static func tooManyRequests(_ code: String, _ message: String, retryAfter: Duration) -> APIError {
         var error = APIError(.tooManyRequests, code, message)
-        error.retryAfterSeconds = max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0))
+        error.retryAfterSeconds = retryAfter.retryAfterSeconds
+        return error
+    }
+
+    /// 503 with `Retry-After`: the database could not do the work; nothing was stored, and the
+    /// same request can be sent again (a full disk needs an operator first, so it says a minute).
+    static func outage(_ outage: StoreOutage) -> APIError {
+        var error = switch outage {
+        case .unavailable:
+            APIError(.serviceUnavailable, "database_unavailable", "The database cannot be reached; nothing was changed. Try again shortly.")
+        case .busy:
+            APIError(.serviceUnavailable, "database_busy", "The database is too busy to take this now; nothing was changed. Try again shortly.")
+        case .full:
+            APIError(.serviceUnavailable, "storage_full", "The server's storage is full; nothing was changed. An operator needs to free space.")
+        }
+        error.retryAfterSeconds = switch outage {
+        case .unavailable: 5
+        case .busy: 1
+        case .full: 60
+        }
         return error
     }
 
     static func internalError() -> APIError {
         APIError(.internalServerError, "internal_error", "Something went wrong; the request ID identifies it in the logs.")
+    }
+}
+
+extension Duration {
+    /// As `Retry-After` says it: whole seconds, rounded up, at least 1.
+    var retryAfterSeconds: Int {
+        max(1, Int(components.seconds) + (components.attoseconds > 0 ? 1 : 0))
     }
 }
 

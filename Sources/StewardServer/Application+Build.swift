@@ -259,7 +259,7 @@ public func buildRouter(
     let router = Router(context: StewardRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ErrorMiddleware(servesTLS: dependencies.tls != nil))
+    router.add(middleware: ErrorMiddleware(outage: { [storage] in storage.outage(causedBy: $0) }, servesTLS: dependencies.tls != nil))
     // Authentication, then the route's permission (declared in `APIRoute`), then the handler.
     let admin = router.group().add(middleware: AdminAuthentication(store: storage, clock: clock))
     var served: [APIRoute: Handler] = [:]
@@ -292,7 +292,9 @@ public func buildRouter(
         }
     }
     // The OCS Inventory NG protocol (OCS, FusionInventory and GLPI agents).
-    let ocs = OCSController(store: storage, clock: clock, ids: ids, configuration: configuration)
+    let ocs = OCSController(
+        store: storage, clock: clock, ids: ids, configuration: configuration, tokenLimiter: background.enrollmentLimiter,
+        deviceLimiter: background.deviceLimiter)
     router.post(RouterPath(OCSController.path), use: ocs.handle)
     let install = AgentInstallController(configuration: configuration, tls: dependencies.tls)
     router.get(RouterPath(AgentInstallController.scriptPath), use: install.script)

@@ -50,11 +50,16 @@ public struct ConfigurationLayers: Sendable {
         file: "maxWaitingAgentsPerTenant", environment: "STEWARD_MAX_WAITING_AGENTS_PER_TENANT", defaultValue: "100000")
     /// Empty: `/metrics` is open to whoever reaches the port.
     public static let metricsToken = Key(file: "metricsToken", environment: "STEWARD_METRICS_TOKEN", defaultValue: "")
+    /// How long a request waits for the database — a pooled PostgreSQL connection, or SQLite's
+    /// lock while another process holds it — before it is answered 503 (`database_unavailable`
+    /// or `database_busy`) instead of hanging.
+    public static let databaseWaitSeconds = Key(
+        file: "databaseWaitSeconds", environment: "STEWARD_DATABASE_WAIT_SECONDS", defaultValue: "10")
     public static let all = [
         host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
         masterKey, passwordHashCost, signInPerMinuteByAddress, signInPerMinuteByAccount, taskRedeliverySeconds, tlsCertificate,
         tlsKey, publicURL, agentPackageFile, deviceRequestsPerMinute, enrollmentsPerMinutePerToken,
-        maxWaitingAgentsPerTenant, metricsToken,
+        maxWaitingAgentsPerTenant, metricsToken, databaseWaitSeconds,
     ]
 
     let flags: [Key: String]
@@ -129,6 +134,11 @@ public struct ConfigurationLayers: Sendable {
     /// the hashing queue little.
     private func rate(_ perMinute: Int) -> SignInLimiter.Rate {
         SignInLimiter.Rate(burst: max(5, perMinute / 6), perMinute: perMinute)
+    }
+
+    /// `databaseWaitSeconds`, checked.
+    public func databaseWait() throws -> Duration {
+        .seconds(try integer(Self.databaseWaitSeconds, in: 1...300))
     }
 
     /// Where the master key lives.

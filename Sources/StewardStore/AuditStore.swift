@@ -14,8 +14,8 @@ public protocol AuditStore: Sendable {
     /// deletes not behind an anchor), deletes, and appends the audit event made from the count.
     /// Returns how many were purged.
     func purgeAuditEntries(
-        tenantID: TenantID, before: Date, anchor: @Sendable (_ sequence: Int64, _ chainHash: Data) -> AuditAnchor,
-        audit: @Sendable (Int) -> AuditEvent
+        tenantID: TenantID, before: Date, anchor: @escaping @Sendable (_ sequence: Int64, _ chainHash: Data) -> AuditAnchor,
+        audit: @escaping @Sendable (Int) -> AuditEvent
     ) async throws -> Int
 }
 

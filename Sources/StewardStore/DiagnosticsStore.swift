@@ -10,7 +10,7 @@ public protocol DiagnosticsStore: Sendable {
     func createFirstPseudonymKey(_ key: PseudonymKeyRecord) async throws
     /// Adds the next key version, destroys the sealed bytes of the older ones (their pseudonyms
     /// stay resolvable through the links, never recomputable) and appends the audit event.
-    func rotatePseudonymKey(tenantID: TenantID, sealedKey: Data, at: Date, audit: @Sendable (Int) -> AuditEvent) async throws -> PseudonymKeyRecord
+    func rotatePseudonymKey(tenantID: TenantID, sealedKey: Data, at: Date, audit: @escaping @Sendable (Int) -> AuditEvent) async throws -> PseudonymKeyRecord
     /// In one transaction: finds or makes (with `pseudonymizer` and a fresh salt) the pseudonyms
     /// of the device and of its user, stores the events under them, and adds the events to the
     /// day's roll-ups. `notFound` for no such device.
@@ -25,7 +25,7 @@ public protocol DiagnosticsStore: Sendable {
     func pseudonyms(tenantID: TenantID, subjectIDs: [String]) async throws -> [String]
     /// The device or user a pseudonym stands for; when there is one, the audit event made from
     /// it is appended in the same transaction.
-    func reidentify(tenantID: TenantID, pseudonym: String, audit: @Sendable (PseudonymSubject) -> AuditEvent) async throws -> PseudonymSubject?
+    func reidentify(tenantID: TenantID, pseudonym: String, audit: @escaping @Sendable (PseudonymSubject) -> AuditEvent) async throws -> PseudonymSubject?
     /// Deletes the tenant's raw events older than `before` (their roll-ups stay) and the links of
     /// pseudonyms whose device or user no longer exists. Returns both counts.
     func purgeDiagnostics(tenantID: TenantID, before: Date) async throws -> (events: Int, links: Int)

@@ -25,7 +25,7 @@ public protocol EnrollmentStore: Sendable {
     /// user kept (a retired device takes the token's) — and is appended. Returns the device's
     /// ID and ownership.
     func enroll(
-        _ device: NewDevice, tokenID: CredentialID, accept: @Sendable (EnrollmentTokenRecord) -> Bool,
-        reEnrollment: @Sendable (EnrolledMachine) -> AuditEvent?
+        _ device: NewDevice, tokenID: CredentialID, accept: @escaping @Sendable (EnrollmentTokenRecord) -> Bool,
+        reEnrollment: @escaping @Sendable (EnrolledMachine) -> AuditEvent?
     ) async throws -> (id: DeviceID, ownership: Ownership)
 }

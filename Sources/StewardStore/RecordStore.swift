@@ -22,11 +22,11 @@ public protocol RecordStore: Sendable {
     /// when there is no such record; an error thrown by `change` writes nothing.
     @discardableResult
     func update<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, _ change: @Sendable (R) throws -> (R, AuditEvent?)
+        _ type: R.Type, tenantID: TenantID, key: String, _ change: @escaping @Sendable (R) throws -> (R, AuditEvent?)
     ) async throws -> R
     /// Deletes the record and its `dependents` with the audit event made from it.
     func delete<R: StoredRecord>(
-        _ type: R.Type, tenantID: TenantID, key: String, audit: @Sendable (R) -> AuditEvent
+        _ type: R.Type, tenantID: TenantID, key: String, audit: @escaping @Sendable (R) -> AuditEvent
     ) async throws
 }
 

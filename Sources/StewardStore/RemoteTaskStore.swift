@@ -23,10 +23,10 @@ public protocol RemoteTaskStore: Sendable {
     /// for no such task.
     func updateRemoteTask(
         tenantID: TenantID, deviceID: DeviceID, id: RemoteTaskID,
-        _ change: @Sendable (RemoteTaskRecord) throws -> (RemoteTaskRecord, AuditEvent?)?
+        _ change: @escaping @Sendable (RemoteTaskRecord) throws -> (RemoteTaskRecord, AuditEvent?)?
     ) async throws -> RemoteTaskRecord
     /// Pending and sent tasks past their expiry become expired; returns them.
-    func expireRemoteTasks(tenantID: TenantID, at: Date, audit: @Sendable ([RemoteTaskRecord]) -> AuditEvent) async throws -> [RemoteTaskRecord]
+    func expireRemoteTasks(tenantID: TenantID, at: Date, audit: @escaping @Sendable ([RemoteTaskRecord]) -> AuditEvent) async throws -> [RemoteTaskRecord]
     /// Calls `wake` with each device that got a task from any replica, until cancelled. Returns
     /// at once where there is one process (SQLite): the creator wakes its own waiters.
     func listenForRemoteTasks(_ wake: @escaping @Sendable (TenantID, DeviceID) async -> Void) async throws

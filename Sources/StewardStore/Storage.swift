@@ -12,4 +12,8 @@ public protocol Storage:
     func pendingMigrations() async throws -> [String]
     /// Releases connections; the store is unusable afterwards.
     func close() async
+    /// The outage `error` (thrown by this store) reports, if it is one: the database
+    /// unreachable, lost mid-request, too busy or full, rather than a fault in the request or
+    /// in Steward. `StoreError.outage` itself answers for itself.
+    func outage(causedBy error: any Error) -> StoreOutage?
 }

@@ -49,7 +49,7 @@ struct StoreOptions: ParsableArguments {
     func openUnmigrated(_ layers: ConfigurationLayers, create: Bool) throws -> any Storage {
         let url = layers.value(ConfigurationLayers.database)
         if !url.isEmpty {
-            return try PostgresStorage(url: url, logger: makeLogger(layers))
+            return try PostgresStorage(url: url, leaseTimeout: try layers.databaseWait(), logger: makeLogger(layers))
         }
         let directory = layers.value(ConfigurationLayers.dataDir)
         let path = (directory as NSString).appendingPathComponent("steward.sqlite")
@@ -59,7 +59,7 @@ struct StoreOptions: ParsableArguments {
         } else if !FileManager.default.fileExists(atPath: path) {
             throw CommandFailure("no Steward database in \(directory): run `steward init` first")
         }
-        return try SQLiteStorage(path: path)
+        return try SQLiteStorage(path: path, busyTimeout: try layers.databaseWait())
     }
 
     /// Opens and migrates the store.

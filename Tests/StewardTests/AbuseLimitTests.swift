@@ -104,6 +104,51 @@ import Glibc
         }
     }
 
+    /// The OCS protocol's inventories under the same limits: a new machine's first inventory
+    /// counts against its token's enrollments, a known machine's against its own device bucket;
+    /// past either, 429 with `Retry-After` and nothing stored.
+    @Test func ocsInventoriesAreLimitedPerTokenAndPerMachine() async throws {
+        let env = try await TestEnvironment()
+        var configuration = env.configuration
+        configuration.deviceRequestsPerMinute = 40  // a burst of 10, then one per 1.5 s
+        configuration.enrollmentsPerMinutePerToken = 40
+        let background = BackgroundServices(configuration: configuration, dependencies: env.dependencies)
+        let router = buildRouter(configuration: configuration, dependencies: env.dependencies, background: background)
+        let app = Application(router: router, logger: env.dependencies.logger)
+        let fixture = String(decoding: try OCSProtocolTests.fixture("ocs-agent-linux.xml"), as: UTF8.self)
+        @Sendable func machine(_ index: Int) -> [UInt8] {
+            let byte = String(format: "%02x", index)
+            return Array(fixture.replacingOccurrences(of: "vm-2026-12-05-10-00-00", with: "m\(index)-2026-12-05-10-00-00")
+                .replacingOccurrences(of: "VMW-5A1B-TEST-0001", with: "LIMIT-\(index)")
+                .replacingOccurrences(of: "2e:98:d5:1c:0b:00", with: "2e:98:d5:1c:0b:\(byte)")
+                .replacingOccurrences(of: "8e:d3:b4:d5:dc:87", with: "8e:d3:b4:d5:dc:\(byte)")
+                .replacingOccurrences(of: "02:fc:00:00:00:01", with: "02:fc:00:00:00:\(byte)").utf8)
+        }
+        try await app.test(.router) { client in
+            let api = APIClient(client: client, adminToken: env.tenant.adminToken)
+            let token = try await api.enrollmentToken(.corporate)
+            for index in 0..<10 {
+                #expect(try await OCSEndpointTests.post(api, machine(index), token: token).status == .ok)
+            }
+            let refused = try await OCSEndpointTests.post(api, machine(10), token: token)
+            #expect(refused.status == .tooManyRequests && refused.reply?.value("ERROR") == "too_many_requests")
+            #expect(refused.headers[.retryAfter] == "2")
+            #expect(try await OCSEndpointTests.devices(api).count == 10, "the refused machine was not enrolled")
+            #expect(try await OCSEndpointTests.post(api, machine(10), token: try await api.enrollmentToken(.corporate)).status == .ok,
+                "another token")
+
+            // Machine 0 again and again: its own bucket (its enrollment counted against the token).
+            for _ in 0..<10 { #expect(try await OCSEndpointTests.post(api, machine(0), token: token).status == .ok) }
+            let flooded = try await OCSEndpointTests.post(api, machine(0), token: token)
+            #expect(flooded.status == .tooManyRequests && flooded.headers[.retryAfter] == "2")
+            #expect(try await OCSEndpointTests.post(api, machine(1), token: token).status == .ok, "another machine")
+
+            env.clock.advance(2)
+            #expect(try await OCSEndpointTests.post(api, machine(0), token: token).status == .ok, "refilled")
+            #expect(try await OCSEndpointTests.post(api, machine(11), token: token).status == .ok, "refilled")
+        }
+    }
+
     /// A tenant parks at most so many task long-polls: past it a poll is refused at once (the
     /// API answers 429 `too_many_waiting`), and another tenant is not affected.
     @Test func aTenantParksABoundedNumberOfLongPolls() async throws {

@@ -69,7 +69,7 @@ public struct Console: Sendable {
             do {
                 response = try await body(request, context)
             } catch {
-                response = Self.errorPage(error, request: request, context: context)
+                response = Self.errorPage(error, request: request, context: context, outage: { [store] in store.outage(causedBy: $0) })
             }
             response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
             response.headers[.init("X-Frame-Options")!] = "DENY"
@@ -81,13 +81,16 @@ public struct Console: Sendable {
         }
     }
 
-    static func errorPage(_ error: any Error, request: Request, context: Context) -> Response {
-        let apiError = ErrorMiddleware.answer(for: error, context: context, component: "console")
+    static func errorPage(
+        _ error: any Error, request: Request, context: Context, outage: (any Error) -> StoreOutage?
+    ) -> Response {
+        let apiError = ErrorMiddleware.answer(for: error, context: context, component: "console", outage: outage)
         let title = switch apiError.status.code {
         case 401: "Signed out"
         case 403: "Not allowed"
         case 404: "Not found"
         case 429: "Too many requests"
+        case 503: "Unavailable"
         case 400..<500: "Not accepted"
         default: "Something went wrong"
         }
@@ -221,7 +224,8 @@ struct ConsoleSession: RouterMiddleware {
             return try await next(request, signedIn)
         }
         guard request.method == .get || request.method == .head else {
-            return Console.errorPage(APIError(.unauthorized, "unauthorized", "Your session has ended: sign in again."), request: request, context: context)
+            return Console.errorPage(APIError(.unauthorized, "unauthorized", "Your session has ended: sign in again."), request: request, context: context,
+                outage: { _ in nil })
         }
         return Console.redirect("/sign-in")
     }

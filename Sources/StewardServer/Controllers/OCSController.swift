@@ -17,6 +17,10 @@ public struct OCSController: Sendable {
     let clock: Clock
     let ids: IdentifierGenerator
     let configuration: ServerConfiguration
+    /// A machine's first inventory enrolls it: counted against its token, as `POST /enroll` is.
+    var tokenLimiter: RateLimiter? = nil
+    /// A known machine's inventories, counted per device as Steward's agent's check-ins are.
+    var deviceLimiter: RateLimiter? = nil
 
     public static let path = "/ocsinventory"
     /// A compressed body larger than this is refused unread; inflated, no more than `maxInflated`.
@@ -99,6 +103,12 @@ public struct OCSController: Sendable {
         var deviceID = try await known(tenantID: tenantID, platformId: platformId, serial: identity.serialNumber, macs: identity.macAddresses)
         // A machine enrolled just now as corporate has nothing stored and no gate to ask about.
         var enrolledCorporate = false
+        if let deviceID, let wait = deviceLimiter?.admit(tenantID.rawValue + "/" + deviceID.rawValue) {
+            return Self.tooMany(wait, encoding)
+        }
+        if deviceID == nil, let wait = tokenLimiter?.admit(credential) {
+            return Self.tooMany(wait, encoding)
+        }
         if deviceID == nil {
             // No device secret is ever handed out: these agents never present one.
             let newID: DeviceID = ids()
@@ -199,6 +209,13 @@ public struct OCSController: Sendable {
         case .missingDeviceID: "missing_device_id"
         case .noContent: "no_content"
         }
+    }
+
+    /// 429 with `Retry-After`, in the protocol's own error form; nothing was stored.
+    static func tooMany(_ wait: Duration, _ encoding: OCSBody.Encoding) -> Response {
+        var response = reply(OCSReply.error("too_many_requests"), encoding, status: .tooManyRequests)
+        response.headers[.retryAfter] = String(wait.retryAfterSeconds)
+        return response
     }
 
     static func reply(

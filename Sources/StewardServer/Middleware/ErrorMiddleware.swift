@@ -8,8 +8,12 @@ import StewardStore
 /// payloads or statement arguments. Every answer also says `nosniff` and `no-store`: API
 /// answers carry personal data and secrets, and no cache or browser guess should keep them.
 /// Served over TLS, every answer tells browsers to come back only over HTTPS (HSTS, a year).
+/// The database unreachable, too busy or full (as the store recognises its driver's errors) is
+/// a 503 with its own code and `Retry-After`, never a 500: the request did nothing.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = StewardRequestContext
+    /// The store's reading of an error it threw (`Storage.outage(causedBy:)`).
+    let outage: @Sendable (any Error) -> StoreOutage?
     var servesTLS = false
 
     func handle(
@@ -19,7 +23,8 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = try Self.answer(for: error, context: context, component: "http").response(from: request, context: context)
+            response = try Self.answer(for: error, context: context, component: "http", outage: outage)
+                .response(from: request, context: context)
         }
         response.headers[.init("X-Request-ID")!] = context.requestID
         response.headers[.init("X-Content-Type-Options")!] = "nosniff"
@@ -29,7 +34,20 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 
     /// The error as answered, carrying the request's ID; an unexpected one is logged, by type only.
-    static func answer(for error: any Error, context: Context, component: String) -> APIError {
+    static func answer(
+        for error: any Error, context: Context, component: String, outage: (any Error) -> StoreOutage?
+    ) -> APIError {
+        if let outage = outage(error) {
+            var apiError = APIError.outage(outage)
+            apiError.requestID = context.requestID
+            context.logger.warning(
+                "database outage",
+                metadata: [
+                    "component": "\(component)", "requestId": "\(context.requestID)", "outage": "\(outage.rawValue)",
+                    "error": "\(String(reflecting: type(of: error)))",
+                ])
+            return apiError
+        }
         var apiError = apiError(for: error)
         apiError.requestID = context.requestID
         if apiError.status == .internalServerError {
@@ -46,6 +64,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case let error as WireError: return .invalid(error)
         case StoreError.notFound: return .notFound("resource")
         case StoreError.conflict(let what): return APIError(.conflict, "conflict", what)
+        case StoreError.outage(let outage): return .outage(outage)
         case StoreError.alreadyEnrolled: return APIError(.conflict, "device_already_enrolled", "This machine is enrolled already.")
         case let error as HTTPError where error.status == .notFound: return .routeNotFound
         case let error as HTTPError where error.status == .methodNotAllowed:

@@ -69,6 +69,7 @@ final class RunningServer: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
         let pipe = Pipe()
+        Self.keep(pipe)
         process.standardOutput = pipe
         process.standardError = pipe
         let events = events
@@ -111,8 +112,10 @@ final class RunningServer: @unchecked Sendable {
         guard await events.waitForExit(timeout: timeout, process) else {
             Glibc.kill(process.processIdentifier, SIGKILL)
             _ = await events.waitForExit(timeout: 60, process)
+            _ = await events.waitForEnd(timeout: 10)
             return nil
         }
+        _ = await events.waitForEnd(timeout: 10)
         return process.terminationStatus
     }
 
@@ -120,7 +123,15 @@ final class RunningServer: @unchecked Sendable {
     func kill() async throws {
         Glibc.kill(process.processIdentifier, SIGKILL)
         _ = await events.waitForExit(timeout: 60, process)
+        _ = await events.waitForEnd(timeout: 10)
     }
+
+    /// Every server's pipe stays open for the life of the test process: libdispatch crashes
+    /// when a descriptor is closed while the read source watching it is still registered (its
+    /// cancellation is asynchronous), and a server's pipe would otherwise close with the object.
+    private static let pipes = NSLock()
+    nonisolated(unsafe) private static var kept: [Pipe] = []
+    private static func keep(_ pipe: Pipe) { pipes.withLock { kept.append(pipe) } }
 
     deinit { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
 
@@ -151,6 +162,11 @@ final class ServerEvents: @unchecked Sendable {
     /// True once `until` holds for the output; false when the output ends first or time runs out.
     func wait(timeout: TimeInterval, until: @escaping (String) -> Bool) async -> Bool {
         await wait(timeout: timeout) { events in until(events.output) ? true : (events.over ? false : nil) }
+    }
+
+    /// True once the output has ended (the read side saw end of file).
+    func waitForEnd(timeout: TimeInterval) async -> Bool {
+        await wait(timeout: timeout) { events in events.over ? true : nil }
     }
 
     /// True once the process has exited.

@@ -45,7 +45,9 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             }
         case .postgres:
             let url = try await TestPostgres.freshSchemaURL()
-            storage = try PostgresStorage(url: url, maximumConnections: 4, logger: TestPostgres.logger)
+            // A minute's wait for a connection: the suite's parallel tests load this machine far
+            // more than a deployment's replica would be.
+            storage = try PostgresStorage(url: url, maximumConnections: 4, leaseTimeout: .seconds(60), logger: TestPostgres.logger)
             rawRows = { table in try await TestPostgres.texts("SELECT t::text FROM \(table) t", url: url) }
             postgresURL = url
         }
