@@ -76,6 +76,8 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static let health = APIRoute(.GET, "/health", .anyone)
+    /// Readiness: the database answers (for load balancers and orchestrators).
+    public static let ready = APIRoute(.GET, "/ready", .anyone)
     public static let enroll = APIRoute(.POST, "/api/v1/enroll", .enrollmentToken)
     public static let checkIn = APIRoute(.POST, "/api/v1/check-in", .device)
     public static let uploadDiagnostics = APIRoute(.POST, "/api/v1/diagnostics", .device)
@@ -176,7 +178,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let rotatePseudonymKey = APIRoute(.POST, "/api/v1/privacy/pseudonym-keys", .admin(.privacyReidentify))
 
     public static let all: [APIRoute] = [
-        health, metrics, enroll, checkIn, uploadDiagnostics, agentTasks, reportAgentTask,
+        health, ready, metrics, enroll, checkIn, uploadDiagnostics, agentTasks, reportAgentTask,
         signIn, signOut, me, changeOwnPassword, listOwnTokens, createOwnToken, revokeOwnToken, startTOTP, confirmTOTP,
         disableTOTP,
         listAdmins, createAdmin, getAdmin, updateAdmin, resetAdminPassword, listAdminTokens, revokeAdminToken,

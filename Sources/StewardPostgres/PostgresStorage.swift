@@ -72,6 +72,10 @@ public final class PostgresStorage: Storage {
         }
     }
 
+    public func ping() async throws {
+        _ = try await rows("SELECT 1")
+    }
+
     public func pendingMigrations() async throws -> [String] {
         await started()
         let logger = logger

@@ -93,6 +93,10 @@ public final class SQLiteStorage: Storage {
         }
     }
 
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
     public func pendingMigrations() async throws -> [String] {
         try await pool.read { db in
             let applied = try db.tableExists("schema_migrations") ? try Self.appliedMigrations(db) : []

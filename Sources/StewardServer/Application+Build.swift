@@ -67,11 +67,12 @@ public struct BackgroundServices: Sendable {
 }
 
 /// The composition root of the HTTP application.
+/// `background`: the services the routes share, when the caller wants to watch them (tests).
 public func buildApplication(
-    configuration: ServerConfiguration, dependencies: ServerDependencies,
+    configuration: ServerConfiguration, dependencies: ServerDependencies, background: BackgroundServices? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let background = BackgroundServices(configuration: configuration, dependencies: dependencies)
+    let background = background ?? BackgroundServices(configuration: configuration, dependencies: dependencies)
     let router = buildRouter(configuration: configuration, dependencies: dependencies, background: background)
     let http1 = HTTP1Channel.Configuration(idleTimeout: .init(configuration.idleTimeout))
     var server = HTTPServerBuilder.http1(configuration: http1)
@@ -158,6 +159,11 @@ public func buildRouter(
     }
     let handlers: [APIRoute: Handler] = [
         .health: handler { _, _ in JSONResponse(["status": "ok"]) },
+        // 503 with the outage's code (the error middleware) when the database cannot answer.
+        .ready: handler { _, _ in
+            try await storage.ping()
+            return JSONResponse(["status": "ready"])
+        },
         .metrics: { request, _ in
             // Open on the API port unless `metricsToken` is set: then a scraper shows it.
             if let expected = configuration.metricsToken {

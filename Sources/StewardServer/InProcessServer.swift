@@ -7,12 +7,12 @@ import ServiceLifecycle
 /// after `body` until SIGINT or SIGTERM; otherwise it shuts down gracefully at once.
 /// A server that cannot start (its port taken) throws its own error instead of waiting.
 public func withInProcessServer(
-    configuration: ServerConfiguration, dependencies: ServerDependencies, serveAfterwards: Bool = false,
-    _ body: @escaping @Sendable (_ port: Int) async throws -> Void
+    configuration: ServerConfiguration, dependencies: ServerDependencies, background: BackgroundServices? = nil,
+    serveAfterwards: Bool = false, _ body: @escaping @Sendable (_ port: Int) async throws -> Void
 ) async throws {
     let (ports, announce) = AsyncStream.makeStream(of: Int.self)
     let app = try buildApplication(
-        configuration: configuration, dependencies: dependencies, onServerRunning: { announce.yield($0) })
+        configuration: configuration, dependencies: dependencies, background: background, onServerRunning: { announce.yield($0) })
     let services = ServiceGroup(configuration: .init(
         services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: dependencies.logger))
     try await withThrowingTaskGroup(of: Void.self) { group in

@@ -10,6 +10,8 @@ public protocol Storage:
     func migrate() async throws
     /// Migration IDs not yet applied (for `steward migrate --dry-run`).
     func pendingMigrations() async throws -> [String]
+    /// One round trip to the database (`GET /ready`); throws what an outage throws.
+    func ping() async throws
     /// Releases connections; the store is unusable afterwards.
     func close() async
     /// The outage `error` (thrown by this store) reports, if it is one: the database

@@ -84,6 +84,11 @@ import StewardModel
         return ("\(response.status.code) \(error.error.code)", response.headers.first(name: "Retry-After"))
     }
 
+    /// `GET /ready`'s status.
+    static func readiness(_ base: String) async throws -> UInt {
+        try await HTTPClient.shared.execute(HTTPClientRequest(url: base + APIRoute.ready.path), timeout: .seconds(60)).status.code
+    }
+
     @Test(.enabled(if: PrivatePostgres.available)) func postgresRestartedAndStoppedUnderLoad() async throws {
         let cluster = try PrivatePostgres()
         let steward = try Executables.url("steward")
@@ -132,6 +137,7 @@ import StewardModel
         for (index, base) in bases.enumerated() {
             let (answer, retryAfter) = try await Self.checkInAnswer(base: base, secret: secrets[index], device: index, sequence: 1_000_000)
             #expect(answer == "503 database_unavailable" && retryAfter == "5", "\(answer) \(retryAfter ?? "-")")
+            #expect(try await Self.readiness(base) == 503, "not ready without its database")
         }
         // Started again: both replicas serve, on connections of their own making.
         try cluster.start()
@@ -139,6 +145,7 @@ import StewardModel
             let (answer, _) = try await Self.checkInAnswer(base: base, secret: secrets[index], device: index, sequence: 1_000_001)
             #expect(answer == "200")
             acknowledged.record(device: index, sequence: 1_000_001)
+            #expect(try await Self.readiness(base) == 200)
         }
 
         try await CrashSafetyTests.verify(

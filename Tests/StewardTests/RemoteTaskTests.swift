@@ -280,7 +280,7 @@ import StewardStore
             let before = try await admin.device(deviceID).lastCheckInAt
             env.clock.advance(60)
             async let woken = agent.waitForTasks(seconds: 20)
-            try await Task.sleep(for: .milliseconds(200))
+            await enrolled.notifier.parked(tenantID: env.tenant.tenantId, atLeast: 1)
             let sync = try await issue(RemoteTaskRequest(kind: .sync))
             #expect(try await woken.map(\.task.id) == [sync.id], "woken: a poll that timed out would bring nothing")
             #expect(try await shown(sync.id).state == .succeeded)
@@ -311,8 +311,9 @@ import StewardStore
         loopback.port = 0
         let (configuration, replicaB) = (loopback, dependenciesB)
         let work = try TemporaryDirectory()
+        let backgroundB = BackgroundServices(configuration: configuration, dependencies: replicaB)
         try await withInProcessServer(configuration: configuration, dependencies: env.dependencies) { portA in
-            try await withInProcessServer(configuration: configuration, dependencies: replicaB) { portB in
+            try await withInProcessServer(configuration: configuration, dependencies: replicaB, background: backgroundB) { portB in
                 let adminA = AdminClient(server: "http://127.0.0.1:\(portA)", token: env.tenant.adminToken)
                 let token = try await adminA.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: .corporate))
                 let agent = Agent(state: AgentState(directory: work.url))
@@ -330,7 +331,7 @@ import StewardStore
                 var latencies: [Duration] = []
                 for _ in 0..<3 {
                     async let arrived = clientB.tasks(secret: secret, wait: 30)
-                    try await Task.sleep(for: .milliseconds(300))
+                    await backgroundB.notifier.parked(tenantID: env.tenant.tenantId, atLeast: 1)
                     let start = ContinuousClock.now
                     let sync = try await adminA.createRemoteTask(deviceID, RemoteTaskRequest(kind: .sync))
                     #expect(try await arrived.map(\.id) == [sync.id])

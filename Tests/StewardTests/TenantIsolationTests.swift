@@ -20,6 +20,7 @@ import StewardStore
             typealias Check = @Sendable () async throws -> Void
             let checks: [APIRoute: Check] = [
                 .health: {},
+                .ready: {},
                 .enroll: {
                     // An enrollment token enrolls into its own tenant only.
                     let answer = try await api.send(

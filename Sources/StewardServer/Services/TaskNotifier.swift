@@ -19,6 +19,8 @@ public actor TaskNotifier: Service {
     /// connection): past it a poll is refused rather than parked.
     private var parked: [TenantID: Int] = [:]
     private let maxParkedPerTenant: Int
+    /// Whoever waits for a tenant to have so many requests parked (`parked(tenantID:atLeast:)`).
+    private var parkWatchers: [(tenantID: TenantID, count: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
     public init(store: any RemoteTaskStore, logger: Logger, maxParkedPerTenant: Int = 100_000) {
         self.store = store
@@ -64,6 +66,9 @@ public actor TaskNotifier: Service {
         let count = parked[tenantID, default: 0]
         guard count < maxParkedPerTenant else { return false }
         parked[tenantID] = count + 1
+        let due = parkWatchers.filter { $0.tenantID == tenantID && $0.count <= count + 1 }
+        parkWatchers.removeAll { $0.tenantID == tenantID && $0.count <= count + 1 }
+        for watcher in due { watcher.continuation.resume() }
         return true
     }
 
@@ -74,6 +79,18 @@ public actor TaskNotifier: Service {
 
     /// Requests parked for the tenant now.
     public func parkedRequests(tenantID: TenantID) -> Int { parked[tenantID, default: 0] }
+
+    /// Returns once the tenant has at least `count` requests parked (at once if it has): what
+    /// a caller waits on to know an agent's poll is waiting, not merely sent.
+    public func parked(tenantID: TenantID, atLeast count: Int) async {
+        await withCheckedContinuation { continuation in
+            if parked[tenantID, default: 0] >= count {
+                continuation.resume()
+            } else {
+                parkWatchers.append((tenantID, count, continuation))
+            }
+        }
+    }
 
     private func suspend(_ key: Key, id: UUID, after generation: Int) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

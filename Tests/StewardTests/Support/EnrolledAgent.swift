@@ -9,6 +9,8 @@ struct EnrolledAgent: Sendable {
     let admin: AdminClient
     let agent: Agent
     let deviceID: DeviceID
+    /// The server's task notifier: what a test waits on to know the agent's poll is parked.
+    let notifier: TaskNotifier
 }
 
 extension TestEnvironment {
@@ -19,7 +21,8 @@ extension TestEnvironment {
         var loopback = configuration
         loopback.port = 0
         let tenantToken = tenant.adminToken
-        try await withInProcessServer(configuration: loopback, dependencies: dependencies) { port in
+        let background = BackgroundServices(configuration: loopback, dependencies: dependencies)
+        try await withInProcessServer(configuration: loopback, dependencies: dependencies, background: background) { port in
             let base = "http://127.0.0.1:\(port)"
             let admin = AdminClient(server: base, token: tenantToken)
             let token = try await admin.createEnrollmentToken(EnrollmentTokenCreateRequest(ownership: ownership))
@@ -27,7 +30,7 @@ extension TestEnvironment {
             guard case .enrolled(let deviceID) = try await agent.enroll(server: base, token: token.token ?? "") else {
                 throw TestFailure("not enrolled")
             }
-            try await body(EnrolledAgent(base: base, admin: admin, agent: agent, deviceID: deviceID))
+            try await body(EnrolledAgent(base: base, admin: admin, agent: agent, deviceID: deviceID, notifier: background.notifier))
         }
     }
 }
