@@ -11,12 +11,8 @@ import StewardStore
 public final class PostgresStorage: Storage {
     let client: PostgresClient
     let logger: Logger
-    /// How long a request waits for a pooled connection before it is answered "unavailable"
-    /// (the pool itself would keep it waiting while PostgreSQL is down, up to a minute).
-    let leaseTimeout: Duration
-    /// When a request last got a connection: a wait that expires while others get theirs is the
-    /// pool being busy, not PostgreSQL being gone.
-    private let lastLease = NIOLockedValueBox(ContinuousClock.now)
+    /// Bounds every request's wait for a pooled connection and watches the one it holds.
+    private let watch: LeaseWatch
     private let runner: Task<Void, Never>
     private let running: AsyncStream<Void>
 
@@ -26,7 +22,7 @@ public final class PostgresStorage: Storage {
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = min(configuration.options.connectTimeout, leaseTimeout)
         self.logger = logger
-        self.leaseTimeout = leaseTimeout
+        watch = LeaseWatch(timeout: leaseTimeout)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         let (running, started) = AsyncStream.makeStream(of: Void.self)
@@ -43,9 +39,13 @@ public final class PostgresStorage: Storage {
         for await _ in running {}
     }
 
-    deinit { runner.cancel() }
+    deinit {
+        runner.cancel()
+        watch.stop()
+    }
 
     public func close() async {
+        watch.stop()
         runner.cancel()
         await runner.value
     }
@@ -108,7 +108,7 @@ public final class PostgresStorage: Storage {
     /// `StoreError`s keep their meaning.
     func transaction<T: Sendable>(_ body: sending @escaping (PostgresConnection) async throws -> sending T) async throws -> T {
         let client = client, logger = logger
-        return try await leased { lease in
+        return try await watch.leased { lease in
             do {
                 return try await client.withTransaction(logger: logger) { connection in
                     try lease(connection)
@@ -124,53 +124,11 @@ public final class PostgresStorage: Storage {
     /// Runs a query and collects its rows.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         let client = client, logger = logger
-        return try await leased { lease in
+        return try await watch.leased { lease in
             try await client.withConnection { connection in
                 try lease(connection)
                 return try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
             }
-        }
-    }
-
-    /// Runs `work`, which calls `lease` with the connection it was given before using it. The
-    /// request is answered as an outage — and `work` cancelled and left to end by itself — when
-    /// it has no connection after `leaseTimeout` ("busy" if other requests got theirs meanwhile,
-    /// else "unavailable"), or when the connection it holds closes under it (PostgreSQL
-    /// restarted: a query on a closing connection can wait for ever). A query on a live
-    /// connection is never cut short.
-    private func leased<T: Sendable>(
-        _ work: sending @escaping (_ lease: @escaping @Sendable (PostgresConnection) throws -> Void) async throws -> T
-    ) async throws -> T {
-        let gate = LeaseGate<T>()
-        let lastLease = lastLease
-        let operation = Task {
-            do {
-                gate.finish(.success(try await work { connection in
-                    try gate.hold(connection)
-                    lastLease.withLockedValue { $0 = .now }
-                }))
-            } catch {
-                gate.finish(.failure(error))
-            }
-        }
-        let watchdog = Task { [leaseTimeout] in
-            do { try await Task.sleep(for: leaseTimeout) } catch { return }
-            var connection = gate.expireOrConnection()
-            var outage = StoreOutage.unavailable
-            if connection == nil, lastLease.withLockedValue({ $0 }).duration(to: .now) < leaseTimeout { outage = .busy }
-            while let held = connection {
-                if held.isClosed { break }
-                do { try await Task.sleep(for: .seconds(1)) } catch { return }
-                connection = gate.connection
-            }
-            guard gate.finish(.failure(StoreError.outage(outage))) else { return }
-            operation.cancel()
-        }
-        defer { watchdog.cancel() }
-        return try await withTaskCancellationHandler {
-            try await gate.outcome()
-        } onCancel: {
-            operation.cancel()
         }
     }
 
@@ -210,63 +168,5 @@ extension PostgresRandomAccessRow {
 
     func date(_ column: String) throws -> Date? {
         try self[column].decode(Int64?.self).map(Date.init(millisecondsSince1970:))
-    }
-}
-
-/// One leased operation's progress, shared by the operation, its watchdog and the caller: the
-/// first outcome decided (the operation's result, or the watchdog's "unavailable") is the answer.
-private final class LeaseGate<T: Sendable>: Sendable {
-    private struct State {
-        var expired = false
-        var connection: PostgresConnection?
-        var outcome: Result<T, any Error>?
-        var waiter: CheckedContinuation<T, any Error>?
-    }
-    private let state = NIOLockedValueBox(State())
-
-    /// The operation got its connection: refused once the wait has expired.
-    func hold(_ connection: PostgresConnection) throws {
-        try state.withLockedValue { state in
-            guard !state.expired, state.outcome == nil else { throw CancellationError() }
-            state.connection = connection
-        }
-    }
-
-    /// Still waiting for a connection: expired now (nil). Otherwise the connection it holds, or
-    /// nil when it is over.
-    func expireOrConnection() -> PostgresConnection? {
-        state.withLockedValue { state in
-            if state.connection == nil { state.expired = true }
-            return state.outcome == nil ? state.connection : nil
-        }
-    }
-
-    /// The connection, while the operation is not over.
-    var connection: PostgresConnection? {
-        state.withLockedValue { $0.outcome == nil ? $0.connection : nil }
-    }
-
-    /// Records the outcome if none was yet, waking the caller; false when it came too late.
-    @discardableResult
-    func finish(_ outcome: Result<T, any Error>) -> Bool {
-        let waiter: CheckedContinuation<T, any Error>?? = state.withLockedValue { state in
-            guard state.outcome == nil else { return .none }
-            state.outcome = outcome
-            defer { state.waiter = nil }
-            return .some(state.waiter)
-        }
-        guard let waiter else { return false }
-        waiter?.resume(with: outcome)
-        return true
-    }
-
-    func outcome() async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLockedValue { state in
-                if state.outcome == nil { state.waiter = continuation }
-                return state.outcome
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
     }
 }

@@ -32,25 +32,67 @@ struct CommandResult {
     let stderr: String
 }
 
-/// Runs a command to completion, capturing its output (through files, so large output never blocks).
+/// Runs a command to completion, capturing its output (through files, so large output never
+/// blocks). Spawned with `posix_spawn` and reaped with `waitpid`, not Foundation's `Process`:
+/// `Process.waitUntilExit` spins a run loop on the calling thread and learns of the exit from a
+/// socket the child inherits (a daemon the command leaves running, such as `pg_ctl`'s server,
+/// keeps it open for ever), and the suite's parallel tests crashed libdispatch's event loop
+/// under it. The child gets only standard input (`/dev/null`), output and error, and default
+/// signal handling.
 func runCommand(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     let directory = try TemporaryDirectory()
     let out = directory.url.appendingPathComponent("out")
     let err = directory.url.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    try process.run()
-    process.waitUntilExit()
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    _ = closeFrom(&actions, 3)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    var allSignals = sigset_t()
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
+    let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for pointer in argv + envp { free(pointer) } }
+    var pid = pid_t()
+    let spawned = posix_spawn(&pid, executable.path, &actions, &attributes, argv, envp)
+    guard spawned == 0 else { throw SpawnFailed(path: executable.path, code: spawned) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 {
+        guard errno == EINTR else { throw SpawnFailed(path: executable.path, code: errno) }
+    }
+    // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import.
+    let signal = status & 0x7f
     return CommandResult(
-        status: process.terminationStatus,
+        status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
         stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+}
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does
+/// not import: the child closes every descriptor from 3 up.
+private let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+        fatalError("glibc 2.34 or newer is needed (posix_spawn_file_actions_addclosefrom_np)")
+    }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
+
+struct SpawnFailed: Error, CustomStringConvertible {
+    let path: String
+    let code: Int32
+    var description: String { "cannot run \(path): \(String(cString: strerror(code)))" }
 }
 
 /// A long-running `steward serve`, stopped with SIGTERM. Its output comes through a pipe: kept

@@ -65,16 +65,13 @@ final class PrivatePostgres: @unchecked Sendable {
         try run("pg_ctl", ["-D", data, "-m", "fast", "-w", "restart"])
     }
 
-    /// Runs a PostgreSQL tool through Python's `subprocess`, which closes every inherited
-    /// descriptor: Foundation's `Process` learns of an exit when a socket it gave the child
-    /// closes, and the server `pg_ctl` leaves running would otherwise hold it open for good.
+    /// Runs a PostgreSQL tool, as `postgres` when the suite runs as root.
     @discardableResult
     private func run(_ tool: String, _ arguments: [String]) throws -> CommandResult {
         let path = bin.appendingPathComponent(tool).path
-        let command = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", path] + arguments : [path] + arguments
-        let result = try runCommand(
-            URL(fileURLWithPath: "/usr/bin/env"),
-            ["python3", "-c", "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"] + command)
+        let result = getuid() == 0
+            ? try runCommand(URL(fileURLWithPath: "/usr/sbin/runuser"), ["-u", "postgres", "--", path] + arguments)
+            : try runCommand(URL(fileURLWithPath: path), arguments)
         guard result.status == 0 else { throw Failed(step: tool, output: result.stdout + result.stderr) }
         return result
     }
