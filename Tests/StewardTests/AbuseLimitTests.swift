@@ -61,9 +61,9 @@ import Glibc
         #expect(await byAccount.admit(address: "10.2.0.1", account: "t/x") == nil, "another account")
     }
 
-    /// Per credential: a device's requests and a token's enrollments have their own buckets —
-    /// past them 429 with Retry-After, other devices and tokens untouched, and time refills them.
-    @Test func devicesAndEnrollmentTokensAreLimitedEachOnItsOwn() async throws {
+    /// The router with a device's requests and a token's enrollments limited to 40 a minute each
+    /// (a burst of 10, then one per 1.5 s), on the environment's manual clock.
+    static func withLimits(_ body: @escaping @Sendable (TestEnvironment, APIClient) async throws -> Void) async throws {
         let env = try await TestEnvironment()
         var configuration = env.configuration
         configuration.deviceRequestsPerMinute = 40  // a burst of 10, then one per 1.5 s
@@ -72,7 +72,14 @@ import Glibc
         let router = buildRouter(configuration: configuration, dependencies: env.dependencies, background: background)
         let app = Application(router: router, logger: env.dependencies.logger)
         try await app.test(.router) { client in
-            let api = APIClient(client: client, adminToken: env.tenant.adminToken)
+            try await body(env, APIClient(client: client, adminToken: env.tenant.adminToken))
+        }
+    }
+
+    /// Per credential: a device's requests and a token's enrollments have their own buckets —
+    /// past them 429 with Retry-After, other devices and tokens untouched, and time refills them.
+    @Test func devicesAndEnrollmentTokensAreLimitedEachOnItsOwn() async throws {
+        try await Self.withLimits { env, api in
             let token = try await api.enrollmentToken(.corporate)
             func enroll(_ token: String, _ index: Int) async throws -> APIResponse {
                 try await api.send(.POST, APIRoute.enroll.path, token: token, json: EnrollRequest(
@@ -108,13 +115,6 @@ import Glibc
     /// counts against its token's enrollments, a known machine's against its own device bucket;
     /// past either, 429 with `Retry-After` and nothing stored.
     @Test func ocsInventoriesAreLimitedPerTokenAndPerMachine() async throws {
-        let env = try await TestEnvironment()
-        var configuration = env.configuration
-        configuration.deviceRequestsPerMinute = 40  // a burst of 10, then one per 1.5 s
-        configuration.enrollmentsPerMinutePerToken = 40
-        let background = BackgroundServices(configuration: configuration, dependencies: env.dependencies)
-        let router = buildRouter(configuration: configuration, dependencies: env.dependencies, background: background)
-        let app = Application(router: router, logger: env.dependencies.logger)
         let fixture = String(decoding: try OCSProtocolTests.fixture("ocs-agent-linux.xml"), as: UTF8.self)
         @Sendable func machine(_ index: Int) -> [UInt8] {
             let byte = String(format: "%02x", index)
@@ -124,8 +124,7 @@ import Glibc
                 .replacingOccurrences(of: "8e:d3:b4:d5:dc:87", with: "8e:d3:b4:d5:dc:\(byte)")
                 .replacingOccurrences(of: "02:fc:00:00:00:01", with: "02:fc:00:00:00:\(byte)").utf8)
         }
-        try await app.test(.router) { client in
-            let api = APIClient(client: client, adminToken: env.tenant.adminToken)
+        try await Self.withLimits { env, api in
             let token = try await api.enrollmentToken(.corporate)
             for index in 0..<10 {
                 #expect(try await OCSEndpointTests.post(api, machine(index), token: token).status == .ok)
