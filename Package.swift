@@ -64,6 +64,9 @@ let package = Package(
                 "StewardModel", .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // SCIM 2.0 (RFC 7643/7644), the protocol directories provision users and groups with:
+        // documents, filters and PATCH in, the directory model out; no HTTP routing, no SQL.
+        .target(name: "StewardSCIM"),
         // TLS for server and agent: the server's reloadable certificate, a first install's
         // self-signed one, and what an agent trusts a server by (a CA file or a key's pin).
         .target(
@@ -82,7 +85,7 @@ let package = Package(
         .target(
             name: "StewardServer",
             dependencies: [
-                "StewardModel", "StewardStore", "StewardConsole", "StewardOCS", "StewardTLS",
+                "StewardModel", "StewardStore", "StewardConsole", "StewardOCS", "StewardSCIM", "StewardTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -145,7 +148,7 @@ let package = Package(
             name: "StewardTests",
             dependencies: [
                 "StewardModel", "StewardStore", "StewardOCS", "StewardConsole", "StewardSQLite", "StewardPostgres", "StewardServer", "StewardAgent",
-                "StewardTLS",
+                "StewardTLS", "StewardSCIM",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,13 +1,15 @@
 /// Every HTTP route Steward serves, declared once. The server registers its handlers against this
 /// table, clients build paths from it, and a test keeps docs/openapi.yaml in agreement with it.
 public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
-    public enum Method: String, Sendable { case GET, POST, PATCH, DELETE }
+    public enum Method: String, Sendable { case GET, POST, PUT, PATCH, DELETE }
 
     /// Who may call a route.
     public enum Access: Sendable, Hashable {
         case anyone
         case enrollmentToken
         case device
+        /// A directory's SCIM token (`POST /api/v1/scim-tokens`).
+        case directoryToken
         /// A signed-in admin holding the permission (nil: any signed-in admin, for routes about
         /// the caller's own account).
         case admin(Permission?)
@@ -54,7 +56,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         "users": "user", "groups": "group", "roles": "role", "role-assignments": "role_assignment", "admins": "admin",
         "tokens": "token", "apps": "app", "assignments": "assignment", "devices": "device", "remote-tasks": "task",
         "tasks": "task", "members": "member", "enrollment-tokens": "enrollment_token",
-        "corporate-identifiers": "corporate_identifier",
+        "corporate-identifiers": "corporate_identifier", "scim-tokens": "scim_token", "Users": "user", "Groups": "group",
     ]
 
     public var description: String { "\(method.rawValue) \(path)" }
@@ -177,6 +179,34 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let reidentify = APIRoute(.POST, "/api/v1/privacy/reidentifications", .admin(.privacyReidentify))
     public static let rotatePseudonymKey = APIRoute(.POST, "/api/v1/privacy/pseudonym-keys", .admin(.privacyReidentify))
 
+    public static let createSCIMToken = APIRoute(.POST, "/api/v1/scim-tokens", .admin(.directoryProvision))
+    public static let listSCIMTokens = APIRoute(.GET, "/api/v1/scim-tokens", .admin(.tenantRead))
+    public static let revokeSCIMToken = APIRoute(.DELETE, "/api/v1/scim-tokens/{id}", .admin(.directoryProvision))
+
+    /// SCIM 2.0 (RFC 7644): what a directory provisions users and groups through. The
+    /// discovery documents name no tenant and need no token.
+    public static let scimServiceProviderConfig = APIRoute(.GET, "/scim/v2/ServiceProviderConfig", .anyone)
+    public static let scimResourceTypes = APIRoute(.GET, "/scim/v2/ResourceTypes", .anyone)
+    public static let scimSchemas = APIRoute(.GET, "/scim/v2/Schemas", .anyone)
+    public static let scimListUsers = APIRoute(.GET, "/scim/v2/Users", .directoryToken)
+    public static let scimCreateUser = APIRoute(.POST, "/scim/v2/Users", .directoryToken)
+    public static let scimGetUser = APIRoute(.GET, "/scim/v2/Users/{id}", .directoryToken)
+    public static let scimReplaceUser = APIRoute(.PUT, "/scim/v2/Users/{id}", .directoryToken)
+    public static let scimPatchUser = APIRoute(.PATCH, "/scim/v2/Users/{id}", .directoryToken)
+    public static let scimDeleteUser = APIRoute(.DELETE, "/scim/v2/Users/{id}", .directoryToken)
+    public static let scimListGroups = APIRoute(.GET, "/scim/v2/Groups", .directoryToken)
+    public static let scimCreateGroup = APIRoute(.POST, "/scim/v2/Groups", .directoryToken)
+    public static let scimGetGroup = APIRoute(.GET, "/scim/v2/Groups/{id}", .directoryToken)
+    public static let scimReplaceGroup = APIRoute(.PUT, "/scim/v2/Groups/{id}", .directoryToken)
+    public static let scimPatchGroup = APIRoute(.PATCH, "/scim/v2/Groups/{id}", .directoryToken)
+    public static let scimDeleteGroup = APIRoute(.DELETE, "/scim/v2/Groups/{id}", .directoryToken)
+
+    public static let scim: [APIRoute] = [
+        scimServiceProviderConfig, scimResourceTypes, scimSchemas,
+        scimListUsers, scimCreateUser, scimGetUser, scimReplaceUser, scimPatchUser, scimDeleteUser,
+        scimListGroups, scimCreateGroup, scimGetGroup, scimReplaceGroup, scimPatchGroup, scimDeleteGroup,
+    ]
+
     public static let all: [APIRoute] = [
         health, ready, metrics, enroll, checkIn, uploadDiagnostics, agentTasks, reportAgentTask,
         signIn, signOut, me, changeOwnPassword, listOwnTokens, createOwnToken, revokeOwnToken, startTOTP, confirmTOTP,
@@ -195,5 +225,6 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         listAuditEntries, exportAuditEntries, verifyAuditEntries,
         getTenantSettings, updateTenantSettings, reportSummary, privacyCatalog, privacyStatement, privacyExport,
         privacyErasure, listDiagnostics, reidentify, rotatePseudonymKey,
-    ]
+        createSCIMToken, listSCIMTokens, revokeSCIMToken,
+    ] + scim
 }

@@ -8,6 +8,8 @@ public enum AuditActorType: String, WireEnum {
     case system
     /// A device's agent, reporting the outcome of a remote task.
     case device
+    /// The organisation's directory, provisioning over SCIM with a directory token.
+    case directory
 }
 
 /// The kind of change, in the vendor's audit vocabulary; sign-in and sign-out are `manage`.

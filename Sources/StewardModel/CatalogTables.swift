@@ -65,6 +65,7 @@ extension DataCatalog {
         .init("roles", topic: "Access control information", retention: .whileTenantExists, subject: .none),
         .init("users", topic: "User information", retention: .untilDeleted, subject: .user),
         .init("groups", topic: "Groups", retention: .whileTenantExists, subject: .none),
+        .init("scim_tokens", topic: "Access control information", retention: .untilEnded, subject: .none),
         .init("group_members", topic: "Groups", retention: .untilDeleted, subject: .user),
         .init("enrollment_tokens", topic: "Enrollment", retention: .untilEnded, subject: .none),
         .init("corporate_identifiers", topic: "Enrollment", retention: .untilDeleted, subject: .none),

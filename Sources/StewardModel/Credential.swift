@@ -9,6 +9,8 @@ public struct Credential: Sendable, Hashable {
         case enrollmentToken = "ste"
         /// A device's secret, used by its agent on every check-in.
         case deviceSecret = "std"
+        /// A directory's SCIM token.
+        case directoryToken = "sts"
     }
 
     public let kind: Kind

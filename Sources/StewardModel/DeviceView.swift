@@ -182,11 +182,22 @@ public struct TenantSettings: Codable, Sendable, Equatable {
     public var staleDeviceDays: Int
     /// Audit entries are kept this many days (180–3650).
     public var auditRetentionDays: Int
+    /// What a user the directory deprovisions becomes: disabled, or erased after `directoryEraseAfterDays`.
+    public var directoryDeprovisioning: DeprovisioningAction
+    /// Days from deprovisioning to erasure (0–365; 0 erases a deleted user at once).
+    public var directoryEraseAfterDays: Int
 
-    public init(compliantAppFeature: Bool, staleDeviceDays: Int = 90, auditRetentionDays: Int = 730) {
+    public static let directoryEraseAfterDaysRange = 0...365
+
+    public init(
+        compliantAppFeature: Bool, staleDeviceDays: Int = 90, auditRetentionDays: Int = 730,
+        directoryDeprovisioning: DeprovisioningAction = .disable, directoryEraseAfterDays: Int = 30
+    ) {
         self.compliantAppFeature = compliantAppFeature
         self.staleDeviceDays = staleDeviceDays
         self.auditRetentionDays = auditRetentionDays
+        self.directoryDeprovisioning = directoryDeprovisioning
+        self.directoryEraseAfterDays = directoryEraseAfterDays
     }
 }
 
@@ -194,20 +205,31 @@ public struct TenantSettingsPatch: Codable, Sendable, Equatable {
     public var compliantAppFeature: Bool?
     public var staleDeviceDays: Int?
     public var auditRetentionDays: Int?
+    public var directoryDeprovisioning: DeprovisioningAction?
+    public var directoryEraseAfterDays: Int?
 
-    public init(compliantAppFeature: Bool? = nil, staleDeviceDays: Int? = nil, auditRetentionDays: Int? = nil) {
+    public init(
+        compliantAppFeature: Bool? = nil, staleDeviceDays: Int? = nil, auditRetentionDays: Int? = nil,
+        directoryDeprovisioning: DeprovisioningAction? = nil, directoryEraseAfterDays: Int? = nil
+    ) {
         self.compliantAppFeature = compliantAppFeature
         self.staleDeviceDays = staleDeviceDays
         self.auditRetentionDays = auditRetentionDays
+        self.directoryDeprovisioning = directoryDeprovisioning
+        self.directoryEraseAfterDays = directoryEraseAfterDays
     }
 
-    private enum CodingKeys: String, CodingKey { case compliantAppFeature, staleDeviceDays, auditRetentionDays }
+    private enum CodingKeys: String, CodingKey {
+        case compliantAppFeature, staleDeviceDays, auditRetentionDays, directoryDeprovisioning, directoryEraseAfterDays
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         compliantAppFeature = try container.decodeUnlessNull(Bool.self, forKey: .compliantAppFeature)
         staleDeviceDays = try container.decodeUnlessNull(Int.self, forKey: .staleDeviceDays)
         auditRetentionDays = try container.decodeUnlessNull(Int.self, forKey: .auditRetentionDays)
+        directoryDeprovisioning = try container.decodeUnlessNull(DeprovisioningAction.self, forKey: .directoryDeprovisioning)
+        directoryEraseAfterDays = try container.decodeUnlessNull(Int.self, forKey: .directoryEraseAfterDays)
     }
 
     public func validate() throws(WireError) {
@@ -216,6 +238,9 @@ public struct TenantSettingsPatch: Codable, Sendable, Equatable {
         }
         if let days = auditRetentionDays, !TenantSettings.auditRetentionDaysRange.contains(days) {
             throw .invalidValue(field: "auditRetentionDays", reason: "must be from 180 to 3650")
+        }
+        if let days = directoryEraseAfterDays, !TenantSettings.directoryEraseAfterDaysRange.contains(days) {
+            throw .invalidValue(field: "directoryEraseAfterDays", reason: "must be from 0 to 365")
         }
     }
 }

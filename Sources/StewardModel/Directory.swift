@@ -1,27 +1,113 @@
 import Foundation
 
+/// Where a user or group came from: an admin (API, console, CLI) or the organisation's
+/// directory over SCIM.
+public enum DirectoryOrigin: String, WireEnum {
+    case admin, directory
+}
+
+/// What deprovisioning a user in the directory (`active: false`, or a SCIM DELETE) does.
+public enum DeprovisioningAction: String, WireEnum {
+    /// The user stays, deactivated, until an admin deletes or erases them.
+    case disable
+    /// The user is erased (as by a data-subject erasure) after the tenant's `directoryEraseAfterDays`.
+    case erase
+}
+
 /// An end user: the person devices belong to.
 public struct UserView: Codable, Sendable, Equatable {
     public var id: UserID
     public var displayName: String
+    public var givenName: String?
+    public var familyName: String?
     public var upn: String
     public var email: String?
     public var phone: String?
     /// Identities at third parties, such as `{"appleId": "…"}`.
     public var externalIds: [String: String]
+    /// Made by an admin or provisioned by the directory.
+    public var origin: DirectoryOrigin
+    /// The user's ID in the organisation's directory (SCIM `externalId`; Entra ID's object ID).
+    public var directoryId: String?
+    /// False once the directory deprovisioned the user.
+    public var active: Bool
+    public var deactivatedAt: Date?
+    /// When the user will be erased, following the tenant's deprovisioning setting.
+    public var eraseAt: Date?
     public var createdAt: Date
+    public var updatedAt: Date
 
     public init(
-        id: UserID, displayName: String, upn: String, email: String?, phone: String?, externalIds: [String: String],
-        createdAt: Date
+        id: UserID, displayName: String, givenName: String? = nil, familyName: String? = nil, upn: String, email: String?,
+        phone: String?, externalIds: [String: String], origin: DirectoryOrigin = .admin, directoryId: String? = nil,
+        active: Bool = true, deactivatedAt: Date? = nil, eraseAt: Date? = nil, createdAt: Date, updatedAt: Date? = nil
     ) {
         self.id = id
         self.displayName = displayName
+        self.givenName = givenName
+        self.familyName = familyName
         self.upn = upn
         self.email = email
         self.phone = phone
         self.externalIds = externalIds
+        self.origin = origin
+        self.directoryId = directoryId
+        self.active = active
+        self.deactivatedAt = deactivatedAt
+        self.eraseAt = eraseAt
         self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
+    }
+}
+
+/// `GET /api/v1/scim-tokens`: a directory's SCIM token (never its secret).
+public struct SCIMTokenView: Codable, Sendable, Equatable {
+    public var id: CredentialID
+    public var name: String
+    public var createdBy: AdminID?
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var revokedAt: Date?
+
+    public init(id: CredentialID, name: String, createdBy: AdminID?, createdAt: Date, expiresAt: Date?, revokedAt: Date?) {
+        self.id = id
+        self.name = name
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// `POST /api/v1/scim-tokens`: a name for the directory, and a lifetime (default one year).
+public struct SCIMTokenRequest: Codable, Sendable, Equatable {
+    public static let lifetimeDays = 1...730
+    public var name: String
+    public var expiresInDays: Int?
+
+    public init(name: String, expiresInDays: Int? = nil) {
+        self.name = name
+        self.expiresInDays = expiresInDays
+    }
+
+    public func validate() throws(WireError) {
+        try Validator().required(name, "name", limit: 100)
+        if let days = expiresInDays, !Self.lifetimeDays.contains(days) {
+            throw .invalidValue(field: "expiresInDays", reason: "must be from 1 to 730")
+        }
+    }
+}
+
+/// The token, shown once: the directory's SCIM client is configured with it and `scimUrl`.
+public struct SCIMTokenCreated: Codable, Sendable, Equatable {
+    public var token: String
+    public var scimUrl: String
+    public var view: SCIMTokenView
+
+    public init(token: String, scimUrl: String, view: SCIMTokenView) {
+        self.token = token
+        self.scimUrl = scimUrl
+        self.view = view
     }
 }
 
@@ -101,14 +187,22 @@ public struct GroupView: Codable, Sendable, Equatable {
     public var kind: GroupKind
     public var description: String?
     public var memberCount: Int
+    /// Made by an admin or provisioned by the directory (whose groups the directory keeps).
+    public var origin: DirectoryOrigin
+    public var directoryId: String?
     public var createdAt: Date
 
-    public init(id: GroupID, name: String, kind: GroupKind, description: String?, memberCount: Int, createdAt: Date) {
+    public init(
+        id: GroupID, name: String, kind: GroupKind, description: String?, memberCount: Int, origin: DirectoryOrigin = .admin,
+        directoryId: String? = nil, createdAt: Date
+    ) {
         self.id = id
         self.name = name
         self.kind = kind
         self.description = description
         self.memberCount = memberCount
+        self.origin = origin
+        self.directoryId = directoryId
         self.createdAt = createdAt
     }
 }

@@ -29,6 +29,8 @@ public enum Permission: String, WireEnum, Comparable {
     case privacyExport = "privacy.export"
     case privacyErase = "privacy.erase"
     case privacyReidentify = "privacy.reidentify"
+    /// Make and revoke the tokens a directory provisions users and groups with (SCIM).
+    case directoryProvision = "directory.provision"
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -31,12 +31,21 @@ extension PostgresStorage {
 
     public func purgeEnrollmentTokens(tenantID: TenantID, endedBefore: Date) async throws -> Int {
         let cutoff = endedBefore.millisecondsSince1970
-        return try await rows(
-            """
-            DELETE FROM enrollment_tokens WHERE tenant_id = \(tenantID.rawValue)
-                AND (revoked_at < \(cutoff) OR expires_at < \(cutoff)) RETURNING id
-            """
-        ).count
+        return try await transaction { [self] connection in
+            var purged = 0
+            for table in ["enrollment_tokens", "scim_tokens", "admin_tokens"] {
+                var bindings = PostgresBindings()
+                bindings.append(tenantID.rawValue)
+                bindings.append(cutoff)
+                purged += try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "DELETE FROM \(table) WHERE tenant_id = $1 AND (revoked_at < $2 OR expires_at < $2) RETURNING id",
+                        binds: bindings),
+                    logger: logger
+                ).collect().count
+            }
+            return purged
+        }
     }
 
     public func revokeEnrollmentToken(tenantID: TenantID, id: CredentialID, at: Date, audit: AuditEvent) async throws {

@@ -17,6 +17,41 @@ extension PostgresStorage {
         }
     }
 
+    public func writeGroup(
+        _ group: GroupRecord, isNew: Bool, members: [String]?, at: Date,
+        audit: @escaping @Sendable (_ added: [String], _ removed: [String]) -> AuditEvent
+    ) async throws {
+        try await transaction { [self] connection in
+            try await Self.uniquenessAsConflict {
+                if isNew { try await Self.insert(connection, group, logger: logger) } else { try await Self.replace(connection, group, logger: logger) }
+            }
+            var (added, removed): ([String], [String]) = ([], [])
+            if let members {
+                let (tenant, id) = (group.tenantID.rawValue, group.key)
+                var current = Set<String>()
+                for try await (member) in try await connection.query(
+                    "SELECT member_id FROM group_members WHERE tenant_id = \(tenant) AND group_id = \(id) FOR UPDATE", logger: logger
+                ).decode(String.self) { current.insert(member) }
+                added = members.filter { !current.contains($0) }
+                removed = current.subtracting(members).sorted()
+                if !added.isEmpty {
+                    try await connection.query(
+                        """
+                        INSERT INTO group_members (tenant_id, group_id, member_id, added_at)
+                        SELECT \(tenant), \(id), member, \(at.millisecondsSince1970) FROM unnest(\(added)::text[]) AS member
+                        """, logger: logger)
+                }
+                if !removed.isEmpty {
+                    try await connection.query(
+                        """
+                        DELETE FROM group_members WHERE tenant_id = \(tenant) AND group_id = \(id) AND member_id = ANY(\(removed)::text[])
+                        """, logger: logger)
+                }
+            }
+            try await Self.appendAudit(connection, audit(added, removed), logger: logger)
+        }
+    }
+
     public func removeMember(tenantID: TenantID, groupID: GroupID, memberID: String, audit: AuditEvent) async throws {
         try await transaction { [self] connection in
             let removed = try await connection.query(

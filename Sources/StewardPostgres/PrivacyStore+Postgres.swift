@@ -7,6 +7,15 @@ import StewardModel
 import StewardStore
 
 extension PostgresStorage {
+    public func usersDueForErasure(tenantID: TenantID, at: Date, limit: Int) async throws -> [UserID] {
+        try await rows(
+            """
+            SELECT id FROM users WHERE tenant_id = \(tenantID.rawValue) AND erase_at <= \(at.millisecondsSince1970)
+            ORDER BY erase_at LIMIT \(Int64(limit))
+            """
+        ).map { UserID(rawValue: try $0.value("id")) }
+    }
+
     public func eraseUser(
         tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent
     ) async throws -> ErasureView {

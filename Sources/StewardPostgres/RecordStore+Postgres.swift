@@ -85,7 +85,11 @@ extension PostgresStorage {
         for (column, value) in filter.sorted(by: { $0.key < $1.key }) {
             precondition(R.columns.contains { $0.name == column }, "unknown column \(column)")
             try Self.bind(value, to: &bindings)
-            conditions.append("\(column) IS NOT DISTINCT FROM $\(bindings.count)")
+            if case .textIgnoringCase = value {
+                conditions.append("lower(\(column)) = lower($\(bindings.count))")
+            } else {
+                conditions.append("\(column) IS NOT DISTINCT FROM $\(bindings.count)")
+            }
         }
         if let after {
             bindings.append(after)
@@ -214,6 +218,7 @@ extension PostgresStorage {
         case .bool(let flag): bindings.append(flag)
         case .blob(let data): try bindings.append(data)
         case .textArray(let texts): bindings.append(texts)
+        case .textIgnoringCase(let text): bindings.append(text)
         }
     }
 

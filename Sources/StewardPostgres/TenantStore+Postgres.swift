@@ -30,6 +30,7 @@ extension PostgresStorage {
     ) async throws -> AppInventoryRemoval {
         let (feature, stale, retention) = (settings.compliantAppFeature, Int64(settings.staleDeviceDays), Int64(settings.auditRetentionDays))
         let tenant = id.rawValue
+        let (deprovisioning, eraseAfter) = (settings.directoryDeprovisioning.rawValue, Int64(settings.directoryEraseAfterDays))
         return try await transaction { [self] connection in
             // The old value from the locked row: a concurrent change cannot slip between.
             guard let wasOn = try await connection.query(
@@ -38,7 +39,8 @@ extension PostgresStorage {
             else { throw StoreError.notFound }
             try await connection.query(
                 """
-                UPDATE tenants SET compliant_app_feature = \(feature), stale_device_days = \(stale), audit_retention_days = \(retention)
+                UPDATE tenants SET compliant_app_feature = \(feature), stale_device_days = \(stale), audit_retention_days = \(retention),
+                    directory_deprovisioning = \(deprovisioning), directory_erase_after_days = \(eraseAfter)
                 WHERE id = \(tenant)
                 """,
                 logger: logger)
@@ -82,7 +84,9 @@ extension PostgresStorage {
             settings: TenantSettings(
                 compliantAppFeature: try row.value("compliant_app_feature"),
                 staleDeviceDays: Int(try row.value("stale_device_days", as: Int64.self)),
-                auditRetentionDays: Int(try row.value("audit_retention_days", as: Int64.self))),
+                auditRetentionDays: Int(try row.value("audit_retention_days", as: Int64.self)),
+                directoryDeprovisioning: DeprovisioningAction(rawValue: try row.value("directory_deprovisioning")) ?? .disable,
+                directoryEraseAfterDays: Int(try row.value("directory_erase_after_days", as: Int64.self))),
             createdAt: Date(millisecondsSince1970: try row.value("created_at")))
     }
 }

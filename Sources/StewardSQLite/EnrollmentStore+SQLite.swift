@@ -36,10 +36,14 @@ extension SQLiteStorage {
     public func purgeEnrollmentTokens(tenantID: TenantID, endedBefore: Date) async throws -> Int {
         try await pool.write { db in
             let cutoff = endedBefore.millisecondsSince1970
-            try db.execute(
-                sql: "DELETE FROM enrollment_tokens WHERE tenant_id = ? AND (revoked_at < ? OR expires_at < ?)",
-                arguments: [tenantID.rawValue, cutoff, cutoff])
-            return db.changesCount
+            var purged = 0
+            for table in ["enrollment_tokens", "scim_tokens", "admin_tokens"] {
+                try db.execute(
+                    sql: "DELETE FROM \(table) WHERE tenant_id = ? AND (revoked_at < ? OR expires_at < ?)",
+                    arguments: [tenantID.rawValue, cutoff, cutoff])
+                purged += db.changesCount
+            }
+            return purged
         }
     }
 

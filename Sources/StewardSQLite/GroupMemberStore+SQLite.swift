@@ -15,6 +15,30 @@ extension SQLiteStorage {
         }
     }
 
+    public func writeGroup(
+        _ group: GroupRecord, isNew: Bool, members: [String]?, at: Date,
+        audit: @escaping @Sendable (_ added: [String], _ removed: [String]) -> AuditEvent
+    ) async throws {
+        try await pool.write { db in
+            try Self.uniquenessAsConflict { isNew ? try Self.insert(db, group) : try Self.replace(db, group) }
+            var (added, removed): ([String], [String]) = ([], [])
+            if let members {
+                let tenant = group.tenantID.rawValue
+                let current = Set(try String.fetchAll(
+                    db, sql: "SELECT member_id FROM group_members WHERE tenant_id = ? AND group_id = ?",
+                    arguments: [tenant, group.key]))
+                added = members.filter { !current.contains($0) }
+                removed = current.subtracting(members).sorted()
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO group_members (tenant_id, group_id, member_id, added_at) VALUES (?, ?, ?, ?)")
+                for member in added { try insert.execute(arguments: [tenant, group.key, member, at.millisecondsSince1970]) }
+                let delete = try db.cachedStatement(sql: "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?")
+                for member in removed { try delete.execute(arguments: [tenant, group.key, member]) }
+            }
+            try Self.appendAudit(db, audit(added, removed))
+        }
+    }
+
     public func removeMember(tenantID: TenantID, groupID: GroupID, memberID: String, audit: AuditEvent) async throws {
         try await pool.write { db in
             try db.execute(

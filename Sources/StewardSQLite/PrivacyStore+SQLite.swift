@@ -19,6 +19,15 @@ extension SQLiteStorage {
         return result
     }
 
+    public func usersDueForErasure(tenantID: TenantID, at: Date, limit: Int) async throws -> [UserID] {
+        try await pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM users WHERE tenant_id = ? AND erase_at <= ? ORDER BY erase_at LIMIT ?",
+                arguments: [tenantID.rawValue, at.millisecondsSince1970, limit]
+            ).map(UserID.init(rawValue:))
+        }
+    }
+
     private static func erase(_ db: Database, tenant: String, user: String) throws -> ErasureView {
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE tenant_id = ? AND id = ?", arguments: [tenant, user]) != nil
         else { throw StoreError.notFound }

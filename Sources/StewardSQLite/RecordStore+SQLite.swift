@@ -44,7 +44,11 @@ extension SQLiteStorage {
         var arguments: [(any DatabaseValueConvertible)?] = [tenantID.rawValue]
         for (column, value) in filter.sorted(by: { $0.key < $1.key }) {
             precondition(R.columns.contains { $0.name == column }, "unknown column \(column)")
-            conditions.append("\(column) IS ?")
+            if case .textIgnoringCase = value {
+                conditions.append("\(column) = ? COLLATE NOCASE")
+            } else {
+                conditions.append("\(column) IS ?")
+            }
             arguments.append(Self.bound(value))
         }
         if let after {
@@ -148,6 +152,7 @@ extension SQLiteStorage {
         case .bool(let flag): flag
         case .blob(let data): data
         case .textArray(let texts): String(decoding: (try? JSONEncoder().encode(texts)) ?? Data("[]".utf8), as: UTF8.self)
+        case .textIgnoringCase(let text): text
         }
     }
 

@@ -36,8 +36,15 @@ extension SQLiteStorage {
             guard let wasOn = try Bool.fetchOne(db, sql: "SELECT compliant_app_feature FROM tenants WHERE id = ?", arguments: [tenant])
             else { throw StoreError.notFound }
             try db.execute(
-                sql: "UPDATE tenants SET compliant_app_feature = ?, stale_device_days = ?, audit_retention_days = ? WHERE id = ?",
-                arguments: [settings.compliantAppFeature, settings.staleDeviceDays, settings.auditRetentionDays, tenant])
+                sql: """
+                    UPDATE tenants SET compliant_app_feature = ?, stale_device_days = ?, audit_retention_days = ?,
+                        directory_deprovisioning = ?, directory_erase_after_days = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    settings.compliantAppFeature, settings.staleDeviceDays, settings.auditRetentionDays,
+                    settings.directoryDeprovisioning.rawValue, settings.directoryEraseAfterDays, tenant,
+                ])
             var removal = AppInventoryRemoval(devices: 0, appRows: 0)
             if wasOn && !settings.compliantAppFeature {
                 // Collected only because the feature allowed it: it goes with the feature.
@@ -74,7 +81,9 @@ extension SQLiteStorage {
             id: TenantID(rawValue: row["id"]), name: row["name"],
             settings: TenantSettings(
                 compliantAppFeature: row["compliant_app_feature"], staleDeviceDays: row["stale_device_days"],
-                auditRetentionDays: row["audit_retention_days"]),
+                auditRetentionDays: row["audit_retention_days"],
+                directoryDeprovisioning: DeprovisioningAction(rawValue: row["directory_deprovisioning"]) ?? .disable,
+                directoryEraseAfterDays: row["directory_erase_after_days"]),
             createdAt: Date(millisecondsSince1970: row["created_at"]))
     }
 }

@@ -141,6 +141,9 @@ public func buildRouter(
     let tasks = RemoteTaskController(
         store: storage, devices: deviceAuthentication, notifier: background.notifier, auditor: auditor, clock: clock, ids: ids,
         redeliverySeconds: configuration.taskRedeliverySeconds)
+    let scim = SCIMController(
+        store: storage, requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor, clock: clock, ids: ids)
+    let scimTokens = SCIMTokenController(store: storage, auditor: auditor, clock: clock, ids: ids, publicURL: configuration.publicURL)
     let diagnostics = DiagnosticsController(
         store: storage, devices: deviceAuthentication, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)
@@ -259,6 +262,24 @@ public func buildRouter(
         .privacyStatement: handler(tenant.privacyStatement),
         .privacyExport: handler(privacy.export),
         .privacyErasure: handler(privacy.erase),
+        .createSCIMToken: handler(scimTokens.create),
+        .listSCIMTokens: handler(scimTokens.list),
+        .revokeSCIMToken: handler(scimTokens.revoke),
+        .scimServiceProviderConfig: handler(scim.serviceProviderConfig),
+        .scimResourceTypes: handler(scim.resourceTypes),
+        .scimSchemas: handler(scim.schemas),
+        .scimListUsers: handler(scim.authenticated(scim.listUsers)),
+        .scimCreateUser: handler(scim.authenticated(scim.createUser)),
+        .scimGetUser: handler(scim.authenticated(scim.getUser)),
+        .scimReplaceUser: handler(scim.authenticated(scim.replaceUser)),
+        .scimPatchUser: handler(scim.authenticated(scim.patchUser)),
+        .scimDeleteUser: handler(scim.authenticated(scim.deleteUser)),
+        .scimListGroups: handler(scim.authenticated(scim.listGroups)),
+        .scimCreateGroup: handler(scim.authenticated(scim.createGroup)),
+        .scimGetGroup: handler(scim.authenticated(scim.getGroup)),
+        .scimReplaceGroup: handler(scim.authenticated(scim.replaceGroup)),
+        .scimPatchGroup: handler(scim.authenticated(scim.patchGroup)),
+        .scimDeleteGroup: handler(scim.authenticated(scim.deleteGroup)),
     ]
     precondition(Set(handlers.keys) == Set(APIRoute.all), "every APIRoute needs exactly one handler")
 
@@ -294,7 +315,7 @@ public func buildRouter(
         switch route.access {
         case .admin(let permission?): admin.group().add(middleware: RoutePermission(permission: permission)).on(path, method: method, use: handle)
         case .admin(nil): admin.on(path, method: method, use: handle)
-        case .anyone, .enrollmentToken, .device: router.on(path, method: method, use: handle)
+        case .anyone, .enrollmentToken, .device, .directoryToken: router.on(path, method: method, use: handle)
         }
     }
     // The OCS Inventory NG protocol (OCS, FusionInventory and GLPI agents).

@@ -22,7 +22,9 @@ public struct Auditor: Sendable {
     ) -> AuditEvent {
         AuditEvent(
             tenantID: tenantID ?? context.tenantID ?? TenantID(rawValue: ""), id: ids(), at: clock.now(),
-            actorType: context.actorType, actorID: context.adminID?.rawValue, activity: activity, operation: operation,
+            actorType: context.actorType,
+            actorID: context.adminID?.rawValue ?? (context.actorType == .directory ? context.credentialID?.rawValue : nil),
+            activity: activity, operation: operation,
             targetType: targetType ?? activity, targetID: targetID, result: result, requestID: context.requestID,
             personal: AuditPersonalFields(
                 actorName: context.actorName, targetName: targetName, clientAddress: context.clientAddress, changes: changes),
@@ -31,11 +33,12 @@ public struct Auditor: Sendable {
 
     /// An event of one of Steward's scheduled jobs.
     public func systemEvent(
-        tenantID: TenantID, activity: String, operation: AuditOperation, targetID: String?, changes: [ModifiedProperty]
+        tenantID: TenantID, activity: String, operation: AuditOperation, targetType: String? = nil, targetID: String?,
+        changes: [ModifiedProperty]
     ) -> AuditEvent {
         AuditEvent(
             tenantID: tenantID, id: ids(), at: clock.now(), actorType: .system, actorID: nil, activity: activity,
-            operation: operation, targetType: activity, targetID: targetID, result: .success, requestID: nil,
+            operation: operation, targetType: targetType ?? activity, targetID: targetID, result: .success, requestID: nil,
             personal: AuditPersonalFields(actorName: "Steward retention", changes: changes), chain: chain)
     }
 

@@ -151,7 +151,8 @@ public struct UserRecord: StoredRecord, Equatable {
     ]
     public static let columns: [(name: String, type: ColumnType)] = [
         ("display_name", .text), ("upn", .text), ("email", .text), ("phone", .text), ("external_ids", .text),
-        ("created_at", .integer),
+        ("created_at", .integer), ("given_name", .text), ("family_name", .text), ("origin", .text), ("directory_id", .text),
+        ("deactivated_at", .integer), ("erase_at", .integer), ("directory_deleted_at", .integer), ("updated_at", .integer),
     ]
 
     public var tenantID: TenantID
@@ -162,10 +163,22 @@ public struct UserRecord: StoredRecord, Equatable {
     public var phone: String?
     public var externalIDs: [String: String]
     public var createdAt: Date
+    public var givenName: String?
+    public var familyName: String?
+    public var origin: DirectoryOrigin
+    public var directoryID: String?
+    public var deactivatedAt: Date?
+    public var eraseAt: Date?
+    /// The directory deleted the user: SCIM no longer shows them; they stay (disabled) or are
+    /// erased as the tenant's setting says.
+    public var directoryDeletedAt: Date?
+    public var updatedAt: Date
 
     public init(
         tenantID: TenantID, id: UserID, displayName: String, upn: String, email: String?, phone: String?,
-        externalIDs: [String: String], createdAt: Date
+        externalIDs: [String: String], createdAt: Date, givenName: String? = nil, familyName: String? = nil,
+        origin: DirectoryOrigin = .admin, directoryID: String? = nil, deactivatedAt: Date? = nil, eraseAt: Date? = nil,
+        directoryDeletedAt: Date? = nil, updatedAt: Date? = nil
     ) {
         self.tenantID = tenantID
         self.id = id
@@ -175,22 +188,40 @@ public struct UserRecord: StoredRecord, Equatable {
         self.phone = phone
         self.externalIDs = externalIDs
         self.createdAt = createdAt
+        self.givenName = givenName
+        self.familyName = familyName
+        self.origin = origin
+        self.directoryID = directoryID
+        self.deactivatedAt = deactivatedAt
+        self.eraseAt = eraseAt
+        self.directoryDeletedAt = directoryDeletedAt
+        self.updatedAt = updatedAt ?? createdAt
     }
 
     public var key: String { id.rawValue }
     public var values: [StoreValue] {
-        [.text(displayName), .text(upn), .text(email), .text(phone), .json(externalIDs), .date(createdAt)]
+        [
+            .text(displayName), .text(upn), .text(email), .text(phone), .json(externalIDs), .date(createdAt), .text(givenName),
+            .text(familyName), .text(origin.rawValue), .text(directoryID), .date(deactivatedAt), .date(eraseAt),
+            .date(directoryDeletedAt), .date(updatedAt),
+        ]
     }
 
     public init(tenantID: TenantID, key: String, row: StoredRow) {
         self.init(
             tenantID: tenantID, id: UserID(rawValue: key), displayName: row.string("display_name"), upn: row.string("upn"),
             email: row.text("email"), phone: row.text("phone"), externalIDs: row.json("external_ids") ?? [:],
-            createdAt: row.date("created_at") ?? .distantPast)
+            createdAt: row.date("created_at") ?? .distantPast, givenName: row.text("given_name"),
+            familyName: row.text("family_name"), origin: DirectoryOrigin(rawValue: row.string("origin")) ?? .admin,
+            directoryID: row.text("directory_id"), deactivatedAt: row.date("deactivated_at"), eraseAt: row.date("erase_at"),
+            directoryDeletedAt: row.date("directory_deleted_at"), updatedAt: row.date("updated_at"))
     }
 
     public var view: UserView {
-        UserView(id: id, displayName: displayName, upn: upn, email: email, phone: phone, externalIds: externalIDs, createdAt: createdAt)
+        UserView(
+            id: id, displayName: displayName, givenName: givenName, familyName: familyName, upn: upn, email: email, phone: phone,
+            externalIds: externalIDs, origin: origin, directoryId: directoryID, active: deactivatedAt == nil,
+            deactivatedAt: deactivatedAt, eraseAt: eraseAt, createdAt: createdAt, updatedAt: updatedAt)
     }
 }
 
@@ -198,7 +229,8 @@ public struct UserRecord: StoredRecord, Equatable {
 public struct GroupRecord: StoredRecord, Equatable {
     public static let table = "groups"
     public static let columns: [(name: String, type: ColumnType)] = [
-        ("name", .text), ("kind", .text), ("description", .text), ("created_at", .integer),
+        ("name", .text), ("kind", .text), ("description", .text), ("created_at", .integer), ("origin", .text),
+        ("directory_id", .text), ("updated_at", .integer),
     ]
 
     public var tenantID: TenantID
@@ -207,24 +239,86 @@ public struct GroupRecord: StoredRecord, Equatable {
     public var kind: GroupKind
     public var description: String?
     public var createdAt: Date
+    public var origin: DirectoryOrigin
+    public var directoryID: String?
+    public var updatedAt: Date
 
-    public init(tenantID: TenantID, id: GroupID, name: String, kind: GroupKind, description: String?, createdAt: Date) {
+    public init(
+        tenantID: TenantID, id: GroupID, name: String, kind: GroupKind, description: String?, createdAt: Date,
+        origin: DirectoryOrigin = .admin, directoryID: String? = nil, updatedAt: Date? = nil
+    ) {
         self.tenantID = tenantID
         self.id = id
         self.name = name
         self.kind = kind
         self.description = description
         self.createdAt = createdAt
+        self.origin = origin
+        self.directoryID = directoryID
+        self.updatedAt = updatedAt ?? createdAt
     }
 
     public var key: String { id.rawValue }
-    public var values: [StoreValue] { [.text(name), .text(kind.rawValue), .text(description), .date(createdAt)] }
+    public var values: [StoreValue] {
+        [.text(name), .text(kind.rawValue), .text(description), .date(createdAt), .text(origin.rawValue), .text(directoryID), .date(updatedAt)]
+    }
 
     public init(tenantID: TenantID, key: String, row: StoredRow) {
         self.init(
             tenantID: tenantID, id: GroupID(rawValue: key), name: row.string("name"),
             kind: GroupKind(rawValue: row.string("kind")) ?? .device, description: row.text("description"),
-            createdAt: row.date("created_at") ?? .distantPast)
+            createdAt: row.date("created_at") ?? .distantPast, origin: DirectoryOrigin(rawValue: row.string("origin")) ?? .admin,
+            directoryID: row.text("directory_id"), updatedAt: row.date("updated_at"))
+    }
+}
+
+/// `scim_tokens`: the bearer tokens a directory provisions with, stored as SHA-256 verifiers.
+public struct SCIMTokenRecord: StoredRecord, Equatable {
+    public static let table = "scim_tokens"
+    public static let columns: [(name: String, type: ColumnType)] = [
+        ("name", .text), ("verifier", .blob), ("created_by", .text), ("created_at", .integer), ("expires_at", .integer),
+        ("revoked_at", .integer),
+    ]
+
+    public var tenantID: TenantID
+    public var id: CredentialID
+    public var name: String
+    public var verifier: Data
+    public var createdBy: AdminID?
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var revokedAt: Date?
+
+    public init(
+        tenantID: TenantID, id: CredentialID, name: String, verifier: Data, createdBy: AdminID?, createdAt: Date, expiresAt: Date?,
+        revokedAt: Date? = nil
+    ) {
+        self.tenantID = tenantID
+        self.id = id
+        self.name = name
+        self.verifier = verifier
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+
+    public var key: String { id.rawValue }
+    public var values: [StoreValue] {
+        [.text(name), .blob(verifier), .text(createdBy?.rawValue), .date(createdAt), .date(expiresAt), .date(revokedAt)]
+    }
+
+    public init(tenantID: TenantID, key: String, row: StoredRow) {
+        self.init(
+            tenantID: tenantID, id: CredentialID(rawValue: key), name: row.string("name"), verifier: row.blob("verifier") ?? Data(),
+            createdBy: row.text("created_by").map(AdminID.init(rawValue:)), createdAt: row.date("created_at") ?? .distantPast,
+            expiresAt: row.date("expires_at"), revokedAt: row.date("revoked_at"))
+    }
+
+    public func isActive(at now: Date) -> Bool { revokedAt == nil && (expiresAt.map { $0 > now } ?? true) }
+
+    public var view: SCIMTokenView {
+        SCIMTokenView(id: id, name: name, createdBy: createdBy, createdAt: createdAt, expiresAt: expiresAt, revokedAt: revokedAt)
     }
 }
 

@@ -7,6 +7,7 @@ public protocol EnrollmentStore: Sendable {
     func enrollmentTokens(tenantID: TenantID) async throws -> [EnrollmentTokenRecord]
     func enrollmentToken(tenantID: TenantID, id: CredentialID) async throws -> EnrollmentTokenRecord?
     /// Deletes the tenant's tokens that expired or were revoked before `endedBefore`; returns how many.
+    /// Purges enrollment, SCIM and admin tokens (and console sessions) revoked or expired before the date.
     func purgeEnrollmentTokens(tenantID: TenantID, endedBefore: Date) async throws -> Int
     /// Registers serial numbers and IMEIs as corporate; returns how many were new.
     func addCorporateIdentifiers(

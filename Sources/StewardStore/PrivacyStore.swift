@@ -11,4 +11,6 @@ public protocol PrivacyStore: Sendable {
     /// (SQLite: deletes zero their content, and the WAL is checkpointed and truncated).
     /// `notFound` for no such user.
     func eraseUser(tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent) async throws -> ErasureView
+    /// Users whose `erase_at` has come (deprovisioned by the directory, erased by the tenant's setting).
+    func usersDueForErasure(tenantID: TenantID, at: Date, limit: Int) async throws -> [UserID]
 }

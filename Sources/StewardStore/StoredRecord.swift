@@ -9,6 +9,8 @@ public enum StoreValue: Sendable, Equatable {
     case blob(Data?)
     /// A list of texts (a filter's "one of"; PostgreSQL binds it as `text[]`).
     case textArray([String])
+    /// A filter's text compared without regard to (ASCII) case, by an index on the folded column.
+    case textIgnoringCase(String)
 }
 
 public enum ColumnType: Sendable {
@@ -93,7 +95,14 @@ extension AdminTokenRecord {
 }
 
 extension UserRecord {
-    public static func withUPN(_ upn: String?) -> [String: StoreValue] { upn.map { ["upn": .text($0)] } ?? [:] }
+    /// UPNs (and SCIM userNames) compare without regard to case.
+    public static func withUPN(_ upn: String?) -> [String: StoreValue] { upn.map { ["upn": .textIgnoringCase($0)] } ?? [:] }
+    public static func withDirectoryID(_ id: String) -> [String: StoreValue] { ["directory_id": .text(id)] }
+}
+
+extension GroupRecord {
+    public static func named(_ name: String) -> [String: StoreValue] { ["name": .text(name)] }
+    public static func withDirectoryID(_ id: String) -> [String: StoreValue] { ["directory_id": .text(id)] }
 }
 
 extension GroupRecord {

@@ -74,6 +74,8 @@ import StewardModel
             let object = try JSONSerialization.jsonObject(with: try WireCoding.encoder().encode(value)) as? [String: Any]
             return Set(object?.keys.map { $0 } ?? [])
         }
+        let scimToken = SCIMTokenView(
+            id: CredentialID(rawValue: ""), name: "", createdBy: AdminID(rawValue: ""), createdAt: Date(), expiresAt: Date(), revokedAt: Date())
         let inventory = SampleInventory.make()
         let device = DeviceView(
             id: DeviceID(rawValue: "00000000-0000-7000-8000-000000000001"), platform: .linux, ownership: .corporate,
@@ -160,8 +162,14 @@ import StewardModel
             ("PermissionGrant", try keys(grant)),
             ("TotpSetup", try keys(TOTPSetupView(secret: "", otpauthURL: ""))),
             ("User", try keys(UserView(
-                id: UserID(rawValue: ""), displayName: "", upn: "", email: "", phone: "", externalIds: [:], createdAt: Date()))),
-            ("Group", try keys(GroupView(id: GroupID(rawValue: ""), name: "", kind: .user, description: "", memberCount: 0, createdAt: Date()))),
+                id: UserID(rawValue: ""), displayName: "", givenName: "", familyName: "", upn: "", email: "", phone: "", externalIds: [:],
+                origin: .directory, directoryId: "", active: false, deactivatedAt: Date(), eraseAt: Date(), createdAt: Date()))),
+            ("Group", try keys(GroupView(
+                id: GroupID(rawValue: ""), name: "", kind: .user, description: "", memberCount: 0, origin: .directory, directoryId: "",
+                createdAt: Date()))),
+            ("ScimToken", try keys(scimToken)),
+            ("ScimTokenRequest", try keys(SCIMTokenRequest(name: "", expiresInDays: 1))),
+            ("ScimTokenCreated", try keys(SCIMTokenCreated(token: "", scimUrl: "", view: scimToken))),
             ("GroupMember", try keys(GroupMemberView(id: "", kind: .user, addedAt: Date()))),
             ("Role", try keys(RoleView(id: RoleID(rawValue: ""), name: "", description: "", permissions: [], builtIn: true))),
             ("RoleAssignment", try keys(RoleAssignmentView(

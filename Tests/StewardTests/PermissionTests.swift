@@ -29,6 +29,46 @@ import StewardStore
         }
     }
 
+    /// SCIM routes take a directory's SCIM token and nothing else; a SCIM token opens no admin
+    /// route; the discovery documents need no token.
+    @Test(arguments: StoreKind.available) func scimRoutesTakeOnlyAnActiveSCIMToken(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let world = try await AdminWorld(env, api)
+            let scim = SCIMClient(api: api, token: world.scimToken.token)
+            let revoked: SCIMTokenCreated = try await api.created(.POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "old"))
+            _ = try await api.send(.DELETE, APIRoute.revokeSCIMToken.path(revoked.view.id.rawValue), token: api.adminToken)
+            let expiring: SCIMTokenCreated = try await api.created(
+                .POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "short", expiresInDays: 1))
+            let device = try await api.enroll(.corporate, platformId: "scim-permission")
+            env.clock.advance(86_400 + 1)
+            for route in APIRoute.scim {
+                let userID = try #require(try await scim.send(.POST, APIRoute.scimCreateUser.path, SCIMClient.user("\(UUID().uuidString.prefix(8))@example.test")).id)
+                let groupID = try #require(try await scim.send(.POST, APIRoute.scimCreateGroup.path, SCIMClient.group("g \(UUID().uuidString.prefix(8))")).id)
+                let (path, body) = scim.call(route, userID: userID, groupID: groupID)
+                if route.access == .anyone {
+                    #expect(try await SCIMClient(api: api, token: nil).send(route.method, path, body).status == .ok, "\(route) needs no token")
+                    continue
+                }
+                #expect(route.access == .directoryToken)
+                for (name, token) in [
+                    ("none", nil), ("an admin token", api.adminToken), ("a device secret", device.deviceSecret),
+                    ("a revoked SCIM token", revoked.token), ("an expired SCIM token", expiring.token),
+                    ("an enrollment token", try await api.enrollmentToken(.corporate)),
+                ] {
+                    let answer = try await SCIMClient(api: api, token: token).send(route.method, path, body)
+                    #expect(answer.status == .unauthorized && answer.document?["status"] == .string("401"), "\(route) with \(name)")
+                }
+                let answer = try await scim.send(route.method, path, body)
+                #expect((200..<300).contains(answer.status.code), "\(route) with its SCIM token: \(answer.status)")
+            }
+            for route in APIRoute.all where route.isAdmin {
+                let answer = try await api.send(route.method, route.path.replacingOccurrences(of: "{", with: "x"), token: world.scimToken.token)
+                #expect(answer.status == .unauthorized, "\(route) with a SCIM token")
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.available) func aScopedHelpDeskOperatorReachesOnlyItsGroupsDevices(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)
         try await env.withClient { api in

@@ -184,7 +184,7 @@ import StewardStore
             "audit_entries_actor", "audit_entries_target", "pseudonyms_subject", "diagnostic_events_at", "diagnostic_events_device",
             "diagnostic_events_user", "managed_apps_package", "app_assignments_group", "app_assignments_app",
             "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "devices_serial",
-            "device_macs_device",
+            "device_macs_device", "users_upn_folded", "users_directory_id", "users_erase_at", "groups_directory_id",
         ])
         #expect(perStore.isSubset(of: indexes.keys))
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
@@ -336,6 +336,7 @@ import StewardStore
         #expect(remaining == [recent.id, open.id])
         let runs = try await env.storage.jobRuns()
         #expect(runs == [
+            JobRun(job: DeploymentJobs.eraseDeprovisionedUsers, holder: "replica-a", ranAt: now, result: "erased 0"),
             JobRun(job: DeploymentJobs.expireRemoteTasks, holder: "replica-a", ranAt: now, result: "expired 0"),
             JobRun(job: DeploymentJobs.purgeDiagnosticsBundles, holder: "replica-a", ranAt: now, result: "purged 0"),
             JobRun(job: DeploymentJobs.purgeEndedEnrollmentTokens, holder: "replica-a", ranAt: now, result: "purged 1"),

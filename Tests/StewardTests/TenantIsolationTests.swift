@@ -18,7 +18,60 @@ import StewardStore
 
             let world = try await AdminWorld(env, api)
             typealias Check = @Sendable () async throws -> Void
-            let checks: [APIRoute: Check] = [
+
+            // SCIM: tenant B's directory, with tenant A's user and group IDs.
+            let scimA = SCIMClient(api: api, token: world.scimToken.token)
+            let theirs: SCIMTokenCreated = try await api.created(
+                .POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "Globex directory"), token: other)
+            let scimB = SCIMClient(api: api, token: theirs.token)
+            let scimUser = try #require(try await scimA.send(
+                .POST, APIRoute.scimCreateUser.path, SCIMClient.user("iso@example.test", externalId: "iso-ext")).id)
+            let scimGroup = try #require(try await scimA.send(
+                .POST, APIRoute.scimCreateGroup.path, SCIMClient.group("Isolated", members: [scimUser])).id)
+            let aIDs = world.ids + [scimUser, scimGroup, env.tenant.tenantId.rawValue]
+            @Sendable func showsNothingOfA(_ answer: SCIMClient.Answer, _ route: APIRoute) {
+                let text = answer.document.map { String(decoding: $0.encoded(), as: UTF8.self) } ?? ""
+                for id in aIDs { #expect(!text.contains(id), "\(route) shows tenant A's \(id) to tenant B") }
+            }
+            @Sendable func scimCheck(_ route: APIRoute) async throws {
+                let (path, body) = scimB.call(route, userID: route.path.contains("Groups") ? scimGroup : scimUser, groupID: scimGroup)
+                switch route {
+                case .scimServiceProviderConfig, .scimResourceTypes, .scimSchemas:
+                    let answer = try await scimB.send(.GET, path)
+                    #expect(answer.status == .ok)
+                    showsNothingOfA(answer, route)
+                case .scimListUsers:
+                    for filter in [nil, #"userName eq "iso@example.test""#, #"externalId eq "iso-ext""#] {
+                        let answer = try await scimB.list("Users", filter: filter)
+                        #expect(answer.status == .ok && (filter == nil || answer.total == 0), "B lists only its own: \(filter ?? "")")
+                        showsNothingOfA(answer, route)
+                    }
+                case .scimListGroups:
+                    let answer = try await scimB.list("Groups", filter: #"members[value eq "\#(scimUser)"]"#)
+                    #expect(answer.total == 0)
+                    showsNothingOfA(answer, route)
+                case .scimCreateUser:
+                    // The same userName in another tenant is another person.
+                    let answer = try await scimB.send(.POST, APIRoute.scimCreateUser.path, SCIMClient.user("iso@example.test"))
+                    #expect(answer.status == .created && answer.id != scimUser)
+                case .scimCreateGroup:
+                    let answer = try await scimB.send(.POST, path, SCIMClient.group("Theirs", members: [scimUser]))
+                    #expect(answer.status == .badRequest && answer.scimType == "invalidValue", "A's user cannot join B's group")
+                default:
+                    let answer = try await scimB.send(route.method, path, body)
+                    #expect(answer.status == .notFound, "\(route) across tenants: \(answer.status)")
+                    showsNothingOfA(answer, route)
+                }
+                // A's directory still sees its own, unchanged; a token re-labelled with B's tenant is refused.
+                #expect(try await scimA.send(.GET, APIRoute.scimGetUser.path(scimUser)).document?["userName"] == .string("iso@example.test"))
+                #expect(try await scimA.send(.GET, APIRoute.scimGetGroup.path(scimGroup)).document?["members"]?.array?.count == 1)
+                let forged = world.scimToken.token.replacingOccurrences(
+                    of: env.tenant.tenantId.rawValue, with: env.otherTenant.tenantId.rawValue)
+                if route.access == .directoryToken {
+                    #expect(try await SCIMClient(api: api, token: forged).send(route.method, path, body).status == .unauthorized)
+                }
+            }
+            var checks: [APIRoute: Check] = [
                 .health: {},
                 .ready: {},
                 .enroll: {
@@ -82,6 +135,7 @@ import StewardStore
                     #expect(answer.status == .unauthorized)
                 },
             ]
+            for route in APIRoute.scim { checks[route] = { try await scimCheck(route) } }
             #expect(Set(checks.keys) == Set(APIRoute.all.filter { !$0.isAdmin }), "every other route needs an isolation check")
             for route in APIRoute.all where !route.isAdmin { try await checks[route]?() }
 
@@ -97,7 +151,7 @@ import StewardStore
                 let answer = try await api.send(route.method, call, token: made.token)
                 let body = String(decoding: answer.body, as: UTF8.self)
                 if route.path.contains("{") { #expect(answer.status == .notFound, "\(route) across tenants: \(answer.status)") }
-                for id in world.ids { #expect(!body.contains(id), "\(route) shows tenant A's \(id) to tenant B") }
+                for id in aIDs { #expect(!body.contains(id), "\(route) shows tenant A's \(id) to tenant B") }
                 let after = try await env.storage.auditEntries(tenantID: env.tenant.tenantId, query: AuditQuery()).count
                 #expect(after == before, "\(route) by tenant B wrote to tenant A's audit log")
             }

@@ -688,6 +688,42 @@ enum PostgresMigrations {
         CREATE INDEX devices_serial ON devices(tenant_id, serial_number, id);
         CREATE INDEX devices_user ON devices(tenant_id, user_id, id);
         """),
+        // Directory sync (SCIM): users and groups remember their origin and directory ID; a
+        // deprovisioned user is deactivated and, by the tenant's setting, erased at `erase_at`;
+        // directories authenticate with SCIM tokens (verifiers only).
+        ("0022_directory_sync", """
+        ALTER TABLE users ADD COLUMN given_name TEXT;
+        ALTER TABLE users ADD COLUMN family_name TEXT;
+        ALTER TABLE users ADD COLUMN origin TEXT NOT NULL DEFAULT 'admin' CHECK (origin IN ('admin', 'directory'));
+        ALTER TABLE users ADD COLUMN directory_id TEXT;
+        ALTER TABLE users ADD COLUMN deactivated_at BIGINT;
+        ALTER TABLE users ADD COLUMN erase_at BIGINT;
+        ALTER TABLE users ADD COLUMN directory_deleted_at BIGINT;
+        ALTER TABLE users ADD COLUMN updated_at BIGINT;
+        UPDATE users SET updated_at = created_at;
+        CREATE INDEX users_directory_id ON users(tenant_id, directory_id);
+        CREATE INDEX users_upn_folded ON users(tenant_id, lower(upn));
+        CREATE INDEX users_erase_at ON users(tenant_id, erase_at) WHERE erase_at IS NOT NULL;
+        ALTER TABLE groups ADD COLUMN origin TEXT NOT NULL DEFAULT 'admin' CHECK (origin IN ('admin', 'directory'));
+        ALTER TABLE groups ADD COLUMN directory_id TEXT;
+        ALTER TABLE groups ADD COLUMN updated_at BIGINT;
+        UPDATE groups SET updated_at = created_at;
+        CREATE INDEX groups_directory_id ON groups(tenant_id, directory_id);
+        ALTER TABLE tenants ADD COLUMN directory_deprovisioning TEXT NOT NULL DEFAULT 'disable'
+            CHECK (directory_deprovisioning IN ('disable', 'erase'));
+        ALTER TABLE tenants ADD COLUMN directory_erase_after_days BIGINT NOT NULL DEFAULT 30;
+        CREATE TABLE scim_tokens (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL,
+            name TEXT NOT NULL,
+            verifier BYTEA NOT NULL,
+            created_by TEXT,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT,
+            revoked_at BIGINT,
+            PRIMARY KEY (tenant_id, id)
+        );
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

@@ -133,7 +133,9 @@ struct GroupController: Sendable {
     }
 
     static func view(_ group: GroupRecord, members: Int) -> GroupView {
-        GroupView(id: group.id, name: group.name, kind: group.kind, description: group.description, memberCount: members, createdAt: group.createdAt)
+        GroupView(
+            id: group.id, name: group.name, kind: group.kind, description: group.description, memberCount: members,
+            origin: group.origin, directoryId: group.directoryID, createdAt: group.createdAt)
     }
 
     private func existing(_ context: StewardRequestContext) async throws -> GroupRecord {

@@ -45,10 +45,14 @@ struct TenantController: Sendable {
         new.compliantAppFeature = patch.compliantAppFeature ?? old.compliantAppFeature
         new.staleDeviceDays = patch.staleDeviceDays ?? old.staleDeviceDays
         new.auditRetentionDays = patch.auditRetentionDays ?? old.auditRetentionDays
+        new.directoryDeprovisioning = patch.directoryDeprovisioning ?? old.directoryDeprovisioning
+        new.directoryEraseAfterDays = patch.directoryEraseAfterDays ?? old.directoryEraseAfterDays
         var changes = Changes()
         changes.compare("compliantAppFeature", old.compliantAppFeature, new.compliantAppFeature)
         changes.compare("staleDeviceDays", old.staleDeviceDays, new.staleDeviceDays)
         changes.compare("auditRetentionDays", old.auditRetentionDays, new.auditRetentionDays)
+        changes.compare("directoryDeprovisioning", old.directoryDeprovisioning.rawValue, new.directoryDeprovisioning.rawValue)
+        changes.compare("directoryEraseAfterDays", old.directoryEraseAfterDays, new.directoryEraseAfterDays)
         let properties = changes.properties
         let featureEnds = old.compliantAppFeature && !new.compliantAppFeature
         try await store.updateSettings(tenantID, new) { [auditor] removal in

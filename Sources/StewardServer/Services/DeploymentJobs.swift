@@ -9,12 +9,14 @@ import StewardStore
 /// each interval; the others wait and take over when the holder dies. On SQLite the one process
 /// always holds it.
 public struct DeploymentJobs: Service {
-    public static let purgeEndedEnrollmentTokens = "purge-ended-enrollment-tokens"
+    /// Enrollment, SCIM and admin tokens and console sessions, 30 days after they ended.
+    public static let purgeEndedEnrollmentTokens = "purge-ended-tokens"
     public static let removeStaleDevices = "remove-stale-devices"
     public static let purgeDiagnostics = "purge-raw-diagnostics"
     public static let purgeAuditEntries = "purge-expired-audit-entries"
     public static let expireRemoteTasks = "expire-remote-tasks"
     public static let purgeDiagnosticsBundles = "purge-diagnostics-bundles"
+    public static let eraseDeprovisionedUsers = "erase-deprovisioned-users"
     /// Collect-diagnostics bundles (identified: the agent's state) are kept this long after their task ended.
     public static let diagnosticsBundleRetention: TimeInterval = 30 * 86_400
     /// Raw diagnostics are kept this long; their daily roll-ups stay.
@@ -23,6 +25,7 @@ public struct DeploymentJobs: Service {
     public static let endedTokenRetention: TimeInterval = 30 * 86_400
 
     public typealias Store = JobStore & EnrollmentStore & TenantStore & DeviceStore & DiagnosticsStore & AuditStore & RemoteTaskStore
+        & PrivacyStore
     let store: any Store
     let auditor: Auditor
     let interval: Duration
@@ -124,6 +127,30 @@ public struct DeploymentJobs: Service {
                             ModifiedProperty(name: "reason", oldValue: nil, newValue: "older than \(days) days"),
                         ])
                 })]
+        }
+
+        // Users the directory deprovisioned, erased when the tenant's setting says (each erasure
+        // audited like an admin's, with its counts).
+        try await job(Self.eraseDeprovisionedUsers, { "erased \($0[0])" }) { tenant in
+            var erased = 0
+            for user in try await store.usersDueForErasure(tenantID: tenant.id, at: clock.now(), limit: 1_000) {
+                do {
+                    _ = try await store.eraseUser(tenantID: tenant.id, userID: user) { [auditor] result in
+                        auditor.systemEvent(
+                            tenantID: tenant.id, activity: "PrivacyErasure", operation: .delete, targetType: "User",
+                            targetID: user.rawValue,
+                            changes: [
+                                ModifiedProperty(name: "devicesDeleted", oldValue: nil, newValue: String(result.devicesDeleted)),
+                                ModifiedProperty(name: "auditEntriesBlanked", oldValue: nil, newValue: String(result.auditEntriesBlanked)),
+                                ModifiedProperty(name: "reason", oldValue: nil, newValue: "deprovisioned by the directory"),
+                            ])
+                    }
+                    erased += 1
+                } catch StoreError.notFound {
+                    continue
+                }
+            }
+            return [erased]
         }
 
         // Remote tasks that waited past their expiry for their device; audited per tenant.

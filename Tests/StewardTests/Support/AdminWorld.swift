@@ -21,6 +21,7 @@ struct AdminWorld: Sendable {
     let enrollmentTokenID: String
     let app: ManagedAppView
     let appAssignment: AppAssignmentView
+    let scimToken: SCIMTokenCreated
 
     init(_ env: TestEnvironment, _ api: APIClient) async throws {
         self.env = env
@@ -42,12 +43,14 @@ struct AdminWorld: Sendable {
         app = try await api.created(.POST, APIRoute.createApp.path, ManagedAppCreateRequest(name: "htop", platform: .linux, packageId: "htop"))
         appAssignment = try await api.created(
             .POST, APIRoute.createAppAssignment.path(app.id.rawValue), AppAssignmentRequest(groupId: deviceGroup.id, intent: .required))
+        scimToken = try await api.created(.POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "Entra ID"))
     }
 
     /// IDs of tenant A's resources, which no answer to another tenant may contain.
     var ids: [String] {
         [device.deviceId.rawValue, user.id.rawValue, deviceGroup.id.rawValue, userGroup.id.rawValue, role.id.rawValue,
-         secondAdmin.id.rawValue, assignment.id.rawValue, enrollmentTokenID, app.id.rawValue, appAssignment.id.rawValue]
+         secondAdmin.id.rawValue, assignment.id.rawValue, enrollmentTokenID, app.id.rawValue, appAssignment.id.rawValue,
+         scimToken.view.id.rawValue]
     }
 
     static func adminRequest(_ userName: String) -> AdminCreateRequest {
@@ -230,6 +233,11 @@ struct AdminWorld: Sendable {
         case .updateTenantSettings:
             let current = try await api.send(.GET, APIRoute.getTenantSettings.path, token: api.adminToken).decode(TenantSettings.self)
             return Call(path: route.path, body: try json(TenantSettingsPatch(compliantAppFeature: !current.compliantAppFeature)))
+        case .listSCIMTokens: return Call(path: route.path, body: nil)
+        case .createSCIMToken: return Call(path: route.path, body: try json(SCIMTokenRequest(name: "Okta \(unique)")))
+        case .revokeSCIMToken:
+            let made: SCIMTokenCreated = try await api.created(.POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "r \(unique)"))
+            return Call(path: route.path(made.view.id.rawValue), body: nil)
         default:
             throw TestFailure("no call for \(route)")
         }
