@@ -56,7 +56,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         "users": "user", "groups": "group", "roles": "role", "role-assignments": "role_assignment", "admins": "admin",
         "tokens": "token", "apps": "app", "assignments": "assignment", "devices": "device", "remote-tasks": "task",
         "tasks": "task", "members": "member", "enrollment-tokens": "enrollment_token",
-        "corporate-identifiers": "corporate_identifier", "scim-tokens": "scim_token", "Users": "user", "Groups": "group",
+        "corporate-identifiers": "corporate_identifier", "scim-tokens": "scim_token", "support-cases": "support_case", "messages": "support_message", "Users": "user", "Groups": "group",
     ]
 
     public var description: String { "\(method.rawValue) \(path)" }
@@ -183,6 +183,14 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let listSCIMTokens = APIRoute(.GET, "/api/v1/scim-tokens", .admin(.tenantRead))
     public static let revokeSCIMToken = APIRoute(.DELETE, "/api/v1/scim-tokens/{id}", .admin(.directoryProvision))
 
+    public static let createSupportCase = APIRoute(.POST, "/api/v1/support-cases", .admin(.supportManage))
+    public static let listSupportCases = APIRoute(.GET, "/api/v1/support-cases", .admin(.tenantRead))
+    public static let getSupportCase = APIRoute(.GET, "/api/v1/support-cases/{id}", .admin(.tenantRead))
+    public static let updateSupportCase = APIRoute(.PATCH, "/api/v1/support-cases/{id}", .admin(.supportManage))
+    public static let addSupportMessage = APIRoute(.POST, "/api/v1/support-cases/{id}/messages", .admin(.supportManage))
+    public static let getSupportAttachment = APIRoute(
+        .GET, "/api/v1/support-cases/{id}/messages/{messageId}/attachment", .admin(.tenantRead))
+
     /// SCIM 2.0 (RFC 7644): what a directory provisions users and groups through. The
     /// discovery documents name no tenant and need no token.
     public static let scimServiceProviderConfig = APIRoute(.GET, "/scim/v2/ServiceProviderConfig", .anyone)
@@ -226,5 +234,6 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         getTenantSettings, updateTenantSettings, reportSummary, privacyCatalog, privacyStatement, privacyExport,
         privacyErasure, listDiagnostics, reidentify, rotatePseudonymKey,
         createSCIMToken, listSCIMTokens, revokeSCIMToken,
+        createSupportCase, listSupportCases, getSupportCase, updateSupportCase, addSupportMessage, getSupportAttachment,
     ] + scim
 }

@@ -18,6 +18,9 @@ public enum Retention: String, Sendable, Codable, CaseIterable {
     case whileSubjectExists
     /// Records of the service itself, with no personal content.
     case serviceRecord
+    /// Support cases: while open, then a year after they closed; an erasure of the person
+    /// they concern or of their contact deletes them at once.
+    case supportCase
 }
 
 /// Whose data a table holds, for data-subject requests.
@@ -66,6 +69,8 @@ extension DataCatalog {
         .init("users", topic: "User information", retention: .untilDeleted, subject: .user),
         .init("groups", topic: "Groups", retention: .whileTenantExists, subject: .none),
         .init("scim_tokens", topic: "Access control information", retention: .untilEnded, subject: .none),
+        .init("support_cases", topic: "Support cases", retention: .supportCase, subject: .user),
+        .init("support_messages", topic: "Support cases", retention: .supportCase, subject: .user),
         .init("group_members", topic: "Groups", retention: .untilDeleted, subject: .user),
         .init("enrollment_tokens", topic: "Enrollment", retention: .untilEnded, subject: .none),
         .init("corporate_identifiers", topic: "Enrollment", retention: .untilDeleted, subject: .none),

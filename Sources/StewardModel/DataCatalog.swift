@@ -54,7 +54,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 public enum DataCatalog {
     public static let entries: [CatalogEntry] =
         schema + tenants + admins + credentials + corporateIdentifiers + devices + apps + counts + directory + roles + audit
-        + diagnostics + usage + managedApps + remoteTasks
+        + diagnostics + usage + managedApps + remoteTasks + support
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -383,6 +383,30 @@ public enum DataCatalog {
         .init("remote_tasks", "result_code", .technical, .device, "The agent's outcome code."),
         .init("remote_tasks", "result_message", .identified, .device, "The agent's outcome message."),
         .init("remote_tasks", "bundle", .identified, .device, "A collect-diagnostics bundle: the agent's own state and diagnostics; deleted 30 days after its task ended, exported and erased with its device."),
+    ]
+
+    static let support: [CatalogEntry] = [
+        .init("support_cases", "tenant_id", .pseudonymized, .system, "The tenant that opened the case."),
+        .init("support_cases", "id", .technical, .system, "Case ID, made by Steward."),
+        .init("support_cases", "subject", .identified, .admin, "Support case: its subject."),
+        .init("support_cases", "contact_name", .identified, .admin, "Support case: whom the operator answers."),
+        .init("support_cases", "contact_email", .identified, .admin, "Support case: the contact's e-mail address."),
+        .init("support_cases", "contact_phone", .identified, .admin, "Support case: the contact's phone number."),
+        .init("support_cases", "user_id", .pseudonymized, .admin, "The end user the case concerns, if any."),
+        .init("support_cases", "status", .technical, .system, "Open, answered or closed."),
+        .init("support_cases", "created_by", .pseudonymized, .system, "The admin who opened it."),
+        .init("support_cases", "created_at", .technical, .system, "When it was opened."),
+        .init("support_cases", "updated_at", .technical, .system, "When it last changed."),
+        .init("support_cases", "closed_at", .technical, .system, "When it closed: deleted a year later."),
+        .init("support_messages", "tenant_id", .pseudonymized, .system, "The case's tenant."),
+        .init("support_messages", "id", .technical, .system, "Message ID, made by Steward."),
+        .init("support_messages", "case_id", .technical, .system, "The case."),
+        .init("support_messages", "author", .technical, .system, "The tenant or the operator."),
+        .init("support_messages", "author_name", .identified, .admin, "Who wrote it."),
+        .init("support_messages", "body", .identified, .admin, "Support case: the message."),
+        .init("support_messages", "attachment_name", .identified, .admin, "Support case: an attachment's file name."),
+        .init("support_messages", "attachment", .identified, .admin, "Support case: an attachment (at most 1 MiB)."),
+        .init("support_messages", "created_at", .technical, .system, "When it was written."),
     ]
 
     /// Columns of a table, without JSON keys.

@@ -34,13 +34,17 @@ public struct PrivacyExportBundle: Codable, Sendable, Equatable {
     public var auditEntries: [AuditEntryView]
     /// Diagnostics stored under the pseudonyms of the user and their devices, re-linked for this export.
     public var diagnostics: [DiagnosticEventView]
+    /// Support cases about the user or with them as the contact, with their messages and attachments.
+    public var supportCases: [SupportCaseView]
     /// The catalog entries an export includes, so the reader knows what each field is.
     public var fields: [PrivacyCatalogView.Field]
 
     public init(
         generatedAt: Date, tenantId: TenantID, user: UserView, devices: [DeviceExport], groupIds: [GroupID],
-        auditEntries: [AuditEntryView], diagnostics: [DiagnosticEventView], fields: [PrivacyCatalogView.Field]
+        auditEntries: [AuditEntryView], diagnostics: [DiagnosticEventView], supportCases: [SupportCaseView] = [],
+        fields: [PrivacyCatalogView.Field]
     ) {
+        self.supportCases = supportCases
         self.diagnostics = diagnostics
         self.generatedAt = generatedAt
         self.tenantId = tenantId
@@ -59,11 +63,16 @@ public struct ErasureView: Codable, Sendable, Equatable {
     public var appCatalogRowsPurged: Int
     /// Pseudonyms whose link to the user or their devices was deleted: their diagnostics are anonymous now.
     public var pseudonymsUnlinked: Int
+    /// Support cases about the user, or with them as the contact, deleted with their messages.
+    public var supportCasesDeleted: Int
 
-    public init(devicesDeleted: Int, auditEntriesBlanked: Int, appCatalogRowsPurged: Int, pseudonymsUnlinked: Int) {
+    public init(
+        devicesDeleted: Int, auditEntriesBlanked: Int, appCatalogRowsPurged: Int, pseudonymsUnlinked: Int, supportCasesDeleted: Int = 0
+    ) {
         self.devicesDeleted = devicesDeleted
         self.auditEntriesBlanked = auditEntriesBlanked
         self.appCatalogRowsPurged = appCatalogRowsPurged
         self.pseudonymsUnlinked = pseudonymsUnlinked
+        self.supportCasesDeleted = supportCasesDeleted
     }
 }

@@ -31,6 +31,8 @@ public enum Permission: String, WireEnum, Comparable {
     case privacyReidentify = "privacy.reidentify"
     /// Make and revoke the tokens a directory provisions users and groups with (SCIM).
     case directoryProvision = "directory.provision"
+    /// Open support cases with the deployment's operator and write in them.
+    case supportManage = "support.manage"
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rawValue < rhs.rawValue }
 }

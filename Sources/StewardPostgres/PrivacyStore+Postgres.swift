@@ -16,6 +16,15 @@ extension PostgresStorage {
         ).map { UserID(rawValue: try $0.value("id")) }
     }
 
+    public func purgeClosedSupportCases(tenantID: TenantID, closedBefore: Date) async throws -> Int {
+        try await rows(
+            """
+            DELETE FROM support_cases WHERE tenant_id = \(tenantID.rawValue) AND status = 'closed'
+                AND closed_at < \(closedBefore.millisecondsSince1970) RETURNING id
+            """
+        ).count
+    }
+
     public func eraseUser(
         tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent
     ) async throws -> ErasureView {
@@ -31,7 +40,18 @@ extension PostgresStorage {
             ).decode(String.self) {
                 devices.append(id)
             }
-            let subjects = [user] + devices
+            // Support cases about them, or with them as the contact (by either address).
+            var cases: [String] = []
+            for try await id in try await connection.query(
+                """
+                SELECT c.id FROM support_cases c JOIN users u ON u.tenant_id = c.tenant_id AND u.id = \(user)
+                WHERE c.tenant_id = \(tenant) AND (c.user_id = u.id OR lower(c.contact_email) IN (lower(u.upn), lower(coalesce(u.email, u.upn))))
+                FOR UPDATE OF c
+                """, logger: logger
+            ).decode(String.self) {
+                cases.append(id)
+            }
+            let subjects = [user] + devices + cases
             let blanked = try await connection.query(
                 """
                 UPDATE audit_entries SET personal = NULL
@@ -58,16 +78,19 @@ extension PostgresStorage {
             try await connection.query("DELETE FROM devices WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: logger)
             try await connection.query(
                 "UPDATE enrollment_tokens SET user_id = NULL WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: logger)
+            try await connection.query("DELETE FROM support_cases WHERE tenant_id = \(tenant) AND id = ANY(\(cases))", logger: logger)
             try await connection.query("DELETE FROM users WHERE tenant_id = \(tenant) AND id = \(user)", logger: logger)
             // App catalog rows no device holds any more went with the devices (trigger).
             let purged = softwareBefore - (try await Self.softwareCount(connection, tenant: tenant, logger: logger))
-            let result = ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged, pseudonymsUnlinked: unlinked)
+            let result = ErasureView(
+                devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged, pseudonymsUnlinked: unlinked,
+                supportCasesDeleted: cases.count)
             try await Self.appendAudit(connection, audit(result), logger: logger)
             return result
         }
         // Dead row versions hold the erased values until vacuumed; do it now rather than whenever
         // autovacuum gets there. (WAL segments and backups keep them until they are recycled.)
-        for table in ["users", "devices", "device_software", "software", "group_members", "audit_entries", "enrollment_tokens", "pseudonyms", "diagnostic_events"] {
+        for table in ["users", "devices", "device_software", "software", "group_members", "audit_entries", "enrollment_tokens", "pseudonyms", "diagnostic_events", "support_cases", "support_messages"] {
             _ = try await rows(PostgresQuery(unsafeSQL: "VACUUM \(table)"))
         }
         return result

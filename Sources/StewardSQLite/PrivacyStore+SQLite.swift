@@ -28,11 +28,28 @@ extension SQLiteStorage {
         }
     }
 
+    public func purgeClosedSupportCases(tenantID: TenantID, closedBefore: Date) async throws -> Int {
+        try await erasingWrite { db in
+            try db.execute(
+                sql: "DELETE FROM support_cases WHERE tenant_id = ? AND status = 'closed' AND closed_at < ?",
+                arguments: [tenantID.rawValue, closedBefore.millisecondsSince1970])
+            return db.changesCount
+        }
+    }
+
     private static func erase(_ db: Database, tenant: String, user: String) throws -> ErasureView {
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE tenant_id = ? AND id = ?", arguments: [tenant, user]) != nil
         else { throw StoreError.notFound }
         let devices = try String.fetchAll(db, sql: "SELECT id FROM devices WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, user])
-        let subjects = jsonArray([user] + devices)
+        // Support cases about them, or with them as the contact (by either address).
+        let cases = try String.fetchAll(
+            db,
+            sql: """
+                SELECT c.id FROM support_cases c JOIN users u ON u.tenant_id = c.tenant_id AND u.id = ?
+                WHERE c.tenant_id = ? AND (c.user_id = u.id OR lower(c.contact_email) IN (lower(u.upn), lower(coalesce(u.email, u.upn))))
+                """,
+            arguments: [user, tenant])
+        let subjects = jsonArray([user] + devices + cases)
         try db.execute(
             sql: """
                 UPDATE audit_entries SET personal = NULL
@@ -60,11 +77,15 @@ extension SQLiteStorage {
         let softwareBefore = try Int.fetchOne(db, sql: software, arguments: [tenant]) ?? 0
         try db.execute(sql: "DELETE FROM devices WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, user])
         try db.execute(sql: "UPDATE enrollment_tokens SET user_id = NULL WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, user])
+        try db.execute(
+            sql: "DELETE FROM support_cases WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))", arguments: [tenant, jsonArray(cases)])
         try db.execute(sql: "DELETE FROM users WHERE tenant_id = ? AND id = ?", arguments: [tenant, user])
         // App catalog rows no device holds any more went with the devices (trigger): an install
         // location can name a person's folder.
         let purged = softwareBefore - (try Int.fetchOne(db, sql: software, arguments: [tenant]) ?? 0)
-        return ErasureView(devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged, pseudonymsUnlinked: unlinked)
+        return ErasureView(
+            devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged, pseudonymsUnlinked: unlinked,
+            supportCasesDeleted: cases.count)
     }
 
     /// Copies the WAL into the database and truncates it, so erased rows survive in no frame.

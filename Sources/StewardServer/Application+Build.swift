@@ -144,6 +144,7 @@ public func buildRouter(
     let scim = SCIMController(
         store: storage, requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor, clock: clock, ids: ids)
     let scimTokens = SCIMTokenController(store: storage, auditor: auditor, clock: clock, ids: ids, publicURL: configuration.publicURL)
+    let support = SupportCaseController(store: storage, desk: SupportDesk(store: storage, clock: clock, ids: ids), auditor: auditor)
     let diagnostics = DiagnosticsController(
         store: storage, devices: deviceAuthentication, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)
@@ -265,6 +266,12 @@ public func buildRouter(
         .createSCIMToken: handler(scimTokens.create),
         .listSCIMTokens: handler(scimTokens.list),
         .revokeSCIMToken: handler(scimTokens.revoke),
+        .createSupportCase: handler(support.create),
+        .listSupportCases: handler(support.list),
+        .getSupportCase: handler(support.get),
+        .updateSupportCase: handler(support.update),
+        .addSupportMessage: handler(support.addMessage),
+        .getSupportAttachment: handler(support.attachment),
         .scimServiceProviderConfig: handler(scim.serviceProviderConfig),
         .scimResourceTypes: handler(scim.resourceTypes),
         .scimSchemas: handler(scim.schemas),

@@ -13,4 +13,6 @@ public protocol PrivacyStore: Sendable {
     func eraseUser(tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent) async throws -> ErasureView
     /// Users whose `erase_at` has come (deprovisioned by the directory, erased by the tenant's setting).
     func usersDueForErasure(tenantID: TenantID, at: Date, limit: Int) async throws -> [UserID]
+    /// Deletes support cases closed before the date, with their messages; the count.
+    func purgeClosedSupportCases(tenantID: TenantID, closedBefore: Date) async throws -> Int
 }

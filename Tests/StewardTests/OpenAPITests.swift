@@ -168,6 +168,19 @@ import StewardModel
                 id: GroupID(rawValue: ""), name: "", kind: .user, description: "", memberCount: 0, origin: .directory, directoryId: "",
                 createdAt: Date()))),
             ("ScimToken", try keys(scimToken)),
+            ("SupportCase", try keys(SupportCaseView(
+                id: SupportCaseID(rawValue: ""), subject: "", contactName: "", contactEmail: "", contactPhone: "", userId: UserID(rawValue: ""),
+                status: .open, createdBy: AdminID(rawValue: ""), createdAt: Date(), updatedAt: Date(), closedAt: Date(), messages: []))),
+            ("SupportMessage", try keys(SupportMessageView(
+                id: SupportMessageID(rawValue: ""), author: .tenant, authorName: "", message: "",
+                attachment: SupportAttachmentView(name: "", sizeBytes: 1), createdAt: Date()))),
+            ("SupportAttachment", try keys(SupportAttachmentView(name: "", sizeBytes: 1, data: ""))),
+            ("SupportAttachmentUpload", try keys(SupportAttachmentUpload(name: "", data: Data()))),
+            ("SupportCaseCreate", try keys(SupportCaseCreateRequest(
+                subject: "", contactName: "", contactEmail: "", contactPhone: "", message: "", userId: UserID(rawValue: ""),
+                attachment: SupportAttachmentUpload(name: "", data: Data())))),
+            ("SupportMessageCreate", try keys(SupportMessageRequest(message: "", attachment: SupportAttachmentUpload(name: "", data: Data())))),
+            ("SupportCasePatch", try keys(SupportCasePatch(status: .closed))),
             ("ScimTokenRequest", try keys(SCIMTokenRequest(name: "", expiresInDays: 1))),
             ("ScimTokenCreated", try keys(SCIMTokenCreated(token: "", scimUrl: "", view: scimToken))),
             ("GroupMember", try keys(GroupMemberView(id: "", kind: .user, addedAt: Date()))),
@@ -184,6 +197,10 @@ import StewardModel
             ("CorporateIdentifier", try keys(CorporateIdentifierView(kind: .imei, value: "", createdAt: Date()))),
             ("CorporateIdentifierUpload", try keys(CorporateIdentifierUpload(received: 0, added: 0))),
             ("Erasure", try keys(ErasureView(devicesDeleted: 0, auditEntriesBlanked: 0, appCatalogRowsPurged: 0, pseudonymsUnlinked: 0))),
+            ("PrivacyExport", try keys(PrivacyExportBundle(
+                generatedAt: Date(), tenantId: TenantID(rawValue: ""),
+                user: UserView(id: UserID(rawValue: ""), displayName: "", upn: "", email: nil, phone: nil, externalIds: [:], createdAt: Date()),
+                devices: [], groupIds: [], auditEntries: [], diagnostics: [], fields: []))),
             ("DiagnosticEvent", try keys(event)),
             ("DiagnosticsUpload", try keys(DiagnosticsUpload(events: [event]))),
             ("DiagnosticsReceipt", try keys(DiagnosticsReceipt(accepted: 1))),

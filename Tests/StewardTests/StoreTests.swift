@@ -185,6 +185,7 @@ import StewardStore
             "diagnostic_events_user", "managed_apps_package", "app_assignments_group", "app_assignments_app",
             "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "devices_serial",
             "device_macs_device", "users_upn_folded", "users_directory_id", "users_erase_at", "groups_directory_id",
+            "support_cases_user", "support_messages_case",
         ])
         #expect(perStore.isSubset(of: indexes.keys))
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
@@ -338,6 +339,7 @@ import StewardStore
         #expect(runs == [
             JobRun(job: DeploymentJobs.eraseDeprovisionedUsers, holder: "replica-a", ranAt: now, result: "erased 0"),
             JobRun(job: DeploymentJobs.expireRemoteTasks, holder: "replica-a", ranAt: now, result: "expired 0"),
+            JobRun(job: DeploymentJobs.purgeClosedSupportCases, holder: "replica-a", ranAt: now, result: "purged 0"),
             JobRun(job: DeploymentJobs.purgeDiagnosticsBundles, holder: "replica-a", ranAt: now, result: "purged 0"),
             JobRun(job: DeploymentJobs.purgeEndedEnrollmentTokens, holder: "replica-a", ranAt: now, result: "purged 1"),
             JobRun(job: DeploymentJobs.purgeAuditEntries, holder: "replica-a", ranAt: now, result: "purged 0"),

@@ -724,6 +724,40 @@ enum PostgresMigrations {
             PRIMARY KEY (tenant_id, id)
         );
         """),
+        // Support cases with the deployment's operator: a thread of messages with bounded
+        // attachments; a closed case goes a year later, and with an erasure of its person.
+        ("0023_support_cases", """
+        CREATE TABLE support_cases (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL,
+            subject TEXT NOT NULL,
+            contact_name TEXT NOT NULL,
+            contact_email TEXT NOT NULL,
+            contact_phone TEXT,
+            user_id TEXT,
+            status TEXT NOT NULL CHECK (status IN ('open', 'answered', 'closed')),
+            created_by TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            closed_at BIGINT,
+            PRIMARY KEY (tenant_id, id)
+        );
+        CREATE INDEX support_cases_user ON support_cases(tenant_id, user_id);
+        CREATE TABLE support_messages (
+            tenant_id TEXT NOT NULL,
+            id TEXT COLLATE "C" NOT NULL,
+            case_id TEXT NOT NULL,
+            author TEXT NOT NULL CHECK (author IN ('tenant', 'operator')),
+            author_name TEXT NOT NULL,
+            body TEXT NOT NULL,
+            attachment_name TEXT,
+            attachment BYTEA,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, case_id) REFERENCES support_cases(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE INDEX support_messages_case ON support_messages(tenant_id, case_id, id);
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

@@ -705,5 +705,39 @@ enum SQLiteMigrations {
             PRIMARY KEY (tenant_id, id)
         ) WITHOUT ROWID;
         """),
+        // Support cases with the deployment's operator: a thread of messages with bounded
+        // attachments; a closed case goes a year later, and with an erasure of its person.
+        ("0023_support_cases", """
+        CREATE TABLE support_cases (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            contact_name TEXT NOT NULL,
+            contact_email TEXT NOT NULL,
+            contact_phone TEXT,
+            user_id TEXT,
+            status TEXT NOT NULL CHECK (status IN ('open', 'answered', 'closed')),
+            created_by TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            closed_at INTEGER,
+            PRIMARY KEY (tenant_id, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX support_cases_user ON support_cases(tenant_id, user_id);
+        CREATE TABLE support_messages (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            author TEXT NOT NULL CHECK (author IN ('tenant', 'operator')),
+            author_name TEXT NOT NULL,
+            body TEXT NOT NULL,
+            attachment_name TEXT,
+            attachment BLOB,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, case_id) REFERENCES support_cases(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX support_messages_case ON support_messages(tenant_id, case_id, id);
+        """),
     ]
 }

@@ -53,7 +53,21 @@ public struct DataSubjectRequests: Sendable {
                 query.after = last.id.rawValue
             }
         }
+        var cases: [String: SupportCaseRecord] = [:]
+        for filter in [SupportCaseRecord.about(user.id), SupportCaseRecord.withContact(user.upn)] + (user.email.map { [SupportCaseRecord.withContact($0)] } ?? []) {
+            for record in try await store.records(SupportCaseRecord.self, tenantID: tenantID, filter: filter, after: nil, limit: 10_000) {
+                cases[record.key] = record
+            }
+        }
+        var supportCases: [SupportCaseView] = []
+        for record in cases.values.sorted(by: { $0.key < $1.key }) {
+            let messages = try await store.records(
+                SupportMessageRecord.self, tenantID: tenantID, filter: SupportMessageRecord.of(record.id), after: nil,
+                limit: SupportCases.maxMessagesPerCase + 1)
+            supportCases.append(record.view(messages: messages, withAttachments: true))
+        }
         try await store.append(audit([
+            ModifiedProperty(name: "supportCases", oldValue: nil, newValue: String(supportCases.count)),
             ModifiedProperty(name: "devices", oldValue: nil, newValue: String(devices.count)),
             ModifiedProperty(name: "auditEntries", oldValue: nil, newValue: String(entries.count)),
             ModifiedProperty(name: "diagnostics", oldValue: nil, newValue: String(diagnostics.count)),
@@ -61,7 +75,7 @@ public struct DataSubjectRequests: Sendable {
         return PrivacyExportBundle(
             generatedAt: clock.now(), tenantId: tenantID, user: user.view, devices: exported,
             groupIds: Array(Set(groups)).sorted { $0.rawValue < $1.rawValue },
-            auditEntries: entries.sorted { $0.sequence < $1.sequence }.map(\.view), diagnostics: diagnostics,
+            auditEntries: entries.sorted { $0.sequence < $1.sequence }.map(\.view), diagnostics: diagnostics, supportCases: supportCases,
             fields: PrivacyCatalogView.Field.all.filter(\.exported))
     }
 
@@ -75,6 +89,7 @@ public struct DataSubjectRequests: Sendable {
                     ModifiedProperty(name: "auditEntriesBlanked", oldValue: nil, newValue: String(result.auditEntriesBlanked)),
                     ModifiedProperty(name: "appCatalogRowsPurged", oldValue: nil, newValue: String(result.appCatalogRowsPurged)),
                     ModifiedProperty(name: "pseudonymsUnlinked", oldValue: nil, newValue: String(result.pseudonymsUnlinked)),
+                    ModifiedProperty(name: "supportCasesDeleted", oldValue: nil, newValue: String(result.supportCasesDeleted)),
                 ])
             }
         } catch StoreError.notFound {

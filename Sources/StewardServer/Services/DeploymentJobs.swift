@@ -17,6 +17,7 @@ public struct DeploymentJobs: Service {
     public static let expireRemoteTasks = "expire-remote-tasks"
     public static let purgeDiagnosticsBundles = "purge-diagnostics-bundles"
     public static let eraseDeprovisionedUsers = "erase-deprovisioned-users"
+    public static let purgeClosedSupportCases = "purge-closed-support-cases"
     /// Collect-diagnostics bundles (identified: the agent's state) are kept this long after their task ended.
     public static let diagnosticsBundleRetention: TimeInterval = 30 * 86_400
     /// Raw diagnostics are kept this long; their daily roll-ups stay.
@@ -151,6 +152,11 @@ public struct DeploymentJobs: Service {
                 }
             }
             return [erased]
+        }
+
+        // Support cases a year after they closed, messages and attachments with them.
+        try await job(Self.purgeClosedSupportCases, { "purged \($0[0])" }) { tenant in
+            [try await store.purgeClosedSupportCases(tenantID: tenant.id, closedBefore: ago(days: SupportCases.retentionDays))]
         }
 
         // Remote tasks that waited past their expiry for their device; audited per tenant.

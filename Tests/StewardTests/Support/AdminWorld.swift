@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdOTP
+import Testing
 import StewardModel
 import StewardServer
 import StewardStore
@@ -22,6 +23,7 @@ struct AdminWorld: Sendable {
     let app: ManagedAppView
     let appAssignment: AppAssignmentView
     let scimToken: SCIMTokenCreated
+    let supportCase: SupportCaseView
 
     init(_ env: TestEnvironment, _ api: APIClient) async throws {
         self.env = env
@@ -44,13 +46,18 @@ struct AdminWorld: Sendable {
         appAssignment = try await api.created(
             .POST, APIRoute.createAppAssignment.path(app.id.rawValue), AppAssignmentRequest(groupId: deviceGroup.id, intent: .required))
         scimToken = try await api.created(.POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "Entra ID"))
+        supportCase = try await api.created(
+            .POST, APIRoute.createSupportCase.path,
+            SupportCaseCreateRequest(
+                subject: "Enrollment fails", contactName: "Walter Skinner", contactEmail: "skinner@example.test", message: "Since Monday.",
+                userId: user.id, attachment: SupportAttachmentUpload(name: "agent.log", data: Data("error: 42\n".utf8))))
     }
 
     /// IDs of tenant A's resources, which no answer to another tenant may contain.
     var ids: [String] {
         [device.deviceId.rawValue, user.id.rawValue, deviceGroup.id.rawValue, userGroup.id.rawValue, role.id.rawValue,
          secondAdmin.id.rawValue, assignment.id.rawValue, enrollmentTokenID, app.id.rawValue, appAssignment.id.rawValue,
-         scimToken.view.id.rawValue]
+         scimToken.view.id.rawValue, supportCase.id.rawValue]
     }
 
     static func adminRequest(_ userName: String) -> AdminCreateRequest {
@@ -233,7 +240,17 @@ struct AdminWorld: Sendable {
         case .updateTenantSettings:
             let current = try await api.send(.GET, APIRoute.getTenantSettings.path, token: api.adminToken).decode(TenantSettings.self)
             return Call(path: route.path, body: try json(TenantSettingsPatch(compliantAppFeature: !current.compliantAppFeature)))
-        case .listSCIMTokens: return Call(path: route.path, body: nil)
+        case .listSCIMTokens, .listSupportCases: return Call(path: route.path, body: nil)
+        case .createSupportCase:
+            return Call(path: route.path, body: try json(SupportCaseCreateRequest(
+                subject: "s \(unique)", contactName: "C", contactEmail: "c\(unique)@example.test", message: "m")))
+        case .getSupportCase: return Call(path: route.path(supportCase.id.rawValue), body: nil)
+        case .updateSupportCase: return Call(path: route.path(supportCase.id.rawValue), body: try json(SupportCasePatch(status: .open)))
+        case .addSupportMessage:
+            return Call(path: route.path(supportCase.id.rawValue), body: try json(SupportMessageRequest(message: "more \(unique)")))
+        case .getSupportAttachment:
+            let messageID = try #require(supportCase.messages?.first?.id)
+            return Call(path: route.path(supportCase.id.rawValue, messageID.rawValue), body: nil)
         case .createSCIMToken: return Call(path: route.path, body: try json(SCIMTokenRequest(name: "Okta \(unique)")))
         case .revokeSCIMToken:
             let made: SCIMTokenCreated = try await api.created(.POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "r \(unique)"))
