@@ -10,6 +10,8 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         case device
         /// A directory's SCIM token (`POST /api/v1/scim-tokens`).
         case directoryToken
+        /// An app-protection instance's secret.
+        case appInstance
         /// A signed-in admin holding the permission (nil: any signed-in admin, for routes about
         /// the caller's own account).
         case admin(Permission?)
@@ -56,7 +58,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         "users": "user", "groups": "group", "roles": "role", "role-assignments": "role_assignment", "admins": "admin",
         "tokens": "token", "apps": "app", "assignments": "assignment", "devices": "device", "remote-tasks": "task",
         "tasks": "task", "members": "member", "enrollment-tokens": "enrollment_token",
-        "corporate-identifiers": "corporate_identifier", "scim-tokens": "scim_token", "support-cases": "support_case", "messages": "support_message", "Users": "user", "Groups": "group",
+        "corporate-identifiers": "corporate_identifier", "scim-tokens": "scim_token", "support-cases": "support_case", "messages": "support_message", "instances": "app_instance", "Users": "user", "Groups": "group",
     ]
 
     public var description: String { "\(method.rawValue) \(path)" }
@@ -191,6 +193,16 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let getSupportAttachment = APIRoute(
         .GET, "/api/v1/support-cases/{id}/messages/{messageId}/attachment", .admin(.tenantRead))
 
+    /// App protection without enrollment: an app instance registers with an enrollment token
+    /// that names its user, then checks in and fetches its data key with its own secret.
+    public static let registerAppInstance = APIRoute(.POST, "/api/v1/app-protection/registrations", .enrollmentToken)
+    public static let appInstanceCheckIn = APIRoute(.POST, "/api/v1/app-protection/check-in", .appInstance)
+    public static let appInstanceKey = APIRoute(.GET, "/api/v1/app-protection/key", .appInstance)
+    public static let listAppInstances = APIRoute(.GET, "/api/v1/app-protection/instances", .admin(.appsRead))
+    public static let getAppInstance = APIRoute(.GET, "/api/v1/app-protection/instances/{id}", .admin(.appsRead))
+    public static let wipeAppInstance = APIRoute(.POST, "/api/v1/app-protection/instances/{id}/wipe", .admin(.appsManage))
+    public static let deleteAppInstance = APIRoute(.DELETE, "/api/v1/app-protection/instances/{id}", .admin(.appsManage))
+
     /// SCIM 2.0 (RFC 7644): what a directory provisions users and groups through. The
     /// discovery documents name no tenant and need no token.
     public static let scimServiceProviderConfig = APIRoute(.GET, "/scim/v2/ServiceProviderConfig", .anyone)
@@ -235,5 +247,6 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         privacyErasure, listDiagnostics, reidentify, rotatePseudonymKey,
         createSCIMToken, listSCIMTokens, revokeSCIMToken,
         createSupportCase, listSupportCases, getSupportCase, updateSupportCase, addSupportMessage, getSupportAttachment,
+        registerAppInstance, appInstanceCheckIn, appInstanceKey, listAppInstances, getAppInstance, wipeAppInstance, deleteAppInstance,
     ] + scim
 }

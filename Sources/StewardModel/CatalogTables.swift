@@ -21,6 +21,9 @@ public enum Retention: String, Sendable, Codable, CaseIterable {
     /// Support cases: while open, then a year after they closed; an erasure of the person
     /// they concern or of their contact deletes them at once.
     case supportCase
+    /// While the app instance checks in: removed with its user, or after the tenant's
+    /// `staleDeviceDays` without a check-in; its data key is destroyed when its data is wiped.
+    case whileAppInstanceIsManaged
 }
 
 /// Whose data a table holds, for data-subject requests.
@@ -71,6 +74,7 @@ extension DataCatalog {
         .init("scim_tokens", topic: "Access control information", retention: .untilEnded, subject: .none),
         .init("support_cases", topic: "Support cases", retention: .supportCase, subject: .user),
         .init("support_messages", topic: "Support cases", retention: .supportCase, subject: .user),
+        .init("app_protection_instances", topic: "App protection", retention: .whileAppInstanceIsManaged, subject: .user),
         .init("group_members", topic: "Groups", retention: .untilDeleted, subject: .user),
         .init("enrollment_tokens", topic: "Enrollment", retention: .untilEnded, subject: .none),
         .init("corporate_identifiers", topic: "Enrollment", retention: .untilDeleted, subject: .none),

@@ -11,6 +11,8 @@ public struct Credential: Sendable, Hashable {
         case deviceSecret = "std"
         /// A directory's SCIM token.
         case directoryToken = "sts"
+        /// An app-protection instance's secret (a managed app on an unenrolled device).
+        case appInstance = "stp"
     }
 
     public let kind: Kind

@@ -54,7 +54,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 public enum DataCatalog {
     public static let entries: [CatalogEntry] =
         schema + tenants + admins + credentials + corporateIdentifiers + devices + apps + counts + directory + roles + audit
-        + diagnostics + usage + managedApps + remoteTasks + support
+        + diagnostics + usage + managedApps + remoteTasks + support + appProtection
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -407,6 +407,25 @@ public enum DataCatalog {
         .init("support_messages", "attachment_name", .identified, .admin, "Support case: an attachment's file name."),
         .init("support_messages", "attachment", .identified, .admin, "Support case: an attachment (at most 1 MiB)."),
         .init("support_messages", "created_at", .technical, .system, "When it was written."),
+    ]
+
+    static let appProtection: [CatalogEntry] = [
+        .init("app_protection_instances", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("app_protection_instances", "id", .pseudonymized, .system, "App instance ID, made by Steward."),
+        .init("app_protection_instances", "app_id", .pseudonymized, .device, "App protection: the app's identifier."),
+        .init("app_protection_instances", "app_version", .pseudonymized, .device, "App protection: the app's version."),
+        .init("app_protection_instances", "sdk_version", .pseudonymized, .device, "App protection: the SDK's version."),
+        .init("app_protection_instances", "device_tag", .pseudonymized, .device, "App protection: the SDK's random tag for the device (no hardware identifier)."),
+        .init("app_protection_instances", "platform", .pseudonymized, .device, "App protection: the device's platform."),
+        .init("app_protection_instances", "user_id", .pseudonymized, .system, "The user the app instance belongs to."),
+        .init("app_protection_instances", "status", .pseudonymized, .system, "Enrolled, wipe pending or wiped."),
+        .init("app_protection_instances", "health_status", .pseudonymized, .device, "App protection: the SDK's health check (healthy, compromised)."),
+        .init("app_protection_instances", "secret_verifier", .technical, .system, "SHA-256 verifier of the instance's secret."),
+        .init("app_protection_instances", "sealed_key", .technical, .system, "The app's data encryption key, sealed under the master key; destroyed at a wipe."),
+        .init("app_protection_instances", "enrolled_at", .pseudonymized, .system, "When the instance registered."),
+        .init("app_protection_instances", "last_check_in_at", .pseudonymized, .system, "When it last checked in; drives its retention."),
+        .init("app_protection_instances", "wipe_requested_at", .technical, .admin, "When an admin asked for the app's data to be wiped."),
+        .init("app_protection_instances", "wiped_at", .technical, .device, "When the app confirmed the wipe."),
     ]
 
     /// Columns of a table, without JSON keys.

@@ -36,14 +36,17 @@ public struct PrivacyExportBundle: Codable, Sendable, Equatable {
     public var diagnostics: [DiagnosticEventView]
     /// Support cases about the user or with them as the contact, with their messages and attachments.
     public var supportCases: [SupportCaseView]
+    /// The user's app-protection records.
+    public var appInstances: [AppProtectionView]
     /// The catalog entries an export includes, so the reader knows what each field is.
     public var fields: [PrivacyCatalogView.Field]
 
     public init(
         generatedAt: Date, tenantId: TenantID, user: UserView, devices: [DeviceExport], groupIds: [GroupID],
         auditEntries: [AuditEntryView], diagnostics: [DiagnosticEventView], supportCases: [SupportCaseView] = [],
-        fields: [PrivacyCatalogView.Field]
+        appInstances: [AppProtectionView] = [], fields: [PrivacyCatalogView.Field]
     ) {
+        self.appInstances = appInstances
         self.supportCases = supportCases
         self.diagnostics = diagnostics
         self.generatedAt = generatedAt
@@ -65,10 +68,14 @@ public struct ErasureView: Codable, Sendable, Equatable {
     public var pseudonymsUnlinked: Int
     /// Support cases about the user, or with them as the contact, deleted with their messages.
     public var supportCasesDeleted: Int
+    /// App-protection records of the user (their data keys with them).
+    public var appInstancesDeleted: Int
 
     public init(
-        devicesDeleted: Int, auditEntriesBlanked: Int, appCatalogRowsPurged: Int, pseudonymsUnlinked: Int, supportCasesDeleted: Int = 0
+        devicesDeleted: Int, auditEntriesBlanked: Int, appCatalogRowsPurged: Int, pseudonymsUnlinked: Int, supportCasesDeleted: Int = 0,
+        appInstancesDeleted: Int = 0
     ) {
+        self.appInstancesDeleted = appInstancesDeleted
         self.devicesDeleted = devicesDeleted
         self.auditEntriesBlanked = auditEntriesBlanked
         self.appCatalogRowsPurged = appCatalogRowsPurged

@@ -122,3 +122,8 @@ public struct SupportMessageID: StewardIdentifier {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
+
+public struct AppInstanceID: StewardIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

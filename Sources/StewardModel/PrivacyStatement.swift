@@ -57,6 +57,8 @@ public struct PrivacyStatement: Sendable {
         case .whileSubjectExists:
             "kept while the device or user exists; an erasure deletes it, after which their diagnostics can no longer be linked to them"
         case .serviceRecord: "records of the service itself, with no personal content"
+        case .whileAppInstanceIsManaged:
+            "kept while the app instance checks in, removed after \(settings.staleDeviceDays) days without a check-in or with its user; its data key is destroyed when an admin wipes the app's data"
         case .supportCase:
             "kept while the case is open and \(SupportCases.retentionDays) days after it closed; an erasure of the person it concerns, or of its contact, deletes it at once"
         }

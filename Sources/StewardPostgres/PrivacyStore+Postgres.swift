@@ -25,6 +25,15 @@ extension PostgresStorage {
         ).count
     }
 
+    public func removeStaleAppInstances(tenantID: TenantID, before: Date) async throws -> Int {
+        try await rows(
+            """
+            DELETE FROM app_protection_instances WHERE tenant_id = \(tenantID.rawValue)
+                AND coalesce(last_check_in_at, enrolled_at) < \(before.millisecondsSince1970) RETURNING id
+            """
+        ).count
+    }
+
     public func eraseUser(
         tenantID: TenantID, userID: UserID, audit: @escaping @Sendable (ErasureView) -> AuditEvent
     ) async throws -> ErasureView {
@@ -51,7 +60,13 @@ extension PostgresStorage {
             ).decode(String.self) {
                 cases.append(id)
             }
-            let subjects = [user] + devices + cases
+            var instances: [String] = []
+            for try await id in try await connection.query(
+                "SELECT id FROM app_protection_instances WHERE tenant_id = \(tenant) AND user_id = \(user) FOR UPDATE", logger: logger
+            ).decode(String.self) {
+                instances.append(id)
+            }
+            let subjects = [user] + devices + cases + instances
             let blanked = try await connection.query(
                 """
                 UPDATE audit_entries SET personal = NULL
@@ -79,18 +94,20 @@ extension PostgresStorage {
             try await connection.query(
                 "UPDATE enrollment_tokens SET user_id = NULL WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: logger)
             try await connection.query("DELETE FROM support_cases WHERE tenant_id = \(tenant) AND id = ANY(\(cases))", logger: logger)
+            try await connection.query(
+                "DELETE FROM app_protection_instances WHERE tenant_id = \(tenant) AND user_id = \(user)", logger: logger)
             try await connection.query("DELETE FROM users WHERE tenant_id = \(tenant) AND id = \(user)", logger: logger)
             // App catalog rows no device holds any more went with the devices (trigger).
             let purged = softwareBefore - (try await Self.softwareCount(connection, tenant: tenant, logger: logger))
             let result = ErasureView(
                 devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged, pseudonymsUnlinked: unlinked,
-                supportCasesDeleted: cases.count)
+                supportCasesDeleted: cases.count, appInstancesDeleted: instances.count)
             try await Self.appendAudit(connection, audit(result), logger: logger)
             return result
         }
         // Dead row versions hold the erased values until vacuumed; do it now rather than whenever
         // autovacuum gets there. (WAL segments and backups keep them until they are recycled.)
-        for table in ["users", "devices", "device_software", "software", "group_members", "audit_entries", "enrollment_tokens", "pseudonyms", "diagnostic_events", "support_cases", "support_messages"] {
+        for table in ["users", "devices", "device_software", "software", "group_members", "audit_entries", "enrollment_tokens", "pseudonyms", "diagnostic_events", "support_cases", "support_messages", "app_protection_instances"] {
             _ = try await rows(PostgresQuery(unsafeSQL: "VACUUM \(table)"))
         }
         return result

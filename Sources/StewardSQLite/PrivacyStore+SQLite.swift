@@ -37,6 +37,15 @@ extension SQLiteStorage {
         }
     }
 
+    public func removeStaleAppInstances(tenantID: TenantID, before: Date) async throws -> Int {
+        try await erasingWrite { db in
+            try db.execute(
+                sql: "DELETE FROM app_protection_instances WHERE tenant_id = ? AND coalesce(last_check_in_at, enrolled_at) < ?",
+                arguments: [tenantID.rawValue, before.millisecondsSince1970])
+            return db.changesCount
+        }
+    }
+
     private static func erase(_ db: Database, tenant: String, user: String) throws -> ErasureView {
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE tenant_id = ? AND id = ?", arguments: [tenant, user]) != nil
         else { throw StoreError.notFound }
@@ -49,7 +58,9 @@ extension SQLiteStorage {
                 WHERE c.tenant_id = ? AND (c.user_id = u.id OR lower(c.contact_email) IN (lower(u.upn), lower(coalesce(u.email, u.upn))))
                 """,
             arguments: [user, tenant])
-        let subjects = jsonArray([user] + devices + cases)
+        let instances = try String.fetchAll(
+            db, sql: "SELECT id FROM app_protection_instances WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, user])
+        let subjects = jsonArray([user] + devices + cases + instances)
         try db.execute(
             sql: """
                 UPDATE audit_entries SET personal = NULL
@@ -79,13 +90,14 @@ extension SQLiteStorage {
         try db.execute(sql: "UPDATE enrollment_tokens SET user_id = NULL WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, user])
         try db.execute(
             sql: "DELETE FROM support_cases WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))", arguments: [tenant, jsonArray(cases)])
+        try db.execute(sql: "DELETE FROM app_protection_instances WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, user])
         try db.execute(sql: "DELETE FROM users WHERE tenant_id = ? AND id = ?", arguments: [tenant, user])
         // App catalog rows no device holds any more went with the devices (trigger): an install
         // location can name a person's folder.
         let purged = softwareBefore - (try Int.fetchOne(db, sql: software, arguments: [tenant]) ?? 0)
         return ErasureView(
             devicesDeleted: devices.count, auditEntriesBlanked: blanked, appCatalogRowsPurged: purged, pseudonymsUnlinked: unlinked,
-            supportCasesDeleted: cases.count)
+            supportCasesDeleted: cases.count, appInstancesDeleted: instances.count)
     }
 
     /// Copies the WAL into the database and truncates it, so erased rows survive in no frame.

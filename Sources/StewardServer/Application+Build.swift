@@ -145,6 +145,8 @@ public func buildRouter(
         store: storage, requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor, clock: clock, ids: ids)
     let scimTokens = SCIMTokenController(store: storage, auditor: auditor, clock: clock, ids: ids, publicURL: configuration.publicURL)
     let support = SupportCaseController(store: storage, desk: SupportDesk(store: storage, clock: clock, ids: ids), auditor: auditor)
+    let appProtection = AppProtectionController(
+        store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock, ids: ids)
     let diagnostics = DiagnosticsController(
         store: storage, devices: deviceAuthentication, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)
@@ -272,6 +274,13 @@ public func buildRouter(
         .updateSupportCase: handler(support.update),
         .addSupportMessage: handler(support.addMessage),
         .getSupportAttachment: handler(support.attachment),
+        .registerAppInstance: handler(appProtection.register),
+        .appInstanceCheckIn: handler(appProtection.checkIn),
+        .appInstanceKey: handler(appProtection.key),
+        .listAppInstances: handler(appProtection.list),
+        .getAppInstance: handler(appProtection.get),
+        .wipeAppInstance: handler(appProtection.wipe),
+        .deleteAppInstance: handler(appProtection.delete),
         .scimServiceProviderConfig: handler(scim.serviceProviderConfig),
         .scimResourceTypes: handler(scim.resourceTypes),
         .scimSchemas: handler(scim.schemas),
@@ -322,7 +331,7 @@ public func buildRouter(
         switch route.access {
         case .admin(let permission?): admin.group().add(middleware: RoutePermission(permission: permission)).on(path, method: method, use: handle)
         case .admin(nil): admin.on(path, method: method, use: handle)
-        case .anyone, .enrollmentToken, .device, .directoryToken: router.on(path, method: method, use: handle)
+        case .anyone, .enrollmentToken, .device, .directoryToken, .appInstance: router.on(path, method: method, use: handle)
         }
     }
     // The OCS Inventory NG protocol (OCS, FusionInventory and GLPI agents).

@@ -147,7 +147,7 @@ public struct UserRecord: StoredRecord, Equatable {
     /// go (a member is a user or a device, so no foreign key can say it).
     public static let dependents: [DependentRows] = [
         .clear(table: "devices", column: "user_id"), .clear(table: "enrollment_tokens", column: "user_id"),
-        .remove(table: "group_members", column: "member_id"),
+        .remove(table: "group_members", column: "member_id"), .remove(table: "app_protection_instances", column: "user_id"),
     ]
     public static let columns: [(name: String, type: ColumnType)] = [
         ("display_name", .text), ("upn", .text), ("email", .text), ("phone", .text), ("external_ids", .text),

@@ -15,4 +15,6 @@ public protocol PrivacyStore: Sendable {
     func usersDueForErasure(tenantID: TenantID, at: Date, limit: Int) async throws -> [UserID]
     /// Deletes support cases closed before the date, with their messages; the count.
     func purgeClosedSupportCases(tenantID: TenantID, closedBefore: Date) async throws -> Int
+    /// Deletes app-protection records (and their sealed keys) last seen before the date; the count.
+    func removeStaleAppInstances(tenantID: TenantID, before: Date) async throws -> Int
 }

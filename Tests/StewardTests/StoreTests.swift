@@ -185,7 +185,7 @@ import StewardStore
             "diagnostic_events_user", "managed_apps_package", "app_assignments_group", "app_assignments_app",
             "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "devices_serial",
             "device_macs_device", "users_upn_folded", "users_directory_id", "users_erase_at", "groups_directory_id",
-            "support_cases_user", "support_messages_case",
+            "support_cases_user", "support_messages_case", "app_protection_instances_user",
         ])
         #expect(perStore.isSubset(of: indexes.keys))
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])
@@ -344,6 +344,7 @@ import StewardStore
             JobRun(job: DeploymentJobs.purgeEndedEnrollmentTokens, holder: "replica-a", ranAt: now, result: "purged 1"),
             JobRun(job: DeploymentJobs.purgeAuditEntries, holder: "replica-a", ranAt: now, result: "purged 0"),
             JobRun(job: DeploymentJobs.purgeDiagnostics, holder: "replica-a", ranAt: now, result: "purged 0 events, 0 pseudonym links"),
+            JobRun(job: DeploymentJobs.removeStaleAppInstances, holder: "replica-a", ranAt: now, result: "removed 0"),
             JobRun(job: DeploymentJobs.removeStaleDevices, holder: "replica-a", ranAt: now, result: "removed 0"),
         ])
     }

@@ -136,6 +136,30 @@ import StewardStore
                 },
             ]
             for route in APIRoute.scim { checks[route] = { try await scimCheck(route) } }
+            // App protection: an instance's secret names its tenant; B's enrollment token makes
+            // B's instances, for B's users only.
+            checks[.registerAppInstance] = {
+                let theirUser: UserView = try await api.created(
+                    .POST, APIRoute.createUser.path, UserCreateRequest(displayName: "B", upn: "b@example.test"), token: other)
+                let theirs = try await AdminWorld.registerApp(api, user: theirUser.id, admin: other)
+                #expect(try await api.send(.GET, APIRoute.getAppInstance.path(theirs.instanceId.rawValue), token: api.adminToken).status == .notFound)
+                let listed = try await api.send(.GET, APIRoute.listAppInstances.path, token: other).decode(Page<AppProtectionView>.self)
+                #expect(listed.items.map(\.id) == [theirs.instanceId], "B sees only its own instance")
+            }
+            checks[.appInstanceCheckIn] = {
+                let forged = world.appInstance.instanceSecret.replacingOccurrences(
+                    of: env.tenant.tenantId.rawValue, with: env.otherTenant.tenantId.rawValue)
+                let answer = try await api.send(
+                    .POST, APIRoute.appInstanceCheckIn.path, token: forged, json: AppProtectionCheckIn(healthStatus: .healthy))
+                #expect(answer.status == .unauthorized)
+            }
+            checks[.appInstanceKey] = {
+                let forged = world.appInstance.instanceSecret.replacingOccurrences(
+                    of: env.tenant.tenantId.rawValue, with: env.otherTenant.tenantId.rawValue)
+                #expect(try await api.send(.GET, APIRoute.appInstanceKey.path, token: forged).status == .unauthorized)
+                let key = try await api.send(.GET, APIRoute.appInstanceKey.path, token: world.appInstance.instanceSecret).decode(AppProtectionKey.self)
+                #expect(key.dataKey == world.appInstance.dataKey)
+            }
             #expect(Set(checks.keys) == Set(APIRoute.all.filter { !$0.isAdmin }), "every other route needs an isolation check")
             for route in APIRoute.all where !route.isAdmin { try await checks[route]?() }
 

@@ -758,6 +758,30 @@ enum PostgresMigrations {
         );
         CREATE INDEX support_messages_case ON support_messages(tenant_id, case_id, id);
         """),
+        // App protection without enrollment: app instances with their sealed data keys; they go
+        // with their user, and after the tenant's staleDeviceDays without a check-in.
+        ("0024_app_protection", """
+        CREATE TABLE app_protection_instances (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL,
+            app_id TEXT NOT NULL,
+            app_version TEXT NOT NULL,
+            sdk_version TEXT NOT NULL,
+            device_tag TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            user_id TEXT,
+            status TEXT NOT NULL CHECK (status IN ('enrolled', 'wipePending', 'wiped')),
+            health_status TEXT NOT NULL,
+            secret_verifier BYTEA NOT NULL,
+            sealed_key BYTEA,
+            enrolled_at BIGINT NOT NULL,
+            last_check_in_at BIGINT,
+            wipe_requested_at BIGINT,
+            wiped_at BIGINT,
+            PRIMARY KEY (tenant_id, id)
+        );
+        CREATE INDEX app_protection_instances_user ON app_protection_instances(tenant_id, user_id);
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

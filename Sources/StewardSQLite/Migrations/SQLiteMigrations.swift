@@ -739,5 +739,29 @@ enum SQLiteMigrations {
         ) WITHOUT ROWID;
         CREATE INDEX support_messages_case ON support_messages(tenant_id, case_id, id);
         """),
+        // App protection without enrollment: app instances with their sealed data keys; they go
+        // with their user, and after the tenant's staleDeviceDays without a check-in.
+        ("0024_app_protection", """
+        CREATE TABLE app_protection_instances (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            app_version TEXT NOT NULL,
+            sdk_version TEXT NOT NULL,
+            device_tag TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            user_id TEXT,
+            status TEXT NOT NULL CHECK (status IN ('enrolled', 'wipePending', 'wiped')),
+            health_status TEXT NOT NULL,
+            secret_verifier BLOB NOT NULL,
+            sealed_key BLOB,
+            enrolled_at INTEGER NOT NULL,
+            last_check_in_at INTEGER,
+            wipe_requested_at INTEGER,
+            wiped_at INTEGER,
+            PRIMARY KEY (tenant_id, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX app_protection_instances_user ON app_protection_instances(tenant_id, user_id);
+        """),
     ]
 }

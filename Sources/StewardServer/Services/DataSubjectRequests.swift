@@ -66,8 +66,11 @@ public struct DataSubjectRequests: Sendable {
                 limit: SupportCases.maxMessagesPerCase + 1)
             supportCases.append(record.view(messages: messages, withAttachments: true))
         }
+        let appInstances = try await store.records(
+            AppProtectionRecord.self, tenantID: tenantID, filter: AppProtectionRecord.of(user.id), after: nil, limit: 100_000)
         try await store.append(audit([
             ModifiedProperty(name: "supportCases", oldValue: nil, newValue: String(supportCases.count)),
+            ModifiedProperty(name: "appInstances", oldValue: nil, newValue: String(appInstances.count)),
             ModifiedProperty(name: "devices", oldValue: nil, newValue: String(devices.count)),
             ModifiedProperty(name: "auditEntries", oldValue: nil, newValue: String(entries.count)),
             ModifiedProperty(name: "diagnostics", oldValue: nil, newValue: String(diagnostics.count)),
@@ -76,6 +79,7 @@ public struct DataSubjectRequests: Sendable {
             generatedAt: clock.now(), tenantId: tenantID, user: user.view, devices: exported,
             groupIds: Array(Set(groups)).sorted { $0.rawValue < $1.rawValue },
             auditEntries: entries.sorted { $0.sequence < $1.sequence }.map(\.view), diagnostics: diagnostics, supportCases: supportCases,
+            appInstances: appInstances.map(\.view),
             fields: PrivacyCatalogView.Field.all.filter(\.exported))
     }
 
@@ -90,6 +94,7 @@ public struct DataSubjectRequests: Sendable {
                     ModifiedProperty(name: "appCatalogRowsPurged", oldValue: nil, newValue: String(result.appCatalogRowsPurged)),
                     ModifiedProperty(name: "pseudonymsUnlinked", oldValue: nil, newValue: String(result.pseudonymsUnlinked)),
                     ModifiedProperty(name: "supportCasesDeleted", oldValue: nil, newValue: String(result.supportCasesDeleted)),
+                    ModifiedProperty(name: "appInstancesDeleted", oldValue: nil, newValue: String(result.appInstancesDeleted)),
                 ])
             }
         } catch StoreError.notFound {

@@ -18,6 +18,7 @@ public struct DeploymentJobs: Service {
     public static let purgeDiagnosticsBundles = "purge-diagnostics-bundles"
     public static let eraseDeprovisionedUsers = "erase-deprovisioned-users"
     public static let purgeClosedSupportCases = "purge-closed-support-cases"
+    public static let removeStaleAppInstances = "remove-stale-app-instances"
     /// Collect-diagnostics bundles (identified: the agent's state) are kept this long after their task ended.
     public static let diagnosticsBundleRetention: TimeInterval = 30 * 86_400
     /// Raw diagnostics are kept this long; their daily roll-ups stay.
@@ -152,6 +153,11 @@ public struct DeploymentJobs: Service {
                 }
             }
             return [erased]
+        }
+
+        // App-protection records whose app stopped checking in, by the tenant's staleDeviceDays.
+        try await job(Self.removeStaleAppInstances, { "removed \($0[0])" }) { tenant in
+            [try await store.removeStaleAppInstances(tenantID: tenant.id, before: ago(days: tenant.settings.staleDeviceDays))]
         }
 
         // Support cases a year after they closed, messages and attachments with them.

@@ -24,6 +24,7 @@ struct AdminWorld: Sendable {
     let appAssignment: AppAssignmentView
     let scimToken: SCIMTokenCreated
     let supportCase: SupportCaseView
+    let appInstance: AppProtectionRegistered
 
     init(_ env: TestEnvironment, _ api: APIClient) async throws {
         self.env = env
@@ -51,13 +52,24 @@ struct AdminWorld: Sendable {
             SupportCaseCreateRequest(
                 subject: "Enrollment fails", contactName: "Walter Skinner", contactEmail: "skinner@example.test", message: "Since Monday.",
                 userId: user.id, attachment: SupportAttachmentUpload(name: "agent.log", data: Data("error: 42\n".utf8))))
+        appInstance = try await Self.registerApp(api, user: user.id)
+    }
+
+    /// An app-protection instance of the user, registered as its SDK would.
+    static func registerApp(_ api: APIClient, user: UserID, admin: String? = nil, appId: String = "com.example.mail") async throws -> AppProtectionRegistered {
+        let made: EnrollmentTokenView = try await api.created(
+            .POST, APIRoute.createEnrollmentToken.path, EnrollmentTokenCreateRequest(ownership: .personal, userId: user), token: admin)
+        return try await api.created(
+            .POST, APIRoute.registerAppInstance.path,
+            AppProtectionRegistration(appId: appId, appVersion: "7.1", sdkVersion: "2.0", deviceTag: "tag-\(UUID().uuidString.prefix(8))", platform: .ios),
+            token: made.token ?? "")
     }
 
     /// IDs of tenant A's resources, which no answer to another tenant may contain.
     var ids: [String] {
         [device.deviceId.rawValue, user.id.rawValue, deviceGroup.id.rawValue, userGroup.id.rawValue, role.id.rawValue,
          secondAdmin.id.rawValue, assignment.id.rawValue, enrollmentTokenID, app.id.rawValue, appAssignment.id.rawValue,
-         scimToken.view.id.rawValue, supportCase.id.rawValue]
+         scimToken.view.id.rawValue, supportCase.id.rawValue, appInstance.instanceId.rawValue]
     }
 
     static func adminRequest(_ userName: String) -> AdminCreateRequest {
@@ -240,7 +252,11 @@ struct AdminWorld: Sendable {
         case .updateTenantSettings:
             let current = try await api.send(.GET, APIRoute.getTenantSettings.path, token: api.adminToken).decode(TenantSettings.self)
             return Call(path: route.path, body: try json(TenantSettingsPatch(compliantAppFeature: !current.compliantAppFeature)))
-        case .listSCIMTokens, .listSupportCases: return Call(path: route.path, body: nil)
+        case .listSCIMTokens, .listSupportCases, .listAppInstances: return Call(path: route.path, body: nil)
+        case .getAppInstance: return Call(path: route.path(appInstance.instanceId.rawValue), body: nil)
+        case .wipeAppInstance, .deleteAppInstance:
+            let made = try await Self.registerApp(api, user: user.id)
+            return Call(path: route.path(made.instanceId.rawValue), body: nil)
         case .createSupportCase:
             return Call(path: route.path, body: try json(SupportCaseCreateRequest(
                 subject: "s \(unique)", contactName: "C", contactEmail: "c\(unique)@example.test", message: "m")))
