@@ -58,7 +58,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         "users": "user", "groups": "group", "roles": "role", "role-assignments": "role_assignment", "admins": "admin",
         "tokens": "token", "apps": "app", "assignments": "assignment", "devices": "device", "remote-tasks": "task",
         "tasks": "task", "members": "member", "enrollment-tokens": "enrollment_token",
-        "corporate-identifiers": "corporate_identifier", "scim-tokens": "scim_token", "support-cases": "support_case", "messages": "support_message", "instances": "app_instance", "Users": "user", "Groups": "group",
+        "corporate-identifiers": "corporate_identifier", "scim-tokens": "scim_token", "support-cases": "support_case", "messages": "support_message", "instances": "app_instance", "connectors": "connector", "Users": "user", "Groups": "group",
     ]
 
     public var description: String { "\(method.rawValue) \(path)" }
@@ -203,6 +203,11 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let wipeAppInstance = APIRoute(.POST, "/api/v1/app-protection/instances/{id}/wipe", .admin(.appsManage))
     public static let deleteAppInstance = APIRoute(.DELETE, "/api/v1/app-protection/instances/{id}", .admin(.appsManage))
 
+    public static let listConnectors = APIRoute(.GET, "/api/v1/connectors", .admin(.tenantRead))
+    public static let createConnector = APIRoute(.POST, "/api/v1/connectors", .admin(.tenantSettings))
+    public static let updateConnector = APIRoute(.PATCH, "/api/v1/connectors/{id}", .admin(.tenantSettings))
+    public static let deleteConnector = APIRoute(.DELETE, "/api/v1/connectors/{id}", .admin(.tenantSettings))
+
     /// SCIM 2.0 (RFC 7644): what a directory provisions users and groups through. The
     /// discovery documents name no tenant and need no token.
     public static let scimServiceProviderConfig = APIRoute(.GET, "/scim/v2/ServiceProviderConfig", .anyone)
@@ -248,5 +253,6 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         createSCIMToken, listSCIMTokens, revokeSCIMToken,
         createSupportCase, listSupportCases, getSupportCase, updateSupportCase, addSupportMessage, getSupportAttachment,
         registerAppInstance, appInstanceCheckIn, appInstanceKey, listAppInstances, getAppInstance, wipeAppInstance, deleteAppInstance,
+        listConnectors, createConnector, updateConnector, deleteConnector,
     ] + scim
 }

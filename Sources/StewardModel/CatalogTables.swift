@@ -56,6 +56,8 @@ public struct CatalogTable: Sendable, Hashable, Codable {
 
 /// Data that leaves Steward, and to whom. The statement lists exactly these.
 public struct DataFlow: Sendable, Hashable, Codable, Equatable {
+    /// The connector kind whose configuration opens the flow.
+    public let connector: ConnectorKind
     public let name: String
     public let recipient: String
     public let data: [String]
@@ -75,6 +77,7 @@ extension DataCatalog {
         .init("support_cases", topic: "Support cases", retention: .supportCase, subject: .user),
         .init("support_messages", topic: "Support cases", retention: .supportCase, subject: .user),
         .init("app_protection_instances", topic: "App protection", retention: .whileAppInstanceIsManaged, subject: .user),
+        .init("connectors", topic: "Third-party connectors", retention: .untilDeleted, subject: .admin),
         .init("group_members", topic: "Groups", retention: .untilDeleted, subject: .user),
         .init("enrollment_tokens", topic: "Enrollment", retention: .untilEnded, subject: .none),
         .init("corporate_identifiers", topic: "Enrollment", retention: .untilDeleted, subject: .none),
@@ -102,10 +105,20 @@ extension DataCatalog {
         .init("key_checks", topic: "Service records", retention: .serviceRecord, subject: .none),
     ]
 
-    /// Nothing leaves Steward today: no push service, no telemetry, no third party. When a flow
-    /// is added (Apple's push service needs a device token), it is declared here and the
-    /// statement names it.
-    public static let flows: [DataFlow] = []
+    /// Every flow out of Steward, each opened by a connector the tenant configures; with none
+    /// configured nothing leaves (no telemetry, no third party). A tenant's statement lists the
+    /// flows of its connectors.
+    public static let flows: [DataFlow] = [
+        DataFlow(
+            connector: .directory, name: "Directory sync (SCIM)", recipient: "the organisation's directory (its SCIM client)",
+            data: ["the users and groups it provisioned, as Steward holds them, in answers to its requests"],
+            purpose: "keep the directory's users and groups and Steward's in step"),
+        DataFlow(
+            connector: .applePush, name: "Apple push notifications",
+            recipient: "Apple (Apple Push Notification service), with the tenant's push certificate",
+            data: ["a device's push token and PushMagic", "the push certificate's topic"],
+            purpose: "wake an Apple device so it fetches its management commands (the commands themselves never pass through Apple)"),
+    ]
 
     public static func table(_ name: String) -> CatalogTable? { tableDescriptions.first { $0.name == name } }
 

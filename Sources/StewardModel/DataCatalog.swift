@@ -54,7 +54,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 public enum DataCatalog {
     public static let entries: [CatalogEntry] =
         schema + tenants + admins + credentials + corporateIdentifiers + devices + apps + counts + directory + roles + audit
-        + diagnostics + usage + managedApps + remoteTasks + support + appProtection
+        + diagnostics + usage + managedApps + remoteTasks + support + appProtection + connectors
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -426,6 +426,18 @@ public enum DataCatalog {
         .init("app_protection_instances", "last_check_in_at", .pseudonymized, .system, "When it last checked in; drives its retention."),
         .init("app_protection_instances", "wipe_requested_at", .technical, .admin, "When an admin asked for the app's data to be wiped."),
         .init("app_protection_instances", "wiped_at", .technical, .device, "When the app confirmed the wipe."),
+    ]
+
+    static let connectors: [CatalogEntry] = [
+        .init("connectors", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("connectors", "id", .technical, .system, "Connector ID, made by Steward."),
+        .init("connectors", "kind", .technical, .admin, "The third party: the directory, or Apple's push service."),
+        .init("connectors", "name", .technical, .admin, "Admin's label."),
+        .init("connectors", "third_party_tenant_id", .pseudonymized, .thirdParty, "The tenant's ID at the third party (the directory's tenant ID, the push topic)."),
+        .init("connectors", "account_id", .identified, .thirdParty, "The account the connection was made with (the Apple ID that created the push certificate)."),
+        .init("connectors", "created_by", .pseudonymized, .system, "The admin who configured it."),
+        .init("connectors", "created_at", .technical, .system, "When it was configured."),
+        .init("connectors", "updated_at", .technical, .system, "When it last changed."),
     ]
 
     /// Columns of a table, without JSON keys.

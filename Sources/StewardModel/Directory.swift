@@ -84,14 +84,18 @@ public struct SCIMTokenRequest: Codable, Sendable, Equatable {
     public static let lifetimeDays = 1...730
     public var name: String
     public var expiresInDays: Int?
+    /// The directory's own tenant ID (Entra ID's tenant ID), recorded on its connector.
+    public var directoryTenantId: String?
 
-    public init(name: String, expiresInDays: Int? = nil) {
+    public init(name: String, expiresInDays: Int? = nil, directoryTenantId: String? = nil) {
         self.name = name
         self.expiresInDays = expiresInDays
+        self.directoryTenantId = directoryTenantId
     }
 
     public func validate() throws(WireError) {
         try Validator().required(name, "name", limit: 100)
+        try Validator().string(directoryTenantId, "directoryTenantId", limit: 200)
         if let days = expiresInDays, !Self.lifetimeDays.contains(days) {
             throw .invalidValue(field: "expiresInDays", reason: "must be from 1 to 730")
         }

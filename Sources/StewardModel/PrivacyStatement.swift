@@ -10,12 +10,17 @@ public struct PrivacyStatement: Sendable {
         public var compliantAppFeature: Bool
         public var staleDeviceDays: Int
         public var auditRetentionDays: Int
+        /// The third parties the tenant connects: their flows are what leaves Steward.
+        public var connectors: [ConnectorView]
 
-        public init(tenantName: String, compliantAppFeature: Bool, staleDeviceDays: Int, auditRetentionDays: Int) {
+        public init(
+            tenantName: String, compliantAppFeature: Bool, staleDeviceDays: Int, auditRetentionDays: Int, connectors: [ConnectorView] = []
+        ) {
             self.tenantName = tenantName
             self.compliantAppFeature = compliantAppFeature
             self.staleDeviceDays = staleDeviceDays
             self.auditRetentionDays = auditRetentionDays
+            self.connectors = connectors
         }
     }
 
@@ -129,12 +134,20 @@ public struct PrivacyStatement: Sendable {
                 "Agents that speak the OCS Inventory protocol (OCS Inventory, FusionInventory, GLPI Agent) send more than Steward needs. Whatever the data catalog does not name is dropped as it arrives — before anything is stored — and only counted:",
             ],
             lists: [("Dropped on arrival", DataCatalog.droppedOnArrival)]))
+        // The declared flows of the connectors this tenant configured, each with its third party's IDs.
+        let open = settings.connectors.sorted { ($0.kind.rawValue, $0.name) < ($1.kind.rawValue, $1.name) }.compactMap { connector in
+            DataCatalog.flows.first { $0.connector == connector.kind }.map { flow in
+                let ids = [connector.thirdPartyTenantId.map { "third-party tenant \($0)" }, connector.accountId.map { "account \($0)" }]
+                    .compactMap { $0 }.joined(separator: ", ")
+                return "\(flow.name) — \(connector.name)\(ids.isEmpty ? "" : " (\(ids))"): \(flow.data.joined(separator: "; ")), to \(flow.recipient), to \(flow.purpose)"
+            }
+        }
         result.append(Section(
             title: "What leaves Steward",
-            paragraphs: DataCatalog.flows.isEmpty
-                ? ["No data leaves Steward: it sends nothing to any third party. Devices send their inventory to Steward, and admins read it through Steward's own API and console."]
-                : ["Data leaves Steward only along these declared flows:"],
-            lists: DataCatalog.flows.isEmpty ? [] : [("Flows", DataCatalog.flows.map { "\($0.name): \($0.data.joined(separator: ", ")) to \($0.recipient), to \($0.purpose)" })]))
+            paragraphs: open.isEmpty
+                ? ["No data leaves Steward: this tenant has connected no third party, and Steward sends nothing to anyone else. Devices send their inventory to Steward, and admins read it through Steward's own API and console."]
+                : ["Data leaves Steward only along the declared flows of the third parties this tenant connected:"],
+            lists: open.isEmpty ? [] : [("Flows", open)]))
         return result
     }
 

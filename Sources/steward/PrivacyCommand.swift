@@ -23,12 +23,14 @@ struct PrivacyCommand: AsyncParsableCommand {
             }
             let storage = try await store.openStorage(try store.layers(), create: false)
             let tenants = try await storage.tenants()
-            await storage.close()
             let chosen = tenant.map { id in tenants.filter { $0.id.rawValue == id } } ?? tenants
             guard chosen.count == 1, let record = chosen.first else {
+                await storage.close()
                 throw CommandFailure(tenant == nil ? "there are \(tenants.count) tenants: name one with --tenant" : "no tenant \(tenant ?? "")")
             }
-            print(PrivacyStatement(settings: .init(record)).render(format), terminator: "")
+            let connectors = try await storage.records(ConnectorRecord.self, tenantID: record.id, filter: [:], after: nil, limit: 1_000)
+            await storage.close()
+            print(PrivacyStatement(settings: .init(record, connectors: connectors)).render(format), terminator: "")
         }
     }
 

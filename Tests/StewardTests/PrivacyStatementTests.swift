@@ -81,4 +81,36 @@ import StewardServer
             #expect(tooLong.errorCode == "invalid_value")
         }
     }
+
+    /// What leaves Steward is the declared flows of the connectors the tenant configured.
+    @Test(arguments: StoreKind.available) func theStatementListsTheFlowsOfTheTenantsConnectors(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { (api: APIClient) async throws -> Void in
+            func leaves() async throws -> String {
+                let text = String(decoding: try await api.send(.GET, APIRoute.privacyStatement.path, token: api.adminToken).body, as: UTF8.self)
+                let start = try #require(text.range(of: "What leaves Steward"))
+                return String(text[start.lowerBound...])
+            }
+            #expect(try await leaves().contains("this tenant has connected no third party"))
+            // Connecting the directory (its first SCIM token) records it, with its tenant ID.
+            _ = try await api.created(
+                .POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "Entra ID", directoryTenantId: "72f988bf-86f1-41af")) as SCIMTokenCreated
+            _ = try await api.created(.POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "Entra ID, second token")) as SCIMTokenCreated
+            let connectors = try await api.send(.GET, APIRoute.listConnectors.path, token: api.adminToken).decode(Page<ConnectorView>.self).items
+            #expect(connectors.map(\.kind) == [.directory] && connectors[0].thirdPartyTenantId == "72f988bf-86f1-41af")
+            var text = try await leaves()
+            #expect(text.contains("Directory sync (SCIM) — Entra ID (third-party tenant 72f988bf-86f1-41af)"))
+            #expect(!text.contains("Apple push"))
+            // Apple's push service, with the Apple ID that made the certificate.
+            let apple: ConnectorView = try await api.created(
+                .POST, APIRoute.createConnector.path,
+                ConnectorCreateRequest(kind: .applePush, name: "APNs", thirdPartyTenantId: "com.apple.mgmt.External.1", accountId: "mdm@example.test"))
+            text = try await leaves()
+            #expect(text.contains("Apple push notifications — APNs (third-party tenant com.apple.mgmt.External.1, account mdm@example.test)"))
+            #expect(try await api.send(.DELETE, APIRoute.deleteConnector.path(apple.id.rawValue), token: api.adminToken).status == .noContent)
+            #expect(!(try await leaves()).contains("Apple push"))
+            let catalog = try await api.send(.GET, APIRoute.privacyCatalog.path, token: api.adminToken).decode(PrivacyCatalogView.self)
+            #expect(Set(catalog.flows.map(\.connector)) == Set(ConnectorKind.allCases), "the catalog declares every flow")
+        }
+    }
 }

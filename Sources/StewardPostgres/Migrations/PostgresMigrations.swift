@@ -782,6 +782,21 @@ enum PostgresMigrations {
         );
         CREATE INDEX app_protection_instances_user ON app_protection_instances(tenant_id, user_id);
         """),
+        // Third-party connectors: what the tenant connected, and so which declared flows are open.
+        ("0025_connectors", """
+        CREATE TABLE connectors (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('directory', 'applePush')),
+            name TEXT NOT NULL,
+            third_party_tenant_id TEXT,
+            account_id TEXT,
+            created_by TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        );
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

@@ -763,5 +763,20 @@ enum SQLiteMigrations {
         ) WITHOUT ROWID;
         CREATE INDEX app_protection_instances_user ON app_protection_instances(tenant_id, user_id);
         """),
+        // Third-party connectors: what the tenant connected, and so which declared flows are open.
+        ("0025_connectors", """
+        CREATE TABLE connectors (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('directory', 'applePush')),
+            name TEXT NOT NULL,
+            third_party_tenant_id TEXT,
+            account_id TEXT,
+            created_by TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        ) WITHOUT ROWID;
+        """),
     ]
 }

@@ -28,6 +28,14 @@ struct SCIMTokenController: Sendable {
             audit: auditor.event(
                 context, activity: "ScimToken", operation: .create, targetID: id.rawValue, targetName: input.name,
                 changes: Changes.created([("name", input.name), ("expiresAt", record.expiresAt.map(WireCoding.format))])))
+        // A directory connected for the first time is recorded as a connector: its flow opens.
+        if try await store.records(ConnectorRecord.self, tenantID: tenantID, filter: ConnectorRecord.of(.directory), after: nil, limit: 1).isEmpty {
+            _ = try await ConnectorController.record(
+                ConnectorRecord(
+                    tenantID: tenantID, id: ids(), kind: .directory, name: input.name, thirdPartyTenantID: input.directoryTenantId,
+                    accountID: nil, createdBy: adminID, createdAt: now, updatedAt: now),
+                store: store, auditor: auditor, context: context)
+        }
         let base = (publicURL ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         return JSONResponse(
             SCIMTokenCreated(token: credential.text, scimUrl: base + SCIMController.basePath, view: record.view), status: .created)

@@ -6,7 +6,7 @@ import StewardStore
 
 /// The settings and counts of the admin's own tenant.
 struct TenantController: Sendable {
-    let store: any TenantStore & ReportStore & DiagnosticsStore & UsageStore
+    let store: any TenantStore & ReportStore & DiagnosticsStore & UsageStore & RecordStore
     let auditor: Auditor
     let clock: Clock
 
@@ -86,7 +86,8 @@ struct TenantController: Sendable {
             return format
         } ?? .markdown
         let tenant = try await tenant(context)
-        let text = PrivacyStatement(settings: .init(tenant)).render(format)
+        let connectors = try await store.records(ConnectorRecord.self, tenantID: tenant.id, filter: [:], after: nil, limit: 1_000)
+        let text = PrivacyStatement(settings: .init(tenant, connectors: connectors)).render(format)
         var headers = HTTPFields()
         headers[.contentType] = format == .html ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))

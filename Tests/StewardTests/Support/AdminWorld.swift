@@ -25,6 +25,7 @@ struct AdminWorld: Sendable {
     let scimToken: SCIMTokenCreated
     let supportCase: SupportCaseView
     let appInstance: AppProtectionRegistered
+    let connector: ConnectorView
 
     init(_ env: TestEnvironment, _ api: APIClient) async throws {
         self.env = env
@@ -53,6 +54,8 @@ struct AdminWorld: Sendable {
                 subject: "Enrollment fails", contactName: "Walter Skinner", contactEmail: "skinner@example.test", message: "Since Monday.",
                 userId: user.id, attachment: SupportAttachmentUpload(name: "agent.log", data: Data("error: 42\n".utf8))))
         appInstance = try await Self.registerApp(api, user: user.id)
+        connector = try #require(try await api.send(.GET, APIRoute.listConnectors.path, token: api.adminToken)
+            .decode(Page<ConnectorView>.self).items.first, "the SCIM token recorded the directory")
     }
 
     /// An app-protection instance of the user, registered as its SDK would.
@@ -69,7 +72,8 @@ struct AdminWorld: Sendable {
     var ids: [String] {
         [device.deviceId.rawValue, user.id.rawValue, deviceGroup.id.rawValue, userGroup.id.rawValue, role.id.rawValue,
          secondAdmin.id.rawValue, assignment.id.rawValue, enrollmentTokenID, app.id.rawValue, appAssignment.id.rawValue,
-         scimToken.view.id.rawValue, supportCase.id.rawValue, appInstance.instanceId.rawValue]
+         scimToken.view.id.rawValue, supportCase.id.rawValue, appInstance.instanceId.rawValue,
+         connector.id.rawValue]
     }
 
     static func adminRequest(_ userName: String) -> AdminCreateRequest {
@@ -252,7 +256,13 @@ struct AdminWorld: Sendable {
         case .updateTenantSettings:
             let current = try await api.send(.GET, APIRoute.getTenantSettings.path, token: api.adminToken).decode(TenantSettings.self)
             return Call(path: route.path, body: try json(TenantSettingsPatch(compliantAppFeature: !current.compliantAppFeature)))
-        case .listSCIMTokens, .listSupportCases, .listAppInstances: return Call(path: route.path, body: nil)
+        case .listSCIMTokens, .listSupportCases, .listAppInstances, .listConnectors: return Call(path: route.path, body: nil)
+        case .createConnector:
+            return Call(path: route.path, body: try json(ConnectorCreateRequest(kind: .applePush, name: "APNs \(unique)", accountId: "mdm@example.test")))
+        case .updateConnector, .deleteConnector:
+            let made: ConnectorView = try await api.created(
+                .POST, APIRoute.createConnector.path, ConnectorCreateRequest(kind: .applePush, name: "c \(unique)"))
+            return Call(path: route.path(made.id.rawValue), body: route == .updateConnector ? try json(ConnectorPatch(name: "d \(unique)")) : nil)
         case .getAppInstance: return Call(path: route.path(appInstance.instanceId.rawValue), body: nil)
         case .wipeAppInstance, .deleteAppInstance:
             let made = try await Self.registerApp(api, user: user.id)
