@@ -203,6 +203,10 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let wipeAppInstance = APIRoute(.POST, "/api/v1/app-protection/instances/{id}/wipe", .admin(.appsManage))
     public static let deleteAppInstance = APIRoute(.DELETE, "/api/v1/app-protection/instances/{id}", .admin(.appsManage))
 
+    public static let getTenantAccount = APIRoute(.GET, "/api/v1/tenant/account", .admin(.tenantRead))
+    public static let updateTenantAccount = APIRoute(.PATCH, "/api/v1/tenant/account", .admin(.tenantSettings))
+    public static let closeTenant = APIRoute(.POST, "/api/v1/tenant/closure", .admin(.tenantSettings))
+    public static let cancelTenantClosure = APIRoute(.DELETE, "/api/v1/tenant/closure", .admin(.tenantSettings))
     public static let listConnectors = APIRoute(.GET, "/api/v1/connectors", .admin(.tenantRead))
     public static let createConnector = APIRoute(.POST, "/api/v1/connectors", .admin(.tenantSettings))
     public static let updateConnector = APIRoute(.PATCH, "/api/v1/connectors/{id}", .admin(.tenantSettings))
@@ -254,5 +258,6 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         createSupportCase, listSupportCases, getSupportCase, updateSupportCase, addSupportMessage, getSupportAttachment,
         registerAppInstance, appInstanceCheckIn, appInstanceKey, listAppInstances, getAppInstance, wipeAppInstance, deleteAppInstance,
         listConnectors, createConnector, updateConnector, deleteConnector,
+        getTenantAccount, updateTenantAccount, closeTenant, cancelTenantClosure,
     ] + scim
 }

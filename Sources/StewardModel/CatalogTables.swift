@@ -122,6 +122,16 @@ extension DataCatalog {
 
     public static func table(_ name: String) -> CatalogTable? { tableDescriptions.first { $0.name == name } }
 
+    /// Tables that belong to no tenant.
+    public static let globalTables: Set<String> = ["tenants", "schema_migrations", "job_runs", "key_checks"]
+
+    /// Every table a tenant owns rows of, in an order that deletes them all: the audit log
+    /// first, app inventory rows before the app catalog they point at (no cascade there).
+    public static var tenantOwnedTablesInDeletionOrder: [String] {
+        let first = ["audit_entries", "audit_anchors", "device_software"]
+        return first + tables.subtracting(globalTables).subtracting(first).sorted()
+    }
+
     /// Whether a data-subject export includes the entry: personal data (identified or
     /// pseudonymized) of a table about a person or their device.
     public static func exported(_ entry: CatalogEntry) -> Bool {

@@ -77,6 +77,15 @@ public enum DataCatalog {
         .init("tenants", "apps_version", .technical, .system, "Changes whenever what a device should manage may have changed."),
         .init("tenants", "directory_deprovisioning", .technical, .admin, "Setting: what a user the directory deprovisions becomes (disabled, or erased)."),
         .init("tenants", "directory_erase_after_days", .technical, .admin, "Setting: days from deprovisioning to erasure."),
+        .init("tenants", "owner_email", .identified, .admin, "Account: the account owner's e-mail address."),
+        .init("tenants", "plan", .technical, .system, "Subscription: the plan."),
+        .init("tenants", "licensed_devices", .technical, .system, "Subscription: how many devices it covers (enforced at enrollment)."),
+        .init("tenants", "licensed_users", .technical, .system, "Subscription: how many users it covers."),
+        .init("tenants", "subscription_key", .technical, .admin, "Subscription key, sealed with AES-GCM under the master key."),
+        .init("tenants", "billing_reference", .pseudonymized, .thirdParty, "The payment processor's reference for the account (never card data)."),
+        .init("tenants", "closure_requested_at", .technical, .admin, "When an admin closed the tenant."),
+        .init("tenants", "closes_at", .technical, .system, "When every row the tenant owns is deleted (180 days after closing)."),
+        .init("tenants", "closing", .technical, .system, "Set while a closed tenant's rows are being deleted (lets its audit log go)."),
     ]
 
     static let admins: [CatalogEntry] = [

@@ -192,8 +192,13 @@ extension PostgresStorage {
     }
 
     static func decode<R: StoredRecord>(_ type: R.Type, _ row: PostgresRandomAccessRow) throws -> R {
+        R(tenantID: TenantID(rawValue: try row.value("tenant_id")), key: try row.value("id"), row: try storedRow(row, R.columns))
+    }
+
+    /// The named columns of a row as typed values.
+    static func storedRow(_ row: PostgresRandomAccessRow, _ columns: [(name: String, type: ColumnType)]) throws -> StoredRow {
         var values: [String: StoreValue] = [:]
-        for (name, kind) in R.columns {
+        for (name, kind) in columns {
             switch kind {
             case .text: values[name] = .text(try row.value(name, as: String?.self))
             case .integer: values[name] = .integer(try row.value(name, as: Int64?.self))
@@ -201,7 +206,7 @@ extension PostgresStorage {
             case .blob: values[name] = .blob(try row.value(name, as: Data?.self))
             }
         }
-        return R(tenantID: TenantID(rawValue: try row.value("tenant_id")), key: try row.value("id"), row: StoredRow(values))
+        return StoredRow(values)
     }
 
     /// Values in order, as a query's bindings.

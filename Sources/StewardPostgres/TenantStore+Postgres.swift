@@ -87,6 +87,53 @@ extension PostgresStorage {
                 auditRetentionDays: Int(try row.value("audit_retention_days", as: Int64.self)),
                 directoryDeprovisioning: DeprovisioningAction(rawValue: try row.value("directory_deprovisioning")) ?? .disable,
                 directoryEraseAfterDays: Int(try row.value("directory_erase_after_days", as: Int64.self))),
-            createdAt: Date(millisecondsSince1970: try row.value("created_at")))
+            createdAt: Date(millisecondsSince1970: try row.value("created_at")),
+            account: TenantAccount(row: try storedRow(row, TenantAccount.columns)))
+    }
+
+    public func updateAccount(
+        _ id: TenantID, _ change: @escaping @Sendable (TenantAccount) throws -> (TenantAccount, AuditEvent)
+    ) async throws -> TenantAccount {
+        try await transaction { [self] connection in
+            guard let row = try await connection.query(
+                "SELECT * FROM tenants WHERE id = \(id.rawValue) FOR UPDATE", logger: logger
+            ).collect().first else { throw StoreError.notFound }
+            let (account, audit) = try change(try Self.tenant(row.makeRandomAccess()).account)
+            var bindings = try Self.bindings(account.values)
+            bindings.append(id.rawValue)
+            let assignments = TenantAccount.columns.enumerated().map { "\($1.name) = $\($0 + 1)" }.joined(separator: ", ")
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "UPDATE tenants SET \(assignments) WHERE id = $\(bindings.count)", binds: bindings), logger: logger)
+            try await Self.appendAudit(connection, audit, logger: logger)
+            return account
+        }
+    }
+
+    public func tenantsDueForClosure(at: Date) async throws -> [TenantID] {
+        try await rows("SELECT id FROM tenants WHERE closes_at <= \(at.millisecondsSince1970) ORDER BY closes_at")
+            .map { TenantID(rawValue: try $0.value("id")) }
+    }
+
+    public func closeTenant(_ id: TenantID) async throws -> Int {
+        let tenant = id.rawValue
+        let deleted = try await transaction { [self] connection -> Int in
+            let found = try await connection.query(
+                "UPDATE tenants SET closing = TRUE WHERE id = \(tenant) RETURNING id", logger: logger).collect()
+            if found.isEmpty { return 0 }
+            var deleted = 0
+            for table in DataCatalog.tenantOwnedTablesInDeletionOrder {
+                var bindings = PostgresBindings()
+                bindings.append(tenant)
+                deleted += try await connection.query(
+                    PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE tenant_id = $1 RETURNING 1", binds: bindings), logger: logger
+                ).collect().count
+            }
+            try await connection.query("DELETE FROM tenants WHERE id = \(tenant)", logger: logger)
+            return deleted
+        }
+        for table in DataCatalog.tenantOwnedTablesInDeletionOrder + ["tenants"] {
+            _ = try await rows(PostgresQuery(unsafeSQL: "VACUUM \(table)"))
+        }
+        return deleted
     }
 }

@@ -133,8 +133,13 @@ extension SQLiteStorage {
     }
 
     static func decode<R: StoredRecord>(_ type: R.Type, _ row: Row) -> R {
+        R(tenantID: TenantID(rawValue: row["tenant_id"]), key: row["id"], row: storedRow(row, R.columns))
+    }
+
+    /// The named columns of a row as typed values.
+    static func storedRow(_ row: Row, _ columns: [(name: String, type: ColumnType)]) -> StoredRow {
         var values: [String: StoreValue] = [:]
-        for (name, kind) in R.columns {
+        for (name, kind) in columns {
             switch kind {
             case .text: values[name] = .text(row[name])
             case .integer: values[name] = .integer(row[name])
@@ -142,7 +147,7 @@ extension SQLiteStorage {
             case .blob: values[name] = .blob(row[name])
             }
         }
-        return R(tenantID: TenantID(rawValue: row["tenant_id"]), key: row["id"], row: StoredRow(values))
+        return StoredRow(values)
     }
 
     static func bound(_ value: StoreValue) -> (any DatabaseValueConvertible)? {

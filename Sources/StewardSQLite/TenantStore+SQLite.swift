@@ -84,6 +84,49 @@ extension SQLiteStorage {
                 auditRetentionDays: row["audit_retention_days"],
                 directoryDeprovisioning: DeprovisioningAction(rawValue: row["directory_deprovisioning"]) ?? .disable,
                 directoryEraseAfterDays: row["directory_erase_after_days"]),
-            createdAt: Date(millisecondsSince1970: row["created_at"]))
+            createdAt: Date(millisecondsSince1970: row["created_at"]),
+            account: TenantAccount(row: storedRow(row, TenantAccount.columns)))
+    }
+
+    public func updateAccount(
+        _ id: TenantID, _ change: @escaping @Sendable (TenantAccount) throws -> (TenantAccount, AuditEvent)
+    ) async throws -> TenantAccount {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tenants WHERE id = ?", arguments: [id.rawValue]) else {
+                throw StoreError.notFound
+            }
+            let (account, audit) = try change(Self.tenant(row).account)
+            let assignments = TenantAccount.columns.map { "\($0.name) = ?" }.joined(separator: ", ")
+            try db.execute(
+                sql: "UPDATE tenants SET \(assignments) WHERE id = ?",
+                arguments: StatementArguments(account.values.map(Self.bound) + [id.rawValue]))
+            try Self.appendAudit(db, audit)
+            return account
+        }
+    }
+
+    public func tenantsDueForClosure(at: Date) async throws -> [TenantID] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM tenants WHERE closes_at <= ? ORDER BY closes_at", arguments: [at.millisecondsSince1970])
+                .map(TenantID.init(rawValue:))
+        }
+    }
+
+    public func closeTenant(_ id: TenantID) async throws -> Int {
+        let deleted = try await erasingWrite { db -> Int in
+            let tenant = id.rawValue
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM tenants WHERE id = ?", arguments: [tenant]) != nil else { return 0 }
+            // The audit log's guards let a closing tenant's entries and anchors go, and nothing else.
+            try db.execute(sql: "UPDATE tenants SET closing = 1 WHERE id = ?", arguments: [tenant])
+            var deleted = 0
+            for table in DataCatalog.tenantOwnedTablesInDeletionOrder {
+                deleted += try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE tenant_id = ?", arguments: [tenant]) ?? 0
+                try db.execute(sql: "DELETE FROM \(table) WHERE tenant_id = ?", arguments: [tenant])
+            }
+            try db.execute(sql: "DELETE FROM tenants WHERE id = ?", arguments: [tenant])
+            return deleted
+        }
+        try await truncateWAL()
+        return deleted
     }
 }

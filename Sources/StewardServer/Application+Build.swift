@@ -147,6 +147,7 @@ public func buildRouter(
     let support = SupportCaseController(store: storage, desk: SupportDesk(store: storage, clock: clock, ids: ids), auditor: auditor)
     let appProtection = AppProtectionController(
         store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock, ids: ids)
+    let account = TenantAccountController(store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock)
     let connectors = ConnectorController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let diagnostics = DiagnosticsController(
         store: storage, devices: deviceAuthentication, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
@@ -282,6 +283,10 @@ public func buildRouter(
         .getAppInstance: handler(appProtection.get),
         .wipeAppInstance: handler(appProtection.wipe),
         .deleteAppInstance: handler(appProtection.delete),
+        .getTenantAccount: handler(account.get),
+        .updateTenantAccount: handler(account.update),
+        .closeTenant: handler(account.close),
+        .cancelTenantClosure: handler(account.cancelClosure),
         .listConnectors: handler(connectors.list),
         .createConnector: handler(connectors.create),
         .updateConnector: handler(connectors.update),

@@ -30,14 +30,63 @@ public struct TenantRecord: Sendable, Equatable {
     public var name: String
     public var settings: TenantSettings
     public var createdAt: Date
+    public var account: TenantAccount
 
     public var compliantAppFeature: Bool { settings.compliantAppFeature }
 
-    public init(id: TenantID, name: String, settings: TenantSettings, createdAt: Date) {
+    public init(id: TenantID, name: String, settings: TenantSettings, createdAt: Date, account: TenantAccount = TenantAccount()) {
         self.id = id
         self.name = name
         self.settings = settings
         self.createdAt = createdAt
+        self.account = account
+    }
+}
+
+/// The tenant's account: owner, subscription (the key sealed under the master key), billing
+/// reference, closure.
+public struct TenantAccount: Sendable, Equatable {
+    public var ownerEmail: String?
+    public var plan: SubscriptionPlan
+    public var licensedDevices: Int?
+    public var licensedUsers: Int?
+    public var sealedSubscriptionKey: Data?
+    public var billingReference: String?
+    public var closureRequestedAt: Date?
+    public var closesAt: Date?
+
+    public init(
+        ownerEmail: String? = nil, plan: SubscriptionPlan = .standard, licensedDevices: Int? = nil, licensedUsers: Int? = nil,
+        sealedSubscriptionKey: Data? = nil, billingReference: String? = nil, closureRequestedAt: Date? = nil, closesAt: Date? = nil
+    ) {
+        self.ownerEmail = ownerEmail
+        self.plan = plan
+        self.licensedDevices = licensedDevices
+        self.licensedUsers = licensedUsers
+        self.sealedSubscriptionKey = sealedSubscriptionKey
+        self.billingReference = billingReference
+        self.closureRequestedAt = closureRequestedAt
+        self.closesAt = closesAt
+    }
+
+    /// The columns of `tenants` that hold it, in a fixed order, and their values.
+    public static let columns: [(name: String, type: ColumnType)] = [
+        ("owner_email", .text), ("plan", .text), ("licensed_devices", .integer), ("licensed_users", .integer),
+        ("subscription_key", .blob), ("billing_reference", .text), ("closure_requested_at", .integer), ("closes_at", .integer),
+    ]
+    public var values: [StoreValue] {
+        [
+            .text(ownerEmail), .text(plan.rawValue), .integer(licensedDevices.map(Int64.init)), .integer(licensedUsers.map(Int64.init)),
+            .blob(sealedSubscriptionKey), .text(billingReference), .date(closureRequestedAt), .date(closesAt),
+        ]
+    }
+
+    public init(row: StoredRow) {
+        self.init(
+            ownerEmail: row.text("owner_email"), plan: SubscriptionPlan(rawValue: row.string("plan")) ?? .standard,
+            licensedDevices: row.integer("licensed_devices").map(Int.init), licensedUsers: row.integer("licensed_users").map(Int.init),
+            sealedSubscriptionKey: row.blob("subscription_key"), billingReference: row.text("billing_reference"),
+            closureRequestedAt: row.date("closure_requested_at"), closesAt: row.date("closes_at"))
     }
 }
 

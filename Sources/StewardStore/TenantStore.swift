@@ -26,6 +26,18 @@ public protocol TenantStore: Sendable {
     func updateSettings(
         _ id: TenantID, _ settings: TenantSettings, audit: @escaping @Sendable (AppInventoryRemoval) -> AuditEvent
     ) async throws -> AppInventoryRemoval
+    /// Reads the account, lets `change` make the new one and its audit event, and writes both in
+    /// one transaction. `notFound` for no such tenant.
+    @discardableResult
+    func updateAccount(
+        _ id: TenantID, _ change: @escaping @Sendable (TenantAccount) throws -> (TenantAccount, AuditEvent)
+    ) async throws -> TenantAccount
+    /// Tenants whose closure's grace period ended by `at`.
+    func tenantsDueForClosure(at: Date) async throws -> [TenantID]
+    /// Deletes every row the tenant owns — its audit log and anchors included — and the tenant,
+    /// in one transaction; then makes the bytes unrecoverable where the store can. The count of
+    /// rows deleted from the tenant's own tables (the tenant row not counted).
+    func closeTenant(_ id: TenantID) async throws -> Int
     /// Records a digest of the deployment's master key on first use; false when the database
     /// already holds a different one (a replica started with another key).
     func matchesKeyCheck(_ digest: Data) async throws -> Bool

@@ -216,7 +216,45 @@ extension Initialise {
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Manage tenants (organisations) of this Steward.",
-        subcommands: [Create.self, List.self])
+        subcommands: [Create.self, List.self, Subscription.self])
+
+    /// The operator sets what a tenant's subscription covers; enrollment and user creation
+    /// refuse past it (`license_limit_reached`).
+    struct Subscription: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a tenant's plan and licensed device and user counts (audited).")
+        @OptionGroup var target: AdminCommand.Target
+        @Option(help: "trial, standard or enterprise.") var plan: String?
+        @Option(help: "Licensed devices (0: unlimited).") var devices: Int?
+        @Option(help: "Licensed users (0: unlimited).") var users: Int?
+
+        func run() async throws {
+            let plan = try self.plan.map { text in
+                guard let plan = SubscriptionPlan(rawValue: text) else { throw ValidationError("--plan is trial, standard or enterprise") }
+                return plan
+            }
+            for count in [devices, users].compactMap({ $0 }) where count < 0 || count > 10_000_000 {
+                throw ValidationError("counts are from 0 (unlimited) to 10,000,000")
+            }
+            let (storage, tenantID, _, auditor) = try await target.open()
+            defer { Task { await storage.close() } }
+            let (devices, users) = (self.devices, self.users)
+            let account = try await storage.updateAccount(tenantID) { old in
+                var new = old
+                new.plan = plan ?? old.plan
+                if let devices { new.licensedDevices = devices == 0 ? nil : devices }
+                if let users { new.licensedUsers = users == 0 ? nil : users }
+                let changes = [
+                    ModifiedProperty(name: "plan", oldValue: old.plan.rawValue, newValue: new.plan.rawValue),
+                    ModifiedProperty(name: "licensedDevices", oldValue: old.licensedDevices.map(String.init), newValue: new.licensedDevices.map(String.init)),
+                    ModifiedProperty(name: "licensedUsers", oldValue: old.licensedUsers.map(String.init), newValue: new.licensedUsers.map(String.init)),
+                ].filter { $0.oldValue != $0.newValue }
+                return (new, auditor.cliEvent(
+                    tenantID: tenantID, activity: "TenantAccount", operation: .update, targetID: tenantID.rawValue, targetName: nil,
+                    changes: changes))
+            }
+            print("Tenant \(tenantID): plan \(account.plan.rawValue), devices \(account.licensedDevices.map(String.init) ?? "unlimited"), users \(account.licensedUsers.map(String.init) ?? "unlimited").")
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a tenant with its own first admin and API token.")

@@ -195,6 +195,11 @@ import StewardModel
                 id: ConnectorID(rawValue: ""), kind: .applePush, name: "", thirdPartyTenantId: "", accountId: "", createdBy: AdminID(rawValue: ""),
                 createdAt: Date(), updatedAt: Date()))),
             ("ConnectorCreate", try keys(ConnectorCreateRequest(kind: .directory, name: "", thirdPartyTenantId: "", accountId: ""))),
+            ("TenantAccount", try keys(TenantAccountView(
+                tenantId: TenantID(rawValue: ""), name: "", ownerEmail: "", plan: .trial, licensedDevices: 1, licensedUsers: 1, devices: 0,
+                users: 0, hasSubscriptionKey: true, billingReference: "", closureRequestedAt: Date(), closesAt: Date()))),
+            ("TenantAccountPatch", try keys(TenantAccountPatch(ownerEmail: "", subscriptionKey: "", billingReference: ""))),
+            ("TenantClosure", try keys(TenantClosureRequest(confirm: ""))),
             ("ConnectorPatch", try keys(ConnectorPatch(name: "", thirdPartyTenantId: "", accountId: ""))),
             ("DataFlow", try keys(DataCatalog.flows[0])),
             ("ScimTokenCreated", try keys(SCIMTokenCreated(token: "", scimUrl: "", view: scimToken))),

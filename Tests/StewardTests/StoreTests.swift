@@ -337,6 +337,7 @@ import StewardStore
         #expect(remaining == [recent.id, open.id])
         let runs = try await env.storage.jobRuns()
         #expect(runs == [
+            JobRun(job: DeploymentJobs.closeTenants, holder: "replica-a", ranAt: now, result: "closed 0"),
             JobRun(job: DeploymentJobs.eraseDeprovisionedUsers, holder: "replica-a", ranAt: now, result: "erased 0"),
             JobRun(job: DeploymentJobs.expireRemoteTasks, holder: "replica-a", ranAt: now, result: "expired 0"),
             JobRun(job: DeploymentJobs.purgeClosedSupportCases, holder: "replica-a", ranAt: now, result: "purged 0"),

@@ -797,6 +797,39 @@ enum PostgresMigrations {
             PRIMARY KEY (tenant_id, id)
         );
         """),
+        // The tenant's account: owner, subscription (licensed counts, a sealed key), billing
+        // reference and closure; a closing tenant's audit log may go with it, and nothing else.
+        ("0026_tenant_account", """
+        ALTER TABLE tenants ADD COLUMN owner_email TEXT;
+        ALTER TABLE tenants ADD COLUMN plan TEXT NOT NULL DEFAULT 'standard' CHECK (plan IN ('trial', 'standard', 'enterprise'));
+        ALTER TABLE tenants ADD COLUMN licensed_devices BIGINT;
+        ALTER TABLE tenants ADD COLUMN licensed_users BIGINT;
+        ALTER TABLE tenants ADD COLUMN subscription_key BYTEA;
+        ALTER TABLE tenants ADD COLUMN billing_reference TEXT;
+        ALTER TABLE tenants ADD COLUMN closure_requested_at BIGINT;
+        ALTER TABLE tenants ADD COLUMN closes_at BIGINT;
+        ALTER TABLE tenants ADD COLUMN closing BOOLEAN NOT NULL DEFAULT FALSE;
+        CREATE OR REPLACE FUNCTION audit_entries_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM audit_anchors a WHERE a.tenant_id = OLD.tenant_id AND a.sequence >= OLD.sequence)
+                OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = OLD.tenant_id AND t.closing) THEN
+                RETURN OLD;
+            END IF;
+            RAISE EXCEPTION 'audit entries are append-only; only entries behind a retention anchor can be purged';
+        END
+        $$;
+        CREATE FUNCTION audit_anchors_closing_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = OLD.tenant_id AND t.closing) THEN
+                RETURN OLD;
+            END IF;
+            RAISE EXCEPTION 'audit anchors are append-only';
+        END
+        $$;
+        DROP TRIGGER audit_anchors_no_change ON audit_anchors;
+        CREATE TRIGGER audit_anchors_no_change BEFORE UPDATE OR DELETE ON audit_anchors
+        FOR EACH ROW EXECUTE FUNCTION audit_anchors_closing_only();
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

@@ -778,5 +778,27 @@ enum SQLiteMigrations {
             PRIMARY KEY (tenant_id, id)
         ) WITHOUT ROWID;
         """),
+        // The tenant's account: owner, subscription (licensed counts, a sealed key), billing
+        // reference and closure; a closing tenant's audit log may go with it, and nothing else.
+        ("0026_tenant_account", """
+        ALTER TABLE tenants ADD COLUMN owner_email TEXT;
+        ALTER TABLE tenants ADD COLUMN plan TEXT NOT NULL DEFAULT 'standard' CHECK (plan IN ('trial', 'standard', 'enterprise'));
+        ALTER TABLE tenants ADD COLUMN licensed_devices INTEGER;
+        ALTER TABLE tenants ADD COLUMN licensed_users INTEGER;
+        ALTER TABLE tenants ADD COLUMN subscription_key BLOB;
+        ALTER TABLE tenants ADD COLUMN billing_reference TEXT;
+        ALTER TABLE tenants ADD COLUMN closure_requested_at INTEGER;
+        ALTER TABLE tenants ADD COLUMN closes_at INTEGER;
+        ALTER TABLE tenants ADD COLUMN closing INTEGER NOT NULL DEFAULT 0;
+        DROP TRIGGER audit_entries_no_delete;
+        CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+        WHEN NOT EXISTS (SELECT 1 FROM audit_anchors a WHERE a.tenant_id = OLD.tenant_id AND a.sequence >= OLD.sequence)
+            AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = OLD.tenant_id AND t.closing = 1)
+        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only; only entries behind a retention anchor can be purged'); END;
+        DROP TRIGGER audit_anchors_no_delete;
+        CREATE TRIGGER audit_anchors_no_delete BEFORE DELETE ON audit_anchors
+        WHEN NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = OLD.tenant_id AND t.closing = 1)
+        BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
+        """),
     ]
 }

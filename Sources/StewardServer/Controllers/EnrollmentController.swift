@@ -7,7 +7,7 @@ import StewardStore
 
 /// Enrollment tokens (admin) and the enrollment of devices (agent).
 struct EnrollmentController: Sendable {
-    let store: any EnrollmentStore & TenantStore & RecordStore
+    let store: any EnrollmentStore & TenantStore & RecordStore & ReportStore & DeviceStore
     /// Enrollments per token (429 past it); nil: unlimited.
     var tokenLimiter: RateLimiter? = nil
     let auditor: Auditor
@@ -79,6 +79,14 @@ struct EnrollmentController: Sendable {
         else { throw APIError(.unauthorized, "invalid_enrollment_token", "A valid enrollment token is required.") }
         if let refusal = token.refusal(at: now) {
             throw APIError(.forbidden, "enrollment_token_unusable", "The enrollment token is \(refusal).")
+        }
+        // A subscription's device count: a machine the tenant has (enrolling again) is not a new one.
+        do {
+            try await LicenseLimit.checkDevices(store, tenantID: credential.tenantID)
+        } catch let error as APIError {
+            var query = DeviceQuery(limit: 1)
+            query.platformId = input.platformId
+            guard input.platformId != nil, try await !store.devices(tenantID: credential.tenantID, query: query).isEmpty else { throw error }
         }
         let deviceID: DeviceID = ids()
         // The verifier covers only the random part, so the secret stays valid whichever device

@@ -13,7 +13,7 @@ import StewardStore
 /// device ID) or serial number and replace its inventory. The privacy gate decides on software;
 /// whatever the catalog does not name never leaves the mapping, and is counted.
 public struct OCSController: Sendable {
-    let store: any EnrollmentStore & DeviceStore & InventoryStore & TenantStore
+    let store: any EnrollmentStore & DeviceStore & InventoryStore & TenantStore & ReportStore
     let clock: Clock
     let ids: IdentifierGenerator
     let configuration: ServerConfiguration
@@ -110,6 +110,11 @@ public struct OCSController: Sendable {
             return Self.tooMany(wait, encoding)
         }
         if deviceID == nil {
+            do {
+                try await LicenseLimit.checkDevices(store, tenantID: tenantID)
+            } catch let error as APIError {
+                return Self.reply(OCSReply.error(error.code), encoding, status: .forbidden)
+            }
             // No device secret is ever handed out: these agents never present one.
             let newID: DeviceID = ids()
             let secret = Secrets.make(.deviceSecret, tenantID: tenantID, id: newID.rawValue)

@@ -96,6 +96,11 @@ struct SCIMController: Sendable {
             let user = try await write(input, over: existing.id, tenantID: tenantID, settings: settings, context: context, reviving: true)
             return SCIMResponse(document(user), status: .created, location: location(user))
         }
+        do {
+            try await LicenseLimit.checkUsers(store, tenantID: tenantID)
+        } catch let error as APIError {
+            throw SCIMError(403, nil, error.message)
+        }
         var user = UserRecord(
             tenantID: tenantID, id: ids(), displayName: input.displayName, upn: input.userName, email: input.email, phone: input.phone,
             externalIDs: [:], createdAt: now, origin: .directory)

@@ -5,7 +5,7 @@ import StewardStore
 
 /// End users, whom devices belong to (`users.read`, `users.manage`).
 struct UserController: Sendable {
-    let store: any RecordStore
+    let store: any RecordStore & TenantStore & ReportStore
     let auditor: Auditor
     let clock: Clock
     let ids: IdentifierGenerator
@@ -26,6 +26,7 @@ struct UserController: Sendable {
         let tenantID = try context.requireTenant()
         let input = try await request.decodeJSON(UserCreateRequest.self, limit: Limits.smallBodyBytes)
         try input.validate()
+        try await LicenseLimit.checkUsers(store, tenantID: tenantID)
         let user = UserRecord(
             tenantID: tenantID, id: ids(), displayName: input.displayName, upn: input.upn, email: input.email,
             phone: input.phone, externalIDs: input.externalIds ?? [:], createdAt: clock.now())

@@ -19,6 +19,7 @@ public struct DeploymentJobs: Service {
     public static let eraseDeprovisionedUsers = "erase-deprovisioned-users"
     public static let purgeClosedSupportCases = "purge-closed-support-cases"
     public static let removeStaleAppInstances = "remove-stale-app-instances"
+    public static let closeTenants = "close-tenants"
     /// Collect-diagnostics bundles (identified: the agent's state) are kept this long after their task ended.
     public static let diagnosticsBundleRetention: TimeInterval = 30 * 86_400
     /// Raw diagnostics are kept this long; their daily roll-ups stay.
@@ -68,6 +69,15 @@ public struct DeploymentJobs: Service {
 
     /// One pass of every job, each recorded with the replica that ran it.
     public func runJobs() async throws {
+        // Tenants closed 180 days ago: every row they own goes, audit log included (logged by
+        // the job's record only: the tenant's own log goes with it).
+        var closed = 0
+        for tenant in try await store.tenantsDueForClosure(at: clock.now()) {
+            let rows = try await store.closeTenant(tenant)
+            closed += 1
+            logger.notice("tenant closed", metadata: ["component": "jobs", "rowsDeleted": "\(rows)"])
+        }
+        try await record(Self.closeTenants, "closed \(closed)")
         let tenants = try await store.tenants()
         /// Runs `body` for every tenant and records the job with the summed counts.
         func job(_ name: String, _ result: ([Int]) -> String, _ body: (TenantRecord) async throws -> [Int]) async throws {

@@ -256,7 +256,11 @@ struct AdminWorld: Sendable {
         case .updateTenantSettings:
             let current = try await api.send(.GET, APIRoute.getTenantSettings.path, token: api.adminToken).decode(TenantSettings.self)
             return Call(path: route.path, body: try json(TenantSettingsPatch(compliantAppFeature: !current.compliantAppFeature)))
-        case .listSCIMTokens, .listSupportCases, .listAppInstances, .listConnectors: return Call(path: route.path, body: nil)
+        case .listSCIMTokens, .listSupportCases, .listAppInstances, .listConnectors, .getTenantAccount, .cancelTenantClosure:
+            return Call(path: route.path, body: nil)
+        case .updateTenantAccount:
+            return Call(path: route.path, body: try json(TenantAccountPatch(ownerEmail: "owner-\(unique)@example.test", billingReference: "cus_\(unique)")))
+        case .closeTenant: return Call(path: route.path, body: try json(TenantClosureRequest(confirm: "Acme")))
         case .createConnector:
             return Call(path: route.path, body: try json(ConnectorCreateRequest(kind: .applePush, name: "APNs \(unique)", accountId: "mdm@example.test")))
         case .updateConnector, .deleteConnector:
@@ -271,7 +275,7 @@ struct AdminWorld: Sendable {
             return Call(path: route.path, body: try json(SupportCaseCreateRequest(
                 subject: "s \(unique)", contactName: "C", contactEmail: "c\(unique)@example.test", message: "m")))
         case .getSupportCase: return Call(path: route.path(supportCase.id.rawValue), body: nil)
-        case .updateSupportCase: return Call(path: route.path(supportCase.id.rawValue), body: try json(SupportCasePatch(status: .open)))
+        case .updateSupportCase: return Call(path: route.path(supportCase.id.rawValue), body: try json(SupportCasePatch(status: .closed)))
         case .addSupportMessage:
             return Call(path: route.path(supportCase.id.rawValue), body: try json(SupportMessageRequest(message: "more \(unique)")))
         case .getSupportAttachment:
