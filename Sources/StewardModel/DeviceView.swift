@@ -37,6 +37,14 @@ public struct DeviceView: Codable, Sendable, Equatable {
     public var userId: UserID?
     /// When a `retire` task completed: the device left management and its secret no longer works.
     public var retiredAt: Date?
+    /// Steward's management ID for the device, distinct from its device ID (made at enrollment).
+    public var managementId: String?
+    /// The device's ID in the organisation's directory (Entra ID's device ID).
+    public var directoryDeviceId: String?
+    /// The Exchange ActiveSync device ID.
+    public var easDeviceId: String?
+    /// Windows' own device ID.
+    public var windowsDeviceId: String?
 
     public init(
         id: DeviceID, platform: Platform, ownership: Ownership, deviceName: String?, manufacturer: String?,
@@ -44,10 +52,15 @@ public struct DeviceView: Codable, Sendable, Equatable {
         platformId: String?, imei: String?, meid: String?, iccid: String?, phoneNumber: String?,
         networkInterfaces: [NetworkInterface], wifiMacAddress: String?, cpuModel: String?, cpuCores: Int?,
         memoryBytes: Int64?, diskBytes: Int64?, appCount: Int, refusedAppReports: Int, agentVersion: String?,
-        enrolledAt: Date, lastCheckInAt: Date?, userId: UserID? = nil, retiredAt: Date? = nil
+        enrolledAt: Date, lastCheckInAt: Date?, userId: UserID? = nil, retiredAt: Date? = nil, managementId: String? = nil,
+        directoryDeviceId: String? = nil, easDeviceId: String? = nil, windowsDeviceId: String? = nil
     ) {
         self.userId = userId
         self.retiredAt = retiredAt
+        self.managementId = managementId
+        self.directoryDeviceId = directoryDeviceId
+        self.easDeviceId = easDeviceId
+        self.windowsDeviceId = windowsDeviceId
         self.id = id
         self.platform = platform
         self.ownership = ownership

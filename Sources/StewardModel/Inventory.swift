@@ -33,13 +33,20 @@ public struct HardwareSection: Codable, Sendable, Equatable {
     public var meid: String?
     public var iccid: String?
     public var phoneNumber: String?
+    // Identifiers other systems know the device by, when the agent or protocol has them.
+    public var directoryDeviceId: String?
+    public var easDeviceId: String?
+    public var windowsDeviceId: String?
 
     public init(
         deviceName: String? = nil, manufacturer: String? = nil, model: String? = nil, serialNumber: String? = nil,
         platformId: String? = nil, cpuModel: String? = nil, cpuCores: Int? = nil, memoryBytes: Int64? = nil,
         diskBytes: Int64? = nil, imei: String? = nil, meid: String? = nil, iccid: String? = nil,
-        phoneNumber: String? = nil
+        phoneNumber: String? = nil, directoryDeviceId: String? = nil, easDeviceId: String? = nil, windowsDeviceId: String? = nil
     ) {
+        self.directoryDeviceId = directoryDeviceId
+        self.easDeviceId = easDeviceId
+        self.windowsDeviceId = windowsDeviceId
         self.deviceName = deviceName
         self.manufacturer = manufacturer
         self.model = model
@@ -67,6 +74,9 @@ public struct HardwareSection: Codable, Sendable, Equatable {
         try check.string(meid, "hardware.meid", limit: 32)
         try check.string(iccid, "hardware.iccid", limit: 32)
         try check.string(phoneNumber, "hardware.phoneNumber", limit: 32)
+        try check.string(directoryDeviceId, "hardware.directoryDeviceId", limit: 128)
+        try check.string(easDeviceId, "hardware.easDeviceId", limit: 128)
+        try check.string(windowsDeviceId, "hardware.windowsDeviceId", limit: 128)
         try check.nonNegative(cpuCores.map(Int64.init), "hardware.cpuCores")
         try check.nonNegative(memoryBytes, "hardware.memoryBytes")
         try check.nonNegative(diskBytes, "hardware.diskBytes")

@@ -172,10 +172,10 @@ extension PostgresStorage {
             try await connection.query(
                 """
                 INSERT INTO devices (tenant_id, id, secret_verifier, ownership, platform, platform_id, device_name,
-                    agent_version, enrolled_at, user_id)
+                    agent_version, enrolled_at, user_id, management_id)
                 VALUES (\(tenant), \(device.id.rawValue), \(device.secretVerifier), \(device.ownership.rawValue),
                     \(device.platform.rawValue), \(device.platformId), \(device.deviceName), \(device.agentVersion),
-                    \(device.enrolledAt.millisecondsSince1970), \(device.userID?.rawValue))
+                    \(device.enrolledAt.millisecondsSince1970), \(device.userID?.rawValue), \(device.managementID))
                 """, logger: logger)
             return (device.id, device.ownership)
         }

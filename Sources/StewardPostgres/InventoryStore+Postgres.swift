@@ -216,6 +216,8 @@ extension PostgresStorage {
                 "disk_bytes = \(bind(hardware.diskBytes))", "imei = \(bind(hardware.imei))", "meid = \(bind(hardware.meid))",
                 "iccid = \(bind(hardware.iccid))",
                 "phone_number = CASE d.ownership WHEN 'personal' THEN \(bind(PrivacyRules.maskedPhoneNumber(hardware.phoneNumber)))::text ELSE \(bind(hardware.phoneNumber))::text END",
+                "directory_device_id = \(bind(hardware.directoryDeviceId))", "eas_device_id = \(bind(hardware.easDeviceId))",
+                "windows_device_id = \(bind(hardware.windowsDeviceId))",
                 "hardware_hash = \(bind(update.hashes.hardware))",
             ]
         }

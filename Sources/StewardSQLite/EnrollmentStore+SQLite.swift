@@ -164,13 +164,13 @@ extension SQLiteStorage {
             // compiles its counting triggers too, which was most of an enrollment's writer time.
             try db.cachedStatement(sql: """
                 INSERT INTO devices (tenant_id, id, secret_verifier, ownership, platform, platform_id, device_name,
-                    agent_version, enrolled_at, user_id, device_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    agent_version, enrolled_at, user_id, management_id, device_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                     (SELECT coalesce(max(device_key), 0) + 1 FROM devices WHERE tenant_id = ?))
                 """).execute(arguments: [
                     tenant, device.id.rawValue, device.secretVerifier, device.ownership.rawValue,
                     device.platform.rawValue, device.platformId, device.deviceName, device.agentVersion,
-                    device.enrolledAt.millisecondsSince1970, device.userID?.rawValue, tenant,
+                    device.enrolledAt.millisecondsSince1970, device.userID?.rawValue, device.managementID, tenant,
                 ])
             return (device.id, device.ownership)
         }

@@ -31,7 +31,7 @@ extension SQLiteStorage {
                     UPDATE devices SET device_name = ?, manufacturer = ?, model = ?, serial_number = ?, platform_id = coalesce(?, platform_id),
                         cpu_model = ?, cpu_cores = ?, memory_bytes = ?, disk_bytes = ?, imei = ?, meid = ?, iccid = ?,
                         phone_number = CASE ownership WHEN 'personal' THEN ? ELSE ? END,
-                        hardware_hash = ?
+                        directory_device_id = ?, eas_device_id = ?, windows_device_id = ?, hardware_hash = ?
                     WHERE tenant_id = ? AND id = ?
                     """)
                 try statement.execute(arguments: [
@@ -39,6 +39,7 @@ extension SQLiteStorage {
                     hardware.platformId, hardware.cpuModel, hardware.cpuCores, hardware.memoryBytes, hardware.diskBytes,
                     hardware.imei, hardware.meid, hardware.iccid,
                     PrivacyRules.maskedPhoneNumber(hardware.phoneNumber), hardware.phoneNumber,
+                    hardware.directoryDeviceId, hardware.easDeviceId, hardware.windowsDeviceId,
                     update.hashes.hardware, tenant, device,
                 ])
             }

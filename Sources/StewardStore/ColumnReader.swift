@@ -91,7 +91,7 @@ extension DeviceView {
         id, platform, ownership, device_name, manufacturer, model, os_name, os_version, kernel_version, serial_number,
         platform_id, imei, meid, iccid, phone_number, network_interfaces, wifi_mac_address, cpu_model, cpu_cores,
         memory_bytes, disk_bytes, app_count, refused_app_reports, agent_version, enrolled_at, last_check_in_at, user_id,
-        retired_at
+        retired_at, management_id, directory_device_id, eas_device_id, windows_device_id
         """
 
     /// A row selected with `storedColumns`.
@@ -111,7 +111,8 @@ extension DeviceView {
             diskBytes: try row.integer(at: 20), appCount: Int(try row.integer(at: 21) ?? 0),
             refusedAppReports: Int(try row.integer(at: 22) ?? 0), agentVersion: try row.text(at: 23),
             enrolledAt: try date(24) ?? Date(timeIntervalSince1970: 0), lastCheckInAt: try date(25),
-            userId: try row.text(at: 26).map(UserID.init(rawValue:)), retiredAt: try date(27))
+            userId: try row.text(at: 26).map(UserID.init(rawValue:)), retiredAt: try date(27), managementId: try row.text(at: 28),
+            directoryDeviceId: try row.text(at: 29), easDeviceId: try row.text(at: 30), windowsDeviceId: try row.text(at: 31))
     }
 }
 

@@ -166,6 +166,8 @@ public struct NewDevice: Sendable {
     public var userID: UserID?
     public var serialNumber: String?
     public var imei: String?
+    /// Steward's management ID for the device (distinct from its ID), made at enrollment.
+    public var managementID: String?
 
     public init(
         tenantID: TenantID, id: DeviceID, secretVerifier: Data, ownership: Ownership, platform: Platform,
@@ -282,6 +284,10 @@ public struct DeviceQuery: Sendable, Equatable {
     public var serialNumber: String?
     /// The stable platform identifier the agent reports (machine-id, SMBIOS UUID).
     public var platformId: String?
+    public var managementID: String?
+    public var directoryDeviceID: String?
+    public var easDeviceID: String?
+    public var windowsDeviceID: String?
     /// Devices recognised by any of these physical MAC addresses.
     public var macAddresses: [String]?
     public var sort: DeviceSort = .enrolled

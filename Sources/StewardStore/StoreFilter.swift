@@ -99,6 +99,10 @@ extension DeviceQuery {
         }
         if let serialNumber { filter.add("serial_number = ?", .text(serialNumber)) }
         if let platformId { filter.add("platform_id = ?", .text(platformId)) }
+        if let managementID { filter.add("management_id = ?", .text(managementID)) }
+        if let directoryDeviceID { filter.add("directory_device_id = ?", .text(directoryDeviceID)) }
+        if let easDeviceID { filter.add("eas_device_id = ?", .text(easDeviceID)) }
+        if let windowsDeviceID { filter.add("windows_device_id = ?", .text(windowsDeviceID)) }
         if let macAddresses {
             filter.add("id IN (SELECT device_id FROM device_macs WHERE tenant_id = devices.tenant_id AND mac {oneOf})", oneOf: macAddresses)
         }

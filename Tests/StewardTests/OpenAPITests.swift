@@ -82,7 +82,8 @@ import StewardModel
             deviceName: "", manufacturer: "", model: "", operatingSystem: "", osVersion: "", kernelVersion: "", serialNumber: "",
             platformId: "", imei: "", meid: "", iccid: "", phoneNumber: "", networkInterfaces: [], wifiMacAddress: "",
             cpuModel: "", cpuCores: 1, memoryBytes: 1, diskBytes: 1, appCount: 0, refusedAppReports: 0, agentVersion: "",
-            enrolledAt: Date(), lastCheckInAt: Date(), userId: UserID(rawValue: ""), retiredAt: Date())
+            enrolledAt: Date(), lastCheckInAt: Date(), userId: UserID(rawValue: ""), retiredAt: Date(), managementId: "",
+            directoryDeviceId: "", easDeviceId: "", windowsDeviceId: "")
         let admin = AdminView(
             id: AdminID(rawValue: ""), userName: "", firstName: "", lastName: "", displayName: "", email: "", phone: "",
             directoryId: "", hasPassword: true, totpEnabled: true, disabled: false, lockedUntil: Date(), failedSignIns: 0,
@@ -103,7 +104,8 @@ import StewardModel
             ("Device", try keys(device)),
             ("Hardware", try keys(HardwareSection(
                 deviceName: "", manufacturer: "", model: "", serialNumber: "", platformId: "", cpuModel: "", cpuCores: 1,
-                memoryBytes: 1, diskBytes: 1, imei: "", meid: "", iccid: "", phoneNumber: ""))),
+                memoryBytes: 1, diskBytes: 1, imei: "", meid: "", iccid: "", phoneNumber: "", directoryDeviceId: "", easDeviceId: "",
+                windowsDeviceId: ""))),
             ("OperatingSystem", try keys(inventory.operatingSystem)),
             ("Network", try keys(NetworkSection(interfaces: [], wifiMacAddress: ""))),
             ("NetworkInterface", try keys(inventory.network.interfaces[0])),

@@ -185,7 +185,8 @@ import StewardStore
             "diagnostic_events_user", "managed_apps_package", "app_assignments_group", "app_assignments_app",
             "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "devices_serial",
             "device_macs_device", "users_upn_folded", "users_directory_id", "users_erase_at", "groups_directory_id",
-            "support_cases_user", "support_messages_case", "app_protection_instances_user",
+            "support_cases_user", "support_messages_case", "app_protection_instances_user", "devices_management_id",
+            "devices_directory_device_id", "devices_eas_device_id", "devices_windows_device_id",
         ])
         #expect(perStore.isSubset(of: indexes.keys))
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])

@@ -830,6 +830,20 @@ enum PostgresMigrations {
         CREATE TRIGGER audit_anchors_no_change BEFORE UPDATE OR DELETE ON audit_anchors
         FOR EACH ROW EXECUTE FUNCTION audit_anchors_closing_only();
         """),
+        // Identifiers other systems know a device by: Steward's management ID (made at
+        // enrollment, distinct from the device ID), the directory's device ID, Exchange
+        // ActiveSync's and Windows' own; each found by an index ending with the ID.
+        ("0027_device_identifiers", """
+        ALTER TABLE devices ADD COLUMN management_id TEXT;
+        ALTER TABLE devices ADD COLUMN directory_device_id TEXT;
+        ALTER TABLE devices ADD COLUMN eas_device_id TEXT;
+        ALTER TABLE devices ADD COLUMN windows_device_id TEXT;
+        UPDATE devices SET management_id = gen_random_uuid()::text;
+        CREATE INDEX devices_management_id ON devices(tenant_id, management_id, id);
+        CREATE INDEX devices_directory_device_id ON devices(tenant_id, directory_device_id, id);
+        CREATE INDEX devices_eas_device_id ON devices(tenant_id, eas_device_id, id);
+        CREATE INDEX devices_windows_device_id ON devices(tenant_id, windows_device_id, id);
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

@@ -800,5 +800,19 @@ enum SQLiteMigrations {
         WHEN NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = OLD.tenant_id AND t.closing = 1)
         BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
         """),
+        // Identifiers other systems know a device by: Steward's management ID (made at
+        // enrollment, distinct from the device ID), the directory's device ID, Exchange
+        // ActiveSync's and Windows' own; each found by an index ending with the ID.
+        ("0027_device_identifiers", """
+        ALTER TABLE devices ADD COLUMN management_id TEXT;
+        ALTER TABLE devices ADD COLUMN directory_device_id TEXT;
+        ALTER TABLE devices ADD COLUMN eas_device_id TEXT;
+        ALTER TABLE devices ADD COLUMN windows_device_id TEXT;
+        UPDATE devices SET management_id = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6)));
+        CREATE INDEX devices_management_id ON devices(tenant_id, management_id, id);
+        CREATE INDEX devices_directory_device_id ON devices(tenant_id, directory_device_id, id);
+        CREATE INDEX devices_eas_device_id ON devices(tenant_id, eas_device_id, id);
+        CREATE INDEX devices_windows_device_id ON devices(tenant_id, windows_device_id, id);
+        """),
     ]
 }

@@ -13,7 +13,7 @@ struct DeviceController: Sendable {
 
     static let listParameters: Set<String> = [
         "platform", "ownership", "operatingSystem", "namePrefix", "serialNumber", "lastCheckInBefore", "lastCheckInAfter",
-        "userId", "sort", "limit", "cursor",
+        "userId", "sort", "limit", "cursor", "managementId", "directoryDeviceId", "easDeviceId", "windowsDeviceId",
     ]
 
     func list(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<Page<DeviceView>> {
@@ -31,6 +31,10 @@ struct DeviceController: Sendable {
             return UserID(rawValue: raw)
         }
         filter.serialNumber = try query.string("serialNumber")
+        filter.managementID = try query.string("managementId")
+        filter.directoryDeviceID = try query.string("directoryDeviceId")
+        filter.easDeviceID = try query.string("easDeviceId")
+        filter.windowsDeviceID = try query.string("windowsDeviceId")
         filter.inGroups = context.grants.deviceGroups(for: .devicesRead)
         filter.sort = try query.value("sort").map { raw throws(WireError) in try DeviceSort.parse(raw, field: "sort") } ?? .enrolled
         if let key = try query.cursor(), !filter.continueAfter(key) {

@@ -97,6 +97,7 @@ struct EnrollmentController: Sendable {
             ownership: token.ownership, platform: input.platform, platformId: input.platformId,
             deviceName: input.deviceName, agentVersion: input.agentVersion, enrolledAt: now, userID: token.userID)
         device.serialNumber = input.serialNumber
+        device.managementID = (ids() as DeviceID).rawValue
         device.imei = input.imei
         let enrolledID: DeviceID
         let ownership: Ownership

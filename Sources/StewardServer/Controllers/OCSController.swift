@@ -123,6 +123,7 @@ public struct OCSController: Sendable {
                 platform: report.inventory.operatingSystem.platform, platformId: platformId,
                 deviceName: report.inventory.hardware.deviceName, agentVersion: checked.agentVersion, enrolledAt: now, userID: token.userID)
             device.serialNumber = identity.serialNumber
+            device.managementID = (ids() as DeviceID).rawValue
             do {
                 let enrolled = try await store.enroll(
                     device, tokenID: token.id, accept: { $0.refusal(at: now) == nil && Secrets.matches(credential, verifier: $0.verifier) },
