@@ -18,7 +18,7 @@ struct Steward: AsyncParsableCommand {
         version: AgentVersion.current,
         subcommands: [
             Quickstart.self, Initialise.self, Serve.self, TenantCommand.self, AdminCommand.self, AuditCommand.self,
-            PrivacyCommand.self, SupportCommand.self, ReportCommand.self, Migrate.self, BackupCommand.self, RestoreCommand.self,
+            PrivacyCommand.self, SupportCommand.self, AppProtectionCommand.self, ReportCommand.self, Migrate.self, BackupCommand.self, RestoreCommand.self,
         ])
 }
 
