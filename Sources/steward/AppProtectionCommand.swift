@@ -38,15 +38,9 @@ struct AppProtectionCommand: AsyncParsableCommand {
             guard AppInstanceID.isWellFormed(instance) else { throw ValidationError("takes an app instance ID") }
             let (storage, tenantID, _, auditor) = try await target.open()
             defer { Task { await storage.close() } }
-            let now = Date()
-            let record = try await storage.update(AppProtectionRecord.self, tenantID: tenantID, key: instance) { old in
-                guard old.status == .enrolled else { return (old, nil) }
-                var new = old
-                new.status = .wipePending
-                new.wipeRequestedAt = now
-                return (new, auditor.cliEvent(
-                    tenantID: tenantID, activity: "AppProtection", operation: .action, targetID: old.id.rawValue, targetName: nil,
-                    changes: [ModifiedProperty(name: "status", oldValue: old.status.rawValue, newValue: new.status.rawValue)]))
+            let id = AppInstanceID(rawValue: instance)
+            let record = try await AppProtectionController.requestWipe(store: storage, tenantID: tenantID, instance: id, at: Date()) { changes in
+                auditor.cliEvent(tenantID: tenantID, activity: "AppProtection", operation: .action, targetID: id.rawValue, targetName: nil, changes: changes)
             }
             print("Instance \(instance): \(record.status.rawValue).")
         }

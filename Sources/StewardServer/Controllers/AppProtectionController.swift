@@ -9,7 +9,7 @@ import StewardStore
 /// key); it checks in with the secret, and the key is released again only to it. A wipe (an
 /// admin's remote task on the instance) stops the release, the next check-in tells the app to
 /// wipe its data, and the app's confirmation destroys the key.
-struct AppProtectionController: Sendable {
+public struct AppProtectionController: Sendable {
     let store: any Storage
     let masterKey: MasterKey
     let auditor: Auditor
@@ -108,17 +108,25 @@ struct AppProtectionController: Sendable {
     func wipe(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<AppProtectionView> {
         let tenantID = try context.requireTenant()
         let id = try context.id("id", AppInstanceID.self, "app_instance")
-        let now = clock.now()
-        let record = try await store.update(AppProtectionRecord.self, tenantID: tenantID, key: id.rawValue) { old in
+        let record = try await Self.requestWipe(store: store, tenantID: tenantID, instance: id, at: clock.now()) { changes in
+            auditor.event(context, activity: "AppProtection", operation: .action, targetID: id.rawValue, changes: changes)
+        }
+        return JSONResponse(record.view, status: .accepted)
+    }
+
+    /// Marks the instance's data for wiping (its key withheld from now on), for the API and the
+    /// CLI alike; an instance already wiping or wiped is left as it is, unaudited.
+    public static func requestWipe(
+        store: any RecordStore, tenantID: TenantID, instance: AppInstanceID, at now: Date,
+        audit: @escaping @Sendable ([ModifiedProperty]) -> AuditEvent
+    ) async throws -> AppProtectionRecord {
+        try await store.update(AppProtectionRecord.self, tenantID: tenantID, key: instance.rawValue) { old in
             guard old.status == .enrolled else { return (old, nil) }
             var new = old
             new.status = .wipePending
             new.wipeRequestedAt = now
-            return (new, auditor.event(
-                context, activity: "AppProtection", operation: .action, targetID: old.id.rawValue,
-                changes: [ModifiedProperty(name: "status", oldValue: old.status.rawValue, newValue: new.status.rawValue)]))
+            return (new, audit([ModifiedProperty(name: "status", oldValue: old.status.rawValue, newValue: new.status.rawValue)]))
         }
-        return JSONResponse(record.view, status: .accepted)
     }
 
     func delete(_ request: Request, context: StewardRequestContext) async throws -> Response {
