@@ -73,10 +73,17 @@ public struct ConsoleRoute: Sendable, Hashable, CustomStringConvertible {
     public static let settings = ConsoleRoute(.GET, "/settings", .getTenantSettings)
     public static let updateSettings = ConsoleRoute(.POST, "/settings", .updateTenantSettings)
 
+    public static let support = ConsoleRoute(.GET, "/support", .listSupportCases)
+    public static let openSupportCase = ConsoleRoute(.POST, "/support", .createSupportCase)
+    public static let supportCase = ConsoleRoute(.GET, "/support/{id}", .getSupportCase)
+    public static let writeSupportMessage = ConsoleRoute(.POST, "/support/{id}/messages", .addSupportMessage)
+    public static let setSupportCaseStatus = ConsoleRoute(.POST, "/support/{id}/status", .updateSupportCase)
+
     public static let all: [ConsoleRoute] = [
         home, devices, devicesCSV, searchDevices, searchDevicesCSV, device, createTask, updateDevice, deleteDevice, cancelTask, enrollment, createEnrollmentToken,
         revokeEnrollmentToken, account, changePassword, startTOTP, confirmTOTP, disableTOTP, createToken, revokeToken, users, createUser, user, groups, createGroup, group,
         addMember, removeMember, apps, app, assignApp, audit, privacy, privacyExport, privacyErasure, corporateIdentifiers,
         reidentify, admins, createAdmin, updateAdmin, resetPassword, assignRole, settings, updateSettings,
+        support, openSupportCase, supportCase, writeSupportMessage, setSupportCaseStatus,
     ]
 }

@@ -38,7 +38,7 @@ public struct Flash: Sendable, Equatable {
 
 /// The console's sections, each shown to admins who hold its permission.
 public enum Section: String, Sendable, CaseIterable {
-    case dashboard, devices, enrollment, users, groups, apps, audit, privacy, admins, settings
+    case dashboard, devices, enrollment, users, groups, apps, audit, privacy, admins, settings, support
 
     var title: String {
         switch self {
@@ -52,6 +52,7 @@ public enum Section: String, Sendable, CaseIterable {
         case .privacy: "Privacy"
         case .admins: "Admins"
         case .settings: "Settings"
+        case .support: "Support"
         }
     }
 
@@ -69,6 +70,7 @@ public enum Section: String, Sendable, CaseIterable {
         case .privacy: .tenantRead
         case .admins: .adminsRead
         case .settings: .tenantRead
+        case .support: .tenantRead
         }
     }
 }

@@ -109,7 +109,13 @@ import StewardStore
             let role: RoleView = try await world.api.created(
                 .POST, APIRoute.createRole.path, RoleCreateRequest(name: "c\(unique)", permissions: [.rolesManage]))
             return (path(["id": world.secondAdmin.id.rawValue]), [("roleId", role.id.rawValue), ("scopeGroupId", world.deviceGroup.id.rawValue)])
-        case .updateSettings: return (route.path, [("staleDeviceDays", "90")])
+        case .updateSettings: return (route.path, [("staleDeviceDays", "90"), ("directoryDeprovisioning", "erase")])
+        case .support: return (route.path, [])
+        case .openSupportCase:
+            return (route.path, [("subject", "S\(unique)"), ("contactName", "C"), ("contactEmail", "c\(unique)@example.test"), ("message", "m")])
+        case .supportCase: return (path(["id": world.supportCase.id.rawValue]), [])
+        case .writeSupportMessage: return (path(["id": world.supportCase.id.rawValue]), [("message", "more \(unique)")])
+        case .setSupportCaseStatus: return (path(["id": world.supportCase.id.rawValue]), [("status", "closed")])
         default: throw TestFailure("no console call for \(route)")
         }
     }
@@ -147,7 +153,10 @@ import StewardStore
         try await env.withClient { api in
             let world = try await AdminWorld(env, api)
             let other = Browser(api: api, session: env.otherTenant.adminToken)
-            let secrets = [world.device.deviceId.rawValue, world.user.id.rawValue, "Dana Scully", world.deviceGroup.id.rawValue, world.app.id.rawValue]
+            let secrets = [
+                world.device.deviceId.rawValue, world.user.id.rawValue, "Dana Scully", world.deviceGroup.id.rawValue, world.app.id.rawValue,
+                world.supportCase.id.rawValue, "Walter Skinner", "Enrollment fails", world.connector.id.rawValue, "Acme directory",
+            ]
             let before = try await env.storage.auditEntries(tenantID: env.tenant.tenantId, query: AuditQuery()).count
             for (index, route) in ConsoleRoute.all.enumerated() {
                 let call = try await Self.call(route, world, unique: "t\(index)")

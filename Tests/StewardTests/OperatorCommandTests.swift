@@ -21,28 +21,15 @@ import StewardServer
 
         var server = try RunningServer(steward, ["serve", "--port", "0"] + storeArguments, logDirectory: work.url)
         var base = "http://127.0.0.1:\(try await server.waitUntilServing())"
-        @Sendable func call<T: Decodable>(_ method: HTTPMethod, _ path: String, _ body: (some Encodable)?, token: String, base: String) async throws -> T {
-            var request = HTTPClientRequest(url: base + path)
-            request.method = method
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: try WireCoding.encoder().encode(body)))
-            }
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            guard (200..<300).contains(response.status.code) else { throw TestFailure("\(path): \(response.status)") }
-            return try WireCoding.decoder().decode(T.self, from: Data(buffer: bytes))
-        }
         let admin = tenant.adminToken
-        let user: UserView = try await call(.POST, APIRoute.createUser.path, UserCreateRequest(displayName: "Ida", upn: "ida@example.test"), token: admin, base: base)
-        let opened: SupportCaseView = try await call(
+        let user: UserView = try await Self.call(.POST, APIRoute.createUser.path, UserCreateRequest(displayName: "Ida", upn: "ida@example.test"), token: admin, base: base)
+        let opened: SupportCaseView = try await Self.call(
             .POST, APIRoute.createSupportCase.path,
             SupportCaseCreateRequest(subject: "Cannot enroll", contactName: "Ida", contactEmail: "ida@example.test", message: "Help."),
             token: admin, base: base)
-        let token: EnrollmentTokenView = try await call(
+        let token: EnrollmentTokenView = try await Self.call(
             .POST, APIRoute.createEnrollmentToken.path, EnrollmentTokenCreateRequest(ownership: .personal, userId: user.id), token: admin, base: base)
-        let app: AppProtectionRegistered = try await call(
+        let app: AppProtectionRegistered = try await Self.call(
             .POST, APIRoute.registerAppInstance.path,
             AppProtectionRegistration(appId: "com.example.mail", appVersion: "1", sdkVersion: "1", deviceTag: "t", platform: .android),
             token: token.token ?? "", base: base)
@@ -63,15 +50,28 @@ import StewardServer
 
         server = try RunningServer(steward, ["serve", "--port", "0"] + storeArguments, logDirectory: work.url)
         base = "http://127.0.0.1:\(try await server.waitUntilServing())"
-        let account: TenantAccountView = try await call(.GET, APIRoute.getTenantAccount.path, nil as String?, token: admin, base: base)
+        let account: TenantAccountView = try await Self.call(.GET, APIRoute.getTenantAccount.path, nil as String?, token: admin, base: base)
         #expect(account.plan == .trial && account.licensedDevices == 5 && account.licensedUsers == 1 && account.users == 1)
-        let thread: SupportCaseView = try await call(.GET, APIRoute.getSupportCase.path(opened.id.rawValue), nil as String?, token: admin, base: base)
+        let thread: SupportCaseView = try await Self.call(.GET, APIRoute.getSupportCase.path(opened.id.rawValue), nil as String?, token: admin, base: base)
         #expect(thread.status == .answered && thread.messages?.last?.authorName == "Support desk" && thread.messages?.last?.author == .operator)
-        let instructions: AppProtectionInstructions = try await call(
+        let instructions: AppProtectionInstructions = try await Self.call(
             .POST, APIRoute.appInstanceCheckIn.path, AppProtectionCheckIn(healthStatus: .healthy), token: app.instanceSecret, base: base)
         #expect(instructions.wipe)
-        let log: Page<AuditEntryView> = try await call(.GET, APIRoute.listAuditEntries.path, nil as String?, token: admin, base: base)
+        let log: Page<AuditEntryView> = try await Self.call(.GET, APIRoute.listAuditEntries.path, nil as String?, token: admin, base: base)
         #expect(log.items.contains { $0.actorType == .cli && $0.activity == "TenantAccount" })
         #expect(try await server.stop() == 0)
+    }
+    static func call<T: Decodable>(_ method: HTTPMethod, _ path: String, _ body: (some Encodable)?, token: String, base: String) async throws -> T {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try WireCoding.encoder().encode(body)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        guard (200..<300).contains(response.status.code) else { throw TestFailure("\(path): \(response.status)") }
+        return try WireCoding.decoder().decode(T.self, from: Data(buffer: bytes))
     }
 }

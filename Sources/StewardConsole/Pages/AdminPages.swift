@@ -50,7 +50,21 @@ public enum AdminPages {
             """)
     }
 
-    public static func settings(viewer: ConsoleViewer, settings: TenantSettings, flash: Flash?) -> HTML {
+    /// What the settings page shows besides the settings: the account, the connected third
+    /// parties and the directory's SCIM tokens (each nil when the viewer may not read it).
+    public struct SettingsContext: Sendable {
+        public var account: TenantAccountView?
+        public var connectors: [ConnectorView]
+        public var scimTokens: [SCIMTokenView]
+
+        public init(account: TenantAccountView?, connectors: [ConnectorView], scimTokens: [SCIMTokenView]) {
+            self.account = account
+            self.connectors = connectors
+            self.scimTokens = scimTokens
+        }
+    }
+
+    public static func settings(viewer: ConsoleViewer, settings: TenantSettings, context: SettingsContext, flash: Flash?) -> HTML {
         let form: HTML = viewer.may(.tenantSettings)
             ? viewer.form(
                 "/settings",
@@ -61,12 +75,46 @@ public enum AdminPages {
                 <option value="true"\(settings.compliantAppFeature ? HTML(" selected") : .empty)>Yes (compliant-app feature)</option></select></dd><dd></dd>\
                 <dt><label for="in-staleDeviceDays">Remove devices silent for (days)</label></dt><dd><input id="in-staleDeviceDays" name="staleDeviceDays" type="number" value="\(settings.staleDeviceDays)" required></dd><dd></dd>\
                 <dt><label for="in-auditRetentionDays">Keep audit entries (days)</label></dt><dd><input id="in-auditRetentionDays" name="auditRetentionDays" type="number" value="\(settings.auditRetentionDays)" required></dd><dd></dd>\
+                <dt><label for="in-deprovisioning">A user the directory deprovisions is</label></dt><dd>\
+                <select id="in-deprovisioning" name="directoryDeprovisioning"><option value="disable"\(settings.directoryDeprovisioning == .disable ? HTML(" selected") : .empty)>deactivated</option>\
+                <option value="erase"\(settings.directoryDeprovisioning == .erase ? HTML(" selected") : .empty)>erased</option></select></dd><dd></dd>\
+                <dt><label for="in-eraseAfter">Erased after (days)</label></dt><dd><input id="in-eraseAfter" name="directoryEraseAfterDays" type="number" min="0" max="365" value="\(settings.directoryEraseAfterDays)" required></dd><dd></dd>\
                 </dl><p><button type="submit" id="save-settings">Save settings</button></p></div>
                 """)
             : """
                 <div class="card"><dl class="fields"><dt>Compliant-app feature</dt><dd>\(settings.compliantAppFeature ? "on" : "off")</dd><dd></dd>\
                 <dt>Stale device days</dt><dd>\(settings.staleDeviceDays)</dd><dd></dd><dt>Audit retention days</dt><dd>\(settings.auditRetentionDays)</dd><dd></dd></dl></div>
                 """
-        return Layout.page(title: "Settings", section: .settings, viewer: viewer, flash: flash, "<h1>Tenant settings</h1>\(form)")
+        var more: HTML = .empty
+        if let account = context.account {
+            more = more + """
+                <h2>Account</h2><div class="card"><dl class="fields">\
+                <dt>Owner</dt><dd>\(account.ownerEmail ?? "—")</dd><dd></dd>\
+                <dt>Plan</dt><dd>\(account.plan.rawValue)</dd><dd></dd>\
+                <dt>Devices</dt><dd>\(account.devices) of \(account.licensedDevices.map(String.init) ?? "unlimited")</dd><dd></dd>\
+                <dt>Users</dt><dd>\(account.users) of \(account.licensedUsers.map(String.init) ?? "unlimited")</dd><dd></dd>\
+                <dt>Billing reference</dt><dd>\(account.billingReference ?? "—")</dd><dd></dd>\
+                <dt>Closure</dt><dd>\(account.closesAt.map { "closing: every row is deleted on \(Layout.time($0))" } ?? "—")</dd><dd></dd>\
+                </dl></div>
+                """
+        }
+        let connectorRows = context.connectors.map { connector -> [HTML] in
+            [
+                "\(connector.name)", "\(connector.kind == .directory ? "Directory (SCIM)" : "Apple push")", "\(connector.thirdPartyTenantId ?? "—")",
+                "\(connector.accountId ?? "—")", Layout.time(connector.createdAt),
+            ]
+        }
+        more = more + "<h2>Connected third parties</h2>"
+            + Layout.table(id: "connectors", ["Name", "Kind", "Their tenant ID", "Account", "Since"], connectorRows,
+                empty: "None: no data leaves Steward.")
+        let tokenRows = context.scimTokens.map { token -> [HTML] in
+            [
+                "\(token.name)", Layout.time(token.createdAt), Layout.time(token.expiresAt),
+                Layout.state(token.revokedAt == nil ? "active" : "revoked"),
+            ]
+        }
+        more = more + "<h2>Directory sync tokens (SCIM)</h2>"
+            + Layout.table(id: "scim-tokens", ["Name", "Made", "Expires", "State"], tokenRows, empty: "None: the API's POST /api/v1/scim-tokens makes one.")
+        return Layout.page(title: "Settings", section: .settings, viewer: viewer, flash: flash, "<h1>Tenant settings</h1>\(form)\(more)")
     }
 }

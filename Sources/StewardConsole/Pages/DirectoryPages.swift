@@ -5,7 +5,11 @@ import StewardModel
 public enum DirectoryPages {
     public static func users(viewer: ConsoleViewer, page: Page<UserView>, cursor: String?, flash: Flash?) -> HTML {
         let rows = page.items.map { user -> [HTML] in
-            ["<a href=\"/users/\(user.id.rawValue)\">\(user.displayName)</a>", "\(user.upn)", "\(user.email)", Layout.time(user.createdAt)]
+            [
+                "<a href=\"/users/\(user.id.rawValue)\">\(user.displayName)</a>", "\(user.upn)", "\(user.email)",
+                "\(user.origin == .directory ? "Directory" : "Admin")", Layout.state(user.active ? "active" : "deactivated"),
+                Layout.time(user.createdAt),
+            ]
         }
         let create: HTML = viewer.may(.usersManage)
             ? "<h2>Add a user</h2>" + viewer.form(
@@ -16,7 +20,7 @@ public enum DirectoryPages {
         return Layout.page(
             title: "Users", section: .users, viewer: viewer, flash: flash,
             """
-            <h1>Users</h1>\(Layout.table(id: "users", ["Name", "UPN", "E-mail", "Created"], rows, empty: "No users yet."))\
+            <h1>Users</h1>\(Layout.table(id: "users", ["Name", "UPN", "E-mail", "Source", "State", "Created"], rows, empty: "No users yet."))\
             \(Layout.pager(next: page.nextCursor.map { "/users" + QueryString.make([("cursor", $0)]) }, first: cursor != nil ? "/users" : nil))\(create)
             """)
     }
@@ -32,7 +36,9 @@ public enum DirectoryPages {
             <h1>\(user.displayName)</h1><div class="card"><dl class="fields">\
             <dt>User ID</dt><dd>\(user.id.rawValue)</dd><dd></dd><dt>UPN</dt><dd>\(user.upn)</dd><dd></dd>\
             <dt>E-mail</dt><dd>\(user.email)</dd><dd></dd><dt>Phone</dt><dd>\(user.phone)</dd><dd></dd>\
-            <dt>Other IDs</dt><dd>\(external.isEmpty ? "—" : external)</dd><dd></dd></dl></div>\
+            <dt>Other IDs</dt><dd>\(external.isEmpty ? "—" : external)</dd><dd></dd>\
+            <dt>Source</dt><dd>\(user.origin == .directory ? "The directory (SCIM)\(user.directoryId.map { ", ID \($0)" } ?? "")" : "An admin")</dd><dd></dd>\
+            <dt>State</dt><dd>\(user.active ? "active" : "deactivated")\(user.eraseAt.map { " — erased on \(Layout.time($0))" } ?? .empty)</dd><dd></dd></dl></div>\
             \(devices == nil ? .empty : "<h2>Devices</h2>" + Layout.table(id: "user-devices", ["Device", "Platform", "Ownership"], deviceRows, empty: "No devices."))
             """)
     }

@@ -42,7 +42,9 @@ public struct Console: Sendable {
             .privacyErasure: pages.privacyErasure, .corporateIdentifiers: pages.corporateIdentifiers, .reidentify: pages.reidentify,
             .admins: pages.admins, .createAdmin: pages.createAdmin, .updateAdmin: pages.updateAdmin,
             .resetPassword: pages.resetPassword, .assignRole: pages.assignRole, .settings: pages.settings,
-            .updateSettings: pages.updateSettings,
+            .updateSettings: pages.updateSettings, .support: pages.support, .openSupportCase: pages.openSupportCase,
+            .supportCase: pages.supportCase, .writeSupportMessage: pages.writeSupportMessage,
+            .setSupportCaseStatus: pages.setSupportCaseStatus,
         ]
         precondition(Set(handlers.keys) == Set(ConsoleRoute.all), "every ConsoleRoute needs exactly one handler")
         for route in ConsoleRoute.all {

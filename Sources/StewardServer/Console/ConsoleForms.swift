@@ -246,14 +246,23 @@ extension ConsolePages {
 
     func settings(_ request: Request, context: Context) async throws -> Response {
         let settings = try await api.value(TenantSettings.self, .getTenantSettings, context)
-        return Console.html(AdminPages.settings(viewer: try viewer(request, context), settings: settings, flash: flash(request)))
+        // The same permission (tenant.read) reads the account, the connectors and the SCIM tokens.
+        let more = AdminPages.SettingsContext(
+            account: try await api.value(TenantAccountView.self, .getTenantAccount, context),
+            connectors: try await api.value(Page<ConnectorView>.self, .listConnectors, context).items,
+            scimTokens: try await api.value(Page<SCIMTokenView>.self, .listSCIMTokens, context).items)
+        return Console.html(AdminPages.settings(viewer: try viewer(request, context), settings: settings, context: more, flash: flash(request)))
     }
 
     func updateSettings(_ request: Request, context: Context) async throws -> Response {
         let form = try await Console.form(request, context)
         let patch = TenantSettingsPatch(
             compliantAppFeature: try form.bool("compliantAppFeature"), staleDeviceDays: try form.int("staleDeviceDays"),
-            auditRetentionDays: try form.int("auditRetentionDays"))
+            auditRetentionDays: try form.int("auditRetentionDays"),
+            directoryDeprovisioning: try form["directoryDeprovisioning"].map { raw throws(WireError) in
+                try DeprovisioningAction.parse(raw, field: "directoryDeprovisioning")
+            },
+            directoryEraseAfterDays: try form.int("directoryEraseAfterDays"))
         _ = try await api.value(TenantSettings.self, .updateTenantSettings, context, body: patch)
         return Console.redirect(form["back"] == "privacy" ? "/privacy?done=settings" : "/settings?done=settings")
     }
@@ -375,5 +384,50 @@ extension ConsolePages {
         let id = try context.id("id", CredentialID.self, "token")
         try await api.perform(.revokeOwnToken, context, parameters: ["id": id.rawValue])
         return Console.redirect("/account?done=token-revoked")
+    }
+}
+
+// MARK: Support cases
+extension ConsolePages {
+    func support(_ request: Request, context: Context) async throws -> Response {
+        let page = try await api.value(Page<SupportCaseView>.self, .listSupportCases, context, query: pageQuery(request))
+        return Console.html(SupportPages.cases(viewer: try viewer(request, context), page: page, cursor: cursor(request), flash: flash(request)))
+    }
+
+    func openSupportCase(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let userID = try form.text("userId").map { raw throws(WireError) in
+            guard UserID.isWellFormed(raw) else { throw WireError.invalidValue(field: "userId", reason: "not a valid identifier") }
+            return UserID(rawValue: raw)
+        }
+        let opened = try await api.value(
+            SupportCaseView.self, .createSupportCase, context,
+            body: SupportCaseCreateRequest(
+                subject: try form.required("subject"), contactName: try form.required("contactName"),
+                contactEmail: try form.required("contactEmail"), contactPhone: form.text("contactPhone"),
+                message: try form.required("message"), userId: userID))
+        return Console.redirect("/support/\(opened.id.rawValue)")
+    }
+
+    func supportCase(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.id("id", SupportCaseID.self, "support_case")
+        let item = try await api.value(SupportCaseView.self, .getSupportCase, context, parameters: ["id": id.rawValue])
+        return Console.html(SupportPages.thread(viewer: try viewer(request, context), item: item, flash: flash(request)))
+    }
+
+    func writeSupportMessage(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let id = try context.id("id", SupportCaseID.self, "support_case")
+        try await api.perform(
+            .addSupportMessage, context, parameters: ["id": id.rawValue], body: SupportMessageRequest(message: try form.required("message")))
+        return Console.redirect("/support/\(id.rawValue)?done=message-sent")
+    }
+
+    func setSupportCaseStatus(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context)
+        let id = try context.id("id", SupportCaseID.self, "support_case")
+        let status = try SupportCaseStatus.parse(try form.required("status"), field: "status")
+        try await api.perform(.updateSupportCase, context, parameters: ["id": id.rawValue], body: SupportCasePatch(status: status))
+        return Console.redirect("/support/\(id.rawValue)?done=case-\(status.rawValue)")
     }
 }

@@ -30,6 +30,9 @@ struct ConsolePages: Sendable {
         "password-changed": "Your password was changed.",
         "totp-on": "The second factor is on: signing in now asks for its code.",
         "totp-off": "The second factor is off.",
+        "message-sent": "The message was sent to the operator.",
+        "case-closed": "The case was closed.",
+        "case-open": "The case is open again.",
     ]
 
     func flash(_ request: Request) -> Flash? {

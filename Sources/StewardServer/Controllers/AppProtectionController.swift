@@ -19,9 +19,11 @@ public struct AppProtectionController: Sendable {
     func register(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<AppProtectionRegistered> {
         guard let credential = Credential(authorization: request.headers[.authorization], kind: .enrollmentToken),
             let token = try await store.enrollmentToken(tenantID: credential.tenantID, id: CredentialID(rawValue: credential.id)),
-            Secrets.matches(credential, verifier: token.verifier), token.revokedAt == nil,
-            token.expiresAt.map({ $0 > clock.now() }) ?? true, token.maxUses.map({ token.useCount < $0 }) ?? true
+            Secrets.matches(credential, verifier: token.verifier)
         else { throw APIError(.unauthorized, "invalid_enrollment_token", "A valid enrollment token is required.") }
+        if let refusal = token.refusal(at: clock.now()) {
+            throw APIError(.forbidden, "enrollment_token_unusable", "The enrollment token is \(refusal).")
+        }
         guard let userID = token.userID else {
             throw APIError(.badRequest, "user_required", "App protection needs an enrollment token made for a user (userId).")
         }

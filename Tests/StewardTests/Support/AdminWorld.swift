@@ -47,7 +47,7 @@ struct AdminWorld: Sendable {
         app = try await api.created(.POST, APIRoute.createApp.path, ManagedAppCreateRequest(name: "htop", platform: .linux, packageId: "htop"))
         appAssignment = try await api.created(
             .POST, APIRoute.createAppAssignment.path(app.id.rawValue), AppAssignmentRequest(groupId: deviceGroup.id, intent: .required))
-        scimToken = try await api.created(.POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "Entra ID"))
+        scimToken = try await api.created(.POST, APIRoute.createSCIMToken.path, SCIMTokenRequest(name: "Acme directory"))
         supportCase = try await api.created(
             .POST, APIRoute.createSupportCase.path,
             SupportCaseCreateRequest(
