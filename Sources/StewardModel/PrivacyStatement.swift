@@ -54,7 +54,7 @@ public struct PrivacyStatement: Sendable {
         case .untilDeleted: "kept until an admin deletes it"
         case .whileDeviceIsManaged:
             "kept while the device is managed; a device that has not checked in for \(settings.staleDeviceDays) days is removed with everything collected from it"
-        case .untilEnded: "kept until revoked or expired"
+        case .untilEnded: "kept until revoked or expired, then deleted 30 days later"
         case .auditRetention:
             "kept for \(settings.auditRetentionDays) days; entries cannot be changed or deleted by any admin, and a hash chain shows any change made outside Steward"
         case .rawDiagnostics:
