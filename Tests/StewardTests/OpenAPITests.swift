@@ -239,6 +239,8 @@ import StewardModel
         ]
         let permissions = try String(contentsOf: Self.document, encoding: .utf8)
         #expect(permissions.contains("enum: [\(Permission.allCases.map(\.rawValue).joined(separator: ", "))]"), "Permission enum documented")
+        #expect(permissions.contains("enum: [\(Retention.allCases.map(\.rawValue).joined(separator: ", "))]"), "Retention enum documented")
+        #expect(permissions.contains("enum: [\(AuditActorType.allCases.map(\.rawValue).joined(separator: ", "))]"), "actor types documented")
         for (schema, encoded) in cases {
             let documented = try Self.properties(of: schema)
             #expect(!documented.isEmpty, "schema \(schema) missing")
