@@ -19,7 +19,7 @@ import StewardServer
         #expect(initialised.status == 0, "\(initialised.stderr)")
         let tenant = try WireCoding.decoder().decode(TenantCreated.self, from: Data(initialised.stdout.utf8))
 
-        var server = try RunningServer(steward, ["serve", "--port", "0"] + storeArguments, logDirectory: work.url)
+        let server = try RunningServer(steward, ["serve", "--port", "0"] + storeArguments, logDirectory: work.url)
         var base = "http://127.0.0.1:\(try await server.waitUntilServing())"
         let admin = tenant.adminToken
         let user: UserView = try await Self.call(.POST, APIRoute.createUser.path, UserCreateRequest(displayName: "Ida", upn: "ida@example.test"), token: admin, base: base)
@@ -48,8 +48,8 @@ import StewardServer
         let wiped = try run(["app-protection", "wipe", app.instanceId.rawValue])
         #expect(wiped.status == 0 && wiped.stdout.contains("wipePending"), "\(wiped.stderr)")
 
-        server = try RunningServer(steward, ["serve", "--port", "0"] + storeArguments, logDirectory: work.url)
-        base = "http://127.0.0.1:\(try await server.waitUntilServing())"
+        let again = try RunningServer(steward, ["serve", "--port", "0"] + storeArguments, logDirectory: work.url)
+        base = "http://127.0.0.1:\(try await again.waitUntilServing())"
         let account: TenantAccountView = try await Self.call(.GET, APIRoute.getTenantAccount.path, nil as String?, token: admin, base: base)
         #expect(account.plan == .trial && account.licensedDevices == 5 && account.licensedUsers == 1 && account.users == 1)
         let thread: SupportCaseView = try await Self.call(.GET, APIRoute.getSupportCase.path(opened.id.rawValue), nil as String?, token: admin, base: base)
@@ -59,7 +59,7 @@ import StewardServer
         #expect(instructions.wipe)
         let log: Page<AuditEntryView> = try await Self.call(.GET, APIRoute.listAuditEntries.path, nil as String?, token: admin, base: base)
         #expect(log.items.contains { $0.actorType == .cli && $0.activity == "TenantAccount" })
-        #expect(try await server.stop() == 0)
+        #expect(try await again.stop() == 0)
     }
     static func call<T: Decodable>(_ method: HTTPMethod, _ path: String, _ body: (some Encodable)?, token: String, base: String) async throws -> T {
         var request = HTTPClientRequest(url: base + path)

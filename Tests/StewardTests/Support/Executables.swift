@@ -111,7 +111,7 @@ final class RunningServer: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
         let pipe = Pipe()
-        Self.keep(pipe)
+        Self.keep(pipe, process)
         process.standardOutput = pipe
         process.standardError = pipe
         let events = events
@@ -168,12 +168,13 @@ final class RunningServer: @unchecked Sendable {
         _ = await events.waitForEnd(timeout: 10)
     }
 
-    /// Every server's pipe stays open for the life of the test process: libdispatch crashes
-    /// when a descriptor is closed while the read source watching it is still registered (its
-    /// cancellation is asynchronous), and a server's pipe would otherwise close with the object.
+    /// Every server's pipe and `Process` stay for the life of the test process: libdispatch
+    /// crashes when a descriptor is closed while the source watching it is still registered
+    /// (its cancellation is asynchronous), and a server's pipe — or the descriptors Foundation's
+    /// `Process` watches its child with — would otherwise close with the object.
     private static let pipes = NSLock()
-    nonisolated(unsafe) private static var kept: [Pipe] = []
-    private static func keep(_ pipe: Pipe) { pipes.withLock { kept.append(pipe) } }
+    nonisolated(unsafe) private static var kept: [(Pipe, Process)] = []
+    private static func keep(_ pipe: Pipe, _ process: Process) { pipes.withLock { kept.append((pipe, process)) } }
 
     deinit { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
 
