@@ -67,6 +67,29 @@ let package = Package(
         // SCIM 2.0 (RFC 7643/7644), the protocol directories provision users and groups with:
         // documents, filters and PATCH in, the directory model out; no HTTP routing, no SQL.
         .target(name: "StewardSCIM"),
+        // Apple's MDM protocol (iPhone, iPad, Mac): property lists in, Steward's inventory out;
+        // the tenant's enrollment CA, device identities (PKCS #12) and their signatures; no HTTP
+        // routing, no SQL.
+        .target(
+            name: "StewardAppleMDM",
+            dependencies: [
+                "StewardModel",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // Apple's push notification service (HTTP/2, certificate-authenticated): an outbound client only.
+        .target(
+            name: "StewardAPNs",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // TLS for server and agent: the server's reloadable certificate, a first install's
         // self-signed one, and what an agent trusts a server by (a CA file or a key's pin).
         .target(
@@ -85,7 +108,10 @@ let package = Package(
         .target(
             name: "StewardServer",
             dependencies: [
-                "StewardModel", "StewardStore", "StewardConsole", "StewardOCS", "StewardSCIM", "StewardTLS",
+                "StewardModel", "StewardStore", "StewardConsole", "StewardOCS", "StewardSCIM", "StewardTLS", "StewardAppleMDM",
+                "StewardAPNs",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -148,8 +174,11 @@ let package = Package(
             name: "StewardTests",
             dependencies: [
                 "StewardModel", "StewardStore", "StewardOCS", "StewardConsole", "StewardSQLite", "StewardPostgres", "StewardServer", "StewardAgent",
-                "StewardTLS", "StewardSCIM",
+                "StewardTLS", "StewardSCIM", "StewardAppleMDM", "StewardAPNs",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

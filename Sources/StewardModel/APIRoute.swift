@@ -211,6 +211,10 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let createConnector = APIRoute(.POST, "/api/v1/connectors", .admin(.tenantSettings))
     public static let updateConnector = APIRoute(.PATCH, "/api/v1/connectors/{id}", .admin(.tenantSettings))
     public static let deleteConnector = APIRoute(.DELETE, "/api/v1/connectors/{id}", .admin(.tenantSettings))
+    /// The tenant's MDM push certificate from Apple (its key sealed, never shown).
+    public static let getApplePushCertificate = APIRoute(.GET, "/api/v1/apple-mdm/push-certificate", .admin(.tenantRead))
+    public static let uploadApplePushCertificate = APIRoute(.POST, "/api/v1/apple-mdm/push-certificate", .admin(.tenantSettings))
+    public static let deleteApplePushCertificate = APIRoute(.DELETE, "/api/v1/apple-mdm/push-certificate", .admin(.tenantSettings))
 
     /// SCIM 2.0 (RFC 7644): what a directory provisions users and groups through. The
     /// discovery documents name no tenant and need no token.
@@ -257,7 +261,8 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         createSCIMToken, listSCIMTokens, revokeSCIMToken,
         createSupportCase, listSupportCases, getSupportCase, updateSupportCase, addSupportMessage, getSupportAttachment,
         registerAppInstance, appInstanceCheckIn, appInstanceKey, listAppInstances, getAppInstance, wipeAppInstance, deleteAppInstance,
-        listConnectors, createConnector, updateConnector, deleteConnector,
+        listConnectors, createConnector, updateConnector, deleteConnector, getApplePushCertificate, uploadApplePushCertificate,
+        deleteApplePushCertificate,
         getTenantAccount, updateTenantAccount, closeTenant, cancelTenantClosure,
     ] + scim
 }

@@ -54,7 +54,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 public enum DataCatalog {
     public static let entries: [CatalogEntry] =
         schema + tenants + admins + credentials + corporateIdentifiers + devices + apps + counts + directory + roles + audit
-        + diagnostics + usage + managedApps + remoteTasks + support + appProtection + connectors
+        + diagnostics + usage + managedApps + remoteTasks + support + appProtection + connectors + appleMDM
 
     static let schema: [CatalogEntry] = [
         .init("schema_migrations", "id", .technical, .system, "Applied schema migration."),
@@ -439,6 +439,52 @@ public enum DataCatalog {
         .init("app_protection_instances", "last_check_in_at", .pseudonymized, .system, "When it last checked in; drives its retention."),
         .init("app_protection_instances", "wipe_requested_at", .technical, .admin, "When an admin asked for the app's data to be wiped."),
         .init("app_protection_instances", "wiped_at", .technical, .device, "When the app confirmed the wipe."),
+    ]
+
+    static let appleMDM: [CatalogEntry] = [
+        .init("apple_mdm_certificates", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("apple_mdm_certificates", "id", .technical, .system, "Which certificate: the enrollment CA, or the push certificate."),
+        .init("apple_mdm_certificates", "certificate", .technical, .admin, "The public certificate (PEM)."),
+        .init("apple_mdm_certificates", "private_key", .technical, .system, "Its private key, sealed under the master key."),
+        .init("apple_mdm_certificates", "topic", .pseudonymized, .thirdParty, "The push topic Apple assigned (com.apple.mgmt.External.…)."),
+        .init("apple_mdm_certificates", "connector_id", .technical, .system, "The connector of Apple's push service the push certificate belongs to."),
+        .init("apple_mdm_certificates", "not_after", .technical, .admin, "When the certificate expires."),
+        .init("apple_mdm_certificates", "created_at", .technical, .system, "When it was made or uploaded."),
+        .init("apple_mdm_enrollments", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("apple_mdm_enrollments", "id", .technical, .system, "Enrollment ID, made by Steward (the device identity's name)."),
+        .init("apple_mdm_enrollments", "device_id", .pseudonymized, .system, "The device the enrollment became."),
+        .init("apple_mdm_enrollments", "token_id", .technical, .system, "The enrollment token its profile was served for."),
+        .init("apple_mdm_enrollments", "ownership", .technical, .admin, "Corporate or personal, from the token."),
+        .init("apple_mdm_enrollments", "user_id", .pseudonymized, .admin, "The user the token was made for."),
+        .init("apple_mdm_enrollments", "enrollment_type", .technical, .system, "Device enrollment, or User Enrollment (personal)."),
+        .init(
+            "apple_mdm_enrollments", "protocol_id", .pseudonymized, .device,
+            "The UDID of a device enrollment; a User Enrollment's EnrollmentID (Apple's per-enrollment ID, no hardware identifier).",
+            personalDevice: .hidden),
+        .init("apple_mdm_enrollments", "certificate_fingerprint", .technical, .system, "SHA-256 of the device identity the enrollment is pinned to."),
+        .init("apple_mdm_enrollments", "issued_at", .technical, .system, "When the identity was issued."),
+        .init("apple_mdm_enrollments", "certificate_expires_at", .technical, .system, "When the identity expires."),
+        .init("apple_mdm_enrollments", "authenticated_at", .technical, .device, "When the device enrolled."),
+        .init("apple_mdm_enrollments", "push_token", .pseudonymized, .device, "Push token, sealed; sent to Apple only, never shown or exported.", personalDevice: .hidden),
+        .init("apple_mdm_enrollments", "push_magic", .pseudonymized, .device, "PushMagic, sealed; sent to Apple only, never shown or exported.", personalDevice: .hidden),
+        .init("apple_mdm_enrollments", "unlock_token", .pseudonymized, .device, "UnlockToken (clears a passcode), sealed; never shown or exported.", personalDevice: .hidden),
+        .init("apple_mdm_enrollments", "token_updated_at", .technical, .device, "When the device last sent its push token."),
+        .init("apple_mdm_enrollments", "push_token_refused_at", .technical, .thirdParty, "When Apple refused the push token (until the next one)."),
+        .init("apple_mdm_enrollments", "last_push_at", .technical, .system, "When Steward last woke the device through Apple."),
+        .init("apple_mdm_enrollments", "user_channel", .technical, .device, "Whether the device opened its user channel (macOS)."),
+        .init("apple_mdm_enrollments", "last_seen_at", .technical, .device, "When the device last polled."),
+        .init("apple_mdm_enrollments", "last_inventory_at", .technical, .system, "When inventory commands were last queued."),
+        .init("apple_mdm_enrollments", "checked_out_at", .technical, .device, "When the device removed its enrollment."),
+        .init("apple_mdm_commands", "tenant_id", .pseudonymized, .system, "The tenant."),
+        .init("apple_mdm_commands", "id", .technical, .system, "CommandUUID, made by Steward."),
+        .init("apple_mdm_commands", "device_id", .pseudonymized, .system, "The device the command is for."),
+        .init("apple_mdm_commands", "request_type", .technical, .system, "The MDM command (DeviceInformation, DeviceLock, …)."),
+        .init("apple_mdm_commands", "task_id", .pseudonymized, .system, "The remote task it carries out, if any."),
+        .init("apple_mdm_commands", "state", .technical, .device, "Queued, sent, NotNow, acknowledged, error, format error."),
+        .init("apple_mdm_commands", "queued_at", .technical, .system, "When it was queued."),
+        .init("apple_mdm_commands", "sent_at", .technical, .system, "When the device last received it."),
+        .init("apple_mdm_commands", "answered_at", .technical, .device, "When the device answered."),
+        .init("apple_mdm_commands", "error_codes", .technical, .device, "The error chain's domains and codes (no text)."),
     ]
 
     static let connectors: [CatalogEntry] = [

@@ -103,7 +103,7 @@ extension PostgresStorage {
         return try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).map { try Self.decode(R.self, $0) }
     }
 
-    public func write(_ writes: [RecordWrite], audit: AuditEvent) async throws {
+    public func write(_ writes: [RecordWrite], audit: AuditEvent?) async throws {
         try await transaction { [self] connection in
             try await Self.uniquenessAsConflict {
                 for write in writes {
@@ -113,7 +113,7 @@ extension PostgresStorage {
                     }
                 }
             }
-            try await Self.appendAudit(connection, audit, logger: logger)
+            if let audit { try await Self.appendAudit(connection, audit, logger: logger) }
         }
     }
 

@@ -63,7 +63,7 @@ extension SQLiteStorage {
         }
     }
 
-    public func write(_ writes: [RecordWrite], audit: AuditEvent) async throws {
+    public func write(_ writes: [RecordWrite], audit: AuditEvent?) async throws {
         try await pool.write { db in
             try Self.uniquenessAsConflict {
                 for write in writes {
@@ -73,7 +73,7 @@ extension SQLiteStorage {
                     }
                 }
             }
-            try Self.appendAudit(db, audit)
+            if let audit { try Self.appendAudit(db, audit) }
         }
     }
 

@@ -46,6 +46,8 @@ public struct BackgroundServices: Sendable {
     /// Requests per device and enrollments per token; nil where the configuration says 0.
     public let deviceLimiter: RateLimiter?
     public let enrollmentLimiter: RateLimiter?
+    /// Wakes Apple devices through Apple's push service.
+    public let applePush: ApplePushSender
 
     public init(configuration: ServerConfiguration, dependencies: ServerDependencies) {
         lastSeen = LastSeenRecorder(
@@ -59,6 +61,9 @@ public struct BackgroundServices: Sendable {
             perAddress: configuration.signInRateByAddress, perAccount: configuration.signInRateByAccount, clock: dependencies.clock)
         deviceLimiter = RateLimiter.perMinute(configuration.deviceRequestsPerMinute, clock: dependencies.clock)
         enrollmentLimiter = RateLimiter.perMinute(configuration.enrollmentsPerMinutePerToken, clock: dependencies.clock)
+        applePush = ApplePushSender(
+            store: dependencies.storage, masterKey: dependencies.masterKey, configuration: configuration, clock: dependencies.clock,
+            logger: dependencies.logger)
         signInFailures = SignInFailureLog(
             store: dependencies.storage,
             auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
@@ -95,6 +100,7 @@ public func buildApplication(
             background.usage,
             background.notifier,
             background.signInFailures,
+            ApplePushShutdown(sender: background.applePush),
             DeploymentJobs(
                 store: dependencies.storage,
                 auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
@@ -140,7 +146,7 @@ public func buildRouter(
     let apps = AppController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let tasks = RemoteTaskController(
         store: storage, devices: deviceAuthentication, notifier: background.notifier, auditor: auditor, clock: clock, ids: ids,
-        redeliverySeconds: configuration.taskRedeliverySeconds)
+        redeliverySeconds: configuration.taskRedeliverySeconds, applePush: background.applePush)
     let scim = SCIMController(
         store: storage, requests: DataSubjectRequests(store: storage, clock: clock), auditor: auditor, clock: clock, ids: ids)
     let scimTokens = SCIMTokenController(store: storage, auditor: auditor, clock: clock, ids: ids, publicURL: configuration.publicURL)
@@ -149,6 +155,8 @@ public func buildRouter(
         store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock, ids: ids)
     let account = TenantAccountController(store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock)
     let connectors = ConnectorController(store: storage, auditor: auditor, clock: clock, ids: ids)
+    let pushCertificate = ApplePushCertificateController(
+        store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock, ids: ids)
     let diagnostics = DiagnosticsController(
         store: storage, devices: deviceAuthentication, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)
@@ -291,6 +299,9 @@ public func buildRouter(
         .createConnector: handler(connectors.create),
         .updateConnector: handler(connectors.update),
         .deleteConnector: handler(connectors.delete),
+        .getApplePushCertificate: handler(pushCertificate.get),
+        .uploadApplePushCertificate: handler(pushCertificate.upload),
+        .deleteApplePushCertificate: handler(pushCertificate.delete),
         .scimServiceProviderConfig: handler(scim.serviceProviderConfig),
         .scimResourceTypes: handler(scim.resourceTypes),
         .scimSchemas: handler(scim.schemas),
@@ -344,6 +355,13 @@ public func buildRouter(
         case .anyone, .enrollmentToken, .device, .directoryToken, .appInstance: router.on(path, method: method, use: handle)
         }
     }
+    // Apple's MDM protocol (iPhone, iPad, Mac): plist bodies, identified by device certificates.
+    let appleMDM = AppleMDMController(
+        store: storage, masterKey: dependencies.masterKey, push: background.applePush, auditor: auditor, clock: clock, ids: ids,
+        configuration: configuration, logger: dependencies.logger)
+    router.get(RouterPath(AppleMDMController.enrollPath), use: appleMDM.enroll)
+    router.put(RouterPath(AppleMDMController.checkInPath), use: appleMDM.checkIn)
+    router.put(RouterPath(AppleMDMController.connectPath), use: appleMDM.connect)
     // The OCS Inventory NG protocol (OCS, FusionInventory and GLPI agents).
     let ocs = OCSController(
         store: storage, clock: clock, ids: ids, configuration: configuration, tokenLimiter: background.enrollmentLimiter,

@@ -55,11 +55,20 @@ public struct ConfigurationLayers: Sendable {
     /// or `database_busy`) instead of hanging.
     public static let databaseWaitSeconds = Key(
         file: "databaseWaitSeconds", environment: "STEWARD_DATABASE_WAIT_SECONDS", defaultValue: "10")
+    /// Apple MDM behind a TLS-terminating proxy: the header carrying the device's client
+    /// certificate (URL-encoded PEM, as nginx's `$ssl_client_escaped_cert`), and the proxy
+    /// addresses it is trusted from (comma-separated; loopback by default).
+    public static let mdmClientCertificateHeader = Key(
+        file: "mdmClientCertificateHeader", environment: "STEWARD_MDM_CLIENT_CERT_HEADER", defaultValue: "X-Client-Cert")
+    public static let mdmTrustedProxies = Key(
+        file: "mdmTrustedProxies", environment: "STEWARD_MDM_TRUSTED_PROXIES", defaultValue: "127.0.0.1,::1")
+    /// Apple's push service (a local server of the same protocol in tests).
+    public static let apnsURL = Key(file: "apnsURL", environment: "STEWARD_APNS_URL", defaultValue: "https://api.push.apple.com")
     public static let all = [
         host, port, dataDir, database, maxBodyBytes, checkInInterval, jobInterval, replicaID, logLevel, masterKeyFile,
         masterKey, passwordHashCost, signInPerMinuteByAddress, signInPerMinuteByAccount, taskRedeliverySeconds, tlsCertificate,
         tlsKey, publicURL, agentPackageFile, deviceRequestsPerMinute, enrollmentsPerMinutePerToken,
-        maxWaitingAgentsPerTenant, metricsToken, databaseWaitSeconds,
+        maxWaitingAgentsPerTenant, metricsToken, databaseWaitSeconds, mdmClientCertificateHeader, mdmTrustedProxies, apnsURL,
     ]
 
     let flags: [Key: String]
@@ -119,6 +128,18 @@ public struct ConfigurationLayers: Sendable {
             configuration.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         }
         configuration.agentPackageFile = value(Self.agentPackageFile)
+        let header = value(Self.mdmClientCertificateHeader)
+        guard !header.isEmpty, header.utf8.count <= 64, header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            throw ConfigurationError("mdmClientCertificateHeader must be a header name, got \(header)")
+        }
+        configuration.mdmClientCertificateHeader = header
+        configuration.mdmTrustedProxies = value(Self.mdmTrustedProxies).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        let apns = value(Self.apnsURL)
+        guard let apnsURL = URL(string: apns), apnsURL.scheme == "https", apnsURL.host != nil else {
+            throw ConfigurationError("apnsURL must be https://host[:port], got \(apns)")
+        }
+        configuration.apnsURL = apns.hasSuffix("/") ? String(apns.dropLast()) : apns
         configuration.deviceRequestsPerMinute = try integer(Self.deviceRequestsPerMinute, in: 0...1_000_000)
         configuration.enrollmentsPerMinutePerToken = try integer(Self.enrollmentsPerMinutePerToken, in: 0...1_000_000)
         configuration.maxWaitingAgentsPerTenant = try integer(Self.maxWaitingAgentsPerTenant, in: 1...10_000_000)

@@ -45,6 +45,17 @@ public struct ServerConfiguration: Sendable {
     public var maxWaitingAgentsPerTenant = 100_000
     /// The URL agents reach this server by (for `/agent/install.sh`); nil: from the request.
     public var publicURL: String?
+    /// Apple MDM: the header a TLS-terminating proxy puts the device's client certificate in,
+    /// and the proxy addresses it is believed from (anyone else's is ignored).
+    public var mdmClientCertificateHeader = "X-Client-Cert"
+    public var mdmTrustedProxies = ["127.0.0.1", "::1"]
+    /// Apple's push service; tests point it at a local server of the same protocol, whose
+    /// certificate `apnsTrustRootsPEM` trusts.
+    public var apnsURL = "https://api.push.apple.com"
+    public var apnsTrustRootsPEM: String?
+    /// Waits before a push Apple answered 429 or 5xx is sent again (then it is left to the
+    /// device's next poll: nothing queued is lost).
+    public var apnsRetryDelays: [Duration] = [.seconds(1), .seconds(10), .seconds(60)]
     /// The agent's Debian package served at `/agent/steward-agent.deb`.
     public var agentPackageFile = "/usr/share/steward/steward-agent.deb"
 

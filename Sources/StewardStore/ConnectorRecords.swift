@@ -55,6 +55,9 @@ public struct ConnectorRecord: StoredRecord, Equatable {
     }
 
     public static func of(_ kind: ConnectorKind) -> [String: StoreValue] { ["kind": .text(kind.rawValue)] }
+
+    /// Apple's push connector takes its push certificate with it.
+    public static let dependents: [DependentRows] = [.remove(table: AppleMDMCertificateRecord.table, column: "connector_id")]
 }
 
 extension PrivacyStatement.Settings {

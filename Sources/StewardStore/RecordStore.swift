@@ -13,9 +13,10 @@ public protocol RecordStore: Sendable {
     func records<R: StoredRecord>(
         _ type: R.Type, tenantID: TenantID, filter: [String: StoreValue], after: String?, limit: Int
     ) async throws -> [R]
-    /// Inserts and replaces (by key) in one transaction with the audit entry. A unique
-    /// constraint throws `conflict` with the table's name.
-    func write(_ writes: [RecordWrite], audit: AuditEvent) async throws
+    /// Inserts and replaces (by key) in one transaction with the audit entry (nil only for a
+    /// device's own bookkeeping, as its MDM commands are, audited where an admin acts). A
+    /// unique constraint throws `conflict` with the table's name.
+    func write(_ writes: [RecordWrite], audit: AuditEvent?) async throws
     /// Reads the record, lets `change` make the new one and its audit event, and writes both,
     /// all in one transaction (so the audited old values are the ones replaced; a nil event
     /// only for bookkeeping that is audited otherwise, as sign-in attempts are). `notFound`

@@ -197,6 +197,8 @@ import StewardModel
                 id: ConnectorID(rawValue: ""), kind: .applePush, name: "", thirdPartyTenantId: "", accountId: "", createdBy: AdminID(rawValue: ""),
                 createdAt: Date(), updatedAt: Date()))),
             ("ConnectorCreate", try keys(ConnectorCreateRequest(kind: .directory, name: "", thirdPartyTenantId: "", accountId: ""))),
+            ("ApplePushCertificate", try keys(ApplePushCertificateView(topic: "", notAfter: Date(), appleId: "", uploadedAt: Date(), daysLeft: 0))),
+            ("ApplePushCertificateUpload", try keys(ApplePushCertificateRequest(certificate: "", privateKey: "", appleId: ""))),
             ("TenantAccount", try keys(TenantAccountView(
                 tenantId: TenantID(rawValue: ""), name: "", ownerEmail: "", plan: .trial, licensedDevices: 1, licensedUsers: 1, devices: 0,
                 users: 0, hasSubscriptionKey: true, billingReference: "", closureRequestedAt: Date(), closesAt: Date()))),

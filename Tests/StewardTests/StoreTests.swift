@@ -186,7 +186,8 @@ import StewardStore
             "app_install_states_device", "remote_tasks_device", "remote_tasks_open", "devices_serial",
             "device_macs_device", "users_upn_folded", "users_directory_id", "users_erase_at", "groups_directory_id",
             "support_cases_user", "support_messages_case", "app_protection_instances_user", "devices_management_id",
-            "devices_directory_device_id", "devices_eas_device_id", "devices_windows_device_id",
+            "devices_directory_device_id", "devices_eas_device_id", "devices_windows_device_id", "apple_mdm_enrollments_device",
+            "apple_mdm_commands_device", "apple_mdm_commands_task",
         ])
         #expect(perStore.isSubset(of: indexes.keys))
         #expect(keys["audit_entries"] == ["tenant_id", "sequence"])

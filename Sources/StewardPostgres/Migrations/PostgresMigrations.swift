@@ -844,6 +844,64 @@ enum PostgresMigrations {
         CREATE INDEX devices_eas_device_id ON devices(tenant_id, eas_device_id, id);
         CREATE INDEX devices_windows_device_id ON devices(tenant_id, windows_device_id, id);
         """),
+        // Apple's MDM protocol: the tenant's enrollment CA and push certificate (keys sealed),
+        // each enrollment (pinned to the identity it was issued, push token sealed) and its commands.
+        ("0028_apple_mdm", """
+        CREATE TABLE apple_mdm_certificates (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL CHECK (id IN ('ca', 'push')),
+            certificate TEXT NOT NULL,
+            private_key BYTEA NOT NULL,
+            topic TEXT,
+            connector_id TEXT,
+            not_after BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        );
+        CREATE TABLE apple_mdm_enrollments (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL,
+            device_id TEXT,
+            token_id TEXT NOT NULL,
+            ownership TEXT NOT NULL CHECK (ownership IN ('corporate', 'personal')),
+            user_id TEXT,
+            enrollment_type TEXT NOT NULL CHECK (enrollment_type IN ('device', 'user')),
+            protocol_id TEXT,
+            certificate_fingerprint BYTEA NOT NULL,
+            issued_at BIGINT NOT NULL,
+            certificate_expires_at BIGINT NOT NULL,
+            authenticated_at BIGINT,
+            push_token BYTEA,
+            push_magic BYTEA,
+            unlock_token BYTEA,
+            token_updated_at BIGINT,
+            push_token_refused_at BIGINT,
+            last_push_at BIGINT,
+            user_channel BOOLEAN NOT NULL DEFAULT FALSE,
+            last_seen_at BIGINT,
+            last_inventory_at BIGINT,
+            checked_out_at BIGINT,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE INDEX apple_mdm_enrollments_device ON apple_mdm_enrollments(tenant_id, device_id, id);
+        CREATE TABLE apple_mdm_commands (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT COLLATE "C" NOT NULL,
+            device_id TEXT NOT NULL,
+            request_type TEXT NOT NULL,
+            task_id TEXT,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'notNow', 'acknowledged', 'error', 'formatError')),
+            queued_at BIGINT NOT NULL,
+            sent_at BIGINT,
+            answered_at BIGINT,
+            error_codes TEXT,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        );
+        CREATE INDEX apple_mdm_commands_device ON apple_mdm_commands(tenant_id, device_id, state, id);
+        CREATE UNIQUE INDEX apple_mdm_commands_task ON apple_mdm_commands(tenant_id, task_id);
+        """),
     ]
 
     /// A migration's statements: split at `;`, except inside a `$$` body (our own SQL has no

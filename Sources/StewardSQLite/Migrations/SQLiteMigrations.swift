@@ -814,5 +814,63 @@ enum SQLiteMigrations {
         CREATE INDEX devices_eas_device_id ON devices(tenant_id, eas_device_id, id);
         CREATE INDEX devices_windows_device_id ON devices(tenant_id, windows_device_id, id);
         """),
+        // Apple's MDM protocol: the tenant's enrollment CA and push certificate (keys sealed),
+        // each enrollment (pinned to the identity it was issued, push token sealed) and its commands.
+        ("0028_apple_mdm", """
+        CREATE TABLE apple_mdm_certificates (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL CHECK (id IN ('ca', 'push')),
+            certificate TEXT NOT NULL,
+            private_key BLOB NOT NULL,
+            topic TEXT,
+            connector_id TEXT,
+            not_after INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE apple_mdm_enrollments (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            device_id TEXT,
+            token_id TEXT NOT NULL,
+            ownership TEXT NOT NULL CHECK (ownership IN ('corporate', 'personal')),
+            user_id TEXT,
+            enrollment_type TEXT NOT NULL CHECK (enrollment_type IN ('device', 'user')),
+            protocol_id TEXT,
+            certificate_fingerprint BLOB NOT NULL,
+            issued_at INTEGER NOT NULL,
+            certificate_expires_at INTEGER NOT NULL,
+            authenticated_at INTEGER,
+            push_token BLOB,
+            push_magic BLOB,
+            unlock_token BLOB,
+            token_updated_at INTEGER,
+            push_token_refused_at INTEGER,
+            last_push_at INTEGER,
+            user_channel INTEGER NOT NULL DEFAULT 0,
+            last_seen_at INTEGER,
+            last_inventory_at INTEGER,
+            checked_out_at INTEGER,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX apple_mdm_enrollments_device ON apple_mdm_enrollments(tenant_id, device_id, id);
+        CREATE TABLE apple_mdm_commands (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            request_type TEXT NOT NULL,
+            task_id TEXT,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'notNow', 'acknowledged', 'error', 'formatError')),
+            queued_at INTEGER NOT NULL,
+            sent_at INTEGER,
+            answered_at INTEGER,
+            error_codes TEXT,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX apple_mdm_commands_device ON apple_mdm_commands(tenant_id, device_id, state, id);
+        CREATE UNIQUE INDEX apple_mdm_commands_task ON apple_mdm_commands(tenant_id, task_id);
+        """),
     ]
 }

@@ -16,6 +16,8 @@ struct RemoteTaskController: Sendable {
     let ids: IdentifierGenerator
     /// A task handed out and not acknowledged is handed out again after this many seconds.
     let redeliverySeconds: Int
+    /// Apple devices are woken through Apple's push service (others are passed over).
+    var applePush: ApplePushSender? = nil
 
     static let defaultExpiryMinutes = 1_440
     /// Longest a long-poll holds the request.
@@ -40,6 +42,7 @@ struct RemoteTaskController: Sendable {
                 targetName: device.deviceName,
                 changes: Changes.created([("taskId", task.id.rawValue), ("kind", task.kind.rawValue), ("state", task.state.rawValue)])))
         await notifier.wake(tenantID: tenantID, deviceID: device.id)
+        if let applePush { Task { await applePush.wake(tenantID: tenantID, deviceID: device.id) } }
         return JSONResponse(task.view(), status: .created)
     }
 
@@ -82,6 +85,7 @@ struct RemoteTaskController: Sendable {
                     ("taskIds", tasks.map(\.id.rawValue).joined(separator: ",")),
                 ])))
         for task in tasks { await notifier.wake(tenantID: tenantID, deviceID: task.deviceID) }
+        if let applePush { Task { await applePush.wakeAll(tenantID: tenantID, deviceIDs: tasks.map(\.deviceID)) } }
         return JSONResponse(GroupRemoteTasksView(tasks: tasks.map { $0.view() }), status: .created)
     }
 

@@ -1,3 +1,4 @@
+import StewardAPNs
 import Metrics
 import Prometheus
 
@@ -20,6 +21,24 @@ public enum ServiceMetrics {
     static let inventoryCheckIns = counter("steward_check_ins_total", [("kind", "inventory")])
     static let diagnosticEvents = counter("steward_diagnostic_events_total", [])
     static let ocsInventories = counter("steward_ocs_inventories_total", [])
+
+    /// Apple MDM: check-in messages and command reports by kind, what a User Enrollment or a
+    /// device sent that Steward does not keep, refused identities, and Apple's push answers.
+    static func appleCheckIns(_ kind: String) -> Metrics.Counter { counter("steward_apple_mdm_messages_total", [("kind", kind)]) }
+    static let appleDropped = counter("steward_apple_mdm_dropped_keys_total", [])
+    static func appleRefused(_ reason: String) -> Metrics.Counter { counter("steward_apple_mdm_refused_total", [("reason", reason)]) }
+    static func applePushes(_ outcome: APNsClient.Outcome) -> Metrics.Counter {
+        let label = switch outcome {
+        case .delivered: "delivered"
+        case .badDeviceToken: "bad_device_token"
+        case .unregistered: "unregistered"
+        case .tooManyRequests: "too_many_requests"
+        case .serverError: "server_error"
+        case .refused: "refused"
+        case .transport: "transport"
+        }
+        return counter("steward_apple_pushes_total", [("outcome", label)])
+    }
 
     /// What OCS-protocol agents sent that the catalog does not name, by section: a fixed label
     /// set (a hostile agent's section names do not become metrics).

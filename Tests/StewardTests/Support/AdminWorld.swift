@@ -56,6 +56,7 @@ struct AdminWorld: Sendable {
         appInstance = try await Self.registerApp(api, user: user.id)
         connector = try #require(try await api.send(.GET, APIRoute.listConnectors.path, token: api.adminToken)
             .decode(Page<ConnectorView>.self).items.first, "the SCIM token recorded the directory")
+        _ = try await api.created(.POST, APIRoute.uploadApplePushCertificate.path, try Self.pushCertificate()) as ApplePushCertificateView
     }
 
     /// An app-protection instance of the user, registered as its SDK would.
@@ -267,6 +268,11 @@ struct AdminWorld: Sendable {
             let made: ConnectorView = try await api.created(
                 .POST, APIRoute.createConnector.path, ConnectorCreateRequest(kind: .applePush, name: "c \(unique)"))
             return Call(path: route.path(made.id.rawValue), body: route == .updateConnector ? try json(ConnectorPatch(name: "d \(unique)")) : nil)
+        case .getApplePushCertificate: return Call(path: route.path, body: nil)
+        case .uploadApplePushCertificate: return Call(path: route.path, body: try json(try Self.pushCertificate()))
+        case .deleteApplePushCertificate:
+            let _: ApplePushCertificateView = try await api.created(.POST, route.path, try Self.pushCertificate())
+            return Call(path: route.path, body: nil)
         case .getAppInstance: return Call(path: route.path(appInstance.instanceId.rawValue), body: nil)
         case .wipeAppInstance, .deleteAppInstance:
             let made = try await Self.registerApp(api, user: user.id)
@@ -288,6 +294,14 @@ struct AdminWorld: Sendable {
         default:
             throw TestFailure("no call for \(route)")
         }
+    }
+}
+
+extension AdminWorld {
+    /// An MDM push certificate upload (a new key each time: a renewal).
+    static func pushCertificate() throws -> ApplePushCertificateRequest {
+        let made = try TestPushCertificate()
+        return ApplePushCertificateRequest(certificate: made.certificatePEM, privateKey: made.keyPEM, appleId: "mdm@example.test")
     }
 }
 

@@ -1,5 +1,7 @@
-/// A small XML reader for agents' documents, bounded everywhere: no DTD (a `<!DOCTYPE` is
-/// refused, so no entity can be declared, expanded or fetched), only the five predefined
+/// A small XML reader for agents' and devices' documents, bounded everywhere: no DTD (a
+/// `<!DOCTYPE` is refused, so no entity can be declared, expanded or fetched — or, where the
+/// caller allows it, only an external identifier with no internal subset, which names a DTD
+/// that is never read, as Apple's property lists carry), only the five predefined
 /// entities and character references, a depth, an element count and a per-element text limit.
 /// Attributes are read past and not kept (the OCS protocol carries everything in elements).
 ///
@@ -110,11 +112,15 @@ public struct XMLLimits: Sendable {
     public var maxDepth: Int
     public var maxElements: Int
     public var maxTextBytes: Int
+    /// Allows one `<!DOCTYPE name PUBLIC "…" "…">` before the root, with no internal subset
+    /// (`[`): it declares nothing, and the DTD it names is never read.
+    public var allowsExternalDoctype: Bool
 
-    public init(maxDepth: Int = 32, maxElements: Int = 200_000, maxTextBytes: Int = 64 * 1024) {
+    public init(maxDepth: Int = 32, maxElements: Int = 200_000, maxTextBytes: Int = 64 * 1024, allowsExternalDoctype: Bool = false) {
         self.maxDepth = maxDepth
         self.maxElements = maxElements
         self.maxTextBytes = maxTextBytes
+        self.allowsExternalDoctype = allowsExternalDoctype
     }
 }
 
@@ -208,6 +214,7 @@ private struct Reader {
     var nodes: [XMLDocument.Node] = []
     var pieced: [Int32: String] = [:]
     var closedRoot = false
+    var sawDoctype = false
 
     init(bytes: UnsafeBufferPointer<UInt8>, limits: XMLLimits) {
         self.bytes = bytes
@@ -255,6 +262,9 @@ private struct Reader {
                 let start = index
                 try skip(past: "]]>")
                 try piece(bytes[start..<(index - 3)], raw: false)
+            } else if limits.allowsExternalDoctype, starts("<!DOCTYPE"), stack.isEmpty, nodes.isEmpty, !sawDoctype {
+                sawDoctype = true
+                try externalDoctype()
             } else {
                 throw .declarationRefused
             }
@@ -333,6 +343,27 @@ private struct Reader {
         stack[top].pieces! += raw ? Array(BoundedXML.decoded(piece).utf8) : Array(piece)
     }
 
+    /// `<!DOCTYPE name PUBLIC "…" "…">` or `SYSTEM "…"`: read past; an internal subset refused.
+    mutating func externalDoctype() throws(XMLError) {
+        var quote: UInt8?
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if let open = quote {
+                if byte == open { quote = nil }
+            } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                quote = byte
+            } else if byte == UInt8(ascii: "[") || byte == UInt8(ascii: "<") && index - 1 > start {
+                throw .declarationRefused
+            } else if byte == UInt8(ascii: ">") {
+                return
+            }
+            guard index - start <= 1_024 else { throw .declarationRefused }
+        }
+        throw .malformed("unterminated DOCTYPE")
+    }
+
     func name(of node: Int32) -> String {
         String(decoding: bytes[Int(nodes[Int(node)].nameStart)..<Int(nodes[Int(node)].nameEnd)], as: UTF8.self)
     }
@@ -399,7 +430,7 @@ private struct Reader {
 }
 
 extension String {
-    var trimmingWhitespace: String {
+    public var trimmingWhitespace: String {
         // Most values start and end with a printable ASCII byte: nothing to trim, no copy.
         if let first = utf8.first, let last = utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
             return self
