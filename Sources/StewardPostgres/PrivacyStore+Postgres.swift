@@ -25,6 +25,22 @@ extension PostgresStorage {
         ).count
     }
 
+    public func purgeAppleMDM(tenantID: TenantID, answeredBefore: Date, unusedBefore: Date) async throws -> (commands: Int, enrollments: Int) {
+        let commands = try await rows(
+            """
+            DELETE FROM apple_mdm_commands WHERE tenant_id = \(tenantID.rawValue) AND state IN ('acknowledged', 'error', 'formatError')
+                AND answered_at < \(answeredBefore.millisecondsSince1970) RETURNING id
+            """
+        ).count
+        let enrollments = try await rows(
+            """
+            DELETE FROM apple_mdm_enrollments WHERE tenant_id = \(tenantID.rawValue) AND device_id IS NULL
+                AND issued_at < \(unusedBefore.millisecondsSince1970) RETURNING id
+            """
+        ).count
+        return (commands, enrollments)
+    }
+
     public func removeStaleAppInstances(tenantID: TenantID, before: Date) async throws -> Int {
         try await rows(
             """

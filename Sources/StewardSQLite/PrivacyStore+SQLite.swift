@@ -37,6 +37,22 @@ extension SQLiteStorage {
         }
     }
 
+    public func purgeAppleMDM(tenantID: TenantID, answeredBefore: Date, unusedBefore: Date) async throws -> (commands: Int, enrollments: Int) {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM apple_mdm_commands WHERE tenant_id = ? AND state IN ('acknowledged', 'error', 'formatError')
+                        AND answered_at < ?
+                    """,
+                arguments: [tenantID.rawValue, answeredBefore.millisecondsSince1970])
+            let commands = db.changesCount
+            try db.execute(
+                sql: "DELETE FROM apple_mdm_enrollments WHERE tenant_id = ? AND device_id IS NULL AND issued_at < ?",
+                arguments: [tenantID.rawValue, unusedBefore.millisecondsSince1970])
+            return (commands, db.changesCount)
+        }
+    }
+
     public func removeStaleAppInstances(tenantID: TenantID, before: Date) async throws -> Int {
         try await erasingWrite { db in
             try db.execute(

@@ -88,6 +88,13 @@ public func buildApplication(
             tlsConfiguration: tls.configuration,
             configuration: .init(idleTimeout: .init(configuration.idleTimeout), streamConfiguration: http1))
     }
+    var jobs = DeploymentJobs(
+        store: dependencies.storage,
+        auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
+        interval: configuration.jobInterval, replicaID: configuration.replicaID,
+        clock: dependencies.clock, logger: dependencies.logger)
+    jobs.applePush = background.applePush
+    jobs.appleInventorySeconds = configuration.checkInIntervalSeconds
     // SIGHUP is handled with or without TLS: its default action would end the process, and
     // `systemctl reload` sends it.
     let reload: [any Service] = [ReloadService(tls: dependencies.tls, logger: dependencies.logger)]
@@ -101,12 +108,7 @@ public func buildApplication(
             background.notifier,
             background.signInFailures,
             ApplePushShutdown(sender: background.applePush),
-            DeploymentJobs(
-                store: dependencies.storage,
-                auditor: Auditor(chain: dependencies.masterKey.auditChain, clock: dependencies.clock, ids: dependencies.ids),
-                interval: configuration.jobInterval, replicaID: configuration.replicaID,
-                clock: dependencies.clock, logger: dependencies.logger),
-        ],
+        ] + (configuration.runsDeploymentJobs ? [jobs] : []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: dependencies.logger)
 }
@@ -356,9 +358,11 @@ public func buildRouter(
         }
     }
     // Apple's MDM protocol (iPhone, iPad, Mac): plist bodies, identified by device certificates.
-    let appleMDM = AppleMDMController(
-        store: storage, masterKey: dependencies.masterKey, push: background.applePush, auditor: auditor, clock: clock, ids: ids,
+    var appleMDM = AppleMDMController(
+        store: storage, masterKey: dependencies.masterKey, push: background.applePush, lastSeen: lastSeen, auditor: auditor, clock: clock, ids: ids,
         configuration: configuration, logger: dependencies.logger)
+    appleMDM.tokenLimiter = background.enrollmentLimiter
+    appleMDM.refusalAudits = RateLimiter.perMinute(60, clock: clock)
     router.get(RouterPath(AppleMDMController.enrollPath), use: appleMDM.enroll)
     router.put(RouterPath(AppleMDMController.checkInPath), use: appleMDM.checkIn)
     router.put(RouterPath(AppleMDMController.connectPath), use: appleMDM.connect)

@@ -45,6 +45,9 @@ public struct ServerConfiguration: Sendable {
     public var maxWaitingAgentsPerTenant = 100_000
     /// The URL agents reach this server by (for `/agent/install.sh`); nil: from the request.
     public var publicURL: String?
+    /// False: this process serves requests and never runs the deployment's jobs (another
+    /// replica does; tests that run the jobs themselves).
+    public var runsDeploymentJobs = true
     /// Apple MDM: the header a TLS-terminating proxy puts the device's client certificate in,
     /// and the proxy addresses it is believed from (anyone else's is ignored).
     public var mdmClientCertificateHeader = "X-Client-Cert"

@@ -15,6 +15,9 @@ public protocol PrivacyStore: Sendable {
     func usersDueForErasure(tenantID: TenantID, at: Date, limit: Int) async throws -> [UserID]
     /// Deletes support cases closed before the date, with their messages; the count.
     func purgeClosedSupportCases(tenantID: TenantID, closedBefore: Date) async throws -> Int
+    /// Apple MDM bookkeeping: answered commands answered before `answeredBefore`, and device
+    /// identities issued before `unusedBefore` that never enrolled a device; the two counts.
+    func purgeAppleMDM(tenantID: TenantID, answeredBefore: Date, unusedBefore: Date) async throws -> (commands: Int, enrollments: Int)
     /// Deletes app-protection records (and their sealed keys) last seen before the date; the count.
     func removeStaleAppInstances(tenantID: TenantID, before: Date) async throws -> Int
 }

@@ -92,6 +92,8 @@ import _CryptoExtras
             configuration.apnsURL = apnsURL
             configuration.apnsTrustRootsPEM = apnsCertificate
             configuration.apnsRetryDelays = retryDelays
+            // The tests run the deployment's jobs themselves, at the clock's times.
+            configuration.runsDeploymentJobs = false
             let background = BackgroundServices(configuration: configuration, dependencies: env.dependencies)
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
             do {
@@ -300,8 +302,13 @@ import _CryptoExtras
                 apps: [["Identifier": .string("com.apple.Safari"), "Name": .string("Safari"), "ShortVersion": .string("18.1")]],
                 token: Data(repeating: 0xC3, count: 32))
 
+            // Every poll is a check-in: a device that only polls is seen (never removed as stale).
+            world.env.clock.advance(60)
+            #expect(try await iPhone.connect("Idle").command == nil)
+            await world.background.lastSeen.flush()
             let devices = try await world.devices()
             #expect(devices.count == 3)
+            #expect(devices.first { $0.platform == .ios }?.lastCheckInAt == world.env.clock.now)
             let phone = try #require(devices.first { $0.platform == .ios })
             #expect(phone.deviceName == "Sam's iPhone" && phone.serialNumber == "F2LXK0ABHG7F" && phone.imei == "353917082844112")
             #expect(phone.osVersion == "18.1" && phone.model == "iPhone15,2" && phone.manufacturer == "Apple" && phone.appCount == 2)
@@ -492,6 +499,49 @@ import _CryptoExtras
             #expect(enrollment.pushTokenRefusedAt != nil)
             // A device that is not enrolled over MDM is passed over.
             #expect(await sender.wake(tenantID: tenant, deviceID: DeviceID(rawValue: "not-apple")) == .notPushable("not an Apple MDM device"))
+        }
+    }
+}
+
+extension AppleMDMTests {
+    /// The deployment's jobs wake Apple devices whose inventory is due (they poll only when
+    /// pushed), and purge answered commands and identities that never enrolled a device.
+    @Test(arguments: StoreKind.available) func jobsWakeDueDevicesAndPurgeWhatIsDone(store: StoreKind) async throws {
+        try await Self.withWorld(store) { world in
+            try await world.uploadPushCertificate()
+            let token = Data(repeating: 0x44, count: 32)
+            let iPhone = try await world.device(.corporate, udid: "00008110-JOBS", enrollmentID: nil)
+            try await Self.enrollAndReport(
+                world, iPhone, authenticate: ["ProductName": .string("iPhone15,2")], information: ["DeviceName": "Phone", "ProductName": "iPhone15,2"],
+                token: token)
+            _ = try await world.profile(try await world.token(.corporate))  // served, never installed
+            #expect(try await world.enrollments().count == 2)
+            let answered = try await world.commands().filter { $0.state == .acknowledged }.count
+            #expect(answered == 2)
+
+            var jobs = DeploymentJobs(
+                store: world.env.storage, auditor: world.env.auditor, interval: .seconds(60), replicaID: "r", clock: world.env.clock.clock,
+                logger: world.env.dependencies.logger)
+            jobs.applePush = world.background.applePush
+            jobs.appleInventorySeconds = 600
+            let configured = jobs
+            func run() async throws -> [String: String] {
+                try await configured.runJobs()
+                return Dictionary(uniqueKeysWithValues: try await world.env.storage.jobRuns().map { ($0.job, $0.result) })
+            }
+            // Inventory not yet due: nobody is woken.
+            #expect(try await run()[DeploymentJobs.wakeAppleDevices] == "woke 0")
+            // Due: the iPhone is pushed, and its next poll asks for inventory.
+            world.env.clock.advance(601)
+            #expect(try await run()[DeploymentJobs.wakeAppleDevices] == "woke 1")
+            #expect(await world.apns.next()?.token == token.lowercaseHex)
+            #expect(try await iPhone.connect("Idle").command?.requestType == "DeviceInformation")
+            // A week later: the answered commands and the unused identity are gone; the enrollment stays.
+            world.env.clock.advance(8 * 86_400)
+            #expect(try await run()[DeploymentJobs.purgeAppleMDM] == "purged 2 commands, 1 unused enrollments")
+            #expect(try await world.enrollments().map(\.deviceID) == [try await world.devices().first?.id])
+            #expect(try await world.commands().allSatisfy { !$0.state.isAnswered })
+            _ = await world.apns.next()  // the week-late wake of the same pass
         }
     }
 }

@@ -342,6 +342,7 @@ import StewardStore
             JobRun(job: DeploymentJobs.closeTenants, holder: "replica-a", ranAt: now, result: "closed 0"),
             JobRun(job: DeploymentJobs.eraseDeprovisionedUsers, holder: "replica-a", ranAt: now, result: "erased 0"),
             JobRun(job: DeploymentJobs.expireRemoteTasks, holder: "replica-a", ranAt: now, result: "expired 0"),
+            JobRun(job: DeploymentJobs.purgeAppleMDM, holder: "replica-a", ranAt: now, result: "purged 0 commands, 0 unused enrollments"),
             JobRun(job: DeploymentJobs.purgeClosedSupportCases, holder: "replica-a", ranAt: now, result: "purged 0"),
             JobRun(job: DeploymentJobs.purgeDiagnosticsBundles, holder: "replica-a", ranAt: now, result: "purged 0"),
             JobRun(job: DeploymentJobs.purgeEndedEnrollmentTokens, holder: "replica-a", ranAt: now, result: "purged 1"),

@@ -20,11 +20,18 @@ struct AppleMDMController: Sendable {
     let store: any EnrollmentStore & DeviceStore & InventoryStore & RemoteTaskStore & RecordStore & TenantStore & ReportStore
     let masterKey: MasterKey
     let push: ApplePushSender
+    /// Every poll counts as the device's check-in (its last-seen time, buffered as agents' are).
+    let lastSeen: LastSeenRecorder
     let auditor: Auditor
     let clock: Clock
     let ids: IdentifierGenerator
     let configuration: ServerConfiguration
     let logger: Logger
+    /// Profiles served per token (each issues a key pair), as enrollments per token are.
+    var tokenLimiter: RateLimiter? = nil
+    /// Refusals audited per tenant and minute: a flood of forged requests naming a tenant is
+    /// counted in the metrics, not written to its audit log without end.
+    var refusalAudits: RateLimiter? = RateLimiter.perMinute(60, clock: .system)
 
     static let enrollPath = "/mdm/enroll"
     static let checkInPath = "/mdm/checkin"
@@ -62,6 +69,7 @@ struct AppleMDMController: Sendable {
         else { throw Refusal(status: .unauthorized, code: "invalid_enrollment_token") }
         let now = clock.now()
         guard token.ended(at: now) == nil else { throw Refusal(status: .forbidden, code: "enrollment_token_unusable") }
+        if tokenLimiter?.admit(credential) != nil { throw Refusal(status: .tooManyRequests, code: "too_many_enrollments") }
         let tenantID = credential.tenantID
         guard let pushCertificate = try await store.record(AppleMDMCertificateRecord.self, tenantID: tenantID, key: AppleMDMCertificateRecord.push),
             let topic = pushCertificate.topic
@@ -270,6 +278,7 @@ struct AppleMDMController: Sendable {
                 throw Refusal(status: .forbidden, code: "device_not_found")
             }
             let now = clock.now()
+            await lastSeen.record(tenantID: identified.tenantID, deviceID: deviceID, at: now)
             if report.status != .idle {
                 try await answer(report, enrollment: enrollment, deviceID: deviceID, state: state, now: now)
             }
@@ -589,6 +598,7 @@ struct AppleMDMController: Sendable {
 
     private func refusedAndAudited(_ tenantID: TenantID, _ enrollment: String, _ code: String, _ context: StewardRequestContext) async -> Refusal {
         let refusal = refused(tenantID, code, context)
+        guard refusalAudits?.admit(tenantID.rawValue) == nil else { return refusal }
         let event = AuditEvent(
             tenantID: tenantID, id: ids(), at: clock.now(), actorType: .anonymous, actorID: nil, activity: "AppleMDM", operation: .action,
             targetType: "AppleMDMEnrollment", targetID: String(enrollment.prefix(64)), result: .failure, requestID: context.requestID,

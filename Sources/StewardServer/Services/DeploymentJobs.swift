@@ -20,6 +20,11 @@ public struct DeploymentJobs: Service {
     public static let purgeClosedSupportCases = "purge-closed-support-cases"
     public static let removeStaleAppInstances = "remove-stale-app-instances"
     public static let closeTenants = "close-tenants"
+    public static let purgeAppleMDM = "purge-apple-mdm"
+    public static let wakeAppleDevices = "wake-apple-devices"
+    /// Answered MDM commands are kept this long (their outcome stays on their remote task), and
+    /// device identities served in a profile that never enrolled a device.
+    public static let appleMDMRetention: TimeInterval = 7 * 86_400
     /// Collect-diagnostics bundles (identified: the agent's state) are kept this long after their task ended.
     public static let diagnosticsBundleRetention: TimeInterval = 30 * 86_400
     /// Raw diagnostics are kept this long; their daily roll-ups stay.
@@ -28,13 +33,16 @@ public struct DeploymentJobs: Service {
     public static let endedTokenRetention: TimeInterval = 30 * 86_400
 
     public typealias Store = JobStore & EnrollmentStore & TenantStore & DeviceStore & DiagnosticsStore & AuditStore & RemoteTaskStore
-        & PrivacyStore
+        & PrivacyStore & RecordStore
     let store: any Store
     let auditor: Auditor
     let interval: Duration
     let replicaID: String
     let clock: Clock
     let logger: Logger
+    /// Apple devices whose inventory is older than this are woken (they poll only when pushed).
+    public var appleInventorySeconds = 900
+    public var applePush: ApplePushSender?
 
     public init(
         store: any Store, auditor: Auditor, interval: Duration,
@@ -64,6 +72,31 @@ public struct DeploymentJobs: Service {
                 logger.warning("deployment jobs interrupted; retrying", metadata: ["component": "jobs", "error": "\(type(of: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+
+    /// Wakes the tenant's enrolled Apple devices whose inventory is due, a few pushes at a time.
+    private func wakeDue(_ tenantID: TenantID, _ applePush: ApplePushSender) async throws -> Int {
+        let due = clock.now().addingTimeInterval(-TimeInterval(appleInventorySeconds))
+        var woken = 0
+        var after: String?
+        while true {
+            let page = try await store.records(AppleMDMEnrollmentRecord.self, tenantID: tenantID, filter: [:], after: after, limit: 500)
+            let devices = page.filter {
+                $0.authenticatedAt != nil && $0.checkedOutAt == nil && $0.pushTokenRefusedAt == nil && $0.sealedPushToken != nil
+                    && ($0.lastInventoryAt.map { $0 < due } ?? false)
+            }.compactMap(\.deviceID)
+            for start in stride(from: 0, to: devices.count, by: 16) {
+                let batch = devices[start..<min(start + 16, devices.count)]
+                woken += await withTaskGroup(of: Int.self) { group in
+                    for device in batch {
+                        group.addTask { await applePush.wake(tenantID: tenantID, deviceID: device) == .delivered ? 1 : 0 }
+                    }
+                    return await group.reduce(0, +)
+                }
+            }
+            guard page.count == 500, let last = page.last else { return woken }
+            after = last.id
         }
     }
 
@@ -168,6 +201,22 @@ public struct DeploymentJobs: Service {
         // App-protection records whose app stopped checking in, by the tenant's staleDeviceDays.
         try await job(Self.removeStaleAppInstances, { "removed \($0[0])" }) { tenant in
             [try await store.removeStaleAppInstances(tenantID: tenant.id, before: ago(days: tenant.settings.staleDeviceDays))]
+        }
+
+        // Apple MDM: answered commands after a week (their tasks keep the outcome), and identities
+        // served in profiles that never enrolled a device.
+        try await job(Self.purgeAppleMDM, { "purged \($0[0]) commands, \($0[1]) unused enrollments" }) { tenant in
+            let before = clock.now().addingTimeInterval(-Self.appleMDMRetention)
+            let purged = try await store.purgeAppleMDM(tenantID: tenant.id, answeredBefore: before, unusedBefore: before)
+            return [purged.commands, purged.enrollments]
+        }
+
+        // Apple devices fetch commands only when woken: those due for inventory are pushed, so
+        // their next poll asks for it (and the poll is their check-in).
+        if let applePush {
+            try await job(Self.wakeAppleDevices, { "woke \($0[0])" }) { tenant in
+                [try await wakeDue(tenant.id, applePush)]
+            }
         }
 
         // Support cases a year after they closed, messages and attachments with them.
