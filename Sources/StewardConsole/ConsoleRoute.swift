@@ -72,6 +72,7 @@ public struct ConsoleRoute: Sendable, Hashable, CustomStringConvertible {
     public static let assignRole = ConsoleRoute(.POST, "/admins/{id}/roles", .createRoleAssignment)
     public static let settings = ConsoleRoute(.GET, "/settings", .getTenantSettings)
     public static let updateSettings = ConsoleRoute(.POST, "/settings", .updateTenantSettings)
+    public static let uploadPushCertificate = ConsoleRoute(.POST, "/settings/apple-push", .uploadApplePushCertificate)
 
     public static let support = ConsoleRoute(.GET, "/support", .listSupportCases)
     public static let openSupportCase = ConsoleRoute(.POST, "/support", .createSupportCase)
@@ -83,7 +84,7 @@ public struct ConsoleRoute: Sendable, Hashable, CustomStringConvertible {
         home, devices, devicesCSV, searchDevices, searchDevicesCSV, device, createTask, updateDevice, deleteDevice, cancelTask, enrollment, createEnrollmentToken,
         revokeEnrollmentToken, account, changePassword, startTOTP, confirmTOTP, disableTOTP, createToken, revokeToken, users, createUser, user, groups, createGroup, group,
         addMember, removeMember, apps, app, assignApp, audit, privacy, privacyExport, privacyErasure, corporateIdentifiers,
-        reidentify, admins, createAdmin, updateAdmin, resetPassword, assignRole, settings, updateSettings,
+        reidentify, admins, createAdmin, updateAdmin, resetPassword, assignRole, settings, updateSettings, uploadPushCertificate,
         support, openSupportCase, supportCase, writeSupportMessage, setSupportCaseStatus,
     ]
 }

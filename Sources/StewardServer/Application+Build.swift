@@ -375,7 +375,7 @@ public func buildRouter(
     router.get(RouterPath(AgentInstallController.scriptPath), use: install.script)
     router.get(RouterPath(AgentInstallController.packagePath), use: install.package)
     // The web console: pages over the same handlers, behind the same permission checks.
-    Console(api: InProcessAPI(handlers: served), store: storage, clock: clock).register(on: router)
+    Console(api: InProcessAPI(handlers: served), store: storage, clock: clock, publicURL: configuration.publicURL).register(on: router)
     return router
 }
 

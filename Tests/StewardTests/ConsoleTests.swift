@@ -110,6 +110,9 @@ import StewardStore
                 .POST, APIRoute.createRole.path, RoleCreateRequest(name: "c\(unique)", permissions: [.rolesManage]))
             return (path(["id": world.secondAdmin.id.rawValue]), [("roleId", role.id.rawValue), ("scopeGroupId", world.deviceGroup.id.rawValue)])
         case .updateSettings: return (route.path, [("staleDeviceDays", "90"), ("directoryDeprovisioning", "erase")])
+        case .uploadPushCertificate:
+            let upload = try AdminWorld.pushCertificate()
+            return (route.path, [("certificate", upload.certificate), ("privateKey", upload.privateKey), ("appleId", upload.appleId)])
         case .support: return (route.path, [])
         case .openSupportCase:
             return (route.path, [("subject", "S\(unique)"), ("contactName", "C"), ("contactEmail", "c\(unique)@example.test"), ("message", "m")])

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 import StewardModel
+import StewardAppleMDM
 import StewardServer
 
 /// Seeded mutation fuzzing through the router: valid inputs — a check-in body, a CSV of
@@ -107,5 +108,31 @@ import StewardServer
             let list = try await api.send(.GET, APIRoute.listDevices.path + "?limit=5", token: api.adminToken)
             #expect(list.status == .ok)
         }
+    }
+
+    /// Apple's property lists, both forms, bent the same ways: each is read or refused with a
+    /// `PropertyListError` — never a crash — and whatever is read is a check-in or refused.
+    @Test func propertyListsAreReadOrRefusedNeverCrash() throws {
+        let xml = Array(PropertyListCoding.encodeXML(.dictionary([
+            "MessageType": .string("TokenUpdate"), "UDID": .string("00008110-000A1B2C3D4E801E"), "Topic": .string("com.apple.mgmt.External.x"),
+            "Token": .data(Data(repeating: 0xA1, count: 32)), "PushMagic": .string("magic"),
+            "Nested": .array([.dictionary(["a": .integer(1), "b": .real(2.5), "c": .bool(true)])]),
+        ])))
+        // {"a": [1, "b"]} in the binary form.
+        var binary = Array("bplist00".utf8) + [0xD1, 0x01, 0x02, 0x51, 0x61, 0xA2, 0x03, 0x04, 0x10, 0x01, 0x51, 0x62]
+        binary += [0x08, 0x0B, 0x0D, 0x10, 0x12] + [0, 0, 0, 0, 0, 0, 1, 1] + [0, 0, 0, 0, 0, 0, 0, 5] + [0, 0, 0, 0, 0, 0, 0, 0]
+            + [0, 0, 0, 0, 0, 0, 0, 20]
+        #expect(try PropertyListCoding.decode(binary) == .dictionary(["a": .array([.integer(1), .string("b")])]))
+        var generator = SeededGenerator(seed: 19)
+        var read = 0
+        for iteration in 0..<Self.iterations {
+            let input = Self.mutate(iteration.isMultiple(of: 2) ? xml : binary, &generator)
+            // Typed throws: a refusal can only be a PropertyListError.
+            guard (try? PropertyListCoding.decode(input)) != nil else { continue }
+            read += 1
+            _ = try? MDMCheckIn.parse(input)
+            _ = try? MDMReport.parse(input)
+        }
+        #expect(read > 0 && read < Self.iterations, "some bent inputs still read, most not: \(read)")
     }
 }

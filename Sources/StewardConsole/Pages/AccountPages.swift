@@ -15,7 +15,9 @@ public enum AccountPages {
         let shown: HTML = created.map { token in
             """
             <div class="flash ok" role="status" id="new-token"><p>The token is shown once: copy it now.</p><pre>\(token.token ?? "")</pre>\
-            <p>Enroll a Linux machine with it:</p><pre>sudo steward-agent enroll --server \(server) --token \(token.token ?? "")</pre></div>
+            <p>Enroll a Linux machine with it:</p><pre>sudo steward-agent enroll --server \(server) --token \(token.token ?? "")</pre>\
+            <p>An iPhone, iPad or Mac opens its enrollment profile (\(token.ownership == .personal ? "a User Enrollment: no serial number, IMEI, phone number or MAC address is collected" : "a device enrollment")):</p>\
+            <pre>\(server)/mdm/enroll?token=\(token.token ?? "")</pre></div>
             """
         } ?? .empty
         let create: HTML = manage

@@ -56,11 +56,20 @@ public enum AdminPages {
         public var account: TenantAccountView?
         public var connectors: [ConnectorView]
         public var scimTokens: [SCIMTokenView]
+        /// The MDM push certificate, nil when there is none.
+        public var pushCertificate: ApplePushCertificateView?
+        /// Where Apple devices fetch their enrollment profile (`…/mdm/enroll`).
+        public var appleEnrollURL: String
 
-        public init(account: TenantAccountView?, connectors: [ConnectorView], scimTokens: [SCIMTokenView]) {
+        public init(
+            account: TenantAccountView?, connectors: [ConnectorView], scimTokens: [SCIMTokenView], pushCertificate: ApplePushCertificateView? = nil,
+            appleEnrollURL: String = "/mdm/enroll"
+        ) {
             self.account = account
             self.connectors = connectors
             self.scimTokens = scimTokens
+            self.pushCertificate = pushCertificate
+            self.appleEnrollURL = appleEnrollURL
         }
     }
 
@@ -113,7 +122,31 @@ public enum AdminPages {
                 Layout.state(token.revokedAt == nil ? "active" : "revoked"),
             ]
         }
-        more = more + "<h2>Directory sync tokens (SCIM)</h2>"
+        more = more + "<h2>Apple devices</h2>"
+        if let push = context.pushCertificate {
+            more = more + """
+                <div class="card" id="apple-push"><dl class="fields">\
+                <dt>Push topic</dt><dd>\(push.topic)</dd><dd></dd>\
+                <dt>Expires</dt><dd>\(Layout.time(push.notAfter)) (\(push.daysLeft < 0 ? "expired: renew it at Apple with the same Apple ID" : "in \(push.daysLeft) days"))</dd><dd></dd>\
+                <dt>Apple ID</dt><dd>\(push.appleId ?? "—")</dd><dd></dd>\
+                <dt>Enrollment</dt><dd>a device opens \(context.appleEnrollURL)?token=<em>an enrollment token</em></dd><dd></dd>\
+                </dl></div>
+                """
+        } else {
+            more = more + "<p class=\"muted\" id=\"apple-push\">No push certificate: iPhones, iPads and Macs cannot enroll until one is uploaded.</p>"
+        }
+        if viewer.may(.tenantSettings) {
+            more = more + viewer.form(
+                "/settings/apple-push",
+                """
+                <div class="card"><dl class="fields">\
+                <dt><label for="in-push-cert">\(context.pushCertificate == nil ? "Push certificate" : "Renewed certificate") (PEM)</label></dt><dd><textarea id="in-push-cert" name="certificate" rows="4" required></textarea></dd><dd></dd>\
+                <dt><label for="in-push-key">Its private key (PEM)</label></dt><dd><textarea id="in-push-key" name="privateKey" rows="4" required></textarea></dd><dd></dd>\
+                <dt><label for="in-push-apple-id">Apple ID that made it</label></dt><dd><input id="in-push-apple-id" name="appleId" type="email" value="\(context.pushCertificate?.appleId ?? "")" required></dd><dd></dd>\
+                </dl><p><button type="submit" id="upload-push">Upload push certificate</button></p></div>
+                """)
+        }
+        more = more + "<h2>Directory sync tokens (SCIM)</h2"
             + Layout.table(id: "scim-tokens", ["Name", "Made", "Expires", "State"], tokenRows, empty: "None: the API's POST /api/v1/scim-tokens makes one.")
         return Layout.page(title: "Settings", section: .settings, viewer: viewer, flash: flash, "<h1>Tenant settings</h1>\(form)\(more)")
     }

@@ -16,6 +16,8 @@ public struct Console: Sendable {
     let api: InProcessAPI
     let store: any Storage
     let clock: Clock
+    /// The address devices reach (for the enrollment URLs the pages show).
+    var publicURL: String? = nil
 
     public static let contentSecurityPolicy =
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -27,7 +29,7 @@ public struct Console: Sendable {
         router.post("/sign-in", use: page(signIn))
         let signedIn = router.group().add(middleware: ConsoleSession(store: store, clock: clock))
         signedIn.post("/sign-out", use: page(signOut))
-        let pages = ConsolePages(api: api, clock: clock)
+        let pages = ConsolePages(api: api, clock: clock, publicURL: publicURL)
         let handlers: [ConsoleRoute: Handler] = [
             .home: pages.home, .devices: pages.devices, .devicesCSV: pages.devicesCSV, .searchDevices: pages.searchDevices,
             .searchDevicesCSV: pages.searchDevicesCSV, .device: pages.device,
@@ -42,7 +44,7 @@ public struct Console: Sendable {
             .privacyErasure: pages.privacyErasure, .corporateIdentifiers: pages.corporateIdentifiers, .reidentify: pages.reidentify,
             .admins: pages.admins, .createAdmin: pages.createAdmin, .updateAdmin: pages.updateAdmin,
             .resetPassword: pages.resetPassword, .assignRole: pages.assignRole, .settings: pages.settings,
-            .updateSettings: pages.updateSettings, .support: pages.support, .openSupportCase: pages.openSupportCase,
+            .updateSettings: pages.updateSettings, .uploadPushCertificate: pages.uploadPushCertificate, .support: pages.support, .openSupportCase: pages.openSupportCase,
             .supportCase: pages.supportCase, .writeSupportMessage: pages.writeSupportMessage,
             .setSupportCaseStatus: pages.setSupportCaseStatus,
         ]

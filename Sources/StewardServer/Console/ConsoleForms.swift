@@ -250,8 +250,27 @@ extension ConsolePages {
         let more = AdminPages.SettingsContext(
             account: try await api.value(TenantAccountView.self, .getTenantAccount, context),
             connectors: try await api.value(Page<ConnectorView>.self, .listConnectors, context).items,
-            scimTokens: try await api.value(Page<SCIMTokenView>.self, .listSCIMTokens, context).items)
+            scimTokens: try await api.value(Page<SCIMTokenView>.self, .listSCIMTokens, context).items,
+            pushCertificate: try await pushCertificate(context), appleEnrollURL: (publicURL ?? "") + "/mdm/enroll")
         return Console.html(AdminPages.settings(viewer: try viewer(request, context), settings: settings, context: more, flash: flash(request)))
+    }
+
+    /// The tenant's MDM push certificate, nil when it has none.
+    private func pushCertificate(_ context: Context) async throws -> ApplePushCertificateView? {
+        do {
+            return try await api.value(ApplePushCertificateView.self, .getApplePushCertificate, context)
+        } catch let error as APIError where error.status == .notFound {
+            return nil
+        }
+    }
+
+    func uploadPushCertificate(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Console.form(request, context, limit: 64 * 1024)
+        _ = try await api.value(
+            ApplePushCertificateView.self, .uploadApplePushCertificate, context,
+            body: ApplePushCertificateRequest(
+                certificate: try form.required("certificate"), privateKey: try form.required("privateKey"), appleId: try form.required("appleId")))
+        return Console.redirect("/settings?done=push-certificate")
     }
 
     func updateSettings(_ request: Request, context: Context) async throws -> Response {
@@ -311,7 +330,7 @@ extension ConsolePages {
         let tokens = context.grants.allows(.enrollmentRead)
             ? try await api.value(Page<EnrollmentTokenView>.self, .listEnrollmentTokens, context, query: pageQuery(request, limit: 100))
             : Page(items: [], nextCursor: nil)
-        let server = request.head.authority.map { (request.head.scheme ?? "http") + "://" + $0 } ?? "https://steward.example"
+        let server = publicURL ?? request.head.authority.map { (request.head.scheme ?? "http") + "://" + $0 } ?? "https://steward.example"
         return Console.html(AccountPages.enrollment(
             viewer: try viewer(request, context), tokens: tokens, created: created, server: server, flash: flash(request)))
     }

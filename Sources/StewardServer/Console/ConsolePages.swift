@@ -10,6 +10,7 @@ struct ConsolePages: Sendable {
     typealias Context = StewardRequestContext
     let api: InProcessAPI
     let clock: Clock
+    let publicURL: String?
 
     /// Fixed messages after a form's redirect (`?done=`): no text of the admin's in a URL.
     static let done: [String: String] = [
@@ -24,6 +25,7 @@ struct ConsolePages: Sendable {
         "password-reset": "The password was reset.",
         "role-assigned": "The role was assigned.",
         "settings": "The settings were saved.",
+        "push-certificate": "The push certificate was uploaded.",
         "device-deleted": "The device was deleted.",
         "task-cancelled": "The task was cancelled.",
         "token-revoked": "The token was revoked.",
