@@ -212,6 +212,8 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let updateConnector = APIRoute(.PATCH, "/api/v1/connectors/{id}", .admin(.tenantSettings))
     public static let deleteConnector = APIRoute(.DELETE, "/api/v1/connectors/{id}", .admin(.tenantSettings))
     /// The tenant's MDM push certificate from Apple (its key sealed, never shown).
+    /// How an Apple device is managed: its MDM enrollment and command queue.
+    public static let getAppleMDMEnrollment = APIRoute(.GET, "/api/v1/devices/{id}/apple-mdm", .admin(.devicesRead))
     public static let getApplePushCertificate = APIRoute(.GET, "/api/v1/apple-mdm/push-certificate", .admin(.tenantRead))
     public static let uploadApplePushCertificate = APIRoute(.POST, "/api/v1/apple-mdm/push-certificate", .admin(.tenantSettings))
     public static let deleteApplePushCertificate = APIRoute(.DELETE, "/api/v1/apple-mdm/push-certificate", .admin(.tenantSettings))
@@ -261,7 +263,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         createSCIMToken, listSCIMTokens, revokeSCIMToken,
         createSupportCase, listSupportCases, getSupportCase, updateSupportCase, addSupportMessage, getSupportAttachment,
         registerAppInstance, appInstanceCheckIn, appInstanceKey, listAppInstances, getAppInstance, wipeAppInstance, deleteAppInstance,
-        listConnectors, createConnector, updateConnector, deleteConnector, getApplePushCertificate, uploadApplePushCertificate,
+        listConnectors, createConnector, updateConnector, deleteConnector, getAppleMDMEnrollment, getApplePushCertificate, uploadApplePushCertificate,
         deleteApplePushCertificate,
         getTenantAccount, updateTenantAccount, closeTenant, cancelTenantClosure,
     ] + scim

@@ -17,8 +17,14 @@ public struct PrivacyExportBundle: Codable, Sendable, Equatable {
         public var managedApps: [DeviceManagedAppView]
         /// Remote tasks, with their collect-diagnostics bundles.
         public var remoteTasks: [RemoteTaskView]
+        /// How an Apple device is managed (Apple MDM), with its UDID; never its push token.
+        public var appleMDM: AppleMDMEnrollmentView?
 
-        public init(device: DeviceView, apps: [AppRecord], managedApps: [DeviceManagedAppView] = [], remoteTasks: [RemoteTaskView] = []) {
+        public init(
+            device: DeviceView, apps: [AppRecord], managedApps: [DeviceManagedAppView] = [], remoteTasks: [RemoteTaskView] = [],
+            appleMDM: AppleMDMEnrollmentView? = nil
+        ) {
+            self.appleMDM = appleMDM
             self.remoteTasks = remoteTasks
             self.device = device
             self.apps = apps

@@ -158,7 +158,7 @@ public func buildRouter(
     let account = TenantAccountController(store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock)
     let connectors = ConnectorController(store: storage, auditor: auditor, clock: clock, ids: ids)
     let pushCertificate = ApplePushCertificateController(
-        store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock, ids: ids)
+        store: storage, devices: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock, ids: ids)
     let diagnostics = DiagnosticsController(
         store: storage, devices: deviceAuthentication, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
         clock: clock, ids: ids, configuration: configuration)
@@ -301,6 +301,7 @@ public func buildRouter(
         .createConnector: handler(connectors.create),
         .updateConnector: handler(connectors.update),
         .deleteConnector: handler(connectors.delete),
+        .getAppleMDMEnrollment: handler(pushCertificate.enrollment),
         .getApplePushCertificate: handler(pushCertificate.get),
         .uploadApplePushCertificate: handler(pushCertificate.upload),
         .deleteApplePushCertificate: handler(pushCertificate.delete),

@@ -206,3 +206,19 @@ public struct AppleMDMCommandRecord: StoredRecord, Equatable {
     }
     public static func forTask(_ task: RemoteTaskID) -> [String: StoreValue] { ["task_id": .text(task.rawValue)] }
 }
+
+extension AppleMDMEnrollmentRecord {
+    /// The admin's view, with the device's commands; the UDID only where `showsUDID`.
+    public func view(commands: [AppleMDMCommandRecord], showsUDID: Bool) -> AppleMDMEnrollmentView {
+        AppleMDMEnrollmentView(
+            enrollmentType: type == .user ? .user : .device, enrolledAt: authenticatedAt, udid: type == .device && showsUDID ? protocolID : nil,
+            lastSeenAt: lastSeenAt, lastInventoryAt: lastInventoryAt, lastPushAt: lastPushAt, pushTokenRefusedAt: pushTokenRefusedAt,
+            checkedOutAt: checkedOutAt, userChannel: userChannel, identityExpiresAt: certificateExpiresAt,
+            commands: commands.map { command in
+                AppleMDMCommandView(
+                    id: command.id, requestType: command.requestType, taskId: command.taskID,
+                    state: AppleMDMCommandView.State(rawValue: command.state.rawValue) ?? .queued, queuedAt: command.queuedAt,
+                    sentAt: command.sentAt, answeredAt: command.answeredAt, errorCodes: command.errorCodes)
+            })
+    }
+}

@@ -359,6 +359,20 @@ import _CryptoExtras
             #expect(audit.contains { $0.activity == "RemoteTask" && $0.actorType == .device && $0.actorId == phone.id.rawValue
                 && $0.modifiedProperties.contains { $0.name == "state" && $0.newValue == "succeeded" } })
 
+            // How each is managed, as the API shows it: the command that carried the lock, the UDID of
+            // the corporate phone only.
+            let phoneMDM = try await world.json(
+                AppleMDMEnrollmentView.self, APIRoute.getAppleMDMEnrollment.path.replacingOccurrences(of: "{id}", with: phone.id.rawValue))
+            #expect(phoneMDM.enrollmentType == .device && phoneMDM.udid == "00008110-000A1B2C3D4E801E" && phoneMDM.checkedOutAt == nil)
+            #expect(phoneMDM.commands.contains { $0.requestType == "DeviceLock" && $0.state == .acknowledged && $0.taskId == task.id })
+            #expect(phoneMDM.commands.contains { $0.requestType == "DeviceInformation" && $0.state == .acknowledged })
+            let tabletMDM = try await world.json(
+                AppleMDMEnrollmentView.self, APIRoute.getAppleMDMEnrollment.path.replacingOccurrences(of: "{id}", with: tablet.id.rawValue))
+            #expect(tabletMDM.enrollmentType == .user && tabletMDM.udid == nil)
+            #expect(tabletMDM.commands.map(\.requestType) == ["DeviceInformation"])
+            let noMDM = try await world.admin(.GET, APIRoute.getAppleMDMEnrollment.path.replacingOccurrences(of: "{id}", with: "00000000-0000-7000-8000-000000000000"))
+            #expect(noMDM.status == 404)
+
             // A wipe is forbidden in a User Enrollment: the task ends as not supported, never sent.
             let (wipeStatus, wipeBody) = try await world.admin(
                 .POST, APIRoute.createRemoteTask.path.replacingOccurrences(of: "{id}", with: tablet.id.rawValue), #"{"kind":"wipe","confirm":"wipe"}"#)

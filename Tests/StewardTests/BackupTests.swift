@@ -114,7 +114,7 @@ import StewardStore
         #expect(try runCommand(steward, ["backup", "--data-dir", data, "--to", backup]).status != 0)
         // The server went on serving: the agent checks in after the backup. A SIGHUP (what
         // `systemctl reload` sends) changes nothing on a plain-HTTP server: it goes on serving.
-        kill(server.process.processIdentifier, SIGHUP)
+        kill(server.pid, SIGHUP)
         try await server.waitForLog("nothing to reload")
         #expect(try runCommand(agentBinary, ["check-in", "--state-dir", state]).status == 0)
         #expect(try await server.stop() == 0)

@@ -197,6 +197,12 @@ import StewardModel
                 id: ConnectorID(rawValue: ""), kind: .applePush, name: "", thirdPartyTenantId: "", accountId: "", createdBy: AdminID(rawValue: ""),
                 createdAt: Date(), updatedAt: Date()))),
             ("ConnectorCreate", try keys(ConnectorCreateRequest(kind: .directory, name: "", thirdPartyTenantId: "", accountId: ""))),
+            ("AppleMDMEnrollment", try keys(AppleMDMEnrollmentView(
+                enrollmentType: .device, enrolledAt: Date(), udid: "", lastSeenAt: Date(), lastInventoryAt: Date(), lastPushAt: Date(),
+                pushTokenRefusedAt: Date(), checkedOutAt: Date(), userChannel: false, identityExpiresAt: Date(), commands: []))),
+            ("AppleMDMCommand", try keys(AppleMDMCommandView(
+                id: "", requestType: "", taskId: RemoteTaskID(rawValue: ""), state: .queued, queuedAt: Date(), sentAt: Date(), answeredAt: Date(),
+                errorCodes: ""))),
             ("ApplePushCertificate", try keys(ApplePushCertificateView(topic: "", notAfter: Date(), appleId: "", uploadedAt: Date(), daysLeft: 0))),
             ("ApplePushCertificateUpload", try keys(ApplePushCertificateRequest(certificate: "", privateKey: "", appleId: ""))),
             ("TenantAccount", try keys(TenantAccountView(

@@ -146,7 +146,7 @@ import StewardTLS
             for (from, to) in [(renewed.certificate, certificate), (renewed.key, key)] {
                 #expect(rename(from, to) == 0)
             }
-            kill(server.process.processIdentifier, SIGHUP)
+            kill(server.pid, SIGHUP)
             try await server.waitForLog("tls certificate reloaded")
             #expect(try await ServerTrust.certificate(pinned: renewed.pin, host: "127.0.0.1", port: port) != nil)
             #expect(try await ServerTrust.certificate(pinned: pin, host: "127.0.0.1", port: port) == nil)
@@ -156,7 +156,7 @@ import StewardTLS
 
             // A broken key file: logged, and the pair in use stays.
             try Data("not a key".utf8).write(to: URL(fileURLWithPath: key))
-            kill(server.process.processIdentifier, SIGHUP)
+            kill(server.pid, SIGHUP)
             try await server.waitForLog("tls certificate not reloaded")
             #expect(try await ServerTrust.certificate(pinned: renewed.pin, host: "127.0.0.1", port: port) != nil)
         }

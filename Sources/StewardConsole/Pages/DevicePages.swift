@@ -122,7 +122,13 @@ public enum DevicePages {
         public var apps: Page<AppRecord>?
         public var managedApps: [DeviceManagedAppView]
         public var tasks: [RemoteTaskView]
-        public init(device: DeviceView, apps: Page<AppRecord>?, managedApps: [DeviceManagedAppView], tasks: [RemoteTaskView]) {
+        /// How Apple's MDM protocol manages it (nil for any other device).
+        public var appleMDM: AppleMDMEnrollmentView?
+        public init(
+            device: DeviceView, apps: Page<AppRecord>?, managedApps: [DeviceManagedAppView], tasks: [RemoteTaskView],
+            appleMDM: AppleMDMEnrollmentView? = nil
+        ) {
+            self.appleMDM = appleMDM
             self.device = device
             self.apps = apps
             self.managedApps = managedApps
@@ -178,7 +184,7 @@ public enum DevicePages {
             """
             <h1>\(device.deviceName ?? "(unnamed device)")</h1>\(personalNote)\(actions(viewer: viewer, device: device))\
             <h2>Inventory</h2><div class="card"><dl class="fields" id="fields">\(fieldRows)</dl></div>\
-            \(managedApps(detail.managedApps))\(tasks(detail.tasks, device: device, viewer: viewer))\(apps(device: device, detail.apps, cursor: appsCursor))\
+            \(appleMDM(detail.appleMDM))\(managedApps(detail.managedApps))\(tasks(detail.tasks, device: device, viewer: viewer))\(apps(device: device, detail.apps, cursor: appsCursor))\
             \(viewer.may(.devicesDelete) ? "<h2>Delete</h2>" + viewer.form("/devices/\(device.id.rawValue)/delete", class: "filters",
                 "<p class=\"muted\">Removes the device and everything collected from it; the machine must enroll again.</p>"
                 + Layout.field("Type “delete” to confirm", name: "confirm", required: true, extra: " autocomplete=\"off\" data-confirm-text=\"delete\"")
@@ -214,6 +220,37 @@ public enum DevicePages {
                     + "<button type=\"submit\" class=\"secondary\" id=\"update-device\">Save</button>")
         }
         return forms == .empty ? .empty : "<div class=\"actions card\" id=\"actions\">\(forms)</div>"
+    }
+
+    /// Apple MDM: the enrollment, and the commands not yet answered or answered this week.
+    static func appleMDM(_ enrollment: AppleMDMEnrollmentView?) -> HTML {
+        guard let enrollment else { return .empty }
+        let kind = enrollment.enrollmentType == .user
+            ? "User Enrollment (personal: no serial number, IMEI, phone number or MAC address is collected)" : "Device enrollment"
+        let push: HTML
+        if let refused = enrollment.pushTokenRefusedAt {
+            push = "Apple refused its push token on \(Layout.time(refused)): it is woken again once it sends a new one"
+        } else {
+            push = Layout.time(enrollment.lastPushAt)
+        }
+        let rows = enrollment.commands.suffix(20).reversed().html { command in
+            "<tr><td>\(command.requestType)</td><td>\(Layout.state(command.state.rawValue))</td><td>\(Layout.time(command.queuedAt))</td><td>\(Layout.time(command.answeredAt))</td><td>\(command.errorCodes ?? "")</td></tr>"
+        }
+        let commands: HTML = enrollment.commands.isEmpty ? .empty : """
+            <table class="data" id="apple-commands"><thead><tr><th scope="col">Command</th><th scope="col">State</th><th scope="col">Queued</th>\
+            <th scope="col">Answered</th><th scope="col">Error</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+        return """
+            <h2>Apple device management</h2><div class="card" id="apple-mdm"><dl class="fields">\
+            <dt>Enrollment</dt><dd>\(kind)</dd><dd></dd>\
+            <dt>Enrolled</dt><dd>\(Layout.time(enrollment.enrolledAt))</dd><dd></dd>\
+            <dt>Last poll</dt><dd>\(Layout.time(enrollment.lastSeenAt))</dd><dd></dd>\
+            <dt>Last push</dt><dd>\(push)</dd><dd></dd>\
+            <dt>Checked out</dt><dd>\(enrollment.checkedOutAt.map { Layout.time($0) } ?? "no")</dd><dd></dd>\
+            <dt>Identity expires</dt><dd>\(Layout.time(enrollment.identityExpiresAt))</dd><dd></dd>\
+            </dl></div>\
+            \(commands)
+            """
     }
 
     static func managedApps(_ apps: [DeviceManagedAppView]) -> HTML {

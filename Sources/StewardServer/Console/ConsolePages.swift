@@ -177,8 +177,16 @@ struct ConsolePages: Sendable {
                 Page<AppRecord>.self, .listDeviceApps, context, parameters: parameters,
                 query: String(QueryString.make([("limit", "100"), ("cursor", appsCursor)]).dropFirst()))
         }
+        var appleMDM: AppleMDMEnrollmentView?
+        if device.agentVersion == AppleMDMController.agentVersion {
+            do {
+                appleMDM = try await api.value(AppleMDMEnrollmentView.self, .getAppleMDMEnrollment, context, parameters: parameters)
+            } catch let error as APIError where error.status == .notFound {
+                appleMDM = nil
+            }
+        }
         return Console.html(DevicePages.detail(
-            viewer: viewer, .init(device: device, apps: apps, managedApps: managed, tasks: tasks.items), appsCursor: appsCursor,
+            viewer: viewer, .init(device: device, apps: apps, managedApps: managed, tasks: tasks.items, appleMDM: appleMDM), appsCursor: appsCursor,
             flash: flash(request)))
     }
 

@@ -10,6 +10,7 @@ import X509
 /// records Apple's push service as a connector, which opens its flow in the privacy statement.
 struct ApplePushCertificateController: Sendable {
     let store: any RecordStore
+    let devices: any DeviceStore
     let masterKey: MasterKey
     let auditor: Auditor
     let clock: Clock
@@ -92,6 +93,32 @@ struct ApplePushCertificateController: Sendable {
             }
         }
         return Response(status: .noContent)
+    }
+
+    /// An Apple device's MDM enrollment and commands (`devices.read`, within the admin's scope).
+    func enrollment(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<AppleMDMEnrollmentView> {
+        let tenantID = try context.requireTenant()
+        let device = try await reachableDevice(context, store: devices, tenantID: tenantID, permission: .devicesRead)
+        guard let view = try await Self.enrollment(of: device, tenantID: tenantID, store: store) else { throw APIError.notFound("apple_mdm_enrollment") }
+        return JSONResponse(view)
+    }
+
+    /// The device's current (latest) MDM enrollment, or nil for a device Apple's protocol does not manage.
+    static func enrollment(of device: DeviceView, tenantID: TenantID, store: any RecordStore, showsUDID: Bool? = nil) async throws -> AppleMDMEnrollmentView? {
+        guard let enrollment = try await store.records(
+            AppleMDMEnrollmentRecord.self, tenantID: tenantID, filter: AppleMDMEnrollmentRecord.of(device.id), after: nil, limit: 10
+        ).max(by: { ($0.authenticatedAt ?? .distantPast) < ($1.authenticatedAt ?? .distantPast) })
+        else { return nil }
+        var commands: [AppleMDMCommandRecord] = []
+        var after: String?
+        while true {
+            let page = try await store.records(
+                AppleMDMCommandRecord.self, tenantID: tenantID, filter: AppleMDMCommandRecord.of(device.id), after: after, limit: 500)
+            commands += page
+            guard page.count == 500, let last = page.last, commands.count < 5_000 else { break }
+            after = last.id
+        }
+        return enrollment.view(commands: commands, showsUDID: showsUDID ?? (device.ownership == .corporate))
     }
 
     private func connector(_ tenantID: TenantID) async throws -> ConnectorRecord? {

@@ -38,7 +38,9 @@ public struct DataSubjectRequests: Sendable {
                 tasks += page.map { $0.view(withBundle: true) }
                 before = page.count == 1_000 ? page.last?.id.rawValue : nil
             } while before != nil
-            exported.append(.init(device: device, apps: apps, managedApps: managed, remoteTasks: tasks))
+            // The person's own data: the UDID too (never the push token, PushMagic or UnlockToken).
+            let appleMDM = try await ApplePushCertificateController.enrollment(of: device, tenantID: tenantID, store: store, showsUDID: true)
+            exported.append(.init(device: device, apps: apps, managedApps: managed, remoteTasks: tasks, appleMDM: appleMDM))
             groups += try await store.groupIDs(tenantID: tenantID, memberID: device.id.rawValue)
         }
         // Diagnostics are stored under pseudonyms: re-linked here, for this person only.

@@ -57,6 +57,14 @@ struct AdminWorld: Sendable {
         connector = try #require(try await api.send(.GET, APIRoute.listConnectors.path, token: api.adminToken)
             .decode(Page<ConnectorView>.self).items.first, "the SCIM token recorded the directory")
         _ = try await api.created(.POST, APIRoute.uploadApplePushCertificate.path, try Self.pushCertificate()) as ApplePushCertificateView
+        // The device as an Apple MDM enrollment too (its routes need one to answer).
+        var enrollment = AppleMDMEnrollmentRecord(
+            tenantID: env.tenant.tenantId, id: "world-apple-enrollment", tokenID: CredentialID(rawValue: "world-token"), ownership: .corporate,
+            userID: nil, type: .device, certificateFingerprint: Data(repeating: 1, count: 32), issuedAt: env.clock.now,
+            certificateExpiresAt: env.clock.now.addingTimeInterval(86_400))
+        enrollment.deviceID = device.deviceId
+        enrollment.authenticatedAt = env.clock.now
+        try await env.storage.write([.insert(enrollment)], audit: nil)
     }
 
     /// An app-protection instance of the user, registered as its SDK would.
@@ -269,6 +277,7 @@ struct AdminWorld: Sendable {
                 .POST, APIRoute.createConnector.path, ConnectorCreateRequest(kind: .applePush, name: "c \(unique)"))
             return Call(path: route.path(made.id.rawValue), body: route == .updateConnector ? try json(ConnectorPatch(name: "d \(unique)")) : nil)
         case .getApplePushCertificate: return Call(path: route.path, body: nil)
+        case .getAppleMDMEnrollment: return Call(path: route.path(device.deviceId.rawValue), body: nil)
         case .uploadApplePushCertificate: return Call(path: route.path, body: try json(try Self.pushCertificate()))
         case .deleteApplePushCertificate:
             let _: ApplePushCertificateView = try await api.created(.POST, route.path, try Self.pushCertificate())

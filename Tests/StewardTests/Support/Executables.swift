@@ -95,42 +95,90 @@ struct SpawnFailed: Error, CustomStringConvertible {
     var description: String { "cannot run \(path): \(String(cString: strerror(code)))" }
 }
 
-/// A long-running `steward serve`, stopped with SIGTERM. Its output comes through a pipe: kept
-/// in a log file, and every wait (the port, a log line, the exit) is woken by what arrives.
+/// A long-running `steward serve`, stopped with SIGTERM. Spawned with `posix_spawn`, its output
+/// read through a pipe by a thread of its own (blocking `read`), its exit reaped by another
+/// (blocking `waitpid`): no libdispatch source watches any descriptor, so none can outlive one
+/// (libdispatch's event loop crashed the suite when a watched descriptor closed under it, as
+/// Foundation's `Process` and `FileHandle.readabilityHandler` do). Every wait (the port, a log
+/// line, the exit) is woken by what arrives; the log is also kept in a file.
 final class RunningServer: @unchecked Sendable {
-    let process = Process()
+    let pid: pid_t
     let logFile: URL
     private(set) var port = 0
     private let events = ServerEvents()
+    private let status = NSLock()
+    nonisolated(unsafe) private var exitStatus: Int32?
 
     init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], logDirectory: URL) throws {
         logFile = logDirectory.appendingPathComponent("serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
-        let pipe = Pipe()
-        Self.keep(pipe, process)
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let events = events
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                try? log.close()
-                events.ended()
-            } else {
-                log.write(data)
-                events.append(String(decoding: data, as: UTF8.self))
-            }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw SpawnFailed(path: executable.path, code: errno) }
+        // Ours only: no other child inherits them (ours close every descriptor from 3 anyway).
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        _ = closeFrom(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var child = pid_t()
+        let spawned = posix_spawn(&child, executable.path, &actions, &attributes, argv, envp)
+        close(fds[1])
+        guard spawned == 0 else {
+            close(fds[0])
+            throw SpawnFailed(path: executable.path, code: spawned)
         }
-        process.terminationHandler = { _ in events.exited() }
-        try process.run()
+        pid = child
+        let spawnedPID = child
+        let events = events
+        let reading = fds[0]
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(reading, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    let data = Data(buffer[0..<count])
+                    log.write(data)
+                    events.append(String(decoding: data, as: UTF8.self))
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            close(reading)
+            try? log.close()
+            events.ended()
+        }.start()
+        Thread { [self] in
+            var raw: Int32 = 0
+            while waitpid(spawnedPID, &raw, 0) == -1 && errno == EINTR {}
+            // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import.
+            let signal = raw & 0x7f
+            status.withLock { exitStatus = signal == 0 ? (raw >> 8) & 0xff : 128 + signal }
+            events.exited()
+        }.start()
     }
 
     var log: String { events.text }
+    private var exited: Int32? { status.withLock { exitStatus } }
 
     /// Waits for the log line announcing the port (the server binds before it logs).
     func waitUntilServing(timeout: TimeInterval = 60) async throws -> Int {
@@ -150,33 +198,25 @@ final class RunningServer: @unchecked Sendable {
 
     /// SIGTERM, then the exit status (nil when it had to be killed).
     func stop(timeout: TimeInterval = 20) async throws -> Int32? {
-        process.terminate()
-        guard await events.waitForExit(timeout: timeout, process) else {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            _ = await events.waitForExit(timeout: 60, process)
+        Glibc.kill(pid, SIGTERM)
+        guard await events.waitForExit(timeout: timeout) else {
+            Glibc.kill(pid, SIGKILL)
+            _ = await events.waitForExit(timeout: 60)
             _ = await events.waitForEnd(timeout: 10)
             return nil
         }
         _ = await events.waitForEnd(timeout: 10)
-        return process.terminationStatus
+        return exited
     }
 
     /// Dies without any clean-up, as a crashed or killed replica would.
     func kill() async throws {
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        _ = await events.waitForExit(timeout: 60, process)
+        Glibc.kill(pid, SIGKILL)
+        _ = await events.waitForExit(timeout: 60)
         _ = await events.waitForEnd(timeout: 10)
     }
 
-    /// Every server's pipe and `Process` stay for the life of the test process: libdispatch
-    /// crashes when a descriptor is closed while the source watching it is still registered
-    /// (its cancellation is asynchronous), and a server's pipe — or the descriptors Foundation's
-    /// `Process` watches its child with — would otherwise close with the object.
-    private static let pipes = NSLock()
-    nonisolated(unsafe) private static var kept: [(Pipe, Process)] = []
-    private static func keep(_ pipe: Pipe, _ process: Process) { pipes.withLock { kept.append((pipe, process)) } }
-
-    deinit { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
+    deinit { if exited == nil { Glibc.kill(pid, SIGKILL) } }
 
     struct ServerDidNotStart: Error, CustomStringConvertible {
         let log: String
@@ -213,8 +253,8 @@ final class ServerEvents: @unchecked Sendable {
     }
 
     /// True once the process has exited.
-    func waitForExit(timeout: TimeInterval, _ process: Process) async -> Bool {
-        await wait(timeout: timeout) { events in events.exitedAlready || !process.isRunning ? true : nil }
+    func waitForExit(timeout: TimeInterval) async -> Bool {
+        await wait(timeout: timeout) { events in events.exitedAlready ? true : nil }
     }
 
     private func wait(timeout: TimeInterval, _ check: @escaping Check) async -> Bool {
