@@ -114,7 +114,7 @@ public enum MDMIdentity {
     }
 
     /// The certificates a CMS SignedData carries (the signer's among them), read without
-    /// verifying anything: only to find whose CA to verify it against. At most 8 KiB… 64 KiB.
+    /// verifying anything: only to find whose CA to verify it against. At most 64 KiB is read.
     public static func certificates(inSignature bytes: [UInt8]) -> [Certificate] {
         guard bytes.count <= 64 * 1024, let root = try? BER.parse(bytes), case .constructed(let info) = root.content else { return [] }
         var parts = info.makeIterator()
@@ -258,7 +258,7 @@ public enum PKCS12 {
     /// RFC 7292 appendix B.2 with SHA-256 (u = 32, v = 64), the password as a BMPString with its
     /// two-byte terminator.
     static func pkcs12KDF(password: String, salt: [UInt8], id: UInt8, iterations: Int, length: Int) -> [UInt8] {
-        let u = 32, v = 64
+        let v = 64  // SHA-256's block size; its output (u) is 32 bytes
         var passwordBytes: [UInt8] = []
         for unit in password.utf16 { passwordBytes += [UInt8(unit >> 8), UInt8(unit & 0xFF)] }
         passwordBytes += [0, 0]
@@ -284,7 +284,6 @@ public enum PKCS12 {
                 }
             }
         }
-        _ = u
         return Array(out.prefix(length))
     }
 

@@ -345,23 +345,10 @@ private struct Reader {
 
     /// `<!DOCTYPE name PUBLIC "…" "…">` or `SYSTEM "…"`: read past; an internal subset refused.
     mutating func externalDoctype() throws(XMLError) {
-        var quote: UInt8?
-        let start = index
-        while index < bytes.count {
-            let byte = bytes[index]
-            index += 1
-            if let open = quote {
-                if byte == open { quote = nil }
-            } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                quote = byte
-            } else if byte == UInt8(ascii: "[") || byte == UInt8(ascii: "<") && index - 1 > start {
-                throw .declarationRefused
-            } else if byte == UInt8(ascii: ">") {
-                return
-            }
-            guard index - start <= 1_024 else { throw .declarationRefused }
-        }
-        throw .malformed("unterminated DOCTYPE")
+        index += "<!DOCTYPE".utf8.count
+        _ = try skipToTagEnd(
+            limit: 1_024, forbidden: UInt8(ascii: "["), refused: .declarationRefused, tooLong: .declarationRefused,
+            unterminated: .malformed("unterminated DOCTYPE"))
     }
 
     func name(of node: Int32) -> String {
@@ -397,6 +384,16 @@ private struct Reader {
 
     /// Reads past attributes to `>`; true for `/>`.
     mutating func skipAttributes() throws(XMLError) -> Bool {
+        try skipToTagEnd(
+            limit: limits.maxTextBytes, forbidden: nil, refused: .malformed("< inside a tag"), tooLong: .textTooLong,
+            unterminated: .malformed("unterminated tag"))
+    }
+
+    /// Reads past quoted values to the `>` that ends a tag or declaration (true for `/>`): a `<`
+    /// outside quotes, or `forbidden`, throws `refused`; more than `limit` bytes throw `tooLong`.
+    mutating func skipToTagEnd(
+        limit: Int, forbidden: UInt8?, refused: XMLError, tooLong: XMLError, unterminated: XMLError
+    ) throws(XMLError) -> Bool {
         var quote: UInt8?
         let start = index
         while index < bytes.count {
@@ -406,14 +403,14 @@ private struct Reader {
                 if byte == open { quote = nil }
             } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
                 quote = byte
-            } else if byte == UInt8(ascii: "<") {
-                throw .malformed("< inside a tag")
+            } else if byte == UInt8(ascii: "<") || byte == forbidden {
+                throw refused
             } else if byte == UInt8(ascii: ">") {
                 return index - 2 >= start && bytes[index - 2] == UInt8(ascii: "/")
             }
-            guard index - start <= limits.maxTextBytes else { throw .textTooLong }
+            guard index - start <= limit else { throw tooLong }
         }
-        throw .malformed("unterminated tag")
+        throw unterminated
     }
 
     mutating func skipSpaces() {

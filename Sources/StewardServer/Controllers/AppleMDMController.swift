@@ -125,15 +125,8 @@ struct AppleMDMController: Sendable {
 
     func checkIn(_ request: Request, context: StewardRequestContext) async throws -> Response {
         do {
-            let body = try await Self.body(request, limit: Self.maxCheckInBytes)
-            var identified = try await identify(request, body: body, context: context)
-            let message: MDMCheckIn
-            do {
-                message = try MDMCheckIn.parse(body)
-            } catch {
-                throw Refusal(status: .badRequest, code: Self.code(error))
-            }
-            try await consistent(message.identity, identified, context: context)
+            var (identified, message) = try await receive(
+                request, context, limit: Self.maxCheckInBytes, MDMCheckIn.parse, identity: \.identity)
             let now = clock.now()
             let tenantID = identified.tenantID
             switch message {
@@ -258,15 +251,7 @@ struct AppleMDMController: Sendable {
 
     func connect(_ request: Request, context: StewardRequestContext) async throws -> Response {
         do {
-            let body = try await Self.body(request, limit: Self.maxReportBytes)
-            let identified = try await identify(request, body: body, context: context)
-            let report: MDMReport
-            do {
-                report = try MDMReport.parse(body)
-            } catch {
-                throw Refusal(status: .badRequest, code: Self.code(error))
-            }
-            try await consistent(report.identity, identified, context: context)
+            let (identified, report) = try await receive(request, context, limit: Self.maxReportBytes, MDMReport.parse, identity: \.identity)
             ServiceMetrics.appleCheckIns("report_\(report.status.rawValue.lowercased())").increment()
             let enrollment = identified.enrollment
             guard let deviceID = enrollment.deviceID, enrollment.authenticatedAt != nil else {
@@ -535,6 +520,25 @@ struct AppleMDMController: Sendable {
 
     // MARK: Identity
 
+    /// A request's body, read within `limit`, its sender identified, then parsed (a malformed
+    /// body is 400, after the identity: nothing about a stranger's body is answered) and checked
+    /// to name the enrollment its certificate stands for.
+    private func receive<Message>(
+        _ request: Request, _ context: StewardRequestContext, limit: Int, _ parse: ([UInt8]) throws(PropertyListError) -> Message,
+        identity: (Message) -> MDMEnrollmentIdentity
+    ) async throws -> (Identified, Message) {
+        let body = try await Self.body(request, limit: limit)
+        let identified = try await identify(request, body: body, context: context)
+        let message: Message
+        do {
+            message = try parse(body)
+        } catch {
+            throw Refusal(status: .badRequest, code: Self.code(error))
+        }
+        try await consistent(identity(message), identified, context: context)
+        return (identified, message)
+    }
+
     /// The enrollment the request's device identity stands for — or a refusal, audited in the
     /// tenant whose CA the certificate names.
     private func identify(_ request: Request, body: [UInt8], context: StewardRequestContext) async throws -> Identified {
@@ -544,21 +548,21 @@ struct AppleMDMController: Sendable {
         if let address = context.clientAddress, configuration.mdmTrustedProxies.contains(address),
             let name = HTTPField.Name(configuration.mdmClientCertificateHeader), let header = request.headers[name]
         {
-            guard let parsed = MDMIdentity.certificate(fromHeader: header) else { throw refused(nil, "certificate_unreadable", context) }
+            guard let parsed = MDMIdentity.certificate(fromHeader: header) else { throw refused("certificate_unreadable", context) }
             certificate = parsed
         } else if let name = HTTPField.Name("Mdm-Signature"), let header = request.headers[name] {
             guard header.utf8.count <= 96 * 1024, let der = Data(base64Encoded: header.filter { !$0.isWhitespace }),
                 let carried = MDMIdentity.certificates(inSignature: Array(der)).first(where: { MDMIdentity.names($0) != nil })
-            else { throw refused(nil, "signature_unreadable", context) }
+            else { throw refused("signature_unreadable", context) }
             certificate = carried
             signature = Array(der)
         } else {
-            throw refused(nil, "identity_required", context)
+            throw refused("identity_required", context)
         }
-        guard let names = MDMIdentity.names(certificate), names.tenant.utf8.count <= 64 else { throw refused(nil, "certificate_not_trusted", context) }
+        guard let names = MDMIdentity.names(certificate), names.tenant.utf8.count <= 64 else { throw refused("certificate_not_trusted", context) }
         let tenantID = TenantID(rawValue: names.tenant)
         guard let caRecord = try await store.record(AppleMDMCertificateRecord.self, tenantID: tenantID, key: AppleMDMCertificateRecord.ca) else {
-            throw refused(nil, "certificate_not_trusted", context)
+            throw refused("certificate_not_trusted", context)
         }
         let ca = try MDMCertificateAuthority(certificatePEM: caRecord.certificatePEM, privateKey: try masterKey.open(caRecord.sealedPrivateKey))
         if let signature {
@@ -590,14 +594,14 @@ struct AppleMDMController: Sendable {
         }
     }
 
-    private func refused(_ tenantID: TenantID?, _ code: String, _ context: StewardRequestContext) -> Refusal {
+    private func refused(_ code: String, _ context: StewardRequestContext) -> Refusal {
         ServiceMetrics.appleRefused(code).increment()
         context.logger.notice("apple mdm request refused", metadata: ["component": "apple-mdm", "reason": "\(code)"])
         return Refusal(status: code == "identity_required" ? .unauthorized : .forbidden, code: code)
     }
 
     private func refusedAndAudited(_ tenantID: TenantID, _ enrollment: String, _ code: String, _ context: StewardRequestContext) async -> Refusal {
-        let refusal = refused(tenantID, code, context)
+        let refusal = refused(code, context)
         guard refusalAudits?.admit(tenantID.rawValue) == nil else { return refusal }
         let event = AuditEvent(
             tenantID: tenantID, id: ids(), at: clock.now(), actorType: .anonymous, actorID: nil, activity: "AppleMDM", operation: .action,

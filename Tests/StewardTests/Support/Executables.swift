@@ -43,12 +43,29 @@ func runCommand(_ executable: URL, _ arguments: [String], environment: [String: 
     let directory = try TemporaryDirectory()
     let out = directory.url.appendingPathComponent("out")
     let err = directory.url.appendingPathComponent("err")
+    let pid = try spawn(executable, arguments, environment: environment) { actions in
+        posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 {
+        guard errno == EINTR else { throw SpawnFailed(path: executable.path, code: errno) }
+    }
+    return CommandResult(
+        status: exitCode(status), stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+}
+
+/// Starts a child with standard input from /dev/null, the output `redirect` sets up, every
+/// other descriptor closed, and default signal handling; its pid.
+func spawn(
+    _ executable: URL, _ arguments: [String], environment: [String: String], redirect: (inout posix_spawn_file_actions_t) -> Void
+) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    redirect(&actions)
     _ = closeFrom(&actions, 3)
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
@@ -60,7 +77,6 @@ func runCommand(_ executable: URL, _ arguments: [String], environment: [String: 
     posix_spawnattr_setsigmask(&attributes, &noSignals)
     posix_spawnattr_setsigdefault(&attributes, &allSignals)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
     let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
     let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -68,16 +84,14 @@ func runCommand(_ executable: URL, _ arguments: [String], environment: [String: 
     var pid = pid_t()
     let spawned = posix_spawn(&pid, executable.path, &actions, &attributes, argv, envp)
     guard spawned == 0 else { throw SpawnFailed(path: executable.path, code: spawned) }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 {
-        guard errno == EINTR else { throw SpawnFailed(path: executable.path, code: errno) }
-    }
-    // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import.
+    return pid
+}
+
+/// A `waitpid` status as a shell reports it: the exit code, or 128 + the signal
+/// (WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import).
+func exitCode(_ status: Int32) -> Int32 {
     let signal = status & 0x7f
-    return CommandResult(
-        status: signal == 0 ? (status >> 8) & 0xff : 128 + signal,
-        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
 }
 
 /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does
@@ -117,34 +131,18 @@ final class RunningServer: @unchecked Sendable {
         guard pipe(&fds) == 0 else { throw SpawnFailed(path: executable.path, code: errno) }
         // Ours only: no other child inherits them (ours close every descriptor from 3 anyway).
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        _ = closeFrom(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
-        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var child = pid_t()
-        let spawned = posix_spawn(&child, executable.path, &actions, &attributes, argv, envp)
-        close(fds[1])
-        guard spawned == 0 else {
+        let child: pid_t
+        do {
+            child = try spawn(executable, arguments, environment: environment) { actions in
+                posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+                posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+            }
+        } catch {
             close(fds[0])
-            throw SpawnFailed(path: executable.path, code: spawned)
+            close(fds[1])
+            throw error
         }
+        close(fds[1])
         pid = child
         let spawnedPID = child
         let events = events
@@ -170,9 +168,7 @@ final class RunningServer: @unchecked Sendable {
         Thread { [self] in
             var raw: Int32 = 0
             while waitpid(spawnedPID, &raw, 0) == -1 && errno == EINTR {}
-            // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import.
-            let signal = raw & 0x7f
-            status.withLock { exitStatus = signal == 0 ? (raw >> 8) & 0xff : 128 + signal }
+            status.withLock { exitStatus = exitCode(raw) }
             events.exited()
         }.start()
     }
