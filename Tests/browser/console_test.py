@@ -246,7 +246,25 @@ try:
     check(shows("72f988bf-tenant", "#connectors"), "the settings page lists the connected directory")
     check("Entra ID" in find("#scim-tokens").text, "and its SCIM token, without the secret")
     check(made["token"] not in browser.page_source, "the token itself is never shown again")
+    # 10. Apple devices: the push certificate pasted into the settings form (made here by
+    # openssl as Apple's look: the topic in the subject's UID); its key never shown again.
+    check(shows("No push certificate", "#apple-push"), "without a push certificate, Apple devices cannot enroll")
+    import subprocess, tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", folder + "/push.key", "-out", folder + "/push.pem", "-days", "365",
+                        "-subj", "/UID=com.apple.mgmt.External.browser-test/CN=APSP:browser-test"], check=True, capture_output=True)
+        certificate, key = open(folder + "/push.pem").read(), open(folder + "/push.key").read()
+    browser.find_element(By.NAME, "certificate").send_keys(certificate)
+    browser.find_element(By.NAME, "privateKey").send_keys(key)
+    browser.find_element(By.NAME, "appleId").send_keys("mdm@example.test")
+    browser.find_element(By.ID, "upload-push").click()
+    check(shows("com.apple.mgmt.External.browser-test", "#apple-push"), "the settings page shows the push topic")
+    check(shows("Apple push", "#connectors"), "and Apple's push service among the connected third parties")
+    check("PRIVATE KEY" not in browser.page_source, "the private key is never shown")
     shot("settings")
+    browser.execute_script("arguments[0].scrollIntoView()", find("#apple-push"))
+    shot("apple-push")
     browser.get(BASE + "/")
     shot("dashboard")
     browser.get(BASE + "/devices?sort=name")

@@ -146,7 +146,7 @@ public enum AdminPages {
                 </dl><p><button type="submit" id="upload-push">Upload push certificate</button></p></div>
                 """)
         }
-        more = more + "<h2>Directory sync tokens (SCIM)</h2"
+        more = more + "<h2>Directory sync tokens (SCIM)</h2>"
             + Layout.table(id: "scim-tokens", ["Name", "Made", "Expires", "State"], tokenRows, empty: "None: the API's POST /api/v1/scim-tokens makes one.")
         return Layout.page(title: "Settings", section: .settings, viewer: viewer, flash: flash, "<h1>Tenant settings</h1>\(form)\(more)")
     }

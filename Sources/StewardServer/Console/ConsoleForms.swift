@@ -251,8 +251,13 @@ extension ConsolePages {
             account: try await api.value(TenantAccountView.self, .getTenantAccount, context),
             connectors: try await api.value(Page<ConnectorView>.self, .listConnectors, context).items,
             scimTokens: try await api.value(Page<SCIMTokenView>.self, .listSCIMTokens, context).items,
-            pushCertificate: try await pushCertificate(context), appleEnrollURL: (publicURL ?? "") + "/mdm/enroll")
+            pushCertificate: try await pushCertificate(context), appleEnrollURL: serverURL(request) + "/mdm/enroll")
         return Console.html(AdminPages.settings(viewer: try viewer(request, context), settings: settings, context: more, flash: flash(request)))
+    }
+
+    /// The address devices reach this server by: `publicURL`, else the one the browser used.
+    private func serverURL(_ request: Request) -> String {
+        publicURL ?? request.head.authority.map { (request.head.scheme ?? "http") + "://" + $0 } ?? "https://steward.example"
     }
 
     /// The tenant's MDM push certificate, nil when it has none.
@@ -330,7 +335,7 @@ extension ConsolePages {
         let tokens = context.grants.allows(.enrollmentRead)
             ? try await api.value(Page<EnrollmentTokenView>.self, .listEnrollmentTokens, context, query: pageQuery(request, limit: 100))
             : Page(items: [], nextCursor: nil)
-        let server = publicURL ?? request.head.authority.map { (request.head.scheme ?? "http") + "://" + $0 } ?? "https://steward.example"
+        let server = serverURL(request)
         return Console.html(AccountPages.enrollment(
             viewer: try viewer(request, context), tokens: tokens, created: created, server: server, flash: flash(request)))
     }
