@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import SwiftASN1
-@_spi(CMS) @_spi(FixedExpiryValidationTime) import X509
+import X509
 import _CryptoExtras
 
 /// A tenant's enrollment CA: it issues each enrollment's device identity, and a request's
@@ -65,15 +65,131 @@ public struct MDMCertificateAuthority: Sendable {
     }
 
     /// `Mdm-Signature`: a CMS detached signature of the body by a certificate this CA issued.
-    /// The signer's certificate, or nil when the signature or its chain does not hold.
-    public func signer(ofSignature signature: [UInt8], body: [UInt8], now: Date) async -> Certificate? {
-        let result = await CMS.isValidSignature(
-            dataBytes: body, signatureBytes: signature, trustRoots: CertificateStore([certificate])
-        ) {
-            RFC5280Policy(fixedExpiryValidationTime: now)
+    /// The signer's certificate, or nil when the signature or its certificate does not hold.
+    public func signer(ofSignature signature: [UInt8], body: [UInt8], now: Date) -> Certificate? {
+        guard let parsed = DetachedSignature(signature) else { return nil }
+        return parsed.certificates.first { candidate in
+            issued(candidate, now: now) && parsed.isValid(for: body, by: candidate)
         }
-        guard case .success(let valid) = result, issued(valid.signer, now: now) else { return nil }
-        return valid.signer
+    }
+}
+
+/// A CMS SignedData with detached content (RFC 5652), read as Apple's devices write it: one
+/// SignerInfo, SHA-1/256/384/512, RSA (`rsaEncryption` or `sha…WithRSAEncryption`, as
+/// Security.framework and OpenSSL name it) or ECDSA, with or without signed attributes. What it
+/// proves is checked by `isValid(for:by:)`; the certificates it carries are only candidates.
+struct DetachedSignature {
+    let certificates: [Certificate]
+    let digestAlgorithm: ASN1ObjectIdentifier
+    /// The signed attributes re-tagged as the SET they are signed as, and their message digest.
+    let signedAttributes: (bytes: [UInt8], messageDigest: [UInt8])?
+    let signatureAlgorithm: ASN1ObjectIdentifier
+    let signature: [UInt8]
+
+    static let signedData: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 7, 2]
+    static let messageDigest: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 9, 4]
+    static let contextZero = ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count <= 64 * 1024, let root = try? BER.parse(bytes), case .constructed(let info) = root.content else { return nil }
+        let parts = Array(info)
+        guard parts.count == 2, (try? ASN1ObjectIdentifier(derEncoded: parts[0])) == Self.signedData,
+            case .constructed(let wrapped) = parts[1].content, let signedData = Array(wrapped).first,
+            case .constructed(let fields) = signedData.content
+        else { return nil }
+        let nodes = Array(fields)
+        certificates = nodes.filter { $0.identifier == Self.contextZero }.flatMap { node -> [Certificate] in
+            guard case .constructed(let items) = node.content else { return [] }
+            return items.compactMap { try? Certificate(derEncoded: $0) }
+        }
+        // signerInfos: the last SET; exactly one signer.
+        guard let infos = nodes.last, infos.identifier == .set, case .constructed(let signers) = infos.content,
+            let signer = Array(signers).first, Array(signers).count == 1, case .constructed(let signerFields) = signer.content
+        else { return nil }
+        let items = Array(signerFields)
+        // version, sid, digestAlgorithm, [0] signedAttrs?, signatureAlgorithm, signature, [1] unsignedAttrs?
+        guard items.count >= 5 else { return nil }
+        var index = 2
+        guard let digest = Self.algorithm(items[index]) else { return nil }
+        digestAlgorithm = digest
+        index += 1
+        if items[index].identifier == Self.contextZero {
+            guard case .constructed(let attributes) = items[index].content else { return nil }
+            var digestValue: [UInt8]?
+            for attribute in attributes {
+                guard case .constructed(let pair) = attribute.content else { return nil }
+                let values = Array(pair)
+                guard values.count == 2, (try? ASN1ObjectIdentifier(derEncoded: values[0])) == Self.messageDigest else { continue }
+                guard case .constructed(let set) = values[1].content, let octets = Array(set).first,
+                    let value = try? ASN1OctetString(derEncoded: octets)
+                else { return nil }
+                digestValue = Array(value.bytes)
+            }
+            guard let digestValue else { return nil }
+            var encoded = Array(items[index].encodedBytes)
+            encoded[0] = 0x31  // signed as a SET OF, not as the [0] IMPLICIT it is stored as
+            signedAttributes = (encoded, digestValue)
+            index += 1
+        } else {
+            signedAttributes = nil
+        }
+        guard index + 1 < items.count, let algorithm = Self.algorithm(items[index]),
+            let value = try? ASN1OctetString(derEncoded: items[index + 1])
+        else { return nil }
+        signatureAlgorithm = algorithm
+        signature = Array(value.bytes)
+    }
+
+    static func algorithm(_ node: ASN1Node) -> ASN1ObjectIdentifier? {
+        guard case .constructed(let parts) = node.content, let first = Array(parts).first else { return nil }
+        return try? ASN1ObjectIdentifier(derEncoded: first)
+    }
+
+    /// The signature holds for `body` under `certificate`'s key (and, with signed attributes,
+    /// their message digest is the body's).
+    func isValid(for body: [UInt8], by certificate: Certificate) -> Bool {
+        guard let algorithm = signatureAlgorithm(for: certificate) else { return false }
+        if let signedAttributes {
+            guard let digest = digest(of: body), digest == signedAttributes.messageDigest else { return false }
+            return certificate.publicKey.isValidSignature(signature, for: signedAttributes.bytes, signatureAlgorithm: algorithm)
+        }
+        return certificate.publicKey.isValidSignature(signature, for: body, signatureAlgorithm: algorithm)
+    }
+
+    private func digest(of body: [UInt8]) -> [UInt8]? {
+        switch digestAlgorithm {
+        case [2, 16, 840, 1, 101, 3, 4, 2, 1]: Array(SHA256.hash(data: body))
+        case [2, 16, 840, 1, 101, 3, 4, 2, 2]: Array(SHA384.hash(data: body))
+        case [2, 16, 840, 1, 101, 3, 4, 2, 3]: Array(SHA512.hash(data: body))
+        case [1, 3, 14, 3, 2, 26]: Array(Insecure.SHA1.hash(data: body))
+        default: nil
+        }
+    }
+
+    /// The signature algorithm as X509 names it: from the digest when the SignerInfo names only
+    /// the key's algorithm (`rsaEncryption`, `ecPublicKey`); otherwise it must agree with the digest.
+    private func signatureAlgorithm(for certificate: Certificate) -> Certificate.SignatureAlgorithm? {
+        let rsa = _RSA.Signing.PublicKey(certificate.publicKey) != nil
+        let byDigest: Certificate.SignatureAlgorithm? = switch digestAlgorithm {
+        case [2, 16, 840, 1, 101, 3, 4, 2, 1]: rsa ? .sha256WithRSAEncryption : .ecdsaWithSHA256
+        case [2, 16, 840, 1, 101, 3, 4, 2, 2]: rsa ? .sha384WithRSAEncryption : .ecdsaWithSHA384
+        case [2, 16, 840, 1, 101, 3, 4, 2, 3]: rsa ? .sha512WithRSAEncryption : .ecdsaWithSHA512
+        case [1, 3, 14, 3, 2, 26]: rsa ? .sha1WithRSAEncryption : nil
+        default: nil
+        }
+        guard let byDigest else { return nil }
+        let named: Certificate.SignatureAlgorithm? = switch signatureAlgorithm {
+        case [1, 2, 840, 113549, 1, 1, 1], [1, 2, 840, 10045, 2, 1]: byDigest  // the key's algorithm only
+        case [1, 2, 840, 113549, 1, 1, 5]: .sha1WithRSAEncryption
+        case [1, 2, 840, 113549, 1, 1, 11]: .sha256WithRSAEncryption
+        case [1, 2, 840, 113549, 1, 1, 12]: .sha384WithRSAEncryption
+        case [1, 2, 840, 113549, 1, 1, 13]: .sha512WithRSAEncryption
+        case [1, 2, 840, 10045, 4, 3, 2]: .ecdsaWithSHA256
+        case [1, 2, 840, 10045, 4, 3, 3]: .ecdsaWithSHA384
+        case [1, 2, 840, 10045, 4, 3, 4]: .ecdsaWithSHA512
+        default: nil
+        }
+        return named == byDigest ? byDigest : nil
     }
 }
 
@@ -116,17 +232,7 @@ public enum MDMIdentity {
     /// The certificates a CMS SignedData carries (the signer's among them), read without
     /// verifying anything: only to find whose CA to verify it against. At most 64 KiB is read.
     public static func certificates(inSignature bytes: [UInt8]) -> [Certificate] {
-        guard bytes.count <= 64 * 1024, let root = try? BER.parse(bytes), case .constructed(let info) = root.content else { return [] }
-        var parts = info.makeIterator()
-        guard let type = parts.next(), (try? ASN1ObjectIdentifier(derEncoded: type)) == [1, 2, 840, 113549, 1, 7, 2],
-            let explicit = parts.next(), case .constructed(let wrapped) = explicit.content,
-            let signedData = Array(wrapped).first, case .constructed(let fields) = signedData.content
-        else { return [] }
-        for field in fields where field.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
-            guard case .constructed(let certificates) = field.content else { return [] }
-            return certificates.compactMap { try? Certificate(derEncoded: $0) }
-        }
-        return []
+        DetachedSignature(bytes)?.certificates ?? []
     }
 }
 

@@ -204,10 +204,26 @@ import _CryptoExtras
         // A detached signature by the identity verifies against the CA, for this body only.
         let body = Array("<plist/>".utf8)
         let signature = try CMS.sign(body, certificate: certificate, privateKey: .init(privateKey), detached: true)
-        #expect(await ca.signer(ofSignature: signature, body: body, now: now) == certificate)
-        #expect(await ca.signer(ofSignature: signature, body: Array("<plist></plist>".utf8), now: now) == nil)
-        #expect(await other.signer(ofSignature: signature, body: body, now: now) == nil)
+        #expect(ca.signer(ofSignature: signature, body: body, now: now) == certificate)
+        #expect(ca.signer(ofSignature: signature, body: Array("<plist></plist>".utf8), now: now) == nil)
+        #expect(other.signer(ofSignature: signature, body: body, now: now) == nil)
         #expect(MDMIdentity.certificates(inSignature: signature) == [certificate])
+        // As OpenSSL signs (`rsaEncryption` as the signature algorithm, as Apple's Security
+        // framework names it too), with signed attributes (its default) and without.
+        try Data(body).write(to: directory.url.appendingPathComponent("body"))
+        try certificate.serializeAsPEM().pemString.write(to: directory.url.appendingPathComponent("cert.pem"), atomically: true, encoding: .utf8)
+        try privateKey.pemRepresentation.write(to: directory.url.appendingPathComponent("key.pem"), atomically: true, encoding: .utf8)
+        for attributes in [[], ["-noattr"]] {
+            let signed = try runCommand(
+                URL(fileURLWithPath: "/usr/bin/openssl"),
+                ["cms", "-sign", "-binary", "-outform", "DER", "-md", "sha256", "-in", directory.url.appendingPathComponent("body").path,
+                 "-signer", directory.url.appendingPathComponent("cert.pem").path, "-inkey", directory.url.appendingPathComponent("key.pem").path,
+                 "-out", directory.url.appendingPathComponent("sig").path] + attributes)
+            #expect(signed.status == 0, "\(signed.stderr)")
+            let openssl = Array(try Data(contentsOf: directory.url.appendingPathComponent("sig")))
+            #expect(ca.signer(ofSignature: openssl, body: body, now: now) == certificate, "openssl cms \(attributes)")
+            #expect(ca.signer(ofSignature: openssl, body: body + [0x20], now: now) == nil)
+        }
     }
 
     // MARK: End to end
@@ -389,7 +405,22 @@ import _CryptoExtras
             let statement = String(decoding: try await world.admin(.GET, APIRoute.privacyStatement.path).body, as: UTF8.self)
             #expect(statement.contains(world.push.topic))
 
-            // CheckOut ends the enrollment: its certificate opens nothing afterwards.
+            // Retiring the Mac removes the profile it enrolled with; its CheckOut then ends the
+            // enrollment, and its certificate opens nothing afterwards.
+            let (retireStatus, retireBody) = try await world.admin(
+                .POST, APIRoute.createRemoteTask.path.replacingOccurrences(of: "{id}", with: computer.id.rawValue),
+                #"{"kind":"retire","confirm":"retire"}"#)
+            #expect(retireStatus == 201)
+            _ = await world.apns.next()
+            let remove = try #require(try await mac.connect("Idle").command)
+            #expect(remove.requestType == "RemoveProfile" && remove["Command"]?["Identifier"]?.string == mac.profile["PayloadIdentifier"]?.string)
+            #expect(try await mac.connect("Acknowledged", uuid: remove.commandUUID).command == nil)
+            let retire = try WireCoding.decoder().decode(RemoteTaskView.self, from: retireBody)
+            let retired = try await world.json(
+                RemoteTaskView.self,
+                APIRoute.getRemoteTask.path.replacingOccurrences(of: "{id}", with: computer.id.rawValue).replacingOccurrences(of: "{taskId}", with: retire.id.rawValue))
+            #expect(retired.state == .succeeded)
+            #expect(try await world.devices().first { $0.id == computer.id }?.retiredAt != nil)
             #expect(try await mac.checkIn("CheckOut", [:]).status == 200)
             #expect(try await mac.connect("Idle").status == 403)
         }

@@ -566,7 +566,7 @@ struct AppleMDMController: Sendable {
         }
         let ca = try MDMCertificateAuthority(certificatePEM: caRecord.certificatePEM, privateKey: try masterKey.open(caRecord.sealedPrivateKey))
         if let signature {
-            guard let signer = await ca.signer(ofSignature: signature, body: body, now: now), signer == certificate else {
+            guard let signer = ca.signer(ofSignature: signature, body: body, now: now), signer == certificate else {
                 throw await refusedAndAudited(tenantID, names.enrollment, "signature_invalid", context)
             }
         } else {
