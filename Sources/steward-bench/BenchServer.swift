@@ -102,9 +102,11 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// The server's CPU seconds so far and its peak resident memory, from /proc (Linux).
-    func stats() -> (cpuSeconds: Double, peakRssBytes: Int)? {
-        guard let pid,
-              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+    func stats() -> (cpuSeconds: Double, peakRssBytes: Int)? { pid.flatMap(Self.stats(pid:)) }
+
+    /// A process's CPU seconds so far and its peak resident memory, from /proc (Linux).
+    static func stats(pid: Int32) -> (cpuSeconds: Double, peakRssBytes: Int)? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let close = stat.lastIndex(of: ")")
         else { return nil }

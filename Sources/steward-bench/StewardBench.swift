@@ -14,7 +14,8 @@ struct StewardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "steward-bench", abstract: "Measure Steward on this machine: ceiling, ingest, scale, tasks and the OCS protocol.",
         subcommands: [
-            IngestBench.self, CeilingBench.self, ScaleBench.self, TaskBench.self, OCSBench.self, OCSDecodeBench.self, ServerProcess.self,
+            IngestBench.self, CeilingBench.self, WrkBench.self, ScaleBench.self, TaskBench.self, OCSBench.self, OCSDecodeBench.self,
+            ServerProcess.self, BareServerProcess.self,
         ])
 }
 
@@ -220,6 +221,14 @@ final class FleetDriver {
             acknowledged[state.device] = state.acknowledged
         }
         return result
+    }
+
+    /// Each device's secret and heartbeat body (JSON), for an external load generator.
+    func heartbeatBodies() throws -> [(secret: String, body: String)] {
+        let encoder = WireCoding.encoder()
+        return try fleet.indices.map { index in
+            (fleet[index].secret, String(decoding: try encoder.encode(CheckInRequest(agentVersion: "bench", hashes: acknowledged[index].hashes)), as: UTF8.self))
+        }
     }
 
     /// `count` heartbeats per device: nothing changed, hashes only.

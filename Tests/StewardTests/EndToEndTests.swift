@@ -213,6 +213,12 @@ import StewardPostgres
         #expect((ingest.first?["serverCpuSecondsPer1000"] as? Double ?? 0) > 0, "a second of ceiling requests costs ticks")
         #expect((ingest.first { $0["phase"] as? String == "full" }?["dbBytesPerDevice"] as? Int ?? 0) > 0)
 
+        // The server's own limit under wrk: the bare route, /health, heartbeats, each a share of the bare route.
+        let wrk = try await run(["wrk", "--devices", "3", "--connections", "4"])
+        #expect(phases(wrk) == ["bare route (wrk)", "health (wrk)", "heartbeat (wrk)"])
+        #expect(wrk.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && ($0["ofCeiling"] as? Double ?? 0) > 0 })
+        #expect(wrk.last?["devices"] as? Int == 3)
+
         let ceiling = try await run(["ceiling", "--requests", "50"])
         #expect(phases(ceiling) == ["ceiling"] && (ceiling.first?["rate"] as? Double ?? 0) > 0)
 

@@ -1,0 +1,242 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import StewardModel
+import StewardServer
+
+/// `steward-bench wrk`: the server's own limit, measured by an external load generator (`wrk`,
+/// in C, with its own cores' worth of efficiency) instead of this benchmark's Swift client — a
+/// bare Hummingbird route (`steward-bench bare-server`, the same HTTP configuration as Steward),
+/// Steward's `GET /health`, and heartbeats of enrolled devices (a Lua script cycling through their
+/// secrets) — each as a share of the bare route, in one run.
+struct WrkBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wrk",
+        abstract: "wrk against a bare Hummingbird route, GET /health and heartbeats: each as a share of the bare route.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Simulated devices whose heartbeats wrk sends.") var devices = 1000
+    @Option(help: "wrk connections.") var connections = 64
+    @Option(help: "wrk threads.") var threads = 1
+    @Option(help: "Seed of the simulated fleet.") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard devices > 0, connections > 0, threads > 0, connections >= threads else {
+            throw ValidationError("--devices, --connections and --threads must be positive, connections at least threads")
+        }
+    }
+
+    func run() async throws {
+        guard let wrk = Wrk.executable() else { throw BenchFailure("wrk is needed (Debian package wrk)") }
+        let fleet = SyntheticFleet(devices: devices, apps: 20...60, personalShare: 0.2, poolSize: 500, seed: seed).make()
+        let seconds = max(1, Int(common.duration.rounded()))
+        try await common.measure { server, runner in
+            let bare = try await BareServer.start(logger: common.logger)
+            do {
+                let wrk = Wrk(executable: wrk, threads: threads, connections: connections, seconds: seconds)
+                var results: [Measurement] = []
+                let bareResult = try await wrk.measure("bare route", url: bare.url + "/health", devices: 0, store: server.store, stats: bare.stats)
+                results.append(bareResult)
+                results.append(try await wrk.measure(
+                    "health", url: server.url + "/health", devices: 0, store: server.store, stats: server.stats, bare: bareResult.rate))
+                let driver = FleetDriver(fleet: fleet, server: server, runner: runner, ceiling: bareResult.rate, seed: seed)
+                _ = try await driver.enroll()
+                _ = try await driver.full()
+                let script = try Wrk.rotatingPosts(path: APIRoute.checkIn.path, driver.heartbeatBodies())
+                results.append(try await wrk.measure(
+                    "heartbeat", url: server.url, devices: driver.fleet.count, store: server.store, stats: server.stats, bare: bareResult.rate,
+                    script: script))
+                await bare.stop()
+                return results
+            } catch {
+                await bare.stop()
+                throw error
+            }
+        }
+    }
+}
+
+/// Runs `wrk` and reads its report.
+struct Wrk {
+    let executable: String
+    let threads: Int
+    let connections: Int
+    let seconds: Int
+
+    static func executable() -> String? {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(directory)/wrk"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    static let percentiles = """
+        done = function(summary, latency, requests)
+          for _, p in ipairs({50, 95, 99}) do io.write(string.format("percentile %d %.1f\\n", p, latency:percentile(p))) end
+          io.write(string.format("percentile max %.1f\\n", latency.max))
+        end
+        """
+
+    /// A Lua script that posts each body with its bearer secret in turn.
+    static func rotatingPosts(path: String, _ bodies: [(secret: String, body: String)]) throws -> String {
+        var lines = ["local devices = {"]
+        for (secret, body) in bodies {
+            guard !body.contains("]==]"), secret.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "\"" && $0 != "\\" }) else {
+                throw BenchFailure("a body or secret the script cannot quote")
+            }
+            lines.append("  {\"\(secret)\", [==[\(body)]==]},")
+        }
+        lines += [
+            "}",
+            "local n = 0",
+            "request = function()",
+            "  n = n % #devices + 1",
+            "  local device = devices[n]",
+            "  return wrk.format(\"POST\", \"\(path)\", {[\"Authorization\"] = \"Bearer \" .. device[1], [\"Content-Type\"] = \"application/json\"}, device[2])",
+            "end",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    /// One wrk run, after a short unmeasured one that opens the connections and warms the server.
+    func measure(
+        _ phase: String, url: String, devices: Int, store: String, stats: () -> (cpuSeconds: Double, peakRssBytes: Int)?,
+        bare: Double? = nil, script: String? = nil
+    ) async throws -> Measurement {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("steward-wrk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Every run's script ends by printing the percentiles this benchmark reports (wrk's own
+        // `--latency` has no 95th).
+        let file = directory.appendingPathComponent("script.lua")
+        try ((script ?? "") + "\n" + Self.percentiles).write(to: file, atomically: true, encoding: .utf8)
+        let arguments = ["-t\(threads)", "-c\(connections)", "-s", file.path]
+        _ = try run(arguments + ["-d1s", url], in: directory)
+        let before = stats()
+        let report = try run(arguments + ["-d\(seconds)s", url], in: directory)
+        let after = stats()
+        var result = try Self.parse(report, phase: phase, devices: devices, store: store)
+        if let before, let after, result.requests > 0 {
+            result.serverCpuSecondsPer1000 = (after.cpuSeconds - before.cpuSeconds) / Double(result.requests) * 1000
+            result.serverPeakRssBytes = after.peakRssBytes
+        }
+        result.ofCeiling = bare.map { result.rate / $0 } ?? 1
+        return result
+    }
+
+    private func run(_ arguments: [String], in directory: URL) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = directory.appendingPathComponent("wrk.out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        let text = try String(contentsOf: output, encoding: .utf8)
+        guard process.terminationStatus == 0 else { throw BenchFailure("wrk failed: \(text)") }
+        return text
+    }
+
+    /// The rate, the latency distribution and the count of wrk's report; any non-2xx answer fails the run.
+    static func parse(_ report: String, phase: String, devices: Int, store: String) throws -> Measurement {
+        // `percentile P MICROSECONDS` lines from the script's `done`.
+        var percentiles: [String: Double] = [:]
+        var rate = 0.0
+        var requests = 0
+        for line in report.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard let first = fields.first else { continue }
+            if first == "percentile", fields.count == 3, let value = Double(fields[2]) {
+                percentiles[String(fields[1])] = value / 1000
+            } else if first == "Requests/sec:", fields.count == 2 {
+                rate = Double(fields[1]) ?? 0
+            } else if fields.count > 2, fields[1] == "requests", fields[2] == "in" {
+                requests = Int(first) ?? 0
+            } else if line.contains("Non-2xx or 3xx responses") {
+                throw BenchFailure("\(phase): \(line.trimmingCharacters(in: .whitespaces))")
+            }
+        }
+        guard rate > 0, requests > 0 else { throw BenchFailure("\(phase): no rate in wrk's report: \(report)") }
+        return Measurement(
+            store: store, phase: phase + " (wrk)", devices: devices, requests: requests, rate: rate, p50Ms: percentiles["50"] ?? 0,
+            p95Ms: percentiles["95"] ?? 0, p99Ms: percentiles["99"] ?? 0, maxMs: percentiles["max"] ?? 0, requestBytes: 0)
+    }
+}
+
+/// The bare route: a Hummingbird server with one trivial route and Steward's HTTP configuration,
+/// in its own process (`steward-bench bare-server`), as Steward's server runs in its own.
+final class BareServer: @unchecked Sendable {
+    let url: String
+    private let process: Process
+
+    private init(url: String, process: Process) {
+        self.url = url
+        self.process = process
+    }
+
+    static func start(logger: Logger) async throws -> BareServer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("steward-bare-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let log = directory.appendingPathComponent("bare.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        process.arguments = ["bare-server"]
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"port=(\d+)"#, options: .regularExpression), let port = Int(text[range].dropFirst(5)) {
+                try? FileManager.default.removeItem(at: directory)
+                return BareServer(url: "http://127.0.0.1:\(port)", process: process)
+            }
+            guard process.isRunning else { throw BenchFailure("the bare server exited: \(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw BenchFailure("the bare server did not start")
+    }
+
+    func stats() -> (cpuSeconds: Double, peakRssBytes: Int)? { BenchServer.stats(pid: process.processIdentifier) }
+
+    func stop() async {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// `steward-bench bare-server`: the bare route's process (not for direct use).
+struct BareServerProcess: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bare-server", abstract: "Serve one trivial route with Steward's HTTP configuration (for `wrk`).", shouldDisplay: false)
+
+    func run() async throws {
+        var logger = Logger(label: "steward-bench-bare")
+        logger.logLevel = .error
+        let router = Router()
+        router.get("/health") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        let defaults = ServerConfiguration()
+        let app = Application(
+            router: router, server: .http1(configuration: .init(idleTimeout: .init(defaults.idleTimeout))),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Steward"),
+            onServerRunning: { channel in FileHandle.standardOutput.write(Data("port=\(channel.localAddress?.port ?? 0)\n".utf8)) },
+            logger: logger)
+        try await app.runService()
+    }
+}
