@@ -3,6 +3,10 @@ import Foundation
 /// The one JSON dialect of the API: camelCase keys, ISO 8601 times, sorted keys (so equal
 /// values encode to equal bytes, which inventory hashes rely on).
 public enum WireCoding {
+    /// One encoder for every response: its options never change after this, and encoding with
+    /// it from many tasks at once is safe (each call encodes into state of its own).
+    nonisolated(unsafe) public static let sharedEncoder = encoder()
+
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601

@@ -176,7 +176,7 @@ public func buildRouter(
         }
     }
     let handlers: [APIRoute: Handler] = [
-        .health: handler { _, _ in JSONResponse(["status": "ok"]) },
+        .health: handler { [health = StaticJSONResponse(["status": "ok"])] _, _ in health },
         // 503 with the outage's code (the error middleware) when the database cannot answer.
         .ready: handler { _, _ in
             try await storage.ping()

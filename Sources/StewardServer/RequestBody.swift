@@ -42,10 +42,23 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try WireCoding.encoder().encode(value)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let data = try WireCoding.sharedEncoder.encode(value)
+        return Response(status: status, headers: Self.headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static var headers: HTTPFields { [.contentType: "application/json; charset=utf-8"] }
+}
+
+/// An answer that never changes (`GET /health`), encoded once.
+struct StaticJSONResponse: ResponseGenerator {
+    let bytes: ByteBuffer
+
+    init(_ value: some Encodable) {
+        bytes = ByteBuffer(bytes: (try? WireCoding.sharedEncoder.encode(value)) ?? Data("{}".utf8))
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: bytes))
     }
 }
 

@@ -1,14 +1,19 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import StewardModel
 
 /// Per-request facts: the request ID, the client's address and, once authenticated, the admin,
 /// the credential used and what it may do.
 public struct StewardRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// Hummingbird's own request ID (a random per-process prefix and a counter), the one its
+    /// log lines carry: no second ID is made per request.
     public let requestID: String
+    /// The peer's address, formatted only when asked for (most requests never are).
+    private let remoteAddress: SocketAddress?
     /// The peer's IP address (personal data: only ever stored in audit entries' personal fields).
-    public let clientAddress: String?
+    public var clientAddress: String? { remoteAddress?.ipAddress }
     /// Whether the client's connection is still open: work for a client that left is dropped.
     public let isClientConnected: @Sendable () -> Bool
     /// Set by admin authentication; every admin query is filtered by it.
@@ -25,15 +30,15 @@ public struct StewardRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        requestID = UUID().uuidString.lowercased()
-        clientAddress = source.channel.remoteAddress?.ipAddress
+        requestID = source.logger[metadataKey: "hb.request.id"]?.description ?? RequestID().description
+        remoteAddress = source.channel.remoteAddress
         let channel = source.channel
         // A channel that was never active (the router test harness) has no client to lose.
         let wasActive = channel.isActive
         isClientConnected = { !wasActive || channel.isActive }
     }
 
-    public var responseEncoder: JSONEncoder { WireCoding.encoder() }
+    public var responseEncoder: JSONEncoder { WireCoding.sharedEncoder }
     public var requestDecoder: JSONDecoder { WireCoding.decoder() }
 }
 

@@ -177,6 +177,7 @@ struct ServerProcess: AsyncParsableCommand {
 
     func run() async throws {
         let masterKey = try MasterKey.load(path: masterKeyFile, create: false)
+        StewardLogHandler.bootstrap()
         var logger = Logger(label: "steward-bench-server")
         logger.logLevel = .error
         let storage: any Storage = if let database {

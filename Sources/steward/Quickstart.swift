@@ -26,6 +26,7 @@ struct Quickstart: AsyncParsableCommand {
         let masterKey = try MasterKey.load(path: directory.appendingPathComponent("master.key").path, create: true)
         let tenant = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: "Quickstart")
 
+        StewardLogHandler.bootstrap()
         var logger = Logger(label: "steward")
         logger.logLevel = .warning
         let exit = exit

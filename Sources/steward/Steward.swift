@@ -104,6 +104,7 @@ struct StoreOptions: ParsableArguments {
 }
 
 func makeLogger(_ layers: ConfigurationLayers) -> Logger {
+    StewardLogHandler.bootstrap()
     var logger = Logger(label: "steward")
     logger.logLevel = Logger.Level(rawValue: layers.value(ConfigurationLayers.logLevel)) ?? .info
     return logger

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 import StewardModel
@@ -15,6 +16,8 @@ struct ErrorMiddleware: RouterMiddleware {
     /// The store's reading of an error it threw (`Storage.outage(causedBy:)`).
     let outage: @Sendable (any Error) -> StoreOutage?
     var servesTLS = false
+    static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+    static let noSniffHeader = HTTPField.Name("X-Content-Type-Options")!
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -26,8 +29,8 @@ struct ErrorMiddleware: RouterMiddleware {
             response = try Self.answer(for: error, context: context, component: "http", outage: outage)
                 .response(from: request, context: context)
         }
-        response.headers[.init("X-Request-ID")!] = context.requestID
-        response.headers[.init("X-Content-Type-Options")!] = "nosniff"
+        response.headers[Self.requestIDHeader] = context.requestID
+        response.headers[Self.noSniffHeader] = "nosniff"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         if servesTLS { response.headers[.strictTransportSecurity] = "max-age=31536000" }
         return response
