@@ -5,7 +5,7 @@ import Foundation
 public enum WireCoding {
     /// One encoder for every response: its options never change after this, and encoding with
     /// it from many tasks at once is safe (each call encodes into state of its own).
-    nonisolated(unsafe) public static let sharedEncoder = encoder()
+    public static let sharedEncoder = encoder()
 
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
