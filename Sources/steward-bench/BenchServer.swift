@@ -57,17 +57,9 @@ final class BenchServer: @unchecked Sendable {
             let keyFile = directory.appendingPathComponent("master.key").path
             let masterKey = try MasterKey.load(path: keyFile, create: true)
             let tenant = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: "Bench")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            process.arguments = ["server", "--master-key-file", keyFile]
-                + (options.database.map { ["--database", $0] } ?? ["--data-dir", directory.path])
-            let log = directory.appendingPathComponent("server.log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
-            let port = try await Self.waitForPort(log: log, process: process)
+            let (process, port) = try await Self.launchSelf(
+                ["server", "--master-key-file", keyFile] + (options.database.map { ["--database", $0] } ?? ["--data-dir", directory.path]),
+                log: directory.appendingPathComponent("server.log"))
             return BenchServer(
                 url: "http://127.0.0.1:\(port)", store: options.database == nil ? "sqlite" : "postgres",
                 adminToken: tenant.adminToken, storage: storage, sqlitePath: sqlitePath, databaseURL: options.database,
@@ -85,6 +77,19 @@ final class BenchServer: @unchecked Sendable {
     ) {
         (self.url, self.store, self.adminToken, self.storage) = (url, store, adminToken, storage)
         (self.sqlitePath, self.databaseURL, self.process, self.pid, self.directory) = (sqlitePath, databaseURL, process, pid, directory)
+    }
+
+    /// This binary again with `arguments`, its output in `log`; returns once it logs its port.
+    static func launchSelf(_ arguments: [String], log: URL) async throws -> (Process, Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return (process, try await waitForPort(log: log, process: process))
     }
 
     private static func waitForPort(log: URL, process: Process) async throws -> Int {

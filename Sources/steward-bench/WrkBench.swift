@@ -183,27 +183,9 @@ final class BareServer: @unchecked Sendable {
     static func start(logger: Logger) async throws -> BareServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("steward-bare-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let log = directory.appendingPathComponent("bare.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.arguments = ["bare-server"]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"port=(\d+)"#, options: .regularExpression), let port = Int(text[range].dropFirst(5)) {
-                try? FileManager.default.removeItem(at: directory)
-                return BareServer(url: "http://127.0.0.1:\(port)", process: process)
-            }
-            guard process.isRunning else { throw BenchFailure("the bare server exited: \(text)") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        process.terminate()
-        throw BenchFailure("the bare server did not start")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (process, port) = try await BenchServer.launchSelf(["bare-server"], log: directory.appendingPathComponent("bare.log"))
+        return BareServer(url: "http://127.0.0.1:\(port)", process: process)
     }
 
     func stats() -> (cpuSeconds: Double, peakRssBytes: Int)? { BenchServer.stats(pid: process.processIdentifier) }
