@@ -157,7 +157,7 @@ public func buildRouter(
         store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock, ids: ids)
     let account = TenantAccountController(store: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock)
     let connectors = ConnectorController(store: storage, auditor: auditor, clock: clock, ids: ids)
-    let pushCertificate = ApplePushCertificateController(
+    let appleMDMAdmin = AppleMDMAdminController(
         store: storage, devices: storage, masterKey: dependencies.masterKey, auditor: auditor, clock: clock, ids: ids)
     let diagnostics = DiagnosticsController(
         store: storage, devices: deviceAuthentication, keys: PseudonymKeys(store: storage, masterKey: dependencies.masterKey, clock: clock), auditor: auditor,
@@ -301,10 +301,10 @@ public func buildRouter(
         .createConnector: handler(connectors.create),
         .updateConnector: handler(connectors.update),
         .deleteConnector: handler(connectors.delete),
-        .getAppleMDMEnrollment: handler(pushCertificate.enrollment),
-        .getApplePushCertificate: handler(pushCertificate.get),
-        .uploadApplePushCertificate: handler(pushCertificate.upload),
-        .deleteApplePushCertificate: handler(pushCertificate.delete),
+        .getAppleMDMEnrollment: handler(appleMDMAdmin.enrollment),
+        .getApplePushCertificate: handler(appleMDMAdmin.get),
+        .uploadApplePushCertificate: handler(appleMDMAdmin.upload),
+        .deleteApplePushCertificate: handler(appleMDMAdmin.delete),
         .scimServiceProviderConfig: handler(scim.serviceProviderConfig),
         .scimResourceTypes: handler(scim.resourceTypes),
         .scimSchemas: handler(scim.schemas),

@@ -39,7 +39,7 @@ public struct DataSubjectRequests: Sendable {
                 before = page.count == 1_000 ? page.last?.id.rawValue : nil
             } while before != nil
             // The person's own data: the UDID too (never the push token, PushMagic or UnlockToken).
-            let appleMDM = try await ApplePushCertificateController.enrollment(of: device, tenantID: tenantID, store: store, showsUDID: true)
+            let appleMDM = try await AppleMDMAdminController.enrollment(of: device, tenantID: tenantID, store: store, showsUDID: true)
             exported.append(.init(device: device, apps: apps, managedApps: managed, remoteTasks: tasks, appleMDM: appleMDM))
             groups += try await store.groupIDs(tenantID: tenantID, memberID: device.id.rawValue)
         }

@@ -5,10 +5,11 @@ import StewardModel
 import StewardStore
 import X509
 
-/// The tenant's MDM push certificate (`tenant.read` to see, `tenant.settings` to change): its
+/// Apple MDM for admins. The tenant's push certificate (`tenant.read` to see, `tenant.settings` to change): its
 /// topic, expiry and Apple ID are shown; its private key is sealed and never leaves. Uploading one
-/// records Apple's push service as a connector, which opens its flow in the privacy statement.
-struct ApplePushCertificateController: Sendable {
+/// records Apple's push service as a connector, which opens its flow in the privacy statement. And
+/// each Apple device's enrollment and command queue (`devices.read`).
+struct AppleMDMAdminController: Sendable {
     let store: any RecordStore
     let devices: any DeviceStore
     let masterKey: MasterKey
