@@ -8,7 +8,7 @@ the screenshots of the main pages go to docs/screenshots/.
 import base64, hashlib, hmac, json, os, socket, struct, subprocess, sys, time, urllib.error, urllib.parse, urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -83,8 +83,12 @@ def find(css):
 def shows(text, css="main"):
     """Whether the page comes to show `text` in `css` (waits through a navigation in progress)."""
     try:
-        WebDriverWait(browser, 20, ignored_exceptions=[StaleElementReferenceException]).until(
-            lambda driver: any(text in element.text for element in driver.find_elements(By.CSS_SELECTOR, css)))
+        # The texts are read in one script, inside one document: reading element by element races a
+        # navigation in progress (a node of the page being left is "stale", or "does not belong to
+        # the document"); whatever the driver says while the page changes is waited through.
+        WebDriverWait(browser, 20, ignored_exceptions=[WebDriverException]).until(
+            lambda driver: any(text in shown for shown in driver.execute_script(
+                "return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText)", css)))
         return True
     except TimeoutException:
         return False
