@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import StewardModel
+
+/// The answers written by hand must be the bytes the wire encoder writes, for any value: keys
+/// in its order, its escapes, its times, its left-out nils.
+@Suite struct WireJSONTests {
+    static func maybe<T>(_ random: inout SeededGenerator, _ make: (inout SeededGenerator) -> T) -> T? {
+        Bool.random(using: &random) ? make(&random) : nil
+    }
+
+    static func text(_ random: inout SeededGenerator) -> String { InventoryHasherTests.text(&random) }
+
+    /// Times from before 1970 to the year 9999, with milliseconds (the encoder drops them).
+    static func date(_ random: inout SeededGenerator) -> Date {
+        Date(timeIntervalSince1970: Double(Int64.random(in: -2_208_988_800_000...253_402_300_799_999, using: &random)) / 1000)
+    }
+
+    static func device(_ random: inout SeededGenerator) -> DeviceView {
+        let interfaces = (0..<Int.random(in: 0...3, using: &random)).map { _ in
+            NetworkInterface(
+                name: text(&random), macAddress: maybe(&random, text),
+                ipAddresses: (0..<Int.random(in: 0...3, using: &random)).map { _ in text(&random) },
+                wireless: maybe(&random) { Bool.random(using: &$0) })
+        }
+        let number = { (random: inout SeededGenerator) in Int64.random(in: Int64.min...Int64.max, using: &random) }
+        return DeviceView(
+            id: DeviceID(rawValue: text(&random)), platform: Platform.allCases.randomElement(using: &random)!,
+            ownership: Bool.random(using: &random) ? .corporate : .personal, deviceName: maybe(&random, text),
+            manufacturer: maybe(&random, text), model: maybe(&random, text), operatingSystem: maybe(&random, text),
+            osVersion: maybe(&random, text), kernelVersion: maybe(&random, text), serialNumber: maybe(&random, text),
+            platformId: maybe(&random, text), imei: maybe(&random, text), meid: maybe(&random, text), iccid: maybe(&random, text),
+            phoneNumber: maybe(&random, text), networkInterfaces: interfaces, wifiMacAddress: maybe(&random, text),
+            cpuModel: maybe(&random, text), cpuCores: maybe(&random) { Int.random(in: Int.min...Int.max, using: &$0) },
+            memoryBytes: maybe(&random, number), diskBytes: maybe(&random, number),
+            appCount: Int.random(in: Int.min...Int.max, using: &random), refusedAppReports: Int.random(in: 0...9, using: &random),
+            agentVersion: maybe(&random, text), enrolledAt: date(&random), lastCheckInAt: maybe(&random, date),
+            userId: maybe(&random) { UserID(rawValue: text(&$0)) }, retiredAt: maybe(&random, date),
+            managementId: maybe(&random, text), directoryDeviceId: maybe(&random, text), easDeviceId: maybe(&random, text),
+            windowsDeviceId: maybe(&random, text))
+    }
+
+    static func app(_ random: inout SeededGenerator) -> AppRecord {
+        AppRecord(
+            appId: text(&random), name: text(&random), version: maybe(&random, text),
+            sizeBytes: maybe(&random) { Int64.random(in: Int64.min...Int64.max, using: &$0) }, installLocation: maybe(&random, text))
+    }
+
+    static func expectSameBytes<Value: Encodable & WireJSONWritable>(_ value: Value) throws {
+        let encoded = String(decoding: try WireCoding.sharedEncoder.encode(value), as: UTF8.self)
+        // Stops at the first difference: one readable pair of documents, not hundreds.
+        try #require(String(decoding: value.wireJSON(), as: UTF8.self) == encoded)
+    }
+
+    @Test func devicePagesAreTheEncodersBytes() throws {
+        var random = SeededGenerator(seed: 7)
+        for _ in 0..<300 {
+            let page = Page(
+                items: (0..<Int.random(in: 0...4, using: &random)).map { _ in Self.device(&random) },
+                nextCursor: Self.maybe(&random, Self.text))
+            try Self.expectSameBytes(page)
+            if let first = page.items.first { try Self.expectSameBytes(first) }
+        }
+    }
+
+    @Test func appPagesAreTheEncodersBytes() throws {
+        var random = SeededGenerator(seed: 8)
+        for _ in 0..<300 {
+            try Self.expectSameBytes(Page(
+                items: (0..<Int.random(in: 0...6, using: &random)).map { _ in Self.app(&random) },
+                nextCursor: Self.maybe(&random, Self.text)))
+        }
+    }
+
+    /// Calendar edges the day arithmetic must get right: leap days, century years, 1970 itself.
+    @Test(arguments: [
+        "1900-02-28T23:59:59Z", "1900-03-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2000-02-29T12:00:00Z",
+        "2024-02-29T00:00:00Z", "2026-12-06T08:00:00Z", "2100-03-01T00:00:00Z", "9999-12-31T23:59:59Z",
+    ])
+    func timesAtCalendarEdges(_ text: String) throws {
+        let date = try #require(try? Date(text, strategy: .iso8601))
+        var json = WireJSONWriter()
+        json.value(date.addingTimeInterval(0.999))
+        #expect(String(decoding: json.bytes, as: UTF8.self) == "\"\(text)\"")
+    }
+}
