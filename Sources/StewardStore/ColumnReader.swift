@@ -99,7 +99,7 @@ extension DeviceView {
         func text(_ index: Int) throws -> String { try row.text(at: index) ?? "" }
         func date(_ index: Int) throws -> Date? { try row.integer(at: index).map(Date.init(millisecondsSince1970:)) }
         let interfacesJSON = try row.text(at: 15) ?? "[]"
-        let interfaces = (try? JSONDecoder().decode([NetworkInterface].self, from: Data(interfacesJSON.utf8))) ?? []
+        let interfaces = (try? NetworkInterface.stored(interfacesJSON)) ?? []
         self.init(
             id: DeviceID(rawValue: try text(0)), platform: Platform(rawValue: try text(1)) ?? .linux,
             ownership: Ownership(rawValue: try text(2)) ?? .personal, deviceName: try row.text(at: 3),

@@ -84,3 +84,71 @@ import StewardModel
         #expect(String(decoding: json.bytes, as: UTF8.self) == "\"\(text)\"")
     }
 }
+
+/// The hand reader gives what the generic decoder gives, and never accepts what it refuses.
+@Suite struct WireJSONReaderTests {
+    static func interfaces(_ random: inout SeededGenerator) -> [NetworkInterface] {
+        (0..<Int.random(in: 0...4, using: &random)).map { _ in
+            NetworkInterface(
+                name: WireJSONTests.text(&random), macAddress: WireJSONTests.maybe(&random, WireJSONTests.text),
+                ipAddresses: (0..<Int.random(in: 0...3, using: &random)).map { _ in WireJSONTests.text(&random) },
+                wireless: WireJSONTests.maybe(&random) { Bool.random(using: &$0) })
+        }
+    }
+
+    @Test func storedInterfacesReadBackAsWritten() throws {
+        var random = SeededGenerator(seed: 11)
+        for _ in 0..<300 {
+            let interfaces = Self.interfaces(&random)
+            let json = String(decoding: try WireCoding.sharedEncoder.encode(interfaces), as: UTF8.self)
+            #expect(try NetworkInterface.stored(json) == interfaces)
+        }
+    }
+
+    @Test func escapesNumbersAndUnknownMembers() throws {
+        let json = #"""
+             [ {"name":"e\u00e9\ud83e\udd8a\/\"\\\b\f\n\r\t","extra":{"a":[1,-2.5e3,0.0,true,null,"x"]},
+                "macAddress":null,"ipAddresses":["10.0.0.1"],"wireless":false} ]
+            """#
+        let read = try NetworkInterface.stored(json)
+        #expect(read == [NetworkInterface(name: "eé🦊/\"\\\u{8}\u{C}\n\r\t", macAddress: nil, ipAddresses: ["10.0.0.1"], wireless: false)])
+        #expect(try WireJSONReader.read("-9223372036854775808") { try $0.int64() } == Int64.min)
+        for tooWide in ["9223372036854775808", "-9223372036854775809", "1.0", "1e3"] {
+            #expect(throws: WireJSONReader.Malformed.self) { try WireJSONReader.read(tooWide) { try $0.int64() } }
+        }
+        for refused in [
+            "", "[", "[,]", "[1,]", "{\"a\":1,}", "01", "1.", "-", "\"\\ud83e\"", "\"\\x\"", "\"a\u{1}\"",
+            "[] []", "nul", "[" + String(repeating: "[", count: 40) + String(repeating: "]", count: 41),
+        ] {
+            #expect(throws: WireJSONReader.Malformed.self, "\(refused.debugDescription)") {
+                try WireJSONReader.read(refused) { try $0.skip() }
+            }
+        }
+        // Not UTF-8: refused, as the generic decoder refuses it.
+        var invalid = WireJSONReader([UInt8(ascii: "\""), 0xC3, 0x28, UInt8(ascii: "\"")])
+        #expect(throws: WireJSONReader.Malformed.self) { try invalid.string() }
+    }
+
+    /// Bent documents: whatever the reader accepts, the generic decoder accepts, as the same value.
+    @Test func neverAcceptsWhatTheDecoderRefuses() throws {
+        var random = SeededGenerator(seed: 12)
+        var accepted = 0
+        for _ in 0..<3000 {
+            var bytes = Array(try WireCoding.sharedEncoder.encode(Self.interfaces(&random)))
+            for _ in 0..<Int.random(in: 1...3, using: &random) where !bytes.isEmpty {
+                let index = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes[index] = Array("[]{}\",:\\ 0-.etnu".utf8).randomElement(using: &random)!
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(Array("[]{}\",:\\ 1".utf8).randomElement(using: &random)!, at: index)
+                }
+            }
+            // Stored text is a String: bytes bent into invalid UTF-8 cannot reach the reader.
+            guard let text = String(validating: bytes, as: UTF8.self), let read = try? NetworkInterface.stored(text) else { continue }
+            accepted += 1
+            let decoded = try? JSONDecoder().decode([NetworkInterface].self, from: Data(bytes))
+            #expect(decoded == read, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        #expect(accepted > 0)
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+
+/// JSON read by hand, front to back, into the caller's own types: for the few shapes read on hot
+/// paths (a stored device's network interfaces), where the generic decoder's boxing cost more
+/// than the read. Strict RFC 8259: one value, no trailing commas or comments, strings must be
+/// valid UTF-8; nesting is bounded; members the caller does not know are skipped.
+public struct WireJSONReader {
+    public struct Malformed: Error, Equatable {
+        public let offset: Int
+    }
+
+    private let bytes: [UInt8]
+    private var position = 0
+    private var depth = 0
+    private let maxDepth: Int
+
+    public init(_ bytes: [UInt8], maxDepth: Int = 32) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    public init(_ text: String, maxDepth: Int = 32) { self.init(Array(text.utf8), maxDepth: maxDepth) }
+
+    /// Reads the one value with `body` and checks nothing follows it.
+    public static func read<T>(_ text: String, _ body: (inout WireJSONReader) throws -> T) throws -> T {
+        var reader = WireJSONReader(text)
+        let value = try body(&reader)
+        reader.skipWhitespace()
+        guard reader.position == reader.bytes.count else { throw reader.malformed() }
+        return value
+    }
+
+    private func malformed() -> Malformed { Malformed(offset: position) }
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func peek() throws -> UInt8 {
+        skipWhitespace()
+        guard position < bytes.count else { throw malformed() }
+        return bytes[position]
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        guard try peek() == byte else { throw malformed() }
+        position += 1
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        let length = word.utf8CodeUnitCount
+        guard position + length <= bytes.count else { throw malformed() }
+        let matches = word.withUTF8Buffer { $0.elementsEqual(bytes[position..<(position + length)]) }
+        guard matches else { throw malformed() }
+        position += length
+    }
+
+    /// Consumes a `null` if one is next.
+    public mutating func null() throws -> Bool {
+        guard try peek() == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
+    }
+
+    public mutating func bool() throws -> Bool {
+        switch try peek() {
+        case UInt8(ascii: "t"): try literal("true"); return true
+        case UInt8(ascii: "f"): try literal("false"); return false
+        default: throw malformed()
+        }
+    }
+
+    /// An integer that fits in 64 bits (no fraction or exponent).
+    public mutating func int64() throws -> Int64 {
+        _ = try peek()
+        let negative = bytes[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
+        let start = position
+        var magnitude: UInt64 = 0
+        while position < bytes.count, case let digit = bytes[position] &- UInt8(ascii: "0"), digit < 10 {
+            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+            guard !overflow1, !overflow2 else { throw malformed() }
+            magnitude = sum
+            position += 1
+        }
+        // At least one digit, no leading zero, and nothing a wider number would continue with.
+        guard position > start, bytes[start] != UInt8(ascii: "0") || position == start + 1 else { throw malformed() }
+        if position < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position]) {
+            throw malformed()
+        }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { throw malformed() }
+            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { throw malformed() }
+        return Int64(magnitude)
+    }
+
+    public mutating func string() throws -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = position
+        // The common case, no escape: the bytes as they are, checked as UTF-8.
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                defer { position += 1 }
+                guard let text = String(validating: bytes[start..<position], as: UTF8.self) else { throw malformed() }
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            guard byte >= 0x20 else { throw malformed() }
+            position += 1
+        }
+        var unescaped = Array(bytes[start..<position])
+        while position < bytes.count {
+            let byte = bytes[position]
+            position += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard let text = String(validating: unescaped, as: UTF8.self) else { throw malformed() }
+                return text
+            case UInt8(ascii: "\\"):
+                try unescape(into: &unescaped)
+            case 0..<0x20:
+                throw malformed()
+            default:
+                unescaped.append(byte)
+            }
+        }
+        throw malformed()
+    }
+
+    private mutating func unescape(into text: inout [UInt8]) throws {
+        guard position < bytes.count else { throw malformed() }
+        let byte = bytes[position]
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(byte)
+        case UInt8(ascii: "b"): text.append(0x08)
+        case UInt8(ascii: "f"): text.append(0x0C)
+        case UInt8(ascii: "n"): text.append(0x0A)
+        case UInt8(ascii: "r"): text.append(0x0D)
+        case UInt8(ascii: "t"): text.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try hex4()
+            if (0xD800..<0xDC00).contains(scalar) {
+                // A high surrogate must be followed by an escaped low one.
+                guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
+                else { throw malformed() }
+                position += 2
+                let low = try hex4()
+                guard (0xDC00..<0xE000).contains(low) else { throw malformed() }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard let unicode = Unicode.Scalar(scalar) else { throw malformed() }
+            text.append(contentsOf: UTF8.encode(unicode)!)
+        default:
+            throw malformed()
+        }
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard position + 4 <= bytes.count else { throw malformed() }
+        var value: UInt32 = 0
+        for byte in bytes[position..<(position + 4)] {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw malformed()
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        position += 4
+        return value
+    }
+
+    private mutating func enter() throws {
+        depth += 1
+        guard depth <= maxDepth else { throw malformed() }
+    }
+
+    /// An array, `element` called for each element.
+    public mutating func array(_ element: (inout WireJSONReader) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        try enter()
+        defer { depth -= 1 }
+        if try peek() == UInt8(ascii: "]") {
+            position += 1
+            return
+        }
+        while true {
+            try element(&self)
+            switch try peek() {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"): position += 1; return
+            default: throw malformed()
+            }
+        }
+    }
+
+    /// An object, `member` called with each key to read its value (or `skip()` it).
+    public mutating func object(_ member: (inout WireJSONReader, String) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        try enter()
+        defer { depth -= 1 }
+        if try peek() == UInt8(ascii: "}") {
+            position += 1
+            return
+        }
+        while true {
+            let key = try string()
+            try expect(UInt8(ascii: ":"))
+            try member(&self, key)
+            switch try peek() {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"): position += 1; return
+            default: throw malformed()
+            }
+        }
+    }
+
+    /// Reads past any one value.
+    public mutating func skip() throws {
+        switch try peek() {
+        case UInt8(ascii: "{"): try object { reader, _ in try reader.skip() }
+        case UInt8(ascii: "["): try array { reader in try reader.skip() }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
+        case UInt8(ascii: "n"): try literal("null")
+        default: try number()
+        }
+    }
+
+    /// Any JSON number, read past.
+    private mutating func number() throws {
+        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+        func digits() throws {
+            let start = position
+            while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+            guard position > start else { throw malformed() }
+        }
+        let integerStart = position
+        try digits()
+        guard bytes[integerStart] != UInt8(ascii: "0") || position == integerStart + 1 else { throw malformed() }
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            try digits()
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            position += 1
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            try digits()
+        }
+    }
+}
+
+extension NetworkInterface {
+    /// The stored interfaces (`devices.network_interfaces`), read without the generic decoder.
+    public static func stored(_ json: String) throws -> [NetworkInterface] {
+        try WireJSONReader.read(json) { reader in
+            var interfaces: [NetworkInterface] = []
+            try reader.array { reader in
+                var name: String?
+                var ipAddresses: [String]?
+                var interface = NetworkInterface(name: "", macAddress: nil, ipAddresses: [])
+                try reader.object { reader, key in
+                    switch key {
+                    case "name": name = try reader.string()
+                    case "macAddress": interface.macAddress = try reader.null() ? nil : try reader.string()
+                    case "wireless": interface.wireless = try reader.null() ? nil : try reader.bool()
+                    case "ipAddresses":
+                        var addresses: [String] = []
+                        try reader.array { reader in addresses.append(try reader.string()) }
+                        ipAddresses = addresses
+                    default: try reader.skip()
+                    }
+                }
+                // Both required, as the generic decoder requires them.
+                guard let name, let ipAddresses else { throw WireJSONReader.Malformed(offset: 0) }
+                interface.name = name
+                interface.ipAddresses = ipAddresses
+                interfaces.append(interface)
+            }
+            return interfaces
+        }
+    }
+}
