@@ -149,7 +149,8 @@ public enum Layout {
     public static func time(_ date: Date?) -> HTML {
         guard let date else { return "—" }
         let text = WireCoding.format(date)
-        return "<time datetime=\"\(text)\">\(String(text.prefix(16)).replacingOccurrences(of: "T", with: " "))</time>"
+        // `2026-12-06 08:00`: the date and the minute, in UTC as the attribute says.
+        return "<time datetime=\"\(text)\">\(text.prefix(10)) \(text.dropFirst(11).prefix(5))</time>"
     }
 
     public static func bytes(_ value: Int64?) -> String {

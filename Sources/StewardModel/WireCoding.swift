@@ -16,7 +16,7 @@ public enum WireCoding {
 
     /// A time as the API writes it (ISO 8601, UTC, whole seconds).
     public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601)
+        WireJSONWriter.iso8601(date)
     }
 
     public static func decoder() -> JSONDecoder {

@@ -128,10 +128,22 @@ public struct WireJSONWriter {
     /// `2026-12-06T08:00:00Z`: UTC, the seconds floored, as `.iso8601` writes a time.
     public mutating func value(_ date: Date) {
         valueStarts()
+        bytes.append(UInt8(ascii: "\""))
+        appendTime(date)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A time as the API writes it, `WireCoding.format`'s text.
+    static func iso8601(_ date: Date) -> String {
+        var json = WireJSONWriter(capacity: 20)
+        json.appendTime(date)
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    private mutating func appendTime(_ date: Date) {
         let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
         let (days, secondOfDay) = seconds.floorDivided(by: 86_400)
         let (year, month, day) = Self.civilDate(daysSince1970: days)
-        bytes.append(UInt8(ascii: "\""))
         appendDigits(year, width: 4)
         bytes.append(UInt8(ascii: "-"))
         appendDigits(month, width: 2)
@@ -143,7 +155,7 @@ public struct WireJSONWriter {
         appendDigits(secondOfDay / 60 % 60, width: 2)
         bytes.append(UInt8(ascii: ":"))
         appendDigits(secondOfDay % 60, width: 2)
-        bytes.append(contentsOf: [UInt8(ascii: "Z"), UInt8(ascii: "\"")])
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     private mutating func appendDigits(_ number: Int64, width: Int) {

@@ -28,7 +28,7 @@ extension SQLiteStorage {
     public func device(tenantID: TenantID, id: DeviceID) async throws -> DeviceView? {
         try await pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT \(Self.viewColumns) FROM devices WHERE tenant_id = ? AND id = ?",
+                db.cachedStatement(sql: "SELECT \(Self.viewColumns) FROM devices WHERE tenant_id = ? AND id = ?"),
                 arguments: [tenantID.rawValue, id.rawValue]
             ).map(Self.deviceView)
         }

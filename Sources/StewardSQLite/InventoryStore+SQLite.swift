@@ -213,8 +213,8 @@ extension SQLiteStorage {
         var result: [String: (id: Int64, app: AppRecord)] = [:]
         let rows = try Row.fetchCursor(statement, arguments: [tenant, deviceKey])
         while let row = try rows.next() {
-            let app = appRecord(row)
-            result[app.appId] = (row["id"], app)
+            let app = appRecord(row, from: 1)
+            result[app.appId] = (row[0], app)
         }
         return result
     }
@@ -234,7 +234,7 @@ extension SQLiteStorage {
         var result: [String: (id: Int64, app: AppRecord)] = [:]
         for appID in appIDs {
             if let row = try Row.fetchOne(statement, arguments: [deviceKey, tenant, appID]) {
-                result[appID] = (row["id"], appRecord(row))
+                result[appID] = (row[0], appRecord(row, from: 1))
             }
         }
         return result
@@ -259,22 +259,24 @@ extension SQLiteStorage {
     public func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord] {
         try await pool.read { db in
             try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT s.app_id, s.name, s.version, s.size_bytes, s.install_location
                     FROM devices d
                     CROSS JOIN device_software a ON a.tenant_id = d.tenant_id AND a.device_key = d.device_key
                     CROSS JOIN software s ON s.tenant_id = a.tenant_id AND s.id = a.software_id
                     WHERE d.tenant_id = ? AND d.id = ? AND s.app_id > ? ORDER BY s.app_id LIMIT ?
-                    """,
+                    """),
                 arguments: [tenantID.rawValue, deviceID.rawValue, after ?? "", limit]
-            ).map(Self.appRecord)
+            ).map { Self.appRecord($0) }
         }
     }
 
-    static func appRecord(_ row: Row) -> AppRecord {
-        AppRecord(
-            appId: row["app_id"], name: row["name"], version: row["version"], sizeBytes: row["size_bytes"],
-            installLocation: row["install_location"])
+    /// A row of `app_id, name, version, size_bytes, install_location` from column `first` on,
+    /// read by position.
+    static func appRecord(_ row: Row, from first: Int = 0) -> AppRecord {
+        let columns = SQLiteColumns(row)
+        return AppRecord(
+            appId: columns.text(at: first) ?? "", name: columns.text(at: first + 1) ?? "", version: columns.text(at: first + 2),
+            sizeBytes: columns.integer(at: first + 3), installLocation: columns.text(at: first + 4))
     }
 }

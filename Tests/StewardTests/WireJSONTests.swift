@@ -72,6 +72,14 @@ import StewardModel
         }
     }
 
+    @Test func formattedTimesAreFoundationsISO8601() {
+        var random = SeededGenerator(seed: 9)
+        for _ in 0..<2000 {
+            let date = Self.date(&random)
+            #expect(WireCoding.format(date) == date.formatted(.iso8601))
+        }
+    }
+
     /// Calendar edges the day arithmetic must get right: leap days, century years, 1970 itself.
     @Test(arguments: [
         "1900-02-28T23:59:59Z", "1900-03-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2000-02-29T12:00:00Z",
