@@ -25,12 +25,26 @@ public struct WireJSONReader {
     public static func read<T>(_ text: String, _ body: (inout WireJSONReader) throws -> T) throws -> T {
         var reader = WireJSONReader(text)
         let value = try body(&reader)
-        reader.skipWhitespace()
-        guard reader.position == reader.bytes.count else { throw reader.malformed() }
+        try reader.end()
         return value
     }
 
     private func malformed() -> Malformed { Malformed(offset: position) }
+
+    /// Where the next value starts (after any whitespace).
+    public mutating func nextValueOffset() throws -> Int {
+        _ = try peek()
+        return position
+    }
+
+    /// Where the reader is: past the last value read.
+    public var offset: Int { position }
+
+    /// Throws unless only whitespace is left.
+    public mutating func end() throws {
+        skipWhitespace()
+        guard position == bytes.count else { throw malformed() }
+    }
 
     private mutating func skipWhitespace() {
         while position < bytes.count {
@@ -291,5 +305,65 @@ extension NetworkInterface {
             }
             return interfaces
         }
+    }
+}
+
+extension AppRecord {
+    /// One app object as the generic decoder reads it: `appId` and `name` required, the rest
+    /// optional or null, unknown members skipped; a member named twice is refused.
+    static func read(_ reader: inout WireJSONReader) throws -> AppRecord {
+        var appId: String?, name: String?, version: String?, sizeBytes: Int64?, installLocation: String?
+        var seen: UInt8 = 0
+        func once(_ bit: UInt8) throws {
+            guard seen & bit == 0 else { throw WireJSONReader.Malformed(offset: -1) }
+            seen |= bit
+        }
+        try reader.object { reader, key in
+            switch key {
+            case "appId": try once(1); appId = try reader.string()
+            case "name": try once(2); name = try reader.string()
+            case "version": try once(4); version = try reader.null() ? nil : try reader.string()
+            case "sizeBytes": try once(8); sizeBytes = try reader.null() ? nil : try reader.int64()
+            case "installLocation": try once(16); installLocation = try reader.null() ? nil : try reader.string()
+            default: try reader.skip()
+            }
+        }
+        guard let appId, let name else { throw WireJSONReader.Malformed(offset: reader.offset) }
+        return AppRecord(appId: appId, name: name, version: version, sizeBytes: sizeBytes, installLocation: installLocation)
+    }
+}
+
+extension CheckInRequest {
+    /// A full inventory's check-in with its app list read by hand and the rest (a few small
+    /// sections) by the generic decoder: the list was most of a full check-in's decoding. Nil
+    /// whenever the body is not the common well-formed case — no app list, a member named
+    /// twice, anything the hand reader does not take — and the generic decoder then reads the
+    /// whole body and gives its errors. Whatever this returns, the generic decoder returns too
+    /// (`WireJSONReaderTests` holds it on bent bodies).
+    public static func quicklyDecoded(_ data: Data) -> CheckInRequest? {
+        let bytes = [UInt8](data)
+        var reader = WireJSONReader(bytes)
+        var apps: [AppRecord]?
+        var appsRange: Range<Int>?
+        do {
+            var keys = Set<String>()
+            try reader.object { reader, key in
+                guard keys.insert(key).inserted else { throw WireJSONReader.Malformed(offset: reader.offset) }
+                guard key == "apps" else { return try reader.skip() }
+                let start = try reader.nextValueOffset()
+                var list: [AppRecord] = []
+                try reader.array { reader in list.append(try AppRecord.read(&reader)) }
+                (apps, appsRange) = (list, start..<reader.offset)
+            }
+            try reader.end()
+        } catch {
+            return nil
+        }
+        guard let apps, let appsRange else { return nil }
+        var rest = bytes
+        rest.replaceSubrange(appsRange, with: "null".utf8)
+        guard var request = try? WireCoding.decoder().decode(CheckInRequest.self, from: Data(rest)) else { return nil }
+        request.apps = apps
+        return request
     }
 }

@@ -160,3 +160,70 @@ import StewardModel
         #expect(accepted > 0)
     }
 }
+
+/// A full check-in's app list is read by hand; the generic decoder must agree with every body
+/// the quick path takes, and the quick path stands aside for anything unusual.
+@Suite struct CheckInQuickDecodeTests {
+    static func request(_ random: inout SeededGenerator) -> CheckInRequest {
+        var apps: [AppRecord] = []
+        for index in 0..<Int.random(in: 0...12, using: &random) {
+            var app = WireJSONTests.app(&random)
+            app.appId = "\(index)" + app.appId
+            apps.append(app)
+        }
+        return CheckInRequest(
+            agentVersion: WireJSONTests.maybe(&random, WireJSONTests.text),
+            hashes: SectionHashes(hardware: WireJSONTests.maybe(&random, WireJSONTests.text), apps: WireJSONTests.text(&random)),
+            apps: apps, managedAppsVersion: WireJSONTests.maybe(&random) { Int64.random(in: 0...99, using: &$0) })
+    }
+
+    @Test func takesWhatTheEncoderWrites() throws {
+        var random = SeededGenerator(seed: 21)
+        for _ in 0..<300 {
+            let request = Self.request(&random)
+            let quick = CheckInRequest.quicklyDecoded(try WireCoding.sharedEncoder.encode(request))
+            try #require(quick == request)
+        }
+    }
+
+    @Test func standsAsideForTheUnusual() throws {
+        for body in [
+            #"{"hashes":{},"apps":[{"appId":"a","name":"n"}],"apps":[]}"#,  // a member twice
+            #"{"hashes":{},"apps":[{"appId":"a","name":"n","name":"m"}]}"#,  // a member of an app twice
+            #"{"hashes":{},"apps":[{"appId":"a"}]}"#,  // no name
+            #"{"hashes":{},"apps":[{"appId":"a","name":"n","sizeBytes":1.5}]}"#,
+            #"{"hashes":{}}"#,  // no app list: nothing to gain
+            #"{"hashes":{},"apps":null}"#,
+            #"{"hashes":{},"apps":[{"appId":"a","name":"n"}]"#,  // cut short
+            #"{"hashes":{},"apps":[{"appId":"a","name":"n"}]} x"#,
+            #"{"apps":[{"appId":"a","name":"n"}]}"#,  // the generic decoder refuses it: no hashes
+        ] {
+            #expect(CheckInRequest.quicklyDecoded(Data(body.utf8)) == nil, "\(body)")
+        }
+        let escaped = #"{"hashes":{},"a\u0070ps":[{"appId":"a\/b","name":"\u00e9","unknown":[1,{"x":null}],"version":null}]}"#
+        let quick = CheckInRequest.quicklyDecoded(Data(escaped.utf8))
+        #expect(quick?.apps == [AppRecord(appId: "a/b", name: "é", version: nil, sizeBytes: nil, installLocation: nil)])
+        #expect(try WireCoding.decoder().decode(CheckInRequest.self, from: Data(escaped.utf8)) == quick)
+    }
+
+    @Test func neverTakesWhatTheDecoderRefuses() throws {
+        var random = SeededGenerator(seed: 22)
+        var taken = 0
+        for _ in 0..<3000 {
+            var bytes = Array(try WireCoding.sharedEncoder.encode(Self.request(&random)))
+            for _ in 0..<Int.random(in: 1...3, using: &random) where !bytes.isEmpty {
+                let index = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes[index] = Array("[]{}\",:\\ 0-.etnul".utf8).randomElement(using: &random)!
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(Array("[]{}\",:\\ 1".utf8).randomElement(using: &random)!, at: index)
+                }
+            }
+            guard let quick = CheckInRequest.quicklyDecoded(Data(bytes)) else { continue }
+            taken += 1
+            let generic = try? WireCoding.decoder().decode(CheckInRequest.self, from: Data(bytes))
+            #expect(generic == quick, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        #expect(taken > 100)
+    }
+}
