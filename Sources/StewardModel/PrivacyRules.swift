@@ -28,6 +28,10 @@ public enum PrivacyRules {
         "phone_number": \.phoneNumber,
     ]
 
+    /// The catalog's device columns with a personal-device display other than full, found once
+    /// (not per device shown: a page of personal devices walked the whole catalog per device).
+    private static let personalDeviceDisplays = DataCatalog.entries.filter { $0.table == "devices" && $0.personalDevice != .full }
+
     /// A device as an admin sees it: on a personal device, every field the catalog marks
     /// masked shows its last four characters, and every field it marks hidden is left out.
     /// (The store already keeps only the masked phone number of a personal device; this holds
@@ -35,7 +39,7 @@ public enum PrivacyRules {
     public static func shown(_ view: DeviceView) -> DeviceView {
         guard view.ownership == .personal else { return view }
         var view = view
-        for entry in DataCatalog.entries where entry.table == "devices" && entry.personalDevice != .full {
+        for entry in personalDeviceDisplays {
             guard let field = personalDeviceFields[entry.column], let value = view[keyPath: field] else { continue }
             switch entry.personalDevice {
             case .full: break

@@ -88,8 +88,20 @@ final class BenchServer: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
+        // Its standard input is a pipe whose writing end only this process holds: when this
+        // process ends, however it ends, the server reads end-of-file and exits too.
+        process.standardInput = Pipe()
         try process.run()
         return (process, try await waitForPort(log: log, process: process))
+    }
+
+    /// In a launched server: exit when the benchmark that launched it is gone (no orphaned
+    /// server measuring against the next run).
+    static func endWithLauncher() {
+        Thread.detachNewThread {
+            _ = FileHandle.standardInput.readDataToEndOfFile()
+            exit(0)
+        }
     }
 
     private static func waitForPort(log: URL, process: Process) async throws -> Int {
@@ -181,6 +193,7 @@ struct ServerProcess: AsyncParsableCommand {
     @Option var masterKeyFile: String
 
     func run() async throws {
+        BenchServer.endWithLauncher()
         let masterKey = try MasterKey.load(path: masterKeyFile, create: false)
         StewardLogHandler.bootstrap()
         var logger = Logger(label: "steward-bench-server")

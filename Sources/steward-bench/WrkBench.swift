@@ -205,6 +205,7 @@ struct BareServerProcess: AsyncParsableCommand {
         commandName: "bare-server", abstract: "Serve one trivial route with Steward's HTTP configuration (for `wrk`).", shouldDisplay: false)
 
     func run() async throws {
+        BenchServer.endWithLauncher()
         var logger = Logger(label: "steward-bench-bare")
         logger.logLevel = .error
         let router = Router()

@@ -33,7 +33,20 @@ public actor LastSeenRecorder: Service {
     /// The buffered time of a device, if newer than what is stored.
     public func pendingTime(tenantID: TenantID, deviceID: DeviceID) -> Date? {
         let key = Key(tenantID: tenantID, deviceID: deviceID)
-        return [pending[key], flushing[key]].compactMap { $0 }.max()
+        switch (pending[key], flushing[key]) {
+        case (let buffered?, let writing?): return max(buffered, writing)
+        case (let buffered, let writing): return buffered ?? writing
+        }
+    }
+
+    /// The buffered times of a page of devices, in one visit (one actor hop, not one per device).
+    public func pendingTimes(tenantID: TenantID, deviceIDs: [DeviceID]) -> [DeviceID: Date] {
+        guard !pending.isEmpty || !flushing.isEmpty else { return [:] }
+        var times: [DeviceID: Date] = [:]
+        for id in deviceIDs {
+            if let time = pendingTime(tenantID: tenantID, deviceID: id) { times[id] = time }
+        }
+        return times
     }
 
     public var pendingCount: Int { pending.count }
