@@ -333,33 +333,82 @@ extension AppRecord {
     }
 }
 
+extension SectionHashes {
+    /// The hashes object as the generic decoder reads it (each a string or null, unknown
+    /// members skipped); a member named twice is refused.
+    static func read(_ reader: inout WireJSONReader) throws -> SectionHashes {
+        var hashes = SectionHashes()
+        var seen: UInt8 = 0
+        try reader.object { reader, key in
+            let bit: UInt8
+            switch key {
+            case "hardware": bit = 1
+            case "operatingSystem": bit = 2
+            case "network": bit = 4
+            case "apps": bit = 8
+            default: return try reader.skip()
+            }
+            guard seen & bit == 0 else { throw WireJSONReader.Malformed(offset: -1) }
+            seen |= bit
+            let value = try reader.null() ? nil : try reader.string()
+            switch bit {
+            case 1: hashes.hardware = value
+            case 2: hashes.operatingSystem = value
+            case 4: hashes.network = value
+            default: hashes.apps = value
+            }
+        }
+        return hashes
+    }
+}
+
 extension CheckInRequest {
-    /// A full inventory's check-in with its app list read by hand and the rest (a few small
-    /// sections) by the generic decoder: the list was most of a full check-in's decoding. Nil
-    /// whenever the body is not the common well-formed case — no app list, a member named
-    /// twice, anything the hand reader does not take — and the generic decoder then reads the
-    /// whole body and gives its errors. Whatever this returns, the generic decoder returns too
-    /// (`WireJSONReaderTests` holds it on bent bodies).
+    /// The two commonest check-ins read by hand: a heartbeat (hashes, agent version, managed-apps
+    /// version and nothing else) whole, and a full inventory's app list, its few other sections
+    /// left to the generic decoder (the list was most of its decoding). Nil whenever the body is
+    /// anything else — a member named twice, another section without an app list, anything the
+    /// hand reader does not take — and the generic decoder then reads the whole body and gives
+    /// its errors. Whatever this returns, the generic decoder returns too
+    /// (`CheckInQuickDecodeTests` holds it on bent bodies).
     public static func quicklyDecoded(_ data: Data) -> CheckInRequest? {
         let bytes = [UInt8](data)
         var reader = WireJSONReader(bytes)
         var apps: [AppRecord]?
         var appsRange: Range<Int>?
+        var hashes: SectionHashes?
+        var agentVersion: String?
+        var managedAppsVersion: Int64?
+        var otherMembers = false
         do {
             var keys = Set<String>()
             try reader.object { reader, key in
                 guard keys.insert(key).inserted else { throw WireJSONReader.Malformed(offset: reader.offset) }
-                guard key == "apps" else { return try reader.skip() }
-                let start = try reader.nextValueOffset()
-                var list: [AppRecord] = []
-                try reader.array { reader in list.append(try AppRecord.read(&reader)) }
-                (apps, appsRange) = (list, start..<reader.offset)
+                switch key {
+                case "apps":
+                    let start = try reader.nextValueOffset()
+                    var list: [AppRecord] = []
+                    try reader.array { reader in list.append(try AppRecord.read(&reader)) }
+                    (apps, appsRange) = (list, start..<reader.offset)
+                case "hashes": hashes = try SectionHashes.read(&reader)
+                case "agentVersion": agentVersion = try reader.null() ? nil : try reader.string()
+                case "managedAppsVersion": managedAppsVersion = try reader.null() ? nil : try reader.int64()
+                default:
+                    otherMembers = true
+                    try reader.skip()
+                }
             }
             try reader.end()
         } catch {
             return nil
         }
-        guard let apps, let appsRange else { return nil }
+        guard let hashes else { return nil }
+        guard let apps, let appsRange else {
+            return otherMembers
+                ? nil : CheckInRequest(agentVersion: agentVersion, hashes: hashes, managedAppsVersion: managedAppsVersion)
+        }
+        guard otherMembers else {
+            return CheckInRequest(agentVersion: agentVersion, hashes: hashes, apps: apps, managedAppsVersion: managedAppsVersion)
+        }
         var rest = bytes
         rest.replaceSubrange(appsRange, with: "null".utf8)
         guard var request = try? WireCoding.decoder().decode(CheckInRequest.self, from: Data(rest)) else { return nil }

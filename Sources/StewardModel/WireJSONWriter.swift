@@ -231,6 +231,22 @@ public struct WireJSONWriter {
     public mutating func member<Raw: RawRepresentable<String>>(_ name: StaticString, _ raw: Raw?) {
         member(name, raw?.rawValue)
     }
+
+    public mutating func member(_ name: StaticString, _ object: (some WireJSONWritable)?) {
+        guard let object else { return }
+        key(name)
+        value(object)
+    }
+
+    /// A member written by the wire encoder itself (a rare part of a hot answer, not worth
+    /// writing by hand): the encoder writes a nested value as it writes it inside a document.
+    public mutating func member(_ name: StaticString, encoded value: (some Encodable)?) {
+        guard let value else { return }
+        key(name)
+        valueStarts()
+        // The wire encoder encodes every API value; were it ever to fail, null stands in.
+        bytes.append(contentsOf: (try? WireCoding.sharedEncoder.encode(value)) ?? Data("null".utf8))
+    }
 }
 
 extension Int64 {
@@ -303,5 +319,33 @@ extension DeviceView: WireJSONWritable {
         json.member("userId", userId)
         json.member("wifiMacAddress", wifiMacAddress)
         json.member("windowsDeviceId", windowsDeviceId)
+    }
+}
+
+extension CollectionPolicy: WireJSONWritable {
+    public func write(to json: inout WireJSONWriter) {
+        json.member("checkInIntervalSeconds", checkInIntervalSeconds)
+        json.member("collectApps", collectApps)
+    }
+}
+
+extension SectionHashes: WireJSONWritable {
+    public func write(to json: inout WireJSONWriter) {
+        json.member("apps", apps)
+        json.member("hardware", hardware)
+        json.member("network", network)
+        json.member("operatingSystem", operatingSystem)
+    }
+}
+
+/// Every check-in's answer; what it hands out (managed apps, tasks) is rare and left to the encoder.
+extension CheckInResponse: WireJSONWritable {
+    public func write(to json: inout WireJSONWriter) {
+        json.member("acknowledged", acknowledged)
+        json.member("appsRefused", appsRefused)
+        json.member("fullInventoryRequested", fullInventoryRequested)
+        json.member("managedApps", encoded: managedApps)
+        json.member("policy", policy)
+        json.member("remoteTasks", encoded: remoteTasks)
     }
 }

@@ -72,6 +72,33 @@ import StewardModel
         }
     }
 
+    @Test func checkInAnswersAreTheEncodersBytes() throws {
+        var random = SeededGenerator(seed: 10)
+        let text = { (random: inout SeededGenerator) in Self.text(&random) }
+        for _ in 0..<300 {
+            let managed = Self.maybe(&random) { random in
+                ManagedAppsPolicy(version: Int64.random(in: 0...9, using: &random), apps: (0..<Int.random(in: 0...2, using: &random)).map { _ in
+                    ManagedAppInstruction(
+                        appId: ManagedAppID(rawValue: text(&random)), name: text(&random), platform: .linux, packageId: text(&random),
+                        detection: DetectionRule(debianPackage: Self.maybe(&random, text), minimumVersion: Self.maybe(&random, text)),
+                        intent: AssignmentIntent.allCases.randomElement(using: &random)!)
+                })
+            }
+            let tasks = Self.maybe(&random) { random in
+                (0..<Int.random(in: 0...3, using: &random)).map { _ in
+                    RemoteTaskInstruction(id: RemoteTaskID(rawValue: text(&random)), kind: RemoteTaskKind.allCases.randomElement(using: &random)!)
+                }
+            }
+            try Self.expectSameBytes(CheckInResponse(
+                policy: CollectionPolicy(collectApps: Bool.random(using: &random), checkInIntervalSeconds: Int.random(in: 0...86_400, using: &random)),
+                fullInventoryRequested: Bool.random(using: &random),
+                acknowledged: SectionHashes(
+                    hardware: Self.maybe(&random, text), operatingSystem: Self.maybe(&random, text), network: Self.maybe(&random, text),
+                    apps: Self.maybe(&random, text)),
+                appsRefused: Bool.random(using: &random), managedApps: managed, remoteTasks: tasks))
+        }
+    }
+
     @Test func formattedTimesAreFoundationsISO8601() {
         var random = SeededGenerator(seed: 9)
         for _ in 0..<2000 {
@@ -171,10 +198,16 @@ import StewardModel
             app.appId = "\(index)" + app.appId
             apps.append(app)
         }
+        let text = { (random: inout SeededGenerator) in WireJSONTests.text(&random) }
+        // Heartbeats (no sections), full inventories with and without other sections.
+        let shape = Int.random(in: 0..<3, using: &random)
         return CheckInRequest(
-            agentVersion: WireJSONTests.maybe(&random, WireJSONTests.text),
-            hashes: SectionHashes(hardware: WireJSONTests.maybe(&random, WireJSONTests.text), apps: WireJSONTests.text(&random)),
-            apps: apps, managedAppsVersion: WireJSONTests.maybe(&random) { Int64.random(in: 0...99, using: &$0) })
+            agentVersion: WireJSONTests.maybe(&random, text),
+            hashes: SectionHashes(
+                hardware: WireJSONTests.maybe(&random, text), operatingSystem: WireJSONTests.maybe(&random, text),
+                network: WireJSONTests.maybe(&random, text), apps: WireJSONTests.maybe(&random, text)),
+            operatingSystem: shape == 2 ? OperatingSystemSection(platform: .linux, name: text(&random), version: text(&random)) : nil,
+            apps: shape == 0 ? nil : apps, managedAppsVersion: WireJSONTests.maybe(&random) { Int64.random(in: 0...99, using: &$0) })
     }
 
     @Test func takesWhatTheEncoderWrites() throws {
@@ -192,7 +225,9 @@ import StewardModel
             #"{"hashes":{},"apps":[{"appId":"a","name":"n","name":"m"}]}"#,  // a member of an app twice
             #"{"hashes":{},"apps":[{"appId":"a"}]}"#,  // no name
             #"{"hashes":{},"apps":[{"appId":"a","name":"n","sizeBytes":1.5}]}"#,
-            #"{"hashes":{}}"#,  // no app list: nothing to gain
+            #"{"hashes":{},"operatingSystem":{"platform":"linux"}}"#,  // a section, no app list: the generic decoder's
+            #"{"hashes":{"apps":"a","apps":"b"}}"#,
+            #"{"hashes":{},"managedAppsVersion":1.0}"#,
             #"{"hashes":{},"apps":null}"#,
             #"{"hashes":{},"apps":[{"appId":"a","name":"n"}]"#,  // cut short
             #"{"hashes":{},"apps":[{"appId":"a","name":"n"}]} x"#,
