@@ -362,9 +362,36 @@ extension SectionHashes {
     }
 }
 
+extension AppsDelta {
+    /// The delta object as the generic decoder reads it: all three members required.
+    static func read(_ reader: inout WireJSONReader) throws -> AppsDelta {
+        var baseHash: String?, upserted: [AppRecord]?, removed: [String]?
+        try reader.object { reader, key in
+            switch key {
+            case "baseHash":
+                guard baseHash == nil else { throw WireJSONReader.Malformed(offset: -1) }
+                baseHash = try reader.string()
+            case "upserted":
+                guard upserted == nil else { throw WireJSONReader.Malformed(offset: -1) }
+                var list: [AppRecord] = []
+                try reader.array { reader in list.append(try AppRecord.read(&reader)) }
+                upserted = list
+            case "removed":
+                guard removed == nil else { throw WireJSONReader.Malformed(offset: -1) }
+                var list: [String] = []
+                try reader.array { reader in list.append(try reader.string()) }
+                removed = list
+            default: try reader.skip()
+            }
+        }
+        guard let baseHash, let upserted, let removed else { throw WireJSONReader.Malformed(offset: -1) }
+        return AppsDelta(baseHash: baseHash, upserted: upserted, removed: removed)
+    }
+}
+
 extension CheckInRequest {
-    /// The two commonest check-ins read by hand: a heartbeat (hashes, agent version, managed-apps
-    /// version and nothing else) whole, and a full inventory's app list, its few other sections
+    /// The commonest check-ins read by hand: a heartbeat or an app delta (hashes, agent version,
+    /// managed-apps version, the delta, nothing else) whole, and a full inventory's app list, its few other sections
     /// left to the generic decoder (the list was most of its decoding). Nil whenever the body is
     /// anything else — a member named twice, another section without an app list, anything the
     /// hand reader does not take — and the generic decoder then reads the whole body and gives
@@ -378,6 +405,7 @@ extension CheckInRequest {
         var hashes: SectionHashes?
         var agentVersion: String?
         var managedAppsVersion: Int64?
+        var appsDelta: AppsDelta?
         var otherMembers = false
         do {
             var keys = Set<String>()
@@ -392,6 +420,7 @@ extension CheckInRequest {
                 case "hashes": hashes = try SectionHashes.read(&reader)
                 case "agentVersion": agentVersion = try reader.null() ? nil : try reader.string()
                 case "managedAppsVersion": managedAppsVersion = try reader.null() ? nil : try reader.int64()
+                case "appsDelta": appsDelta = try reader.null() ? nil : try AppsDelta.read(&reader)
                 default:
                     otherMembers = true
                     try reader.skip()
@@ -404,10 +433,12 @@ extension CheckInRequest {
         guard let hashes else { return nil }
         guard let apps, let appsRange else {
             return otherMembers
-                ? nil : CheckInRequest(agentVersion: agentVersion, hashes: hashes, managedAppsVersion: managedAppsVersion)
+                ? nil
+                : CheckInRequest(agentVersion: agentVersion, hashes: hashes, appsDelta: appsDelta, managedAppsVersion: managedAppsVersion)
         }
         guard otherMembers else {
-            return CheckInRequest(agentVersion: agentVersion, hashes: hashes, apps: apps, managedAppsVersion: managedAppsVersion)
+            return CheckInRequest(
+                agentVersion: agentVersion, hashes: hashes, apps: apps, appsDelta: appsDelta, managedAppsVersion: managedAppsVersion)
         }
         var rest = bytes
         rest.replaceSubrange(appsRange, with: "null".utf8)

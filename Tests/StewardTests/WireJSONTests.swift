@@ -199,15 +199,16 @@ import StewardModel
             apps.append(app)
         }
         let text = { (random: inout SeededGenerator) in WireJSONTests.text(&random) }
-        // Heartbeats (no sections), full inventories with and without other sections.
-        let shape = Int.random(in: 0..<3, using: &random)
+        // Heartbeats (no sections), full inventories with and without other sections, deltas.
+        let shape = Int.random(in: 0..<4, using: &random)
+        let delta = shape == 3 ? AppsDelta(baseHash: text(&random), upserted: apps, removed: apps.map { _ in text(&random) }) : nil
         return CheckInRequest(
             agentVersion: WireJSONTests.maybe(&random, text),
             hashes: SectionHashes(
                 hardware: WireJSONTests.maybe(&random, text), operatingSystem: WireJSONTests.maybe(&random, text),
                 network: WireJSONTests.maybe(&random, text), apps: WireJSONTests.maybe(&random, text)),
             operatingSystem: shape == 2 ? OperatingSystemSection(platform: .linux, name: text(&random), version: text(&random)) : nil,
-            apps: shape == 0 ? nil : apps, managedAppsVersion: WireJSONTests.maybe(&random) { Int64.random(in: 0...99, using: &$0) })
+            apps: shape == 0 || shape == 3 ? nil : apps, appsDelta: delta, managedAppsVersion: WireJSONTests.maybe(&random) { Int64.random(in: 0...99, using: &$0) })
     }
 
     @Test func takesWhatTheEncoderWrites() throws {
@@ -227,6 +228,8 @@ import StewardModel
             #"{"hashes":{},"apps":[{"appId":"a","name":"n","sizeBytes":1.5}]}"#,
             #"{"hashes":{},"operatingSystem":{"platform":"linux"}}"#,  // a section, no app list: the generic decoder's
             #"{"hashes":{"apps":"a","apps":"b"}}"#,
+            #"{"hashes":{},"appsDelta":{"baseHash":"h","upserted":[]}}"#,  // no removed
+            #"{"hashes":{},"appsDelta":{"baseHash":"h","upserted":[],"removed":[],"removed":[]}}"#,
             #"{"hashes":{},"managedAppsVersion":1.0}"#,
             #"{"hashes":{},"apps":null}"#,
             #"{"hashes":{},"apps":[{"appId":"a","name":"n"}]"#,  // cut short
