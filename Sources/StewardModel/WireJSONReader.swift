@@ -203,39 +203,32 @@ public struct WireJSONReader {
 
     /// An array, `element` called for each element.
     public mutating func array(_ element: (inout WireJSONReader) throws -> Void) throws {
-        try expect(UInt8(ascii: "["))
-        try enter()
-        defer { depth -= 1 }
-        if try peek() == UInt8(ascii: "]") {
-            position += 1
-            return
-        }
-        while true {
-            try element(&self)
-            switch try peek() {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"): position += 1; return
-            default: throw malformed()
-            }
-        }
+        try sequence(opening: UInt8(ascii: "["), closing: UInt8(ascii: "]"), element)
     }
 
     /// An object, `member` called with each key to read its value (or `skip()` it).
     public mutating func object(_ member: (inout WireJSONReader, String) throws -> Void) throws {
-        try expect(UInt8(ascii: "{"))
+        try sequence(opening: UInt8(ascii: "{"), closing: UInt8(ascii: "}")) { reader in
+            let key = try reader.string()
+            try reader.expect(UInt8(ascii: ":"))
+            try member(&reader, key)
+        }
+    }
+
+    /// Comma-separated items between two brackets, one nesting level deeper.
+    private mutating func sequence(opening: UInt8, closing: UInt8, _ item: (inout WireJSONReader) throws -> Void) throws {
+        try expect(opening)
         try enter()
         defer { depth -= 1 }
-        if try peek() == UInt8(ascii: "}") {
+        if try peek() == closing {
             position += 1
             return
         }
         while true {
-            let key = try string()
-            try expect(UInt8(ascii: ":"))
-            try member(&self, key)
+            try item(&self)
             switch try peek() {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"): position += 1; return
+            case closing: position += 1; return
             default: throw malformed()
             }
         }

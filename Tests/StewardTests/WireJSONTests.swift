@@ -40,6 +40,21 @@ import StewardModel
             windowsDeviceId: maybe(&random, text))
     }
 
+    /// A document bent one to three bytes' worth, with JSON's own punctuation: finer than
+    /// `FuzzTests.mutate`, so that many bent documents stay well-formed enough to be read.
+    static func bent(_ document: [UInt8], _ random: inout SeededGenerator) -> [UInt8] {
+        var bytes = document
+        for _ in 0..<Int.random(in: 1...3, using: &random) where !bytes.isEmpty {
+            let index = Int.random(in: 0..<bytes.count, using: &random)
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0: bytes[index] = Array("[]{}\",:\\ 0-.etnul".utf8).randomElement(using: &random)!
+            case 1: bytes.remove(at: index)
+            default: bytes.insert(Array("[]{}\",:\\ 1".utf8).randomElement(using: &random)!, at: index)
+            }
+        }
+        return bytes
+    }
+
     static func app(_ random: inout SeededGenerator) -> AppRecord {
         AppRecord(
             appId: text(&random), name: text(&random), version: maybe(&random, text),
@@ -169,15 +184,7 @@ import StewardModel
         var random = SeededGenerator(seed: 12)
         var accepted = 0
         for _ in 0..<3000 {
-            var bytes = Array(try WireCoding.sharedEncoder.encode(Self.interfaces(&random)))
-            for _ in 0..<Int.random(in: 1...3, using: &random) where !bytes.isEmpty {
-                let index = Int.random(in: 0..<bytes.count, using: &random)
-                switch Int.random(in: 0..<3, using: &random) {
-                case 0: bytes[index] = Array("[]{}\",:\\ 0-.etnu".utf8).randomElement(using: &random)!
-                case 1: bytes.remove(at: index)
-                default: bytes.insert(Array("[]{}\",:\\ 1".utf8).randomElement(using: &random)!, at: index)
-                }
-            }
+            let bytes = WireJSONTests.bent(Array(try WireCoding.sharedEncoder.encode(Self.interfaces(&random))), &random)
             // Stored text is a String: bytes bent into invalid UTF-8 cannot reach the reader.
             guard let text = String(validating: bytes, as: UTF8.self), let read = try? NetworkInterface.stored(text) else { continue }
             accepted += 1
@@ -248,15 +255,7 @@ import StewardModel
         var random = SeededGenerator(seed: 22)
         var taken = 0
         for _ in 0..<3000 {
-            var bytes = Array(try WireCoding.sharedEncoder.encode(Self.request(&random)))
-            for _ in 0..<Int.random(in: 1...3, using: &random) where !bytes.isEmpty {
-                let index = Int.random(in: 0..<bytes.count, using: &random)
-                switch Int.random(in: 0..<3, using: &random) {
-                case 0: bytes[index] = Array("[]{}\",:\\ 0-.etnul".utf8).randomElement(using: &random)!
-                case 1: bytes.remove(at: index)
-                default: bytes.insert(Array("[]{}\",:\\ 1".utf8).randomElement(using: &random)!, at: index)
-                }
-            }
+            let bytes = WireJSONTests.bent(Array(try WireCoding.sharedEncoder.encode(Self.request(&random))), &random)
             guard let quick = CheckInRequest.quicklyDecoded(Data(bytes)) else { continue }
             taken += 1
             let generic = try? WireCoding.decoder().decode(CheckInRequest.self, from: Data(bytes))
