@@ -30,10 +30,12 @@ extension PostgresStorage {
         let tenant = update.tenantID.rawValue
         let device = update.deviceID.rawValue
         let deviceUpdate = try Self.deviceUpdate(update)
-        let appsJSON: String? = try {
+        let appsJSON: String? = {
             switch update.apps {
             case .replace(let apps), .delta(_, let apps, _):
-                return String(decoding: try WireCoding.encoder().encode(apps.map(StoredApp.init)), as: UTF8.self)
+                var json = WireJSONWriter(capacity: apps.count * 160)
+                json.array(apps) { json, app in json.value(StoredApp(app)) }
+                return String(decoding: json.bytes, as: UTF8.self)
             case nil: return nil
             }
         }()
@@ -113,8 +115,9 @@ extension PostgresStorage {
         return .stored
     }
 
-    /// An app as the statements read it: the wire fields and its `software` fingerprint.
-    struct StoredApp: Encodable {
+    /// An app as the statements read it: the wire fields and its `software` fingerprint (written
+    /// by hand: a full inventory's list through the generic encoder cost more than its statements).
+    struct StoredApp: WireJSONWritable {
         let appId: String
         let name: String
         let version: String?
@@ -125,6 +128,15 @@ extension PostgresStorage {
         init(_ app: AppRecord) {
             (appId, name, version, sizeBytes, installLocation) = (app.appId, app.name, app.version, app.sizeBytes, app.installLocation)
             fingerprint = app.softwareFingerprint
+        }
+
+        func write(to json: inout WireJSONWriter) {
+            json.member("appId", appId)
+            json.member("fingerprint", fingerprint)
+            json.member("installLocation", installLocation)
+            json.member("name", name)
+            json.member("sizeBytes", sizeBytes)
+            json.member("version", version)
         }
     }
 
