@@ -47,7 +47,7 @@ public enum WireCoding {
         if holdsControlCharacter(data) {
             throw .invalidValue(field: "body", reason: "control characters (U+0000 to U+001F other than tab, line feed and carriage return) are not accepted")
         }
-        if type == CheckInRequest.self, let request = CheckInRequest.quicklyDecoded(data) as? T { return request }
+        if let quick = type as? any WireQuicklyDecodable.Type, let value = quick.quicklyDecoded(data) as? T { return value }
         do {
             return try decoder().decode(type, from: data)
         } catch let error as WireError {

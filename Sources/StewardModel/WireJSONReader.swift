@@ -382,7 +382,13 @@ extension AppsDelta {
     }
 }
 
-extension CheckInRequest {
+/// A request body with a hand-read path for its common shapes: `WireCoding.decode` asks it first
+/// and falls back to the generic decoder (and its error answers) whenever it returns nil.
+public protocol WireQuicklyDecodable {
+    static func quicklyDecoded(_ data: Data) -> Self?
+}
+
+extension CheckInRequest: WireQuicklyDecodable {
     /// The commonest check-ins read by hand: a heartbeat or an app delta (hashes, agent version,
     /// managed-apps version, the delta, nothing else) whole, and a full inventory's app list, its few other sections
     /// left to the generic decoder (the list was most of its decoding). Nil whenever the body is

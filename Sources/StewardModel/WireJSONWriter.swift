@@ -85,8 +85,6 @@ public struct WireJSONWriter {
         bytes[first...].reverse()
     }
 
-    public mutating func value(_ number: Int) { value(Int64(number)) }
-
     public mutating func value(_ flag: Bool) {
         valueStarts()
         bytes.append(contentsOf: flag ? Self.trueBytes : Self.falseBytes)

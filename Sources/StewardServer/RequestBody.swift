@@ -48,11 +48,12 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
         } else {
             ByteBuffer(bytes: try WireCoding.sharedEncoder.encode(value))
         }
-        return Response(status: status, headers: Self.headers, body: .init(byteBuffer: buffer))
+        return Response(status: status, headers: jsonHeaders, body: .init(byteBuffer: buffer))
     }
-
-    static var headers: HTTPFields { [.contentType: "application/json; charset=utf-8"] }
 }
+
+/// The headers of every JSON answer.
+private let jsonHeaders: HTTPFields = [.contentType: "application/json; charset=utf-8"]
 
 /// An answer that never changes (`GET /health`), encoded once.
 struct StaticJSONResponse: ResponseGenerator {
@@ -63,7 +64,7 @@ struct StaticJSONResponse: ResponseGenerator {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: bytes))
+        Response(status: .ok, headers: jsonHeaders, body: .init(byteBuffer: bytes))
     }
 }
 
