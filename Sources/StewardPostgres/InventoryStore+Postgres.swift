@@ -13,55 +13,84 @@ extension PostgresStorage {
     /// ownership change), one statement adding apps the tenant has never seen to `software`, one
     /// rewriting the device's (device key, software ID) rows with its hash and count.
     public func checkIn(_ update: InventoryUpdate) async throws -> CheckInWritten {
-        // A `software` row this check-in found can be released by another device's transaction
-        // before this one inserts its reference (a foreign-key violation): the whole
-        // transaction runs again, and then adds the row anew.
+        try await checkInCommits.commit(try PreparedCheckIn(update), on: self)
+    }
+
+    /// A check-in with its statement and app list built before it queues for a transaction.
+    struct PreparedCheckIn: Sendable {
+        let update: InventoryUpdate
+        let deviceUpdate: PostgresQuery
+        let appsJSON: String?
+
+        init(_ update: InventoryUpdate) throws {
+            self.update = update
+            deviceUpdate = try PostgresStorage.deviceUpdate(update)
+            appsJSON = {
+                switch update.apps {
+                case .replace(let apps), .delta(_, let apps, _):
+                    var json = WireJSONWriter(capacity: apps.count * 160)
+                    json.array(apps) { json, app in json.value(StoredApp(app)) }
+                    return String(decoding: json.bytes, as: UTF8.self)
+                case nil: return nil
+                }
+            }()
+        }
+    }
+
+    /// One check-in alone. A `software` row this check-in found can be released by another
+    /// device's transaction before this one inserts its reference (a foreign-key violation): the
+    /// whole transaction runs again, and then adds the row anew.
+    func commitCheckIn(_ item: PreparedCheckIn) async throws -> CheckInWritten {
         var attempt = 1
         while true {
             do {
-                return try await applyOnce(update)
+                return try await transaction { [self] connection in try await write(connection, item) }
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" && attempt < 3 {
                 attempt += 1
             }
         }
     }
 
-    private func applyOnce(_ update: InventoryUpdate) async throws -> CheckInWritten {
+    /// Check-ins in one transaction, in device order (two batches lock their device rows in the
+    /// same order). Any failure rolls the whole back, and the group commit then writes each alone.
+    func commitCheckIns(_ items: [PreparedCheckIn]) async throws -> [CheckInWritten] {
+        // A device twice keeps its arrival order (the index breaks ties).
+        let order = items.indices.sorted { (items[$0].update.tenantID.rawValue, items[$0].update.deviceID.rawValue, $0)
+            < (items[$1].update.tenantID.rawValue, items[$1].update.deviceID.rawValue, $1) }
+        let written = try await transaction { [self] connection in
+            var written: [Int: CheckInWritten] = [:]
+            for index in order { written[index] = try await write(connection, items[index]) }
+            return written
+        }
+        return items.indices.map { written[$0]! }
+    }
+
+    /// One check-in's statements, inside the caller's transaction.
+    private func write(_ connection: PostgresConnection, _ item: PreparedCheckIn) async throws -> CheckInWritten {
+        let update = item.update
         let tenant = update.tenantID.rawValue
         let device = update.deviceID.rawValue
-        let deviceUpdate = try Self.deviceUpdate(update)
-        let appsJSON: String? = {
-            switch update.apps {
-            case .replace(let apps), .delta(_, let apps, _):
-                var json = WireJSONWriter(capacity: apps.count * 160)
-                json.array(apps) { json, app in json.value(StoredApp(app)) }
-                return String(decoding: json.bytes, as: UTF8.self)
-            case nil: return nil
-            }
-        }()
-        return try await transaction { [self] connection in
-            let outcome = try await applySections(connection, update, deviceUpdate: deviceUpdate, appsJSON: appsJSON)
-            if let macs = update.identityMACs {
-                try await connection.query("DELETE FROM device_macs WHERE tenant_id = \(tenant) AND device_id = \(device)", logger: logger)
-                try await connection.query(
-                    """
-                    INSERT INTO device_macs (tenant_id, mac, device_id)
-                    SELECT \(tenant), mac, \(device) FROM unnest(\(macs)::text[]) AS mac ON CONFLICT DO NOTHING
-                    """, logger: logger)
-            }
-            // The rest of the check-in, in its transaction: the device row is locked already.
-            if let reports = update.appStates {
-                _ = try await Self.writeAppStates(
-                    connection, tenant: tenant, device: device, reports, at: update.at, logger: logger)
-            }
-            var tasks: [RemoteTaskRecord] = []
-            if let before = update.handOutTasksSentBefore {
-                tasks = try await Self.handOutTasks(
-                    connection, tenantID: update.tenantID, deviceID: update.deviceID, at: update.at, redeliverSentBefore: before,
-                    logger: logger)
-            }
-            return CheckInWritten(apps: outcome, tasks: tasks)
+        let outcome = try await applySections(connection, update, deviceUpdate: item.deviceUpdate, appsJSON: item.appsJSON)
+        if let macs = update.identityMACs {
+            try await connection.query("DELETE FROM device_macs WHERE tenant_id = \(tenant) AND device_id = \(device)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO device_macs (tenant_id, mac, device_id)
+                SELECT \(tenant), mac, \(device) FROM unnest(\(macs)::text[]) AS mac ON CONFLICT DO NOTHING
+                """, logger: logger)
         }
+        // The rest of the check-in, in its transaction: the device row is locked already.
+        if let reports = update.appStates {
+            _ = try await Self.writeAppStates(
+                connection, tenant: tenant, device: device, reports, at: update.at, logger: logger)
+        }
+        var tasks: [RemoteTaskRecord] = []
+        if let before = update.handOutTasksSentBefore {
+            tasks = try await Self.handOutTasks(
+                connection, tenantID: update.tenantID, deviceID: update.deviceID, at: update.at, redeliverSentBefore: before,
+                logger: logger)
+        }
+        return CheckInWritten(apps: outcome, tasks: tasks)
     }
 
     /// The device row and the app inventory, inside the check-in's transaction.

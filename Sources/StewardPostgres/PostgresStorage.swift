@@ -15,9 +15,17 @@ public final class PostgresStorage: Storage {
     private let watch: LeaseWatch
     private let runner: Task<Void, Never>
     private let running: AsyncStream<Void>
+    /// Check-ins that arrive while every batch slot is busy commit together: one transaction
+    /// (one commit, one flush of the WAL) for many devices.
+    let checkInCommits: GroupCommit<PostgresStorage, PreparedCheckIn, CheckInWritten>
 
     /// Connects lazily to `url` (`postgres://user:password@host:port/database?sslmode=disable&search_path=s`).
-    public init(url: String, maximumConnections: Int = 20, leaseTimeout: Duration = .seconds(10), logger: Logger) throws {
+    /// `groupCommit`: at most this many check-ins in one transaction (1: each its own), and at
+    /// most `groupCommitConnections` such transactions at a time.
+    public init(
+        url: String, maximumConnections: Int = 20, leaseTimeout: Duration = .seconds(10), groupCommit: Int = 16,
+        groupCommitConnections: Int = 4, logger: Logger
+    ) throws {
         var configuration = try PostgresURL.configuration(from: url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = min(configuration.options.connectTimeout, leaseTimeout)
@@ -27,6 +35,10 @@ public final class PostgresStorage: Storage {
         self.client = client
         let (running, started) = AsyncStream.makeStream(of: Void.self)
         self.running = running
+        checkInCommits = GroupCommit(
+            maxBatch: groupCommit, maxConcurrentBatches: max(1, min(groupCommitConnections, maximumConnections / 2)),
+            batch: { storage, items in try await storage.commitCheckIns(items) },
+            single: { storage, item in try await storage.commitCheckIn(item) })
         runner = Task {
             started.finish()
             await client.run()

@@ -8,80 +8,114 @@ import StewardModel
 import StewardStore
 
 extension SQLiteStorage {
+    /// Through the group commit: check-ins that arrive while the writer is busy commit together.
     public func checkIn(_ update: InventoryUpdate) async throws -> CheckInWritten {
-        // Encoded outside the write lock: the writer is the one serialised resource.
-        // The API's encoder (sorted keys), as PostgreSQL stores it: both stores hold the same bytes.
-        let interfacesJSON = try update.network.map { String(decoding: try WireCoding.encoder().encode($0.interfaces), as: UTF8.self) }
+        try await checkInCommits.commit(try PreparedCheckIn(update), on: self)
+    }
+
+    /// A check-in with its encoding done before it queues for the writer, the one serialised
+    /// resource.
+    struct PreparedCheckIn: Sendable {
+        let update: InventoryUpdate
+        /// The API's encoder (sorted keys), as PostgreSQL stores it: both stores hold the same bytes.
+        let interfacesJSON: String?
+
+        init(_ update: InventoryUpdate) throws {
+            self.update = update
+            interfacesJSON = try update.network.map { String(decoding: try WireCoding.encoder().encode($0.interfaces), as: UTF8.self) }
+        }
+    }
+
+    /// Commits check-ins in one write transaction (one of them alone, or a group); the software
+    /// IDs they learned are remembered once it committed.
+    func commitCheckIns(_ items: [PreparedCheckIn]) async throws -> [CheckInWritten] {
         let cache = softwareIDs
-        let (written, learned, generation) = try await pool.write { db -> (CheckInWritten, [(AppRecord, Int64)], Int) in
+        let (written, learned, generation) = try await pool.write { db -> ([CheckInWritten], [(String, [(AppRecord, Int64)])], Int) in
             let generation = cache.generation
-            let tenant = update.tenantID.rawValue
-            let device = update.deviceID.rawValue
-            let at = update.at.millisecondsSince1970
-            let touch = try db.cachedStatement(sql: """
-                UPDATE devices SET last_check_in_at = max(coalesce(last_check_in_at, 0), ?),
-                    agent_version = coalesce(?, agent_version)
+            var written: [CheckInWritten] = []
+            var learned: [(String, [(AppRecord, Int64)])] = []
+            written.reserveCapacity(items.count)
+            for item in items {
+                let (one, found) = try Self.write(db, item, cache: cache)
+                written.append(one)
+                if !found.isEmpty { learned.append((item.update.tenantID.rawValue, found)) }
+            }
+            return (written, learned, generation)
+        }
+        for (tenant, found) in learned { cache.remember(tenant: tenant, found, generation: generation) }
+        return written
+    }
+
+    /// One check-in's statements, inside the caller's write transaction.
+    private static func write(
+        _ db: Database, _ item: PreparedCheckIn, cache: SoftwareIDCache
+    ) throws -> (CheckInWritten, [(AppRecord, Int64)]) {
+        let update = item.update
+        let interfacesJSON = item.interfacesJSON
+        let tenant = update.tenantID.rawValue
+        let device = update.deviceID.rawValue
+        let at = update.at.millisecondsSince1970
+        let touch = try db.cachedStatement(sql: """
+            UPDATE devices SET last_check_in_at = max(coalesce(last_check_in_at, 0), ?),
+                agent_version = coalesce(?, agent_version)
+            WHERE tenant_id = ? AND id = ?
+            """)
+        try touch.execute(arguments: [at, update.agentVersion, tenant, device])
+        if db.changesCount == 0 { throw StoreError.notFound }
+
+        if let hardware = update.hardware {
+            let statement = try db.cachedStatement(sql: """
+                UPDATE devices SET device_name = ?, manufacturer = ?, model = ?, serial_number = ?, platform_id = coalesce(?, platform_id),
+                    cpu_model = ?, cpu_cores = ?, memory_bytes = ?, disk_bytes = ?, imei = ?, meid = ?, iccid = ?,
+                    phone_number = CASE ownership WHEN 'personal' THEN ? ELSE ? END,
+                    directory_device_id = ?, eas_device_id = ?, windows_device_id = ?, hardware_hash = ?
                 WHERE tenant_id = ? AND id = ?
                 """)
-            try touch.execute(arguments: [at, update.agentVersion, tenant, device])
-            if db.changesCount == 0 { throw StoreError.notFound }
-
-            if let hardware = update.hardware {
-                let statement = try db.cachedStatement(sql: """
-                    UPDATE devices SET device_name = ?, manufacturer = ?, model = ?, serial_number = ?, platform_id = coalesce(?, platform_id),
-                        cpu_model = ?, cpu_cores = ?, memory_bytes = ?, disk_bytes = ?, imei = ?, meid = ?, iccid = ?,
-                        phone_number = CASE ownership WHEN 'personal' THEN ? ELSE ? END,
-                        directory_device_id = ?, eas_device_id = ?, windows_device_id = ?, hardware_hash = ?
-                    WHERE tenant_id = ? AND id = ?
-                    """)
-                try statement.execute(arguments: [
-                    hardware.deviceName, hardware.manufacturer, hardware.model, hardware.serialNumber,
-                    hardware.platformId, hardware.cpuModel, hardware.cpuCores, hardware.memoryBytes, hardware.diskBytes,
-                    hardware.imei, hardware.meid, hardware.iccid,
-                    PrivacyRules.maskedPhoneNumber(hardware.phoneNumber), hardware.phoneNumber,
-                    hardware.directoryDeviceId, hardware.easDeviceId, hardware.windowsDeviceId,
-                    update.hashes.hardware, tenant, device,
-                ])
-            }
-            if let os = update.operatingSystem {
-                let statement = try db.cachedStatement(sql: """
-                    UPDATE devices SET platform = ?, os_name = ?, os_version = ?, kernel_version = ?, os_hash = ?
-                    WHERE tenant_id = ? AND id = ?
-                    """)
-                try statement.execute(arguments: [
-                    os.platform.rawValue, os.name, os.version, os.kernelVersion, update.hashes.operatingSystem, tenant,
-                    device,
-                ])
-            }
-            if let network = update.network {
-                let statement = try db.cachedStatement(sql: """
-                    UPDATE devices SET network_interfaces = ?, wifi_mac_address = ?, network_hash = ?
-                    WHERE tenant_id = ? AND id = ?
-                    """)
-                try statement.execute(arguments: [
-                    interfacesJSON, network.wifiMacAddress, update.hashes.network, tenant, device,
-                ])
-            }
-            if let macs = update.identityMACs {
-                try db.cachedStatement(sql: "DELETE FROM device_macs WHERE tenant_id = ? AND device_id = ?")
-                    .execute(arguments: [tenant, device])
-                let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO device_macs (tenant_id, mac, device_id) VALUES (?, ?, ?)")
-                for mac in macs { try insert.execute(arguments: [tenant, mac, device]) }
-            }
-            var (outcome, learned): (AppsOutcome, [(AppRecord, Int64)]) = (.none, [])
-            if let apps = update.apps {
-                (outcome, learned) = try Self.applyApps(db, apps, hash: update.hashes.apps, tenant: tenant, device: device, cache: cache)
-            }
-            if let reports = update.appStates {
-                _ = try Self.writeAppStates(db, tenant: tenant, device: device, reports, at: update.at)
-            }
-            let tasks = try update.handOutTasksSentBefore.map { before in
-                try Self.handOutTasks(db, tenantID: update.tenantID, deviceID: update.deviceID, at: update.at, redeliverSentBefore: before)
-            } ?? []
-            return (CheckInWritten(apps: outcome, tasks: tasks), learned, generation)
+            try statement.execute(arguments: [
+                hardware.deviceName, hardware.manufacturer, hardware.model, hardware.serialNumber,
+                hardware.platformId, hardware.cpuModel, hardware.cpuCores, hardware.memoryBytes, hardware.diskBytes,
+                hardware.imei, hardware.meid, hardware.iccid,
+                PrivacyRules.maskedPhoneNumber(hardware.phoneNumber), hardware.phoneNumber,
+                hardware.directoryDeviceId, hardware.easDeviceId, hardware.windowsDeviceId,
+                update.hashes.hardware, tenant, device,
+            ])
         }
-        cache.remember(tenant: update.tenantID.rawValue, learned, generation: generation)
-        return written
+        if let os = update.operatingSystem {
+            let statement = try db.cachedStatement(sql: """
+                UPDATE devices SET platform = ?, os_name = ?, os_version = ?, kernel_version = ?, os_hash = ?
+                WHERE tenant_id = ? AND id = ?
+                """)
+            try statement.execute(arguments: [
+                os.platform.rawValue, os.name, os.version, os.kernelVersion, update.hashes.operatingSystem, tenant,
+                device,
+            ])
+        }
+        if let network = update.network {
+            let statement = try db.cachedStatement(sql: """
+                UPDATE devices SET network_interfaces = ?, wifi_mac_address = ?, network_hash = ?
+                WHERE tenant_id = ? AND id = ?
+                """)
+            try statement.execute(arguments: [
+                interfacesJSON, network.wifiMacAddress, update.hashes.network, tenant, device,
+            ])
+        }
+        if let macs = update.identityMACs {
+            try db.cachedStatement(sql: "DELETE FROM device_macs WHERE tenant_id = ? AND device_id = ?")
+                .execute(arguments: [tenant, device])
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO device_macs (tenant_id, mac, device_id) VALUES (?, ?, ?)")
+            for mac in macs { try insert.execute(arguments: [tenant, mac, device]) }
+        }
+        var (outcome, learned): (AppsOutcome, [(AppRecord, Int64)]) = (.none, [])
+        if let apps = update.apps {
+            (outcome, learned) = try Self.applyApps(db, apps, hash: update.hashes.apps, tenant: tenant, device: device, cache: cache)
+        }
+        if let reports = update.appStates {
+            _ = try Self.writeAppStates(db, tenant: tenant, device: device, reports, at: update.at)
+        }
+        let tasks = try update.handOutTasksSentBefore.map { before in
+            try Self.handOutTasks(db, tenantID: update.tenantID, deviceID: update.deviceID, at: update.at, redeliverSentBefore: before)
+        } ?? []
+        return (CheckInWritten(apps: outcome, tasks: tasks), learned)
     }
 
     /// Returns the outcome and the software IDs resolved, for the cache once committed.

@@ -7,11 +7,14 @@ import StewardStore
 /// Writes are serialised by GRDB; readers run concurrently with the writer.
 public final class SQLiteStorage: Storage {
     let pool: DatabasePool
-    let softwareIDs = SoftwareIDCache()
+    let softwareIDs: SoftwareIDCache
+    /// Check-ins that arrive while the writer is busy commit in one transaction.
+    let checkInCommits: GroupCommit<SQLiteStorage, PreparedCheckIn, CheckInWritten>
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
     /// `busyTimeout`: how long a statement waits while another process holds the lock.
-    public init(path: String, busyTimeout: Duration = .seconds(10)) throws {
+    /// `groupCommit`: at most this many check-ins in one transaction (1: each its own).
+    public init(path: String, busyTimeout: Duration = .seconds(10), groupCommit: Int = 32) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(TimeInterval(busyTimeout.components.seconds))
@@ -35,7 +38,15 @@ public final class SQLiteStorage: Storage {
             try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        softwareIDs = SoftwareIDCache()
+        checkInCommits = GroupCommit(
+            maxBatch: groupCommit,
+            batch: { storage, items in try await storage.commitCheckIns(items) },
+            single: { storage, item in try await storage.commitCheckIns([item])[0] })
     }
+
+    /// Check-in batches committed so far (group commit's effect, for the benchmark and tests).
+    public var checkInCommitCounts: GroupCommitStatistics { checkInCommits.counts }
 
     public func migrate() async throws {
         try await pool.write { db in

@@ -1,0 +1,208 @@
+import Foundation
+import Testing
+import StewardModel
+@testable import StewardSQLite
+@testable import StewardPostgres
+import StewardStore
+
+/// What a test writer was asked to commit, and a gate that holds its first commit open.
+private final class RecordingWriter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var batchesSeen: [[Int]] = []
+    private var singlesSeen: [Int] = []
+    let started: AsyncStream<Void>
+    private let startedContinuation: AsyncStream<Void>.Continuation
+    private let gate: AsyncStream<Void>
+    let open: AsyncStream<Void>.Continuation
+    /// The item whose write fails, alone or in a batch.
+    let failing: Int?
+
+    init(failing: Int? = nil) {
+        (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
+        (gate, open) = AsyncStream.makeStream(of: Void.self)
+        self.failing = failing
+    }
+
+    struct Refused: Error, Equatable {}
+
+    func batch(_ items: [Int]) throws -> [Int] {
+        lock.withLock { batchesSeen.append(items) }
+        if let failing, items.contains(failing) { throw Refused() }
+        return items.map { $0 * 10 }
+    }
+
+    /// Item 0 holds the writer until the test opens the gate.
+    func single(_ item: Int) async throws -> Int {
+        lock.withLock { singlesSeen.append(item) }
+        if item == 0 {
+            startedContinuation.yield()
+            for await _ in gate { break }
+        }
+        if item == failing { throw Refused() }
+        return item * 10
+    }
+
+    var batches: [[Int]] { lock.withLock { batchesSeen } }
+    var singles: [Int] { lock.withLock { singlesSeen } }
+
+    static func commits(_ maxBatch: Int) -> GroupCommit<RecordingWriter, Int, Int> {
+        GroupCommit(
+            maxBatch: maxBatch, batch: { writer, items in try writer.batch(items) },
+            single: { writer, item in try await writer.single(item) })
+    }
+}
+
+@Suite struct GroupCommitTests {
+    /// Item 0 commits alone and holds the writer; `items` queue behind it meanwhile.
+    private func queueBehindAHeldWrite(
+        _ commits: GroupCommit<RecordingWriter, Int, Int>, _ writer: RecordingWriter, _ items: [Int]
+    ) async throws -> [Int: Result<Int, RecordingWriter.Refused>] {
+        let first = Task { try await commits.commit(0, on: writer) }
+        for await _ in writer.started { break }
+        let queued = items.map { item in
+            Task { () -> (Int, Result<Int, RecordingWriter.Refused>) in
+                do { return (item, .success(try await commits.commit(item, on: writer))) } catch let error as RecordingWriter.Refused {
+                    return (item, .failure(error))
+                }
+            }
+        }
+        // Every write queued while the first one holds the writer (a condition, not a time).
+        while commits.queued < items.count { await Task.yield() }
+        writer.open.yield()
+        #expect(try await first.value == 0)
+        var results: [Int: Result<Int, RecordingWriter.Refused>] = [:]
+        for task in queued {
+            let (item, result) = try await task.value
+            results[item] = result
+        }
+        return results
+    }
+
+    @Test func writesArrivingDuringACommitGoTogetherInTheNext() async throws {
+        let writer = RecordingWriter()
+        let commits = RecordingWriter.commits(4)
+        let results = try await queueBehindAHeldWrite(commits, writer, [1, 2, 3, 4, 5])
+        for item in 1...5 { #expect(try results[item]?.get() == item * 10) }
+        // Four together (the bound), then the one left alone; nothing written twice.
+        #expect(writer.batches.map(\.count) == [4])
+        #expect(Set(writer.batches[0] + writer.singles) == Set(0...5))
+        #expect(writer.singles.count == 2)
+        #expect(commits.counts == GroupCommitStatistics(batches: 3, items: 6, largestBatch: 4, fellBack: 0))
+    }
+
+    @Test func aFailingWriteCostsTheOthersARetryNotTheirWrite() async throws {
+        let writer = RecordingWriter(failing: 2)
+        let commits = RecordingWriter.commits(8)
+        let results = try await queueBehindAHeldWrite(commits, writer, [1, 2, 3])
+        #expect(try results[1]?.get() == 10)
+        #expect(try results[3]?.get() == 30)
+        #expect(results[2] == .failure(RecordingWriter.Refused()))
+        // The batch was refused whole, then each of its writes went alone.
+        #expect(writer.batches.map { Set($0) } == [[1, 2, 3]])
+        #expect(Set(writer.singles) == [0, 1, 2, 3])
+        #expect(commits.counts.fellBack == 1)
+    }
+
+    @Test func aBatchOfOneIsNotABatch() async throws {
+        let writer = RecordingWriter()
+        let commits = RecordingWriter.commits(1)
+        #expect(try await commits.commit(7, on: writer) == 70)
+        #expect(writer.batches.isEmpty && writer.singles == [7])
+    }
+}
+
+/// The stores' batches: one transaction for many check-ins, all of them or none.
+@Suite struct CheckInBatchTests {
+    private func batch(_ storage: any Storage, _ updates: [InventoryUpdate]) async throws -> [CheckInWritten] {
+        switch storage {
+        case let sqlite as SQLiteStorage: return try await sqlite.commitCheckIns(try updates.map(SQLiteStorage.PreparedCheckIn.init))
+        case let postgres as PostgresStorage:
+            return try await postgres.commitCheckIns(try updates.map(PostgresStorage.PreparedCheckIn.init))
+        default: throw StoreError.unavailable("an unknown store")
+        }
+    }
+
+    @Test(arguments: StoreKind.available) func aBatchCommitsEveryCheckInOrNone(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        let tenant = env.tenant.tenantId
+        try await env.withClient { api in
+            var devices: [DeviceID] = []
+            for _ in 0..<3 { devices.append(try await api.enroll(.corporate).deviceId) }
+            // Apps the tenant has never seen, shared by the devices: the second device in a batch
+            // must find the software row the first one added in the same transaction.
+            var inventories: [Inventory] = []
+            for index in 0..<3 {
+                var inventory = SampleInventory.make(appCount: 4)
+                inventory.apps = (inventory.apps ?? []).map {
+                    AppRecord(appId: "new-\($0.appId)", name: $0.name, version: $0.version, sizeBytes: $0.sizeBytes, installLocation: $0.installLocation)
+                } + [AppRecord(appId: "own-\(index):amd64", name: "own\(index)", version: "1", sizeBytes: nil, installLocation: nil)]
+                inventories.append(inventory)
+            }
+            func full(_ index: Int) throws -> InventoryUpdate {
+                let inventory = inventories[index]
+                return InventoryUpdate(
+                    tenantID: tenant, deviceID: devices[index], at: env.clock.now, agentVersion: "test", hardware: inventory.hardware,
+                    operatingSystem: inventory.operatingSystem, network: inventory.network, apps: .replace(inventory.apps ?? []),
+                    hashes: try InventoryHasher.hashes(of: inventory))
+            }
+            func apps(_ index: Int) async throws -> [AppRecord] {
+                try await env.storage.apps(tenantID: tenant, deviceID: devices[index], after: nil, limit: 100)
+            }
+            try await env.storage.deleteDevice(tenantID: tenant, id: devices[1], audit: env.auditEvent())
+
+            // One device gone: the whole batch is refused, and nothing of the others landed.
+            await #expect(throws: StoreError.notFound) { _ = try await batch(env.storage, [try full(0), try full(1), try full(2)]) }
+            #expect(try await apps(0).isEmpty)
+            #expect(try await apps(2).isEmpty)
+
+            // Through the group commit, each is told its own outcome.
+            let storage = env.storage
+            let outcomes = try [full(0), full(1), full(2)].map { update in Task { try await storage.checkIn(update).apps } }
+            #expect(try await outcomes[0].value == .stored)
+            #expect(try await outcomes[2].value == .stored)
+            await #expect(throws: StoreError.notFound) { _ = try await outcomes[1].value }
+            #expect(try await apps(0) == inventories[0].apps?.sorted { $0.appId < $1.appId })
+            #expect(try await apps(2) == inventories[2].apps?.sorted { $0.appId < $1.appId })
+
+            // A device twice in one batch: its delta sees the full written before it.
+            var changed = inventories[0]
+            changed.apps = Array((changed.apps ?? []).dropFirst()) + [AppRecord(appId: "later:amd64", name: "later", version: "2", sizeBytes: 1, installLocation: nil)]
+            var refreshed = try full(0)
+            refreshed.apps = .replace(changed.apps ?? [])
+            refreshed.hashes = try InventoryHasher.hashes(of: changed)
+            var delta = try full(0)
+            (delta.hardware, delta.operatingSystem, delta.network) = (nil, nil, nil)
+            delta.apps = .delta(
+                baseHash: refreshed.hashes.apps ?? "", upserted: inventories[0].apps.map { [$0[0]] } ?? [], removed: ["later:amd64"])
+            delta.hashes.apps = "after-the-delta"
+            let written = try await batch(env.storage, [refreshed, full(2), delta])
+            #expect(written.map(\.apps) == [.stored, .stored, .stored])
+            #expect(try await apps(0) == inventories[0].apps?.sorted { $0.appId < $1.appId })
+            #expect(try await env.storage.device(tenantID: tenant, id: devices[0])?.appCount == inventories[0].apps?.count)
+        }
+    }
+
+    /// Many devices' full inventories at once: whatever batches formed, each device holds its own.
+    @Test(arguments: StoreKind.available) func concurrentCheckInsEachLandWhole(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            var devices: [(EnrollResponse, Inventory)] = []
+            for index in 0..<24 {
+                var inventory = SampleInventory.make(appCount: 3 + index % 5)
+                inventory.hardware.deviceName = "host-\(index)"
+                devices.append((try await api.enroll(.corporate), inventory))
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (device, inventory) in devices {
+                    group.addTask { _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory)) }
+                }
+                try await group.waitForAll()
+            }
+            for (device, inventory) in devices {
+                let view = try #require(try await env.storage.device(tenantID: env.tenant.tenantId, id: device.deviceId))
+                #expect(view.deviceName == inventory.hardware.deviceName)
+                #expect(view.appCount == inventory.apps?.count)
+            }
+        }
+    }
+}
