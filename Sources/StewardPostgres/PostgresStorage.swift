@@ -17,13 +17,14 @@ public final class PostgresStorage: Storage {
     private let running: AsyncStream<Void>
     /// Check-ins that arrive while every batch slot is busy commit together: one transaction
     /// (one commit, one flush of the WAL) for many devices.
+    public static let defaultGroupCommit = 16
     let checkInCommits: GroupCommit<PostgresStorage, PreparedCheckIn, CheckInWritten>
 
     /// Connects lazily to `url` (`postgres://user:password@host:port/database?sslmode=disable&search_path=s`).
     /// `groupCommit`: at most this many check-ins in one transaction (1: each its own), and at
     /// most `groupCommitConnections` such transactions at a time.
     public init(
-        url: String, maximumConnections: Int = 20, leaseTimeout: Duration = .seconds(10), groupCommit: Int = 16,
+        url: String, maximumConnections: Int = 20, leaseTimeout: Duration = .seconds(10), groupCommit: Int = defaultGroupCommit,
         groupCommitConnections: Int = 4, logger: Logger
     ) throws {
         var configuration = try PostgresURL.configuration(from: url)

@@ -9,12 +9,13 @@ public final class SQLiteStorage: Storage {
     let pool: DatabasePool
     let softwareIDs: SoftwareIDCache
     /// Check-ins that arrive while the writer is busy commit in one transaction.
+    public static let defaultGroupCommit = 32
     let checkInCommits: GroupCommit<SQLiteStorage, PreparedCheckIn, CheckInWritten>
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
     /// `busyTimeout`: how long a statement waits while another process holds the lock.
     /// `groupCommit`: at most this many check-ins in one transaction (1: each its own).
-    public init(path: String, busyTimeout: Duration = .seconds(10), groupCommit: Int = 32) throws {
+    public init(path: String, busyTimeout: Duration = .seconds(10), groupCommit: Int = defaultGroupCommit) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(TimeInterval(busyTimeout.components.seconds))

@@ -33,6 +33,8 @@ final class BenchServer: @unchecked Sendable {
         var adminToken: String?
         @Option(help: "Process ID of the running server, for its CPU time and memory (with --server).")
         var serverPid: Int32?
+        @Option(help: "Check-ins per transaction at most in the launched server (1: no group commit; default: the store's).")
+        var groupCommit: Int?
     }
 
     static func start(_ options: Options, logger: Logger) async throws -> BenchServer {
@@ -58,7 +60,8 @@ final class BenchServer: @unchecked Sendable {
             let masterKey = try MasterKey.load(path: keyFile, create: true)
             let tenant = try await TenantProvisioning(store: storage, masterKey: masterKey).createTenant(name: "Bench")
             let (process, port) = try await Self.launchSelf(
-                ["server", "--master-key-file", keyFile] + (options.database.map { ["--database", $0] } ?? ["--data-dir", directory.path]),
+                ["server", "--master-key-file", keyFile] + (options.database.map { ["--database", $0] } ?? ["--data-dir", directory.path])
+                    + (options.groupCommit.map { ["--group-commit", String($0)] } ?? []),
                 log: directory.appendingPathComponent("server.log"))
             return BenchServer(
                 url: "http://127.0.0.1:\(port)", store: options.database == nil ? "sqlite" : "postgres",
@@ -191,6 +194,7 @@ struct ServerProcess: AsyncParsableCommand {
     @Option var dataDir: String?
     @Option var database: String?
     @Option var masterKeyFile: String
+    @Option var groupCommit: Int?
 
     func run() async throws {
         BenchServer.endWithLauncher()
@@ -199,9 +203,9 @@ struct ServerProcess: AsyncParsableCommand {
         var logger = Logger(label: "steward-bench-server")
         logger.logLevel = .error
         let storage: any Storage = if let database {
-            try PostgresStorage(url: database, logger: logger)
+            try PostgresStorage(url: database, groupCommit: groupCommit ?? PostgresStorage.defaultGroupCommit, logger: logger)
         } else {
-            try SQLiteStorage(path: ((dataDir ?? ".") as NSString).appendingPathComponent("steward.sqlite"))
+            try SQLiteStorage(path: ((dataDir ?? ".") as NSString).appendingPathComponent("steward.sqlite"), groupCommit: groupCommit ?? SQLiteStorage.defaultGroupCommit)
         }
         try await storage.migrate()
         // The benchmark is the flood the per-credential limits are there to stop: off here.

@@ -23,6 +23,9 @@ struct Measurement: Codable, Sendable {
     var serverCpuSecondsPer1000: Double?
     var serverPeakRssBytes: Int?
     var dbBytesPerDevice: Int?
+    /// Check-in answers that asked for a full inventory (under `wrk`: a device's next delta
+    /// overtook its last one, held up past a whole turn of the devices).
+    var askedForFull: Int?
 }
 
 /// Sends requests with a fixed number in flight over keep-alive connections, and records each

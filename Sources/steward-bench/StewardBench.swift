@@ -224,11 +224,42 @@ final class FleetDriver {
     }
 
     /// Each device's secret and heartbeat body (JSON), for an external load generator.
-    func heartbeatBodies() throws -> [(secret: String, body: String)] {
-        let encoder = WireCoding.encoder()
-        return try fleet.indices.map { index in
-            (fleet[index].secret, String(decoding: try encoder.encode(CheckInRequest(agentVersion: "bench", hashes: acknowledged[index].hashes)), as: UTF8.self))
+    func heartbeatBodies() throws -> [(secret: String, bodies: [String])] {
+        try fleet.indices.map { index in
+            (fleet[index].secret, [try Self.json(CheckInRequest(agentVersion: "bench", hashes: acknowledged[index].hashes))])
         }
+    }
+
+    /// Each corporate device's secret and two deltas (JSON), for an external load generator:
+    /// `changedApps` apps changed, then changed back — sent in turn, each applies to what the
+    /// other left.
+    func deltaBodies(changedApps: Int) throws -> [(secret: String, bodies: [String])] {
+        try fleet.indices.filter { fleet[$0].ownership == .corporate && fleet[$0].inventory.apps?.isEmpty == false }.map { index in
+            let original = fleet[index].inventory
+            let changed = SyntheticFleet.updatingApps(original, count: changedApps, round: 0, generator: &generator)
+            let hashes = try InventoryHasher.hashes(of: changed)
+            let there = Agent.request(inventory: changed, hashes: hashes, acknowledged: acknowledged[index], full: false)
+            let changedState = AgentState.Acknowledged(
+                hashes: hashes, apps: changed.apps, policy: acknowledged[index].policy, lastCheckInAt: nil)
+            let back = Agent.request(inventory: original, hashes: acknowledged[index].hashes, acknowledged: changedState, full: false)
+            guard there.appsDelta != nil, back.appsDelta != nil else { throw BenchFailure("a delta came out as a full inventory") }
+            return (fleet[index].secret, [try Self.json(there), try Self.json(back)])
+        }
+    }
+
+    /// The first `devices` corporate devices' secrets and full inventories (JSON), for an
+    /// external load generator: each sent again is a whole inventory compared with the stored one.
+    func fullBodies(devices: Int) throws -> [(secret: String, bodies: [String])] {
+        try fleet.indices.filter { fleet[$0].ownership == .corporate }.prefix(devices).map { index in
+            let inventory = fleet[index].inventory
+            return (fleet[index].secret, [try Self.json(CheckInRequest(
+                agentVersion: "bench", hashes: InventoryHasher.hashes(of: inventory), hardware: inventory.hardware,
+                operatingSystem: inventory.operatingSystem, network: inventory.network, apps: inventory.apps))])
+        }
+    }
+
+    private static func json(_ request: CheckInRequest) throws -> String {
+        String(decoding: try WireCoding.encoder().encode(request), as: UTF8.self)
     }
 
     /// `count` heartbeats per device: nothing changed, hashes only.

@@ -201,7 +201,8 @@ import StewardPostgres
         }
         func phases(_ rows: [[String: Any]]) -> [String] { rows.compactMap { $0["phase"] as? String } }
 
-        let ingest = try await run(["ingest", "--devices", "4", "--pool", "60", "--heartbeats", "1", "--delta-rounds", "1"])
+        // Without group commit (each check-in its own transaction), as a comparison runs it.
+        let ingest = try await run(["ingest", "--devices", "4", "--pool", "60", "--heartbeats", "1", "--delta-rounds", "1", "--group-commit", "1"])
         #expect(phases(ingest) == ["ceiling", "enroll", "full", "delta", "heartbeat"])
         #expect(ingest.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && $0["store"] as? String == store.rawValue })
         for row in ingest {
@@ -213,11 +214,17 @@ import StewardPostgres
         #expect((ingest.first?["serverCpuSecondsPer1000"] as? Double ?? 0) > 0, "a second of ceiling requests costs ticks")
         #expect((ingest.first { $0["phase"] as? String == "full" }?["dbBytesPerDevice"] as? Int ?? 0) > 0)
 
-        // The server's own limit under wrk: the bare route, /health, heartbeats, each a share of the bare route.
-        let wrk = try await run(["wrk", "--devices", "3", "--connections", "4"])
-        #expect(phases(wrk) == ["bare route (wrk)", "health (wrk)", "heartbeat (wrk)"])
+        // The server's own limit under wrk: the bare route, /health, heartbeats, deltas there and
+        // back (none of them answered with a request for a full inventory) and fulls, each a
+        // share of the bare route.
+        // One connection: each device's deltas in order, so none may be answered with a request
+        // for a full inventory.
+        let wrk = try await run(["wrk", "--devices", "8", "--connections", "1", "--threads", "1", "--full-devices", "2"])
+        #expect(phases(wrk) == ["bare route (wrk)", "health (wrk)", "heartbeat (wrk)", "delta (wrk)", "full (wrk)"])
         #expect(wrk.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && ($0["ofCeiling"] as? Double ?? 0) > 0 })
-        #expect(wrk.last?["devices"] as? Int == 3)
+        #expect(wrk.map { $0["devices"] as? Int }.suffix(3).first == 8)
+        #expect(wrk.last?["devices"] as? Int == 2)
+        #expect(wrk.suffix(3).allSatisfy { $0["askedForFull"] as? Int == 0 })
 
         let ceiling = try await run(["ceiling", "--requests", "50"])
         #expect(phases(ceiling) == ["ceiling"] && (ceiling.first?["rate"] as? Double ?? 0) > 0)

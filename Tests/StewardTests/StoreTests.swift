@@ -224,6 +224,19 @@ import StewardStore
         await storage.close()
     }
 
+    /// A device's app rows name their `software` row without a foreign key on SQLite: deleting a
+    /// released row would otherwise scan every app row of the tenant (SQLite has no index by
+    /// software ID to check it with; the holder counts keep the references true instead).
+    @Test func sqliteReleasesSoftwareRowsWithoutAReferenceScan() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("s.sqlite").path
+        try await SQLiteStorage(path: path).migrate()
+        let parents = try await DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT \"table\" FROM pragma_foreign_key_list('device_software')")
+        }
+        #expect(parents == ["devices"])
+    }
+
     /// Both stores carry the same migration IDs.
     @Test func bothStoresHaveTheSameMigrations() async throws {
         let directory = try TemporaryDirectory()

@@ -872,5 +872,31 @@ enum SQLiteMigrations {
         CREATE INDEX apple_mdm_commands_device ON apple_mdm_commands(tenant_id, device_id, state, id);
         CREATE UNIQUE INDEX apple_mdm_commands_task ON apple_mdm_commands(tenant_id, task_id);
         """),
+        // Here only (PostgreSQL indexes device_software by software ID, so its check is a
+        // seek): no foreign key from a device's app rows to `software`. Deleting a `software`
+        // row — what the trigger does when the last device lets go of an app version, as every
+        // upgrade across a fleet does — made SQLite look for referencing rows with no index to
+        // use: a scan of the tenant's every app row (measured: 27 ms per released row at 1,000
+        // devices of 300 apps, and growing with the fleet). The holder counts the trigger keeps
+        // already say when nothing references a row; the writes that add references are the
+        // check-in's own, under the one writer.
+        ("0029_device_software_unchecked_reference", """
+        DROP TRIGGER software_released;
+        CREATE TABLE device_software_next (
+            tenant_id TEXT NOT NULL,
+            device_key INTEGER NOT NULL,
+            software_id INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, device_key, software_id),
+            FOREIGN KEY (tenant_id, device_key) REFERENCES devices(tenant_id, device_key) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        INSERT INTO device_software_next (tenant_id, device_key, software_id)
+            SELECT tenant_id, device_key, software_id FROM device_software;
+        DROP TABLE device_software;
+        ALTER TABLE device_software_next RENAME TO device_software;
+        CREATE TRIGGER software_released AFTER DELETE ON device_software BEGIN
+            UPDATE software SET holders = holders - 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.software_id;
+            DELETE FROM software WHERE tenant_id = OLD.tenant_id AND id = OLD.software_id AND holders = 0;
+        END;
+        """),
     ]
 }
