@@ -5,23 +5,28 @@ import StewardStore
 
 extension SQLiteStorage {
     public func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState? {
-        try await pool.read { db in
-            let statement = try db.cachedStatement(sql: """
-                SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version, d.pending_tasks,
-                       d.hardware_hash, d.os_hash, d.network_hash, d.apps_hash
-                FROM devices d JOIN tenants t ON t.id = d.tenant_id
-                WHERE d.tenant_id = ? AND d.id = ?
-                """)
-            return try Row.fetchOne(statement, arguments: [tenantID.rawValue, deviceID.rawValue]).map { row in
-                DeviceCheckInState(
-                    tenantID: tenantID, deviceID: deviceID, secretVerifier: row["secret_verifier"],
-                    ownership: Ownership(rawValue: row["ownership"]) ?? .personal,
-                    compliantAppFeature: row["compliant_app_feature"],
-                    hashes: SectionHashes(
-                        hardware: row["hardware_hash"], operatingSystem: row["os_hash"], network: row["network_hash"],
-                        apps: row["apps_hash"]),
-                    appsVersion: row["apps_version"], pendingTasks: row["pending_tasks"])
-            }
+        if let state = try inPlace.readOneStatement({ db in try Self.checkInState(db, tenantID: tenantID, deviceID: deviceID) }) { return state }
+        return try await pool.read { db in try Self.checkInState(db, tenantID: tenantID, deviceID: deviceID) }
+    }
+
+    private static func checkInState(_ db: Database, tenantID: TenantID, deviceID: DeviceID) throws -> DeviceCheckInState? {
+        let statement = try db.cachedStatement(sql: """
+            SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version, d.pending_tasks,
+                   d.hardware_hash, d.os_hash, d.network_hash, d.apps_hash
+            FROM devices d JOIN tenants t ON t.id = d.tenant_id
+            WHERE d.tenant_id = ? AND d.id = ?
+            """)
+        // By position: this runs for every check-in.
+        return try Row.fetchOne(statement, arguments: [tenantID.rawValue, deviceID.rawValue]).map { row in
+            let columns = SQLiteColumns(row)
+            return DeviceCheckInState(
+                tenantID: tenantID, deviceID: deviceID, secretVerifier: row[0],
+                ownership: Ownership(rawValue: row[1]) ?? .personal,
+                compliantAppFeature: row[2],
+                hashes: SectionHashes(
+                    hardware: columns.text(at: 5), operatingSystem: columns.text(at: 6), network: columns.text(at: 7),
+                    apps: columns.text(at: 8)),
+                appsVersion: row[3], pendingTasks: row[4])
         }
     }
 

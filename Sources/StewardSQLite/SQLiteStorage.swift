@@ -8,6 +8,8 @@ import StewardStore
 public final class SQLiteStorage: Storage {
     let pool: DatabasePool
     let softwareIDs: SoftwareIDCache
+    /// The check-in's state read, on the request's own thread.
+    let inPlace: InPlaceReaders
     /// Check-ins that arrive while the writer is busy commit in one transaction.
     public static let defaultGroupCommit = 32
     let checkInCommits: GroupCommit<SQLiteStorage, PreparedCheckIn, CheckInWritten>
@@ -40,6 +42,8 @@ public final class SQLiteStorage: Storage {
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         softwareIDs = SoftwareIDCache()
+        inPlace = try InPlaceReaders(
+            path: path, count: max(1, ProcessInfo.processInfo.activeProcessorCount), busyTimeout: busyTimeout)
         checkInCommits = GroupCommit(
             maxBatch: groupCommit,
             batch: { storage, items in try await storage.commitCheckIns(items) },
@@ -65,6 +69,7 @@ public final class SQLiteStorage: Storage {
     /// Stops cleanly: the WAL is copied into the database and truncated first, so rows deleted
     /// while serving (an erasure, a change to personal) survive in no WAL frame.
     public func close() async {
+        inPlace.close()
         try? await truncateWAL()
         try? pool.close()
     }

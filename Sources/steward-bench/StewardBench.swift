@@ -184,12 +184,20 @@ final class FleetDriver {
                 agentVersion: "bench", hashes: InventoryHasher.hashes(of: device.inventory), hardware: device.inventory.hardware,
                 operatingSystem: device.inventory.operatingSystem, network: device.inventory.network, apps: device.inventory.apps))
         }
-        var result = try await checkIns("full", requests)
+        let managedApps = NIOLockedValueBox([Int: ManagedAppsPolicy]())
+        var result = try await checkIns("full", requests) { index, answer in
+            if let policy = answer.managedApps { managedApps.withLockedValue { $0[index] = policy } }
+        }
         fleet = Array(fleet.prefix(result.requests))
-        acknowledged = try fleet.map { device in
-            AgentState.Acknowledged(
+        let policies = managedApps.withLockedValue { $0 }
+        acknowledged = try fleet.indices.map { index in
+            let device = fleet[index]
+            var state = AgentState.Acknowledged(
                 hashes: try InventoryHasher.hashes(of: device.inventory), apps: device.inventory.apps,
                 policy: .init(collectApps: device.ownership == .corporate, checkInIntervalSeconds: 900), lastCheckInAt: nil)
+            // As an agent keeps it, and names its version in every check-in after.
+            state.managedApps = policies[index]
+            return state
         }
         if let bytes = try await server.databaseBytes() { result.dbBytesPerDevice = Int(bytes) / max(1, storeDevices) }
         return result
@@ -207,9 +215,11 @@ final class FleetDriver {
             for index in corporate {
                 let changed = SyntheticFleet.updatingApps(inventories[index], count: changedApps, round: round, generator: &generator)
                 let hashes = try InventoryHasher.hashes(of: changed)
-                requests.append(try Self.request(fleet[index], Agent.request(
-                    inventory: changed, hashes: hashes, acknowledged: planned[index], full: false)))
-                planned[index] = AgentState.Acknowledged(hashes: hashes, apps: changed.apps, policy: planned[index].policy, lastCheckInAt: nil)
+                requests.append(try Self.request(fleet[index], Self.checkIn(
+                    inventory: changed, hashes: hashes, acknowledged: planned[index])))
+                var next = AgentState.Acknowledged(hashes: hashes, apps: changed.apps, policy: planned[index].policy, lastCheckInAt: nil)
+                next.managedApps = planned[index].managedApps
+                planned[index] = next
                 inventories[index] = changed
                 states.append((index, changed, planned[index]))
             }
@@ -226,7 +236,7 @@ final class FleetDriver {
     /// Each device's secret and heartbeat body (JSON), for an external load generator.
     func heartbeatBodies() throws -> [(secret: String, bodies: [String])] {
         try fleet.indices.map { index in
-            (fleet[index].secret, [try Self.json(CheckInRequest(agentVersion: "bench", hashes: acknowledged[index].hashes))])
+            (fleet[index].secret, [try Self.json(heartbeat(index))])
         }
     }
 
@@ -238,10 +248,11 @@ final class FleetDriver {
             let original = fleet[index].inventory
             let changed = SyntheticFleet.updatingApps(original, count: changedApps, round: 0, generator: &generator)
             let hashes = try InventoryHasher.hashes(of: changed)
-            let there = Agent.request(inventory: changed, hashes: hashes, acknowledged: acknowledged[index], full: false)
-            let changedState = AgentState.Acknowledged(
+            let there = Self.checkIn(inventory: changed, hashes: hashes, acknowledged: acknowledged[index])
+            var changedState = AgentState.Acknowledged(
                 hashes: hashes, apps: changed.apps, policy: acknowledged[index].policy, lastCheckInAt: nil)
-            let back = Agent.request(inventory: original, hashes: acknowledged[index].hashes, acknowledged: changedState, full: false)
+            changedState.managedApps = acknowledged[index].managedApps
+            let back = Self.checkIn(inventory: original, hashes: acknowledged[index].hashes, acknowledged: changedState)
             guard there.appsDelta != nil, back.appsDelta != nil else { throw BenchFailure("a delta came out as a full inventory") }
             return (fleet[index].secret, [try Self.json(there), try Self.json(back)])
         }
@@ -258,13 +269,27 @@ final class FleetDriver {
         }
     }
 
+    /// A heartbeat as the agent sends it: the acknowledged hashes and managed-apps version.
+    private func heartbeat(_ index: Int) -> CheckInRequest {
+        var request = CheckInRequest(agentVersion: "bench", hashes: acknowledged[index].hashes)
+        request.managedAppsVersion = acknowledged[index].managedApps?.version
+        return request
+    }
+
+    /// A check-in with changes, as the agent builds it.
+    private static func checkIn(inventory: Inventory, hashes: SectionHashes, acknowledged: AgentState.Acknowledged) -> CheckInRequest {
+        var request = Agent.request(inventory: inventory, hashes: hashes, acknowledged: acknowledged, full: false)
+        request.managedAppsVersion = acknowledged.managedApps?.version
+        return request
+    }
+
     private static func json(_ request: CheckInRequest) throws -> String {
         String(decoding: try WireCoding.encoder().encode(request), as: UTF8.self)
     }
 
     /// `count` heartbeats per device: nothing changed, hashes only.
     func heartbeats(_ count: Int) async throws -> Measurement {
-        let beats = try fleet.indices.map { try Self.request(fleet[$0], CheckInRequest(agentVersion: "bench", hashes: acknowledged[$0].hashes)) }
+        let beats = try fleet.indices.map { try Self.request(fleet[$0], heartbeat($0)) }
         return try await checkIns("heartbeat", (0..<count).flatMap { _ in beats })
     }
 
@@ -315,16 +340,19 @@ final class FleetDriver {
 
     /// Sends prepared check-ins (encoded before the clock starts: agents encode on their own
     /// machines) and fails on any answer that asks for a full inventory.
-    func checkIns(_ phase: String, _ requests: [LoadRunner.Request]) async throws -> Measurement {
+    func checkIns(
+        _ phase: String, _ requests: [LoadRunner.Request], answered: @escaping @Sendable (Int, CheckInResponse) -> Void = { _, _ in }
+    ) async throws -> Measurement {
         let url = server.url + APIRoute.checkIn.path
         return try await measured(phase, devices: storeDevices, server: server, ceiling: ceiling) {
             try await runner.run(count: requests.count, make: { index in
                 var request = requests[index]
                 request.request.url = url
                 return request
-            }) { _, body in
+            }) { index, body in
                 let answer = try WireCoding.decoder().decode(CheckInResponse.self, from: Data(body.readableBytesView))
                 if answer.fullInventoryRequested { throw BenchFailure("the server asked for a full inventory in the \(phase) phase") }
+                answered(index, answer)
             }
         }
     }

@@ -8,12 +8,12 @@ import StewardServer
 /// `steward-bench wrk`: the server's own limit, measured by an external load generator (`wrk`,
 /// in C, with its own cores' worth of efficiency) instead of this benchmark's Swift client — a
 /// bare Hummingbird route (`steward-bench bare-server`, the same HTTP configuration as Steward),
-/// Steward's `GET /health`, and heartbeats of enrolled devices (a Lua script cycling through their
-/// secrets) — each as a share of the bare route, in one run.
+/// Steward's `GET /health`, and heartbeats, app deltas and full inventories of enrolled devices (a
+/// Lua script cycling through their secrets) — each as a share of the bare route, in one run.
 struct WrkBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wrk",
-        abstract: "wrk against a bare Hummingbird route, GET /health and heartbeats: each as a share of the bare route.")
+        abstract: "wrk against a bare Hummingbird route, GET /health, heartbeats, deltas and fulls: each as a share of the bare route.")
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Simulated devices whose heartbeats wrk sends.") var devices = 1000
@@ -22,11 +22,18 @@ struct WrkBench: AsyncParsableCommand {
     @Option(help: "Seed of the simulated fleet.") var seed: UInt64 = 1
     @Option(help: "Apps changed by each delta (sent there and back).") var changedApps = 5
     @Option(help: "Corporate devices whose full inventory (300 apps) wrk sends again and again.") var fullDevices = 200
+    @Option(help: "Phases after the bare route, comma-separated (to profile one).") var phases = "health,heartbeat,delta,full"
 
     func validate() throws {
         guard devices > 0, connections > 0, threads > 0, connections >= threads else {
             throw ValidationError("--devices, --connections and --threads must be positive, connections at least threads")
         }
+        guard Set(chosen).isSubset(of: ["health", "heartbeat", "delta", "full"]), !chosen.isEmpty else {
+            throw ValidationError("--phases: some of health, heartbeat, delta, full")
+        }
+    }
+
+    private var chosen: [String] { phases.split(separator: ",").map { String($0) }
     }
 
     func run() async throws {
@@ -41,25 +48,33 @@ struct WrkBench: AsyncParsableCommand {
                 var results: [Measurement] = []
                 let bareResult = try await wrk.measure("bare route", url: bare.url + "/health", devices: 0, store: server.store, stats: bare.stats)
                 results.append(bareResult)
-                results.append(try await wrk.measure(
-                    "health", url: server.url + "/health", devices: 0, store: server.store, stats: server.stats, bare: bareResult.rate))
+                if chosen.contains("health") {
+                    results.append(try await wrk.measure(
+                        "health", url: server.url + "/health", devices: 0, store: server.store, stats: server.stats, bare: bareResult.rate))
+                }
                 let driver = FleetDriver(fleet: fleet, server: server, runner: runner, ceiling: bareResult.rate, seed: seed)
                 _ = try await driver.enroll()
                 _ = try await driver.full()
                 let path = APIRoute.checkIn.path
                 let heartbeats = try Wrk.rotatingPosts(path: path, threads: threads, driver.heartbeatBodies())
-                results.append(try await wrk.measure(
-                    "heartbeat", url: server.url, devices: driver.fleet.count, store: server.store, stats: server.stats, bare: bareResult.rate,
-                    script: heartbeats))
-                let deltas = try driver.deltaBodies(changedApps: changedApps)
-                guard deltas.count >= connections else { throw BenchFailure("fewer corporate devices than connections: deltas would overlap") }
-                results.append(try await wrk.measure(
-                    "delta", url: server.url, devices: deltas.count, store: server.store, stats: server.stats, bare: bareResult.rate,
-                    script: try Wrk.rotatingPosts(path: path, threads: threads, deltas), warmUp: heartbeats))
-                let fulls = try driver.fullBodies(devices: fullDevices)
-                results.append(try await wrk.measure(
-                    "full", url: server.url, devices: fulls.count, store: server.store, stats: server.stats, bare: bareResult.rate,
-                    script: try Wrk.rotatingPosts(path: path, threads: threads, fulls), warmUp: heartbeats))
+                if chosen.contains("heartbeat") {
+                    results.append(try await wrk.measure(
+                        "heartbeat", url: server.url, devices: driver.fleet.count, store: server.store, stats: server.stats,
+                        bare: bareResult.rate, script: heartbeats))
+                }
+                if chosen.contains("delta") {
+                    let deltas = try driver.deltaBodies(changedApps: changedApps)
+                    guard deltas.count >= connections else { throw BenchFailure("fewer corporate devices than connections: deltas would overlap") }
+                    results.append(try await wrk.measure(
+                        "delta", url: server.url, devices: deltas.count, store: server.store, stats: server.stats, bare: bareResult.rate,
+                        script: try Wrk.rotatingPosts(path: path, threads: threads, deltas), warmUp: heartbeats))
+                }
+                if chosen.contains("full") {
+                    let fulls = try driver.fullBodies(devices: fullDevices)
+                    results.append(try await wrk.measure(
+                        "full", url: server.url, devices: fulls.count, store: server.store, stats: server.stats, bare: bareResult.rate,
+                        script: try Wrk.rotatingPosts(path: path, threads: threads, fulls), warmUp: heartbeats))
+                }
                 await bare.stop()
                 return results
             } catch {
@@ -124,11 +139,19 @@ struct Wrk {
             "end",
             "local mine = {}",
             "local n = 0",
+            "local verified = false",
             "askedForFull = 0",
             "init = function(args)",
             "  for i = 1, #devices do if (i - 1) % \(threads) == id then mine[#mine + 1] = devices[i] end end",
             "end",
+            // wrk calls `request` once before sending anything, to check what it returns (seen
+            // here: the first body generated was never sent, and its device's next delta then
+            // found another base). That call gets a request that changes nothing.
             "request = function()",
+            "  if not verified then",
+            "    verified = true",
+            "    return wrk.format(\"GET\", \"/health\")",
+            "  end",
             "  local device = mine[n % #mine + 1]",
             "  local round = math.floor(n / #mine)",
             "  n = n + 1",

@@ -17,5 +17,15 @@ import StewardModel
         #expect(Credential(text: text[...], kind: .deviceSecret) == nil)
         #expect(Credential(text: "sta.x.y.z", kind: .adminToken) == nil)
         #expect(Credential(authorization: text, kind: .adminToken) == nil, "needs the Bearer scheme")
+        let secret = String(repeating: "a", count: 43)
+        for malformed in [
+            "sta.\(tenant.rawValue).\(tenant.rawValue)", "sta.\(tenant.rawValue).\(tenant.rawValue).\(secret).more",
+            "sta..\(tenant.rawValue).\(secret)", "sta.\(tenant.rawValue)..\(secret)", "sta.\(tenant.rawValue).\(tenant.rawValue).",
+            ".sta.\(tenant.rawValue).\(tenant.rawValue).\(secret)", "sta.\(tenant.rawValue).\(tenant.rawValue).\(secret.prefix(31))",
+            "stax.\(tenant.rawValue).\(tenant.rawValue).\(secret)", "",
+        ] {
+            #expect(Credential(text: malformed[...], kind: .adminToken) == nil, "\(malformed)")
+        }
+        #expect(Credential(text: "sta.\(tenant.rawValue).\(tenant.rawValue).\(secret)", kind: .adminToken)?.secret == secret)
     }
 }
