@@ -232,7 +232,7 @@ import StewardStore
         let path = directory.url.appendingPathComponent("s.sqlite").path
         try await SQLiteStorage(path: path).migrate()
         let parents = try await DatabaseQueue(path: path).read { db in
-            try String.fetchAll(db, sql: "SELECT \"table\" FROM pragma_foreign_key_list('device_software')")
+            try String.fetchAll(db, sql: "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list('device_software')")
         }
         #expect(parents == ["devices"])
     }
