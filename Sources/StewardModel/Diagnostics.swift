@@ -161,8 +161,9 @@ public struct DiagnosticsDay: Codable, Sendable, Equatable {
     }
 
     /// The UTC day of a time, as stored.
+    /// Counted for every check-in: the wire writer's calendar, not Foundation's formatter.
     public static func day(of date: Date) -> String {
-        date.formatted(.iso8601.year().month().day())
+        String(WireJSONWriter.iso8601(date).prefix(10))
     }
 }
 

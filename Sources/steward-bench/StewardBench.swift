@@ -14,7 +14,7 @@ struct StewardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "steward-bench", abstract: "Measure Steward on this machine: ceiling, ingest, scale, tasks and the OCS protocol.",
         subcommands: [
-            IngestBench.self, CeilingBench.self, WrkBench.self, ScaleBench.self, TaskBench.self, OCSBench.self, OCSDecodeBench.self,
+            IngestBench.self, CeilingBench.self, WrkBench.self, ScaleBench.self, TargetsBench.self, TaskBench.self, OCSBench.self, OCSDecodeBench.self,
             ServerProcess.self, BareServerProcess.self,
         ])
 }

@@ -239,6 +239,20 @@ import StewardPostgres
         let perSize = 2 + reports.count
         #expect(scale.dropFirst().map { $0["devices"] as? Int } == Array(repeating: 20, count: perSize) + Array(repeating: 40, count: perSize))
 
+        // Every target from one run: wrk on SQLite (and PostgreSQL, given a database), the pages
+        // and memory at the largest size; each verdict names what it measured.
+        let targets = try await run([
+            "targets", "--devices", "8", "--connections", "1", "--threads", "1", "--full-devices", "2", "--sizes", "20",
+            "--active", "3", "--apps", "20", "--queries", "3",
+        ])
+        let stores: [String] = store == .postgres ? ["sqlite", "postgres"] : ["sqlite"]
+        let wrkTargets = ["/health under wrk", "heartbeats under wrk", "deltas under wrk", "full inventories (300 apps) under wrk"]
+        let pageTargets = ["list first page", "list deep page", "device detail", "console devices page", "console device page"]
+            .map { "\($0) at 20 devices" } + ["server memory at 20 devices, agents ingesting"]
+        #expect(targets.compactMap { $0["target"] as? String } == stores.flatMap { _ in wrkTargets } + pageTargets)
+        #expect(targets.compactMap { $0["store"] as? String } == stores.flatMap { Array(repeating: $0, count: 4) } + Array(repeating: "sqlite", count: 6))
+        #expect(targets.allSatisfy { ($0["value"] as? Double ?? -1) >= 0 && $0["met"] is Bool && !($0["measured"] as? String ?? "").isEmpty })
+
         let fixture = OCSProtocolTests.fixtures.appendingPathComponent("ocs-agent-linux.xml").path
         let ocs = try await run(["ocs", "--inventory", fixture, "--devices", "3"])
         #expect(phases(ocs) == ["ocs prolog", "ocs inventory", "ocs inventory again"] && ocs.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 })

@@ -132,6 +132,9 @@ import StewardModel
         var json = WireJSONWriter()
         json.value(date.addingTimeInterval(0.999))
         #expect(String(decoding: json.bytes, as: UTF8.self) == "\"\(text)\"")
+        // The usage and diagnostics day: the same calendar, as Foundation's formatter writes it.
+        #expect(DiagnosticsDay.day(of: date.addingTimeInterval(0.999)) == date.formatted(.iso8601.year().month().day()))
+        #expect(DiagnosticsDay.day(of: date.addingTimeInterval(0.999)) == String(text.prefix(10)))
     }
 }
 

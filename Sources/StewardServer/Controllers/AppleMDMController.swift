@@ -263,7 +263,7 @@ struct AppleMDMController: Sendable {
                 throw Refusal(status: .forbidden, code: "device_not_found")
             }
             let now = clock.now()
-            await lastSeen.record(tenantID: identified.tenantID, deviceID: deviceID, at: now)
+            lastSeen.record(tenantID: identified.tenantID, deviceID: deviceID, at: now)
             if report.status != .idle {
                 try await answer(report, enrollment: enrollment, deviceID: deviceID, state: state, now: now)
             }

@@ -45,7 +45,7 @@ struct CheckInController: Sendable {
         // A heartbeat with nothing to write: its time is buffered. The device's row counts its
         // tasks not yet acknowledged, so only then is there anything to hand out.
         if input.isHeartbeat && input.appStates == nil && state.pendingTasks == 0 {
-            await lastSeen.record(tenantID: state.tenantID, deviceID: deviceID, at: now)
+            lastSeen.record(tenantID: state.tenantID, deviceID: deviceID, at: now)
             return heartbeatAnswer(nil)
         }
 

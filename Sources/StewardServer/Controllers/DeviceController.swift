@@ -43,7 +43,7 @@ struct DeviceController: Sendable {
         let limit = filter.limit
         filter.limit = limit + 1
         var page = Page.of(try await store.devices(tenantID: tenantID, query: filter), limit: limit, key: filter.cursorKey) { $0 }
-        let pending = await lastSeen.pendingTimes(tenantID: tenantID, deviceIDs: page.items.map(\.id))
+        let pending = lastSeen.pendingTimes(tenantID: tenantID, deviceIDs: page.items.map(\.id))
         for index in page.items.indices { page.items[index] = Self.shown(page.items[index], pendingLastSeen: pending[page.items[index].id]) }
         return JSONResponse(page)
     }
@@ -120,7 +120,7 @@ struct DeviceController: Sendable {
 
     /// The device as shown: personal-device display per the catalog, and a buffered heartbeat time.
     private func withPendingLastSeen(_ device: DeviceView, tenantID: TenantID) async -> DeviceView {
-        Self.shown(device, pendingLastSeen: await lastSeen.pendingTime(tenantID: tenantID, deviceID: device.id))
+        Self.shown(device, pendingLastSeen: lastSeen.pendingTime(tenantID: tenantID, deviceID: device.id))
     }
 
     private static func shown(_ device: DeviceView, pendingLastSeen pending: Date?) -> DeviceView {

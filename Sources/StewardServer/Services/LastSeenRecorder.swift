@@ -8,12 +8,15 @@ import StewardStore
 /// check-in is what dominates a large fleet's database load. So heartbeat times are kept here and
 /// written for all devices at once, in one transaction per flush interval. Reads overlay the
 /// pending times, so the API never shows an older time than the last acknowledged check-in.
-public actor LastSeenRecorder: Service {
+/// A lock, not an actor: every heartbeat records here, and an actor's hop cost more than the
+/// dictionary write it guards.
+public final class LastSeenRecorder: Service, @unchecked Sendable {
     private typealias Key = DeviceKey
 
     private let store: any InventoryStore
     private let interval: Duration
     private let logger: Logger
+    private let lock = NSLock()
     private var pending: [Key: Date] = [:]
     /// The batch being written: still overlaid, or a read during the write would show an older time.
     private var flushing: [Key: Date] = [:]
@@ -26,43 +29,58 @@ public actor LastSeenRecorder: Service {
 
     public func record(tenantID: TenantID, deviceID: DeviceID, at: Date) {
         let key = Key(tenantID: tenantID, deviceID: deviceID)
-        if let existing = pending[key], existing >= at { return }
-        pending[key] = at
+        lock.withLock {
+            if let existing = pending[key], existing >= at { return }
+            pending[key] = at
+        }
     }
 
     /// The buffered time of a device, if newer than what is stored.
     public func pendingTime(tenantID: TenantID, deviceID: DeviceID) -> Date? {
-        let key = Key(tenantID: tenantID, deviceID: deviceID)
+        lock.withLock { bufferedTime(Key(tenantID: tenantID, deviceID: deviceID)) }
+    }
+
+    /// The buffered times of a page of devices, under one lock.
+    public func pendingTimes(tenantID: TenantID, deviceIDs: [DeviceID]) -> [DeviceID: Date] {
+        lock.withLock {
+            guard !pending.isEmpty || !flushing.isEmpty else { return [:] }
+            var times: [DeviceID: Date] = [:]
+            for id in deviceIDs {
+                if let time = bufferedTime(Key(tenantID: tenantID, deviceID: id)) { times[id] = time }
+            }
+            return times
+        }
+    }
+
+    /// Under the lock.
+    private func bufferedTime(_ key: Key) -> Date? {
         switch (pending[key], flushing[key]) {
         case (let buffered?, let writing?): return max(buffered, writing)
         case (let buffered, let writing): return buffered ?? writing
         }
     }
 
-    /// The buffered times of a page of devices, in one visit (one actor hop, not one per device).
-    public func pendingTimes(tenantID: TenantID, deviceIDs: [DeviceID]) -> [DeviceID: Date] {
-        guard !pending.isEmpty || !flushing.isEmpty else { return [:] }
-        var times: [DeviceID: Date] = [:]
-        for id in deviceIDs {
-            if let time = pendingTime(tenantID: tenantID, deviceID: id) { times[id] = time }
-        }
-        return times
-    }
+    public var pendingCount: Int { lock.withLock { pending.count } }
 
-    public var pendingCount: Int { pending.count }
-
-    /// Writes every buffered time in one transaction. On failure the times stay buffered.
+    /// Writes every buffered time in one transaction. On failure the times stay buffered. One
+    /// flush at a time (the service's loop, or a test after it).
     public func flush() async {
-        guard !pending.isEmpty else { return }
-        let batch = pending
-        pending = [:]
-        flushing = batch
-        defer { flushing = [:] }
+        let batch: [Key: Date] = lock.withLock {
+            let batch = pending
+            pending = [:]
+            flushing = batch
+            return batch
+        }
+        guard !batch.isEmpty else { return }
         do {
             try await store.recordLastSeen(batch.map { LastSeen(tenantID: $0.key.tenantID, deviceID: $0.key.deviceID, at: $0.value) })
+            lock.withLock { flushing = [:] }
         } catch {
             logger.warning("last-seen flush failed; will retry", metadata: ["component": "last-seen", "devices": "\(batch.count)"])
-            for (key, at) in batch where (pending[key] ?? .distantPast) < at { pending[key] = at }
+            lock.withLock {
+                flushing = [:]
+                for (key, at) in batch where (pending[key] ?? .distantPast) < at { pending[key] = at }
+            }
         }
     }
 
