@@ -82,8 +82,7 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
 
     private func commitBatch(_ waiting: [Waiting]) async {
         if waiting.count == 1 {
-            let one = waiting[0]
-            do { one.continuation.resume(returning: try await single(one.writer, one.item)) } catch { one.continuation.resume(throwing: error) }
+            await commitAlone(waiting[0])
             record(items: 1, fellBack: false)
             return
         }
@@ -96,10 +95,13 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
             for (one, output) in zip(waiting, outputs) { one.continuation.resume(returning: output) }
         } catch {
             record(items: waiting.count, fellBack: true)
-            for one in waiting {
-                do { one.continuation.resume(returning: try await single(one.writer, one.item)) } catch { one.continuation.resume(throwing: error) }
-            }
+            for one in waiting { await commitAlone(one) }
         }
+    }
+
+    /// One write in its own transaction; its caller gets its output or its own error.
+    private func commitAlone(_ one: Waiting) async {
+        do { one.continuation.resume(returning: try await single(one.writer, one.item)) } catch { one.continuation.resume(throwing: error) }
     }
 
     private func record(items: Int, fellBack: Bool) {
