@@ -5,23 +5,7 @@ import StewardStore
 
 extension PostgresStorage {
     public func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState? {
-        try await rows(
-            """
-            SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version, d.pending_tasks,
-                   d.hardware_hash, d.os_hash, d.network_hash, d.apps_hash
-            FROM devices d JOIN tenants t ON t.id = d.tenant_id
-            WHERE d.tenant_id = \(tenantID.rawValue) AND d.id = \(deviceID.rawValue)
-            """
-        ).first.map { row in
-            DeviceCheckInState(
-                tenantID: tenantID, deviceID: deviceID, secretVerifier: try row.value("secret_verifier"),
-                ownership: Ownership(rawValue: try row.value("ownership")) ?? .personal,
-                compliantAppFeature: try row.value("compliant_app_feature"),
-                hashes: SectionHashes(
-                    hardware: try row.value("hardware_hash"), operatingSystem: try row.value("os_hash"),
-                    network: try row.value("network_hash"), apps: try row.value("apps_hash")),
-                appsVersion: try row.value("apps_version"), pendingTasks: Int(try row.value("pending_tasks", as: Int64.self)))
-        }
+        try await prepared(CheckInStateQuery(tenantID: tenantID, deviceID: deviceID)).first
     }
 
     public func device(tenantID: TenantID, id: DeviceID) async throws -> DeviceView? {
@@ -129,5 +113,37 @@ extension PostgresStorage {
 
     static func deviceView(_ row: PostgresRandomAccessRow) throws -> DeviceView {
         try DeviceView(columns: PostgresColumns(row))
+    }
+}
+
+/// Every check-in's one read, prepared once per connection: the server parses and plans it once,
+/// not on every heartbeat (measured in docs/performance.md, "prepared").
+struct CheckInStateQuery: PostgresPreparedStatement {
+    static let name = "steward_check_in_state"
+    static let sql = """
+        SELECT d.secret_verifier, d.ownership, t.compliant_app_feature, t.apps_version, d.pending_tasks,
+               d.hardware_hash, d.os_hash, d.network_hash, d.apps_hash
+        FROM devices d JOIN tenants t ON t.id = d.tenant_id
+        WHERE d.tenant_id = $1 AND d.id = $2
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text]
+    let tenantID: TenantID
+    let deviceID: DeviceID
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(tenantID.rawValue)
+        bindings.append(deviceID.rawValue)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> DeviceCheckInState {
+        let (verifier, ownership, compliant, appsVersion, pending, hardware, os, network, apps) = try row.decode(
+            (Data, String, Bool, Int64, Int64, String?, String?, String?, String?).self)
+        return DeviceCheckInState(
+            tenantID: tenantID, deviceID: deviceID, secretVerifier: verifier,
+            ownership: Ownership(rawValue: ownership) ?? .personal, compliantAppFeature: compliant,
+            hashes: SectionHashes(hardware: hardware, operatingSystem: os, network: network, apps: apps),
+            appsVersion: appsVersion, pendingTasks: Int(pending))
     }
 }

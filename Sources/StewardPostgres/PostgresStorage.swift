@@ -149,6 +149,20 @@ public final class PostgresStorage: Storage {
         }
     }
 
+    /// Runs a statement prepared once per pooled connection (PostgresNIO keeps it by name).
+    func prepared<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row]
+    where Statement.Row: Sendable {
+        let client = client, logger = logger
+        return try await watch.leased { lease in
+            try await client.withConnection { connection in
+                try lease(connection)
+                var result: [Statement.Row] = []
+                for try await row in try await connection.execute(statement, logger: logger) { result.append(row) }
+                return result
+            }
+        }
+    }
+
     /// PostgreSQL's and the pool's ways of saying the database cannot serve now: the
     /// connection refused, lost or closed by a shutdown, the server starting or stopping
     /// (SQLSTATE class 08 and 57P), out of connections or disk (53), a lock or a serialisation
