@@ -119,14 +119,20 @@ public struct WireJSONReader {
     public mutating func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = position
-        // The common case, no escape: the bytes as they are, checked as UTF-8.
+        // The common case, no escape: the bytes as they are, checked as UTF-8 — and ASCII (most
+        // of what agents send) needs no check: the generic validation cost more than the read.
+        var ascii = true
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 defer { position += 1 }
+                if ascii {
+                    return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<position]), as: UTF8.self) }
+                }
                 guard let text = String(validating: bytes[start..<position], as: UTF8.self) else { throw malformed() }
                 return text
             }
+            ascii = ascii && byte < 0x80
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw malformed() }
             position += 1
@@ -180,18 +186,7 @@ public struct WireJSONReader {
     }
 
     private mutating func hex4() throws -> UInt32 {
-        guard position + 4 <= bytes.count else { throw malformed() }
-        var value: UInt32 = 0
-        for byte in bytes[position..<(position + 4)] {
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw malformed()
-            }
-            value = value << 4 | UInt32(digit)
-        }
+        guard position + 4 <= bytes.count, let value = Hex.value4(bytes[position..<(position + 4)]) else { throw malformed() }
         position += 4
         return value
     }

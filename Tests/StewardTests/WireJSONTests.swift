@@ -180,6 +180,11 @@ import StewardModel
         // Not UTF-8: refused, as the generic decoder refuses it.
         var invalid = WireJSONReader([UInt8(ascii: "\""), 0xC3, 0x28, UInt8(ascii: "\"")])
         #expect(throws: WireJSONReader.Malformed.self) { try invalid.string() }
+        // Plain ASCII and unescaped UTF-8 take the reader's two paths without an escape.
+        var plain = WireJSONReader(Array(#"["bash:amd64","kéy🦊",""]"#.utf8))
+        var strings: [String] = []
+        try plain.array { strings.append(try $0.string()) }
+        #expect(strings == ["bash:amd64", "kéy🦊", ""])
     }
 
     /// Bent documents: whatever the reader accepts, the generic decoder accepts, as the same value.
