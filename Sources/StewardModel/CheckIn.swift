@@ -118,8 +118,19 @@ public struct AppsDelta: Codable, Sendable, Equatable {
         let check = Validator()
         try check.count(upserted, "appsDelta.upserted", limit: Limits.maxApps)
         try check.count(removed, "appsDelta.removed", limit: Limits.maxApps)
-        for (index, app) in upserted.enumerated() { try app.validate("appsDelta.upserted[\(index)]") }
-        for (index, appId) in removed.enumerated() { try check.required(appId, "appsDelta.removed[\(index)]", limit: 256) }
+        // An app named twice is refused, as in a full inventory: the device holds one row per app.
+        var seen = Set<String>()
+        for (index, app) in upserted.enumerated() {
+            try app.validate("appsDelta.upserted[\(index)]")
+            if !seen.insert(app.appId).inserted {
+                throw .invalidValue(field: "appsDelta.upserted[\(index)].appId", reason: "duplicate appId")
+            }
+        }
+        seen.removeAll(keepingCapacity: true)
+        for (index, appId) in removed.enumerated() {
+            try check.required(appId, "appsDelta.removed[\(index)]", limit: 256)
+            if !seen.insert(appId).inserted { throw .invalidValue(field: "appsDelta.removed[\(index)]", reason: "duplicate appId") }
+        }
     }
 }
 

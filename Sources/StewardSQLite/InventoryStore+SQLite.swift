@@ -123,7 +123,7 @@ extension SQLiteStorage {
         _ db: Database, _ apps: InventoryUpdate.Apps, hash: String?, tenant: String, device: String, cache: SoftwareIDCache
     ) throws -> (AppsOutcome, [(AppRecord, Int64)]) {
         let gate = try db.cachedStatement(sql: """
-            SELECT d.ownership, t.compliant_app_feature, d.apps_hash, d.device_key
+            SELECT d.ownership, t.compliant_app_feature, d.apps_hash, d.device_key, d.app_count
             FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.tenant_id = ? AND d.id = ?
             """)
         guard let row = try Row.fetchOne(gate, arguments: [tenant, device]) else { throw StoreError.notFound }
@@ -136,6 +136,24 @@ extension SQLiteStorage {
             return (.refusedByGate, [])
         }
         let deviceKey: Int64 = row["device_key"]
+        let appCount: Int64 = row["app_count"]
+
+        // A full inventory whose every app has a known ID is a set of IDs: compared with the
+        // device's row IDs alone, no software row read (a re-sent inventory was mostly that read).
+        if case .replace(let all) = apps {
+            let known = cache.ids(tenant: tenant, apps: all)
+            if !all.isEmpty, known.allSatisfy({ $0 != nil }) {
+                let sent = Set(known.map { $0! })
+                let held = try Set(Int64.fetchAll(
+                    db.cachedStatement(sql: "SELECT software_id FROM device_software WHERE tenant_id = ? AND device_key = ?"),
+                    arguments: [tenant, deviceKey]))
+                try Self.replaceRows(
+                    db, tenant: tenant, deviceKey: deviceKey, removing: Array(held.subtracting(sent)), adding: Array(sent.subtracting(held)),
+                    cache: cache)
+                try Self.recordApps(db, hash: hash, count: sent.count, was: appCount, tenant: tenant, device: device)
+                return (.stored, [])
+            }
+        }
 
         // What the device has now, by app ID (for a delta, only the apps it names); unchanged
         // apps cost no write.
@@ -156,21 +174,9 @@ extension SQLiteStorage {
             gone = stored.keys.filter { !present.contains($0) }
         }
         // A changed app is a different software row: its old row goes.
-        let removed = (gone + added.map(\.appId)).compactMap { stored[$0]?.id }
-        // Many rows, one statement each way: the IDs travel as one JSON array (one cached
-        // statement whatever the count; a statement per row was most of a full inventory's cost).
-        if !removed.isEmpty {
-            try db.cachedStatement(sql: """
-                DELETE FROM device_software WHERE tenant_id = ? AND device_key = ?
-                    AND software_id IN (SELECT value FROM json_each(?))
-                """).execute(arguments: [tenant, deviceKey, Self.jsonArray(removed)])
-            // Rows no other device holds went with them (trigger): their IDs may be given again.
-            let released = try Int.fetchOne(db.cachedStatement(sql: """
-                SELECT count(*) FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM software WHERE tenant_id = ? AND id = value)
-                """), arguments: [Self.jsonArray(removed), tenant]) ?? 0
-            if released > 0 { cache.forget() }
-        }
-        var learned: [(AppRecord, Int64)] = []
+        let removed = Array(Set((gone + added.map(\.appId)).compactMap { stored[$0]?.id }))
+        // The rows read are known IDs too (remembered once this commits, as those resolved below).
+        var learned: [(AppRecord, Int64)] = stored.values.map { ($0.app, $0.id) }
         var ids: [Int64] = []
         ids.reserveCapacity(added.count)
         for (app, known) in zip(added, cache.ids(tenant: tenant, apps: added)) {
@@ -182,15 +188,38 @@ extension SQLiteStorage {
                 ids.append(id)
             }
         }
-        // Rows the device does not hold yet (the removed ones went above): inserted, and their
-        // holder counts raised, each in one statement — a trigger per row cost more than the
-        // rows (measured: 857 rows with foreign keys, 4.0 ms per commit by trigger, 1.8 ms so).
-        // A plain INSERT: a row held already would break the counts, so it fails instead.
         let held = Set(stored.values.map(\.id)).subtracting(removed)
         var adding = Set<Int64>()
         ids = ids.filter { !held.contains($0) && adding.insert($0).inserted }
-        if !ids.isEmpty {
-            let list = Self.jsonArray(ids)
+        try Self.replaceRows(db, tenant: tenant, deviceKey: deviceKey, removing: removed, adding: ids, cache: cache)
+        try Self.recordApps(
+            db, hash: hash, count: Int(appCount) - removed.count + ids.count, was: appCount, tenant: tenant, device: device)
+        return (.stored, learned)
+    }
+
+    /// Takes the device's rows `removing` away and gives it `adding` (IDs it does not hold).
+    /// Many rows, one statement each way: the IDs travel as one JSON array (one cached statement
+    /// whatever the count; a statement per row was most of a full inventory's cost).
+    private static func replaceRows(
+        _ db: Database, tenant: String, deviceKey: Int64, removing: [Int64], adding: [Int64], cache: SoftwareIDCache
+    ) throws {
+        if !removing.isEmpty {
+            try db.cachedStatement(sql: """
+                DELETE FROM device_software WHERE tenant_id = ? AND device_key = ?
+                    AND software_id IN (SELECT value FROM json_each(?))
+                """).execute(arguments: [tenant, deviceKey, Self.jsonArray(removing)])
+            // Rows no other device holds went with them (trigger): their IDs may be given again.
+            let released = try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT count(*) FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM software WHERE tenant_id = ? AND id = value)
+                """), arguments: [Self.jsonArray(removing), tenant]) ?? 0
+            if released > 0 { cache.forget() }
+        }
+        // Inserted, and their holder counts raised, each in one statement — a trigger per row
+        // cost more than the rows (measured: 857 rows with foreign keys, 4.0 ms per commit by
+        // trigger, 1.8 ms so). A plain INSERT: a row held already would break the counts, so it
+        // fails instead.
+        if !adding.isEmpty {
+            let list = Self.jsonArray(adding)
             try db.cachedStatement(sql: """
                 INSERT INTO device_software (tenant_id, device_key, software_id)
                 SELECT ?, ?, value FROM json_each(?)
@@ -199,12 +228,15 @@ extension SQLiteStorage {
                 UPDATE software SET holders = holders + 1 WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))
                 """).execute(arguments: [tenant, list])
         }
+    }
+
+    /// The device's apps hash and count: counted from what changed (the rows it held, less
+    /// those taken, plus those given), not recounted; the row is written only when either moved.
+    private static func recordApps(_ db: Database, hash: String?, count: Int, was: Int64, tenant: String, device: String) throws {
         try db.cachedStatement(sql: """
-            UPDATE devices SET apps_hash = ?,
-                app_count = (SELECT count(*) FROM device_software WHERE tenant_id = ? AND device_key = ?)
-            WHERE tenant_id = ? AND id = ?
-            """).execute(arguments: [hash, tenant, deviceKey, tenant, device])
-        return (.stored, learned)
+            UPDATE devices SET apps_hash = ?, app_count = ?
+            WHERE tenant_id = ? AND id = ? AND (apps_hash IS NOT ? OR app_count IS NOT ?)
+            """).execute(arguments: [hash, count, tenant, device, hash, count])
     }
 
     static func jsonArray(_ ids: [Int64]) -> String {

@@ -54,6 +54,16 @@ import StewardStore
             #expect(Set(try await api.apps(device.deviceId)) == Set(changed.apps!))
             #expect(try await api.device(device.deviceId).decode(DeviceView.self).appCount == 5)
 
+            // An app named twice in a delta is refused whole, as in a full inventory.
+            for bent in [
+                AppsDelta(baseHash: hashes.apps!, upserted: [changed.apps![0], changed.apps![0]], removed: []),
+                AppsDelta(baseHash: hashes.apps!, upserted: [], removed: ["pkg2:amd64", "pkg2:amd64"]),
+            ] {
+                let refused = try await api.checkIn(device.deviceSecret, CheckInRequest(agentVersion: "test", hashes: hashes, appsDelta: bent))
+                #expect(refused.status == .badRequest && refused.errorCode == "invalid_value")
+            }
+            #expect(Set(try await api.apps(device.deviceId)) == Set(changed.apps!))
+
             // The same delta again: its base is gone, so nothing is applied and a full inventory is asked for.
             let stale = try await api.checkIn(device.deviceSecret, delta).decode(CheckInResponse.self)
             #expect(stale.fullInventoryRequested)

@@ -182,6 +182,65 @@ private final class RecordingWriter: @unchecked Sendable {
         }
     }
 
+    /// Full inventories (new, changed, sent again unchanged) and deltas over apps the devices
+    /// share, so rows are released and IDs learned and forgotten: after every step each device
+    /// holds exactly its apps and its count is theirs (the count is kept from what changed).
+    @Test(arguments: StoreKind.available) func appsAndCountsFollowARandomWalk(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        let tenant = env.tenant.tenantId
+        try await env.withClient { api in
+            var devices: [DeviceID] = []
+            for _ in 0..<3 { devices.append(try await api.enroll(.corporate).deviceId) }
+            var random = SeededGenerator(seed: 2026_12_06)
+            func app(_ index: Int, _ version: Int) -> AppRecord {
+                AppRecord(appId: "walk-\(index):amd64", name: "walk\(index)", version: "\(version)", sizeBytes: Int64(index), installLocation: nil)
+            }
+            var held: [[String: AppRecord]] = Array(repeating: [:], count: devices.count)
+            var hashes: [String?] = Array(repeating: nil, count: devices.count)
+            var stepsByKind = [0, 0, 0]
+            for step in 0..<80 {
+                let device = Int.random(in: 0..<devices.count, using: &random)
+                let hash = "walk-hash-\(step)"
+                var apps: InventoryUpdate.Apps
+                let kind = hashes[device] == nil ? 0 : Int.random(in: 0..<3, using: &random)
+                stepsByKind[kind] += 1
+                switch kind {
+                case 0:  // a new full inventory
+                    var next: [String: AppRecord] = [:]
+                    for index in 0..<12 where Bool.random(using: &random) {
+                        let record = app(index, Int.random(in: 1...2, using: &random))
+                        next[record.appId] = record
+                    }
+                    held[device] = next
+                    apps = .replace(Array(next.values))
+                case 1:  // the same full inventory again
+                    apps = .replace(Array(held[device].values).shuffled(using: &random))
+                default:  // a delta: a few apps upserted, a few removed
+                    var upserted: [AppRecord] = []
+                    for index in (0..<12).shuffled(using: &random).prefix(3) {
+                        upserted.append(app(index, Int.random(in: 1...2, using: &random)))
+                    }
+                    let removed = Array(held[device].keys.filter { key in !upserted.contains { $0.appId == key } }.sorted().prefix(2))
+                    for record in upserted { held[device][record.appId] = record }
+                    for key in removed { held[device][key] = nil }
+                    apps = .delta(baseHash: hashes[device] ?? "", upserted: upserted, removed: removed)
+                }
+                var update = InventoryUpdate(
+                    tenantID: tenant, deviceID: devices[device], at: env.clock.now, agentVersion: "test", hardware: nil,
+                    operatingSystem: nil, network: nil, apps: apps, hashes: SectionHashes())
+                update.hashes.apps = hash
+                #expect(try await env.storage.checkIn(update).apps == .stored, "step \(step)")
+                hashes[device] = hash
+                for (index, id) in devices.enumerated() {
+                    let stored = try await env.storage.apps(tenantID: tenant, deviceID: id, after: nil, limit: 100)
+                    #expect(stored == held[index].values.sorted { $0.appId < $1.appId }, "step \(step), device \(index)")
+                    #expect(try await env.storage.device(tenantID: tenant, id: id)?.appCount == held[index].count, "step \(step)")
+                }
+            }
+            #expect(stepsByKind.allSatisfy { $0 > 5 })
+        }
+    }
+
     /// Many devices' full inventories at once: whatever batches formed, each device holds its own.
     @Test(arguments: StoreKind.available) func concurrentCheckInsEachLandWhole(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)
