@@ -126,22 +126,51 @@ extension PostgresStorage {
         bindings.append(tenant)
         bindings.append(deviceKey)
         bindings.append(update.hashes.apps)
-        let sql: String
+        let isDelta: Bool
         switch apps {
         case .replace:
-            sql = Self.replaceApps
+            isDelta = false
         case .delta(let baseHash, _, let removed):
             guard (try row.value("apps_hash", as: String?.self)) == baseHash else { return .baseMismatch }
             bindings.append(removed)
-            sql = Self.applyAppsDelta
+            isDelta = true
         }
         // Its own statement, so the next one's snapshot sees software a concurrent check-in added.
         var softwareBindings = PostgresBindings()
         softwareBindings.append(appsJSON)
         softwareBindings.append(tenant)
-        try await connection.query(PostgresQuery(unsafeSQL: Self.addSoftware, binds: softwareBindings), logger: logger)
-        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        // Prepared once per connection: planning these statements cost more than running them
+        // for a few changed apps.
+        _ = try await connection.execute(AddSoftwareStatement(bindings: softwareBindings), logger: logger)
+        if isDelta {
+            _ = try await connection.execute(AppsDeltaStatement(bindings: bindings), logger: logger)
+        } else {
+            _ = try await connection.execute(ReplaceAppsStatement(bindings: bindings), logger: logger)
+        }
         return .stored
+    }
+
+    /// A statement of this file prepared once per connection, its values bound by the caller.
+    protocol BoundStatement: PostgresPreparedStatement where Row == () {
+        var bindings: PostgresBindings { get }
+    }
+
+    struct AddSoftwareStatement: BoundStatement {
+        static let name = "steward_add_software"
+        static let sql = PostgresStorage.addSoftware
+        let bindings: PostgresBindings
+    }
+
+    struct ReplaceAppsStatement: BoundStatement {
+        static let name = "steward_replace_apps"
+        static let sql = PostgresStorage.replaceApps
+        let bindings: PostgresBindings
+    }
+
+    struct AppsDeltaStatement: BoundStatement {
+        static let name = "steward_apps_delta"
+        static let sql = PostgresStorage.applyAppsDelta
+        let bindings: PostgresBindings
     }
 
     /// An app as the statements read it: the wire fields and its `software` fingerprint (written
@@ -317,4 +346,9 @@ extension PostgresStorage {
                 sizeBytes: try row.value("size_bytes"), installLocation: try row.value("install_location"))
         }
     }
+}
+
+extension PostgresStorage.BoundStatement {
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws {}
 }
