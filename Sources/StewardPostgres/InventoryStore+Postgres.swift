@@ -13,39 +13,67 @@ extension PostgresStorage {
     /// ownership change), one statement adding apps the tenant has never seen to `software`, one
     /// rewriting the device's (device key, software ID) rows with its hash and count.
     public func checkIn(_ update: InventoryUpdate) async throws -> CheckInWritten {
-        try await checkInCommits.commit(try PreparedCheckIn(update), on: self)
+        try await checkInCommits.commit(try PreparedCheckIn(update, known: softwareIDs), on: self)
     }
 
-    /// A check-in with its statement and app list built before it queues for a transaction.
+    /// A check-in with its statement built before it queues for a transaction.
     struct PreparedCheckIn: Sendable {
         let update: InventoryUpdate
         let deviceUpdate: PostgresQuery
-        let appsJSON: String?
+        /// A full inventory's software IDs, when the cache knew every app's.
+        let knownIDs: [Int64]?
 
         init(_ update: InventoryUpdate) throws {
+            try self.init(update, known: nil)
+        }
+
+        init(_ update: InventoryUpdate, known cache: SoftwareIDCache?) throws {
             self.update = update
             deviceUpdate = try PostgresStorage.deviceUpdate(update)
-            appsJSON = {
-                switch update.apps {
-                case .replace(let apps), .delta(_, let apps, _):
-                    var json = WireJSONWriter(capacity: apps.count * 160)
-                    json.array(apps) { json, app in json.value(StoredApp(app)) }
-                    return String(decoding: json.bytes, as: UTF8.self)
-                case nil: return nil
+            if let cache, case .replace(let apps) = update.apps, !apps.isEmpty {
+                let ids = cache.ids(tenant: update.tenantID.rawValue, apps: apps)
+                knownIDs = ids.contains(nil) ? nil : ids.map { $0! }
+            } else {
+                knownIDs = nil
+            }
+        }
+
+        /// The apps sent (a full list or a delta's upserts) as the statements read them — JSON
+        /// with each app's fingerprint — and the apps by fingerprint, to learn their IDs.
+        func storedApps() -> (json: String, byFingerprint: [String: AppRecord])? {
+            switch update.apps {
+            case .replace(let apps), .delta(_, let apps, _):
+                var json = WireJSONWriter(capacity: apps.count * 160)
+                var byFingerprint: [String: AppRecord] = [:]
+                byFingerprint.reserveCapacity(apps.count)
+                json.array(apps) { json, app in
+                    let stored = StoredApp(app)
+                    byFingerprint[stored.fingerprint] = app
+                    json.value(stored)
                 }
-            }()
+                return (String(decoding: json.bytes, as: UTF8.self), byFingerprint)
+            case nil: return nil
+            }
         }
     }
 
-    /// One check-in alone. A `software` row this check-in found can be released by another
-    /// device's transaction before this one inserts its reference (a foreign-key violation): the
-    /// whole transaction runs again, and then adds the row anew.
+    /// One check-in alone. A `software` row this check-in found (or the cache knew) can be
+    /// released by another device's transaction before this one inserts its reference (a
+    /// foreign-key violation): the cache forgets, and the whole transaction runs again without it,
+    /// adding the row anew.
     func commitCheckIn(_ item: PreparedCheckIn) async throws -> CheckInWritten {
         var attempt = 1
         while true {
+            let generation = softwareIDs.generation
+            let useKnownIDs = attempt == 1
             do {
-                return try await transaction { [self] connection in try await write(connection, item) }
+                let (written, learned) = try await transaction { [self] connection in
+                    try await write(connection, item, useKnownIDs: useKnownIDs)
+                }
+                softwareIDs.remember(tenant: item.update.tenantID.rawValue, learned, generation: generation)
+                return written
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" && attempt < 3 {
+                softwareIDs.forget()
                 attempt += 1
             }
         }
@@ -57,20 +85,27 @@ extension PostgresStorage {
         // A device twice keeps its arrival order (the index breaks ties).
         let order = items.indices.sorted { (items[$0].update.tenantID.rawValue, items[$0].update.deviceID.rawValue, $0)
             < (items[$1].update.tenantID.rawValue, items[$1].update.deviceID.rawValue, $1) }
+        let generation = softwareIDs.generation
         let written = try await transaction { [self] connection in
-            var written: [Int: CheckInWritten] = [:]
-            for index in order { written[index] = try await write(connection, items[index]) }
+            var written: [Int: (CheckInWritten, [(AppRecord, Int64)])] = [:]
+            for index in order { written[index] = try await write(connection, items[index], useKnownIDs: true) }
             return written
         }
-        return items.indices.map { written[$0]! }
+        for (index, item) in items.enumerated() {
+            softwareIDs.remember(tenant: item.update.tenantID.rawValue, written[index]!.1, generation: generation)
+        }
+        return items.indices.map { written[$0]!.0 }
     }
 
     /// One check-in's statements, inside the caller's transaction.
-    private func write(_ connection: PostgresConnection, _ item: PreparedCheckIn) async throws -> CheckInWritten {
+    /// Returns the software IDs it resolved, for the cache once committed.
+    private func write(
+        _ connection: PostgresConnection, _ item: PreparedCheckIn, useKnownIDs: Bool
+    ) async throws -> (CheckInWritten, [(AppRecord, Int64)]) {
         let update = item.update
         let tenant = update.tenantID.rawValue
         let device = update.deviceID.rawValue
-        let outcome = try await applySections(connection, update, deviceUpdate: item.deviceUpdate, appsJSON: item.appsJSON)
+        let (outcome, learned) = try await applySections(connection, item, useKnownIDs: useKnownIDs)
         if let macs = update.identityMACs {
             try await connection.query("DELETE FROM device_macs WHERE tenant_id = \(tenant) AND device_id = \(device)", logger: logger)
             try await connection.query(
@@ -90,19 +125,20 @@ extension PostgresStorage {
                 connection, tenantID: update.tenantID, deviceID: update.deviceID, at: update.at, redeliverSentBefore: before,
                 logger: logger)
         }
-        return CheckInWritten(apps: outcome, tasks: tasks)
+        return (CheckInWritten(apps: outcome, tasks: tasks), learned)
     }
 
     /// The device row and the app inventory, inside the check-in's transaction.
     private func applySections(
-        _ connection: PostgresConnection, _ update: InventoryUpdate, deviceUpdate: PostgresQuery, appsJSON: String?
-    ) async throws -> AppsOutcome {
+        _ connection: PostgresConnection, _ item: PreparedCheckIn, useKnownIDs: Bool
+    ) async throws -> (AppsOutcome, [(AppRecord, Int64)]) {
+        let update = item.update
         let tenant = update.tenantID.rawValue
         let device = update.deviceID.rawValue
-        guard let row = try await connection.query(deviceUpdate, logger: logger).collect().first?.makeRandomAccess() else {
+        guard let row = try await connection.query(item.deviceUpdate, logger: logger).collect().first?.makeRandomAccess() else {
             throw StoreError.notFound
         }
-        guard let apps = update.apps, let appsJSON else { return .none }
+        guard let apps = update.apps else { return (.none, []) }
         let ownership = Ownership(rawValue: try row.value("ownership")) ?? .personal
         var compliantAppFeature: Bool = try row.value("compliant_app_feature")
         if ownership == .personal && compliantAppFeature {
@@ -118,9 +154,20 @@ extension PostgresStorage {
             try await connection.query(
                 "UPDATE devices SET refused_app_reports = refused_app_reports + 1 WHERE tenant_id = \(tenant) AND id = \(device)",
                 logger: logger)
-            return .refusedByGate
+            return (.refusedByGate, [])
         }
         let deviceKey: Int64 = try row.value("device_key")
+        // Every app's ID known: the device's rows are compared with them, nothing else read.
+        if useKnownIDs, let ids = item.knownIDs {
+            var bindings = PostgresBindings()
+            bindings.append(tenant)
+            bindings.append(deviceKey)
+            bindings.append(update.hashes.apps)
+            bindings.append(ids)
+            _ = try await connection.execute(ReplaceKnownAppsStatement(bindings: bindings), logger: logger)
+            return (.stored, [])
+        }
+        guard let (appsJSON, byFingerprint) = item.storedApps() else { return (.none, []) }
         var bindings = PostgresBindings()
         bindings.append(appsJSON)
         bindings.append(tenant)
@@ -131,7 +178,7 @@ extension PostgresStorage {
         case .replace:
             isDelta = false
         case .delta(let baseHash, _, let removed):
-            guard (try row.value("apps_hash", as: String?.self)) == baseHash else { return .baseMismatch }
+            guard (try row.value("apps_hash", as: String?.self)) == baseHash else { return (.baseMismatch, []) }
             bindings.append(removed)
             isDelta = true
         }
@@ -142,12 +189,16 @@ extension PostgresStorage {
         // Prepared once per connection: planning these statements cost more than running them
         // for a few changed apps.
         _ = try await connection.execute(AddSoftwareStatement(bindings: softwareBindings), logger: logger)
-        if isDelta {
-            _ = try await connection.execute(AppsDeltaStatement(bindings: bindings), logger: logger)
-        } else {
-            _ = try await connection.execute(ReplaceAppsStatement(bindings: bindings), logger: logger)
+        let resolved = isDelta
+            ? try await connection.execute(AppsDeltaStatement(bindings: bindings), logger: logger)
+            : try await connection.execute(ReplaceAppsStatement(bindings: bindings), logger: logger)
+        var learned: [(AppRecord, Int64)] = []
+        for try await (fingerprints, ids) in resolved {
+            for (fingerprint, id) in zip(fingerprints, ids) {
+                if let app = byFingerprint[fingerprint] { learned.append((app, id)) }
+            }
         }
-        return .stored
+        return (.stored, learned)
     }
 
     /// A statement of this file prepared once per connection, its values bound by the caller.
@@ -161,15 +212,26 @@ extension PostgresStorage {
         let bindings: PostgresBindings
     }
 
-    struct ReplaceAppsStatement: BoundStatement {
+    /// The app statements answer with the software ID of every app sent, by fingerprint.
+    protocol ResolvingStatement: PostgresPreparedStatement where Row == ([String], [Int64]) {
+        var bindings: PostgresBindings { get }
+    }
+
+    struct ReplaceAppsStatement: ResolvingStatement {
         static let name = "steward_replace_apps"
         static let sql = PostgresStorage.replaceApps
         let bindings: PostgresBindings
     }
 
-    struct AppsDeltaStatement: BoundStatement {
+    struct AppsDeltaStatement: ResolvingStatement {
         static let name = "steward_apps_delta"
         static let sql = PostgresStorage.applyAppsDelta
+        let bindings: PostgresBindings
+    }
+
+    struct ReplaceKnownAppsStatement: BoundStatement {
+        static let name = "steward_replace_known_apps"
+        static let sql = PostgresStorage.replaceKnownApps
         let bindings: PostgresBindings
     }
 
@@ -226,7 +288,7 @@ extension PostgresStorage {
     /// otherwise hash the tenant's whole software table.
     static let wantedSoftware = """
         wanted AS MATERIALIZED (
-            SELECT s.id FROM incoming i CROSS JOIN LATERAL (
+            SELECT s.id, i.fingerprint FROM incoming i CROSS JOIN LATERAL (
                 SELECT id FROM software WHERE tenant_id = $2 AND fingerprint = i.fingerprint LIMIT 1) s)
         """
 
@@ -239,6 +301,26 @@ extension PostgresStorage {
         UPDATE devices SET apps_hash = $4,
             app_count = app_count - (SELECT count(*) FROM removed) + (SELECT count(*) FROM added)
         WHERE tenant_id = $2 AND device_key = $3
+        RETURNING (SELECT coalesce(array_agg(fingerprint ORDER BY id, fingerprint), '{}') FROM wanted),
+            (SELECT coalesce(array_agg(id ORDER BY id, fingerprint), '{}') FROM wanted)
+        """
+
+    /// A full inventory as software IDs the cache knew (`$1` the tenant, `$2` the device key,
+    /// `$3` the new apps hash, `$4` the IDs): the device's rows compared with them in one
+    /// statement, no JSON and no fingerprint probe. An ID released meanwhile is refused by the
+    /// foreign key, and the check-in runs again without the cache.
+    static let replaceKnownApps = """
+        WITH removed AS (
+            DELETE FROM device_software WHERE tenant_id = $1 AND device_key = $2 AND software_id <> ALL($4::bigint[])
+            RETURNING 1),
+        added AS (
+            INSERT INTO device_software (tenant_id, device_key, software_id)
+            SELECT DISTINCT $1, $2, id FROM unnest($4::bigint[]) AS id
+            WHERE id NOT IN (SELECT software_id FROM device_software WHERE tenant_id = $1 AND device_key = $2)
+            ON CONFLICT DO NOTHING RETURNING 1)
+        UPDATE devices SET apps_hash = $3,
+            app_count = app_count - (SELECT count(*) FROM removed) + (SELECT count(*) FROM added)
+        WHERE tenant_id = $1 AND device_key = $2
         """
 
     /// A whole inventory: what is not in it goes, what is new or changed is written.
@@ -351,4 +433,9 @@ extension PostgresStorage {
 extension PostgresStorage.BoundStatement {
     func makeBindings() throws -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws {}
+}
+
+extension PostgresStorage.ResolvingStatement {
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> ([String], [Int64]) { try row.decode(([String], [Int64]).self) }
 }

@@ -23,6 +23,8 @@ public final class PostgresStorage: Storage {
     /// where each one is flushed to disk; turn it on with `groupCommit` and measure first.
     public static let defaultGroupCommit = 1
     let checkInCommits: GroupCommit<PostgresStorage, PreparedCheckIn, CheckInWritten>
+    /// Software IDs seen committed: a full inventory whose every app is known is written as IDs.
+    let softwareIDs = SoftwareIDCache()
 
     /// Connects lazily to `url` (`postgres://user:password@host:port/database?sslmode=disable&search_path=s`).
     /// `groupCommit`: at most this many check-ins in one transaction (1: each its own), and at

@@ -241,6 +241,39 @@ private final class RecordingWriter: @unchecked Sendable {
         }
     }
 
+    /// An app whose software row was released after its ID was learned: a full inventory naming
+    /// it again still lands whole (PostgreSQL's foreign key refuses the stale ID and the check-in
+    /// runs again without the cache; SQLite forgot on release).
+    @Test(arguments: StoreKind.available) func aReleasedSoftwareIDIsNeverReused(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        let tenant = env.tenant.tenantId
+        try await env.withClient { api in
+            let first = try await api.enroll(.corporate).deviceId
+            let second = try await api.enroll(.corporate).deviceId
+            let kept = AppRecord(appId: "kept:amd64", name: "kept", version: "1", sizeBytes: 1, installLocation: nil)
+            let released = AppRecord(appId: "released:amd64", name: "released", version: "7", sizeBytes: 2, installLocation: nil)
+            func full(_ device: DeviceID, _ apps: [AppRecord], _ hash: String) async throws -> AppsOutcome {
+                var update = InventoryUpdate(
+                    tenantID: tenant, deviceID: device, at: env.clock.now, agentVersion: "test", hardware: nil, operatingSystem: nil,
+                    network: nil, apps: .replace(apps), hashes: SectionHashes())
+                update.hashes.apps = hash
+                return try await env.storage.checkIn(update).apps
+            }
+            // Learned twice (the second full is written from known IDs), then let go by its only holder.
+            #expect(try await full(first, [kept, released], "a") == .stored)
+            #expect(try await full(first, [kept, released], "a") == .stored)
+            #expect(try await full(first, [kept], "b") == .stored)
+            // Another device names it: every ID is "known", one of them no longer exists.
+            #expect(try await full(second, [released, kept], "c") == .stored)
+            #expect(try await env.storage.apps(tenantID: tenant, deviceID: second, after: nil, limit: 10) == [kept, released])
+            #expect(try await env.storage.device(tenantID: tenant, id: second)?.appCount == 2)
+            // And written from the cache again afterwards.
+            #expect(try await full(first, [kept, released], "d") == .stored)
+            #expect(try await env.storage.apps(tenantID: tenant, deviceID: first, after: nil, limit: 10) == [kept, released])
+            #expect(try await env.storage.device(tenantID: tenant, id: first)?.appCount == 2)
+        }
+    }
+
     /// Many devices' full inventories at once: whatever batches formed, each device holds its own.
     @Test(arguments: StoreKind.available) func concurrentCheckInsEachLandWhole(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)

@@ -4,11 +4,13 @@ import StewardModel
 /// Software IDs this process has seen committed, by tenant and exact app: a full inventory's
 /// apps are mostly known, and a hash lookup here is far cheaper than building the fingerprint
 /// and seeking the index. A `software` row goes when the last device holding it lets go (a
-/// trigger), and its ID can then be given to another app: every write that may release rows
-/// calls `forget()` inside its transaction, which empties the cache and moves its generation,
-/// so IDs learned by a transaction that committed before it are not remembered after it.
-/// Bounded: cleared when full.
-final class SoftwareIDCache: @unchecked Sendable {
+/// trigger). On SQLite its ID can then be given to another app: every write that may release
+/// rows calls `forget()` inside its transaction, which empties the cache and moves its
+/// generation, so IDs learned by a transaction that committed before it are not remembered
+/// after it. On PostgreSQL IDs are never given twice (an identity), and a released one is
+/// refused by the foreign key when a device would hold it again: the check-in then forgets and
+/// runs again. Bounded: cleared when full.
+public final class SoftwareIDCache: @unchecked Sendable {
     private let lock = NSLock()
     /// By tenant, then app: an inventory's hundreds of lookups hash the tenant once.
     private var ids: [String: [AppRecord: Int64]] = [:]
@@ -16,17 +18,17 @@ final class SoftwareIDCache: @unchecked Sendable {
     private var currentGeneration = 0
     private let capacity: Int
 
-    init(capacity: Int = 200_000) {
+    public init(capacity: Int = 200_000) {
         self.capacity = capacity
     }
 
     /// Read inside a write transaction, before any ID is looked up.
-    var generation: Int {
+    public var generation: Int {
         lock.withLock { currentGeneration }
     }
 
     /// The known IDs of these apps, in order (nil for an app not seen), under one lock.
-    func ids(tenant: String, apps: [AppRecord]) -> [Int64?] {
+    public func ids(tenant: String, apps: [AppRecord]) -> [Int64?] {
         lock.withLock {
             guard let known = ids[tenant] else { return Array(repeating: nil, count: apps.count) }
             return apps.map { known[$0] }
@@ -34,7 +36,7 @@ final class SoftwareIDCache: @unchecked Sendable {
     }
 
     /// Called inside a write that may have released `software` rows.
-    func forget() {
+    public func forget() {
         lock.withLock {
             ids.removeAll()
             count = 0
@@ -43,7 +45,7 @@ final class SoftwareIDCache: @unchecked Sendable {
     }
 
     /// Remembers IDs a committed transaction resolved, unless a release happened since it read `generation`.
-    func remember(tenant: String, _ learned: [(AppRecord, Int64)], generation: Int) {
+    public func remember(tenant: String, _ learned: [(AppRecord, Int64)], generation: Int) {
         guard !learned.isEmpty else { return }
         lock.withLock {
             guard generation == currentGeneration else { return }
