@@ -5,8 +5,7 @@ import StewardStore
 
 extension SQLiteStorage {
     public func checkInState(tenantID: TenantID, deviceID: DeviceID) async throws -> DeviceCheckInState? {
-        if let state = try inPlace.readOneStatement({ db in try Self.checkInState(db, tenantID: tenantID, deviceID: deviceID) }) { return state }
-        return try await pool.read { db in try Self.checkInState(db, tenantID: tenantID, deviceID: deviceID) }
+        try await readOneStatement { db in try Self.checkInState(db, tenantID: tenantID, deviceID: deviceID) }
     }
 
     private static func checkInState(_ db: Database, tenantID: TenantID, deviceID: DeviceID) throws -> DeviceCheckInState? {
@@ -31,7 +30,7 @@ extension SQLiteStorage {
     }
 
     public func device(tenantID: TenantID, id: DeviceID) async throws -> DeviceView? {
-        try await pool.read { db in
+        try await readOneStatement { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT \(Self.viewColumns) FROM devices WHERE tenant_id = ? AND id = ?"),
                 arguments: [tenantID.rawValue, id.rawValue]
@@ -41,7 +40,7 @@ extension SQLiteStorage {
 
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
         let (sql, bound) = Self.deviceList(tenantID: tenantID, query: query)
-        return try await pool.read { db in
+        return try await readOneStatement { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(Self.deviceView)
         }
     }

@@ -323,7 +323,7 @@ extension SQLiteStorage {
     /// The device's rows first, then sorted (CROSS JOIN fixes the order: walking the tenant's
     /// software in app-ID order would visit every app any device reported).
     public func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord] {
-        try await pool.read { db in
+        try await readOneStatement { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: """
                     SELECT s.app_id, s.name, s.version, s.size_bytes, s.install_location

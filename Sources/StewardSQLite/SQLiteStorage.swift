@@ -50,6 +50,15 @@ public final class SQLiteStorage: Storage {
             single: { storage, item in try await storage.commitCheckIns([item])[0] })
     }
 
+    /// A read of one statement — a point read or one page — with no transaction around it (one
+    /// statement reads one snapshot by itself, and a BEGIN and a COMMIT, compiled and run, cost
+    /// more than a page's read): on the caller's thread when an in-place reader is free, else
+    /// through the pool.
+    func readOneStatement<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if let value = try inPlace.readOneStatement(body) { return value }
+        return try await pool.unsafeRead(body)
+    }
+
     /// Check-in batches committed so far (group commit's effect, for the benchmark and tests).
     public var checkInCommitCounts: GroupCommitStatistics { checkInCommits.counts }
 
