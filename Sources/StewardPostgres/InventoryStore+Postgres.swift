@@ -158,47 +158,76 @@ extension PostgresStorage {
         }
         let deviceKey: Int64 = try row.value("device_key")
         // Every app's ID known: the device's rows are compared with them, nothing else read.
-        if useKnownIDs, let ids = item.knownIDs {
+        func replaceRows(_ ids: [Int64]) async throws {
             var bindings = PostgresBindings()
             bindings.append(tenant)
             bindings.append(deviceKey)
             bindings.append(update.hashes.apps)
             bindings.append(ids)
             _ = try await connection.execute(ReplaceKnownAppsStatement(bindings: bindings), logger: logger)
+        }
+        if useKnownIDs, let ids = item.knownIDs {
+            try await replaceRows(ids)
             return (.stored, [])
         }
         guard let (appsJSON, byFingerprint) = item.storedApps() else { return (.none, []) }
+        // A full inventory the cache did not know whole: every app's ID found or added in one
+        // statement, then the device's rows compared with them as above.
+        if case .replace = apps {
+            let ids = try await resolveSoftware(connection, appsJSON: appsJSON, tenant: tenant, apps: byFingerprint.count)
+            try await replaceRows(Array(ids.values))
+            return (.stored, byFingerprint.compactMap { fingerprint, app in ids[fingerprint].map { (app, $0) } })
+        }
+        // A delta: its changed apps added to `software` first, in a statement of their own so
+        // the next one's snapshot sees software a concurrent check-in added.
+        guard case .delta(let baseHash, _, let removed) = apps else { return (.none, []) }
+        guard (try row.value("apps_hash", as: String?.self)) == baseHash else { return (.baseMismatch, []) }
+        var softwareBindings = PostgresBindings()
+        softwareBindings.append(appsJSON)
+        softwareBindings.append(tenant)
+        _ = try await connection.execute(AddSoftwareStatement(bindings: softwareBindings), logger: logger)
         var bindings = PostgresBindings()
         bindings.append(appsJSON)
         bindings.append(tenant)
         bindings.append(deviceKey)
         bindings.append(update.hashes.apps)
-        let isDelta: Bool
-        switch apps {
-        case .replace:
-            isDelta = false
-        case .delta(let baseHash, _, let removed):
-            guard (try row.value("apps_hash", as: String?.self)) == baseHash else { return (.baseMismatch, []) }
-            bindings.append(removed)
-            isDelta = true
-        }
-        // Its own statement, so the next one's snapshot sees software a concurrent check-in added.
-        var softwareBindings = PostgresBindings()
-        softwareBindings.append(appsJSON)
-        softwareBindings.append(tenant)
-        // Prepared once per connection: planning these statements cost more than running them
-        // for a few changed apps.
-        _ = try await connection.execute(AddSoftwareStatement(bindings: softwareBindings), logger: logger)
-        let resolved = isDelta
-            ? try await connection.execute(AppsDeltaStatement(bindings: bindings), logger: logger)
-            : try await connection.execute(ReplaceAppsStatement(bindings: bindings), logger: logger)
+        bindings.append(removed)
         var learned: [(AppRecord, Int64)] = []
-        for try await (fingerprints, ids) in resolved {
+        for try await (fingerprints, ids) in try await connection.execute(AppsDeltaStatement(bindings: bindings), logger: logger) {
             for (fingerprint, id) in zip(fingerprints, ids) {
                 if let app = byFingerprint[fingerprint] { learned.append((app, id)) }
             }
         }
         return (.stored, learned)
+    }
+
+    /// The software ID of every app of `appsJSON`, by fingerprint: found, or added for an app
+    /// the tenant has never seen. An app another check-in added and had not committed when the
+    /// statement looked is skipped by its insert (which waits for that commit): the statement
+    /// runs again, and its new snapshot finds it.
+    private func resolveSoftware(
+        _ connection: PostgresConnection, appsJSON: String, tenant: String, apps: Int
+    ) async throws -> [String: Int64] {
+        var bindings = PostgresBindings()
+        bindings.append(appsJSON)
+        bindings.append(tenant)
+        for _ in 0..<3 {
+            var ids: [String: Int64] = [:]
+            ids.reserveCapacity(apps)
+            for try await (fingerprint, id) in try await connection.execute(ResolveSoftwareStatement(bindings: bindings), logger: logger) {
+                ids[fingerprint] = id
+            }
+            if ids.count == apps { return ids }
+        }
+        throw StoreError.outage(.busy)
+    }
+
+    struct ResolveSoftwareStatement: PostgresPreparedStatement {
+        static let name = "steward_resolve_software"
+        static let sql = PostgresStorage.resolveSoftware
+        let bindings: PostgresBindings
+        func makeBindings() throws -> PostgresBindings { bindings }
+        func decodeRow(_ row: PostgresRow) throws -> (String, Int64) { try row.decode((String, Int64).self) }
     }
 
     /// A statement of this file prepared once per connection, its values bound by the caller.
@@ -212,15 +241,9 @@ extension PostgresStorage {
         let bindings: PostgresBindings
     }
 
-    /// The app statements answer with the software ID of every app sent, by fingerprint.
+    /// The delta statement answers with the software ID of every app sent, by fingerprint.
     protocol ResolvingStatement: PostgresPreparedStatement where Row == ([String], [Int64]) {
         var bindings: PostgresBindings { get }
-    }
-
-    struct ReplaceAppsStatement: ResolvingStatement {
-        static let name = "steward_replace_apps"
-        static let sql = PostgresStorage.replaceApps
-        let bindings: PostgresBindings
     }
 
     struct AppsDeltaStatement: ResolvingStatement {
@@ -283,6 +306,23 @@ extension PostgresStorage {
         ON CONFLICT (tenant_id, fingerprint) DO NOTHING
         """
 
+    /// Every incoming app's software ID (`fingerprint`, `id` rows): found, or added when the
+    /// tenant has never seen the app (see `resolveSoftware` for one a concurrent check-in adds).
+    static let resolveSoftware = """
+        WITH \(incomingApps),
+        found AS MATERIALIZED (
+            SELECT i.fingerprint, s.id FROM incoming i LEFT JOIN LATERAL (
+                SELECT id FROM software WHERE tenant_id = $2 AND fingerprint = i.fingerprint LIMIT 1) s ON true),
+        added AS (
+            INSERT INTO software (tenant_id, fingerprint, app_id, name, version, size_bytes, install_location)
+            SELECT $2, i.fingerprint, i."appId", i.name, i.version, i."sizeBytes", i."installLocation"
+            FROM incoming i JOIN found f ON f.fingerprint = i.fingerprint WHERE f.id IS NULL
+            ON CONFLICT (tenant_id, fingerprint) DO NOTHING
+            RETURNING fingerprint, id)
+        SELECT fingerprint, id FROM found WHERE id IS NOT NULL
+        UNION ALL SELECT fingerprint, id FROM added
+        """
+
     /// The software IDs of the incoming apps. The lookups are LATERAL with LIMIT 1 so each is an
     /// index probe: the planner cannot know how few rows `jsonb_to_recordset` yields and would
     /// otherwise hash the tenant's whole software table.
@@ -321,16 +361,6 @@ extension PostgresStorage {
         UPDATE devices SET apps_hash = $3,
             app_count = app_count - (SELECT count(*) FROM removed) + (SELECT count(*) FROM added)
         WHERE tenant_id = $1 AND device_key = $2
-        """
-
-    /// A whole inventory: what is not in it goes, what is new or changed is written.
-    static let replaceApps = """
-        WITH \(incomingApps), \(wantedSoftware),
-        removed AS (
-            DELETE FROM device_software d WHERE d.tenant_id = $2 AND d.device_key = $3
-                AND d.software_id NOT IN (SELECT id FROM wanted)
-            RETURNING 1),
-        \(addAndCount)
         """
 
     /// A delta: the removed app IDs go, and so does the old row of every changed app — found
