@@ -241,15 +241,13 @@ extension PostgresStorage {
         let bindings: PostgresBindings
     }
 
-    /// The delta statement answers with the software ID of every app sent, by fingerprint.
-    protocol ResolvingStatement: PostgresPreparedStatement where Row == ([String], [Int64]) {
-        var bindings: PostgresBindings { get }
-    }
-
-    struct AppsDeltaStatement: ResolvingStatement {
+    /// Answers with the software ID of every app sent, by fingerprint.
+    struct AppsDeltaStatement: PostgresPreparedStatement {
         static let name = "steward_apps_delta"
         static let sql = PostgresStorage.applyAppsDelta
         let bindings: PostgresBindings
+        func makeBindings() throws -> PostgresBindings { bindings }
+        func decodeRow(_ row: PostgresRow) throws -> ([String], [Int64]) { try row.decode(([String], [Int64]).self) }
     }
 
     struct ReplaceKnownAppsStatement: BoundStatement {
@@ -463,9 +461,4 @@ extension PostgresStorage {
 extension PostgresStorage.BoundStatement {
     func makeBindings() throws -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws {}
-}
-
-extension PostgresStorage.ResolvingStatement {
-    func makeBindings() throws -> PostgresBindings { bindings }
-    func decodeRow(_ row: PostgresRow) throws -> ([String], [Int64]) { try row.decode(([String], [Int64]).self) }
 }
