@@ -150,7 +150,7 @@ extension SQLiteStorage {
                 try Self.replaceRows(
                     db, tenant: tenant, deviceKey: deviceKey, removing: Array(held.subtracting(sent)), adding: Array(sent.subtracting(held)),
                     cache: cache)
-                try Self.recordApps(db, hash: hash, count: sent.count, was: appCount, tenant: tenant, device: device)
+                try Self.recordApps(db, hash: hash, count: sent.count, tenant: tenant, device: device)
                 return (.stored, [])
             }
         }
@@ -193,7 +193,7 @@ extension SQLiteStorage {
         ids = ids.filter { !held.contains($0) && adding.insert($0).inserted }
         try Self.replaceRows(db, tenant: tenant, deviceKey: deviceKey, removing: removed, adding: ids, cache: cache)
         try Self.recordApps(
-            db, hash: hash, count: Int(appCount) - removed.count + ids.count, was: appCount, tenant: tenant, device: device)
+            db, hash: hash, count: Int(appCount) - removed.count + ids.count, tenant: tenant, device: device)
         return (.stored, learned)
     }
 
@@ -232,7 +232,7 @@ extension SQLiteStorage {
 
     /// The device's apps hash and count: counted from what changed (the rows it held, less
     /// those taken, plus those given), not recounted; the row is written only when either moved.
-    private static func recordApps(_ db: Database, hash: String?, count: Int, was: Int64, tenant: String, device: String) throws {
+    private static func recordApps(_ db: Database, hash: String?, count: Int, tenant: String, device: String) throws {
         try db.cachedStatement(sql: """
             UPDATE devices SET apps_hash = ?, app_count = ?
             WHERE tenant_id = ? AND id = ? AND (apps_hash IS NOT ? OR app_count IS NOT ?)
