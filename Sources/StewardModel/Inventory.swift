@@ -128,9 +128,12 @@ public struct NetworkSection: Codable, Sendable, Equatable {
     }
 
     public var ipAddresses: [String] { interfaces.flatMap(\.ipAddresses) }
+    /// Each address once, in interface order (a machine has a few: a linear search beats hashing,
+    /// and every device of a page computes this).
     public var macAddresses: [String] {
-        var seen = Set<String>()
-        return interfaces.compactMap(\.macAddress).filter { seen.insert($0).inserted }
+        var addresses: [String] = []
+        for case let address? in interfaces.map(\.macAddress) where !addresses.contains(address) { addresses.append(address) }
+        return addresses
     }
 }
 

@@ -41,7 +41,8 @@ extension SQLiteStorage {
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
         let (sql, bound) = Self.deviceList(tenantID: tenantID, query: query)
         return try await readOneStatement { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(Self.deviceView)
+            // A cursor reads each column from the statement; `fetchAll` copied every row first.
+            try Array(Row.fetchCursor(db.cachedStatement(sql: sql), arguments: bound).map(Self.deviceView))
         }
     }
 

@@ -114,16 +114,16 @@ extension SQLiteStorage {
     }
 
     public func diagnosticsDays(tenantID: TenantID, from: String) async throws -> [DiagnosticsDay] {
-        try await pool.read { db in
+        try await readInPlace { db in
             var buckets: [String: [Int: Int]] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT day, kind, name, bucket, events FROM diagnostics_latency WHERE tenant_id = ? AND day >= ?",
+                db.cachedStatement(sql: "SELECT day, kind, name, bucket, events FROM diagnostics_latency WHERE tenant_id = ? AND day >= ?"),
                 arguments: [tenantID.rawValue, from])
             {
                 buckets["\(row["day"] as String) \(row["kind"] as String) \(row["name"] as String)", default: [:]][row["bucket"]] = row["events"]
             }
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM diagnostics_daily WHERE tenant_id = ? AND day >= ? ORDER BY day, kind, name",
+                db.cachedStatement(sql: "SELECT * FROM diagnostics_daily WHERE tenant_id = ? AND day >= ? ORDER BY day, kind, name"),
                 arguments: [tenantID.rawValue, from]
             ).map { row in
                 let (day, kind, name): (String, String, String) = (row["day"], row["kind"], row["name"])

@@ -23,9 +23,19 @@ final class InPlaceReaders: @unchecked Sendable {
     /// One statement only: it reads one snapshot by itself, so no transaction is opened around
     /// it (a BEGIN and a COMMIT cost more than the point read).
     func readOneStatement<T>(_ body: (Database) throws -> T) throws -> T? {
+        try withFreeReader { try $0.unsafeRead(body) }
+    }
+
+    /// The body's result read in one transaction (a few statements that must see one snapshot),
+    /// or nil when every connection was busy.
+    func read<T>(_ body: (Database) throws -> T) throws -> T? {
+        try withFreeReader { try $0.read(body) }
+    }
+
+    private func withFreeReader<T>(_ body: (DatabaseQueue) throws -> T) throws -> T? {
         for reader in readers where reader.lock.try() {
             defer { reader.lock.unlock() }
-            return try reader.connection.unsafeRead(body)
+            return try body(reader.connection)
         }
         return nil
     }

@@ -324,7 +324,7 @@ extension SQLiteStorage {
     /// software in app-ID order would visit every app any device reported).
     public func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord] {
         try await readOneStatement { db in
-            try Row.fetchAll(
+            try Array(Row.fetchCursor(
                 db.cachedStatement(sql: """
                     SELECT s.app_id, s.name, s.version, s.size_bytes, s.install_location
                     FROM devices d
@@ -333,7 +333,7 @@ extension SQLiteStorage {
                     WHERE d.tenant_id = ? AND d.id = ? AND s.app_id > ? ORDER BY s.app_id LIMIT ?
                     """),
                 arguments: [tenantID.rawValue, deviceID.rawValue, after ?? "", limit]
-            ).map { Self.appRecord($0) }
+            ).map { Self.appRecord($0) })
         }
     }
 

@@ -65,14 +65,13 @@ extension SQLiteStorage {
     }
 
     public func deviceManagedApps(tenantID: TenantID, deviceID: DeviceID) async throws -> [DeviceManagedAppView] {
-        try await pool.read { db in
+        try await readOneStatement { db in
             try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT s.app_id, a.name, s.state, s.error_code, s.updated_at
                     FROM app_install_states s JOIN managed_apps a ON a.tenant_id = s.tenant_id AND a.id = s.app_id
                     WHERE s.tenant_id = ? AND s.device_id = ? ORDER BY s.app_id
-                    """,
+                    """),
                 arguments: [tenantID.rawValue, deviceID.rawValue]
             ).map { row in
                 DeviceManagedAppView(

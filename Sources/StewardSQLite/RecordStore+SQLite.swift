@@ -9,7 +9,7 @@ extension SQLiteStorage {
     }
 
     public func adminCredential(tenantID: TenantID, tokenID: String) async throws -> AdminCredential? {
-        try await pool.read { db in
+        try await readInPlace { db in
             guard let token = try Self.record(db, AdminTokenRecord.self, tenantID: tenantID, key: tokenID),
                 let admin = try Self.record(db, AdminRecord.self, tenantID: tenantID, key: token.adminID.rawValue)
             else { return nil }

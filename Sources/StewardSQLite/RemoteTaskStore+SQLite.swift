@@ -21,13 +21,12 @@ extension SQLiteStorage {
     }
 
     public func remoteTasks(tenantID: TenantID, deviceID: DeviceID, before: String?, limit: Int) async throws -> [RemoteTaskRecord] {
-        try await pool.read { db in
+        try await readOneStatement { db in
             try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT * FROM remote_tasks WHERE tenant_id = ? AND device_id = ? AND (? IS NULL OR id < ?)
                     ORDER BY id DESC LIMIT ?
-                    """,
+                    """),
                 arguments: [tenantID.rawValue, deviceID.rawValue, before, before, limit]
             ).map(Self.remoteTask)
         }

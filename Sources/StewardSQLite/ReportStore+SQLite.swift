@@ -9,7 +9,7 @@ extension SQLiteStorage {
     }
 
     public func summary(tenantID: TenantID) async throws -> ReportSummary {
-        try await pool.read { db in
+        try await readOneStatement { db in
             let rows = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT dimension, value, devices FROM device_counts WHERE tenant_id = ?"),
                 arguments: [tenantID.rawValue])
@@ -18,7 +18,7 @@ extension SQLiteStorage {
     }
 
     public func inactiveDeviceCount(tenantID: TenantID, before: Date) async throws -> Int {
-        try await pool.read { db in
+        try await readOneStatement { db in
             try Int.fetchOne(
                 db.cachedStatement(sql: """
                     SELECT (SELECT count(*) FROM devices WHERE tenant_id = ? AND last_check_in_at < ?)

@@ -59,6 +59,14 @@ public final class SQLiteStorage: Storage {
         return try await pool.unsafeRead(body)
     }
 
+    /// A few statements read in one transaction, in place as `readOneStatement` (else the pool):
+    /// for reads on every request (an admin's credential), where the pool's hop to its queue and
+    /// back cost more than the statements.
+    func readInPlace<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if let value = try inPlace.read(body) { return value }
+        return try await pool.read(body)
+    }
+
     /// Check-in batches committed so far (group commit's effect, for the benchmark and tests).
     public var checkInCommitCounts: GroupCommitStatistics { checkInCommits.counts }
 

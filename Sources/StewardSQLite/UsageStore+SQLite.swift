@@ -28,10 +28,10 @@ extension SQLiteStorage {
     }
 
     public func featureUsage(tenantID: TenantID, feature: String, from: String) async throws -> [DayCount] {
-        try await pool.read { db in
+        try await readOneStatement { db in
             try Row.fetchAll(
-                db,
-                sql: "SELECT day, calls FROM feature_usage_daily WHERE tenant_id = ? AND feature = ? AND day >= ? ORDER BY day",
+                db.cachedStatement(
+                    sql: "SELECT day, calls FROM feature_usage_daily WHERE tenant_id = ? AND feature = ? AND day >= ? ORDER BY day"),
                 arguments: [tenantID.rawValue, feature, from]
             ).map { DayCount(day: $0["day"], count: $0["calls"]) }
         }
