@@ -149,8 +149,12 @@ public enum Layout {
     public static func time(_ date: Date?) -> HTML {
         guard let date else { return "—" }
         let text = WireCoding.format(date)
-        // `2026-12-06 08:00`: the date and the minute, in UTC as the attribute says.
-        return "<time datetime=\"\(text)\">\(text.prefix(10)) \(text.dropFirst(11).prefix(5))</time>"
+        // `2026-12-06 08:00`: the date and the minute, in UTC as the attribute says. The text is
+        // digits, `-`, `:`, `T` and `Z` (nothing to escape), cut by byte: a page of devices shows
+        // two times per row, and slicing it as characters was a twentieth of the page's cost.
+        let utf8 = Array(text.utf8)
+        let shown = String(decoding: utf8[0..<10], as: UTF8.self) + " " + String(decoding: utf8[11..<16], as: UTF8.self)
+        return HTML(unsafeMarkup: "<time datetime=\"" + text + "\">" + shown + "</time>")
     }
 
     public static func bytes(_ value: Int64?) -> String {

@@ -271,6 +271,22 @@ import StewardStore
         }
     }
 
+    /// A time shows its date and minute in UTC, the whole time in the attribute (checked against
+    /// Foundation's own formatter, over times either side of midnight and of a year's end).
+    @Test func timesShowTheDateAndMinuteInUTC() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for seconds in [0, 59, 86_399, 1_798_761_599, 1_798_761_600, 1_796_558_461] {
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+            let attribute = formatter.string(from: date)
+            formatter.dateFormat = "yyyy-MM-dd HH:mm"
+            #expect(Layout.time(date).markup == "<time datetime=\"\(attribute)\">\(formatter.string(from: date))</time>")
+        }
+        #expect(Layout.time(nil).markup == "—")
+    }
+
     @Test func pagesCarryTheSecurityHeadersAndAssetsAreCachedForAYear() async throws {
         let env = try await TestEnvironment(.sqlite)
         try await env.withClient { api in
