@@ -15,8 +15,12 @@ extension SQLiteStorage {
             FROM devices d JOIN tenants t ON t.id = d.tenant_id
             WHERE d.tenant_id = ? AND d.id = ?
             """)
-        // By position: this runs for every check-in.
-        return try Row.fetchOne(statement, arguments: [tenantID.rawValue, deviceID.rawValue]).map { row in
+        // By position, from the statement's own columns (a cursor; `fetchOne` copies the row
+        // first): this runs for every check-in. The row reads the statement, so the cursor must
+        // outlive the reading (its end resets the statement).
+        let cursor = try Row.fetchCursor(statement, arguments: [tenantID.rawValue, deviceID.rawValue])
+        return try withExtendedLifetime(cursor) {
+            guard let row = try cursor.next() else { return nil }
             let columns = SQLiteColumns(row)
             return DeviceCheckInState(
                 tenantID: tenantID, deviceID: deviceID, secretVerifier: row[0],

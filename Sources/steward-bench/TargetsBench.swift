@@ -77,11 +77,14 @@ struct TargetsBench: AsyncParsableCommand {
         for (phase, share) in [("health", 0.70), ("heartbeat", 0.40), ("delta", 0.25)] {
             guard let measured = row(phase) else { continue }
             let value = measured.ofCeiling ?? 0
+            var text = String(format: "%.1f%% (%.0f/s of %.0f/s)", value * 100, measured.rate, measured.rate / max(value, 1e-9))
+            if phase == "heartbeat", let post = row("bare post") {
+                // What HTTP alone allows a check-in: the same bodies posted to the bare process.
+                text += String(format: "; the bare POST of the same bodies %.1f%%", (post.ofCeiling ?? 0) * 100)
+            }
             verdicts.append(Verdict(
                 target: "\(phase == "health" ? "/health" : phase + "s") under wrk", store: store,
-                goal: String(format: "≥ %.0f%% of the bare route", share * 100),
-                measured: String(format: "%.1f%% (%.0f/s of %.0f/s)", value * 100, measured.rate, measured.rate / max(value, 1e-9)),
-                value: value, met: value >= share))
+                goal: String(format: "≥ %.0f%% of the bare route", share * 100), measured: text, value: value, met: value >= share))
         }
         if let full = row("full") {
             verdicts.append(Verdict(

@@ -58,6 +58,11 @@ struct WrkBench: AsyncParsableCommand {
                 let path = APIRoute.checkIn.path
                 let heartbeats = try Wrk.rotatingPosts(path: path, threads: threads, driver.heartbeatBodies())
                 if chosen.contains("heartbeat") {
+                    // The floor of a check-in under this HTTP server: the same bodies posted to
+                    // the bare process, which reads each body and answers a heartbeat's bytes.
+                    results.append(try await wrk.measure(
+                        "bare post", url: bare.url, devices: driver.fleet.count, store: server.store, stats: bare.stats,
+                        bare: bareResult.rate, script: heartbeats))
                     results.append(try await wrk.measure(
                         "heartbeat", url: server.url, devices: driver.fleet.count, store: server.store, stats: server.stats,
                         bare: bareResult.rate, script: heartbeats))
@@ -291,10 +296,22 @@ struct BareServerProcess: AsyncParsableCommand {
         var logger = Logger(label: "steward-bench-bare")
         logger.logLevel = .error
         let router = Router()
-        router.get("/health") { _, _ -> Response in
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        router.get("/health") { [headers] _, _ -> Response in
+            Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        // A check-in's HTTP alone: the body read whole (as Steward reads it, with a limit), a
+        // heartbeat answer's shape and size sent back; no authentication, parsing or store.
+        let hash = String(repeating: "0", count: 64)
+        let answer = ByteBuffer(string: """
+            {"acknowledged":{"apps":"\(hash)","hardware":"\(hash)","network":"\(hash)","operatingSystem":"\(hash)"},\
+            "appsRefused":false,"fullInventoryRequested":false,"policy":{"checkInIntervalSeconds":900,"collectApps":true}}
+            """)
+        let limit = ServerConfiguration().maxBodyBytes
+        router.post(.init(APIRoute.checkIn.path)) { [headers] request, _ -> Response in
+            _ = try await request.body.collect(upTo: limit)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer))
         }
         let defaults = ServerConfiguration()
         let app = Application(

@@ -220,7 +220,7 @@ import StewardPostgres
         // One connection: each device's deltas in order, so none may be answered with a request
         // for a full inventory.
         let wrk = try await run(["wrk", "--devices", "8", "--connections", "1", "--threads", "1", "--full-devices", "2"])
-        #expect(phases(wrk) == ["bare route (wrk)", "health (wrk)", "heartbeat (wrk)", "delta (wrk)", "full (wrk)"])
+        #expect(phases(wrk) == ["bare route (wrk)", "health (wrk)", "bare post (wrk)", "heartbeat (wrk)", "delta (wrk)", "full (wrk)"])
         #expect(wrk.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && ($0["ofCeiling"] as? Double ?? 0) > 0 })
         #expect(wrk.map { $0["devices"] as? Int }.suffix(3).first == 8)
         #expect(wrk.last?["devices"] as? Int == 2)
