@@ -220,9 +220,18 @@ import StewardPostgres
         // One connection: each device's deltas in order, so none may be answered with a request
         // for a full inventory.
         let wrk = try await run(["wrk", "--devices", "8", "--connections", "1", "--threads", "1", "--full-devices", "2"])
-        #expect(phases(wrk) == ["bare route (wrk)", "health (wrk)", "bare post (wrk)", "heartbeat (wrk)", "delta (wrk)", "full (wrk)"])
+        // The bare route again before every phase (each phase's share is against the one before it).
+        let bareRoute = "bare route (wrk)"
+        #expect(phases(wrk) == [
+            bareRoute, "health (wrk)", bareRoute, "bare post (wrk)", bareRoute, "heartbeat (wrk)", bareRoute, "delta (wrk)", bareRoute,
+            "full (wrk)",
+        ])
         #expect(wrk.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && ($0["ofCeiling"] as? Double ?? 0) > 0 })
-        #expect(wrk.map { $0["devices"] as? Int }.suffix(3).first == 8)
+        for (index, row) in wrk.enumerated() where index > 0 && row["phase"] as? String != "health (wrk)" && row["phase"] as? String != bareRoute {
+            let before = wrk[index - 1]["rate"] as? Double ?? 0, rate = row["rate"] as? Double ?? 0
+            #expect(abs((row["ofCeiling"] as? Double ?? 0) - rate / before) < 1e-9, "\(row["phase"] ?? "?") against the bare route before it")
+        }
+        #expect(wrk.first { $0["phase"] as? String == "heartbeat (wrk)" }?["devices"] as? Int == 8)
         #expect(wrk.last?["devices"] as? Int == 2)
         #expect(wrk.suffix(3).allSatisfy { $0["askedForFull"] as? Int == 0 })
 
