@@ -1,5 +1,8 @@
+import Crypto
+import Foundation
 import Testing
 import StewardModel
+import StewardServer
 
 @Suite struct CredentialTests {
     let tenant = TenantID(rawValue: "00000000-0000-7000-8000-000000000001")
@@ -27,5 +30,24 @@ import StewardModel
             #expect(Credential(text: malformed[...], kind: .adminToken) == nil, "\(malformed)")
         }
         #expect(Credential(text: "sta.\(tenant.rawValue).\(tenant.rawValue).\(secret)", kind: .adminToken)?.secret == secret)
+    }
+
+    /// A verifier is the SHA-256 of the secret's bytes; a secret matches its own verifier only —
+    /// not one of a secret a byte apart, nor a verifier cut short or lengthened.
+    @Test func aSecretMatchesItsOwnVerifierOnly() {
+        for _ in 0..<50 {
+            let credential = Secrets.make(.deviceSecret, tenantID: tenant, id: tenant.rawValue)
+            let verifier = Secrets.verifier(of: credential)
+            #expect(verifier == Data(SHA256.hash(data: Data(credential.secret.utf8))))
+            #expect(Secrets.matches(credential, verifier: verifier))
+            var other = Array(credential.secret.utf8)
+            let position = Int.random(in: 0..<other.count)
+            other[position] = other[position] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            let neighbour = Credential(kind: .deviceSecret, tenantID: tenant, id: tenant.rawValue, secret: String(decoding: other, as: UTF8.self))
+            #expect(!Secrets.matches(neighbour, verifier: verifier))
+            #expect(!Secrets.matches(credential, verifier: verifier.dropLast()))
+            #expect(!Secrets.matches(credential, verifier: verifier + [0]))
+            #expect(!Secrets.matches(credential, verifier: Data()))
+        }
     }
 }
