@@ -17,8 +17,10 @@ extension SQLiteStorage {
         }
     }
 
+    /// Through the pool, not in place: the count walks every inactive device's index entry, which
+    /// grows with the fleet, and must not hold one of the few cooperative threads meanwhile.
     public func inactiveDeviceCount(tenantID: TenantID, before: Date) async throws -> Int {
-        try await readOneStatement { db in
+        try await pool.unsafeRead { db in
             try Int.fetchOne(
                 db.cachedStatement(sql: """
                     SELECT (SELECT count(*) FROM devices WHERE tenant_id = ? AND last_check_in_at < ?)
