@@ -321,12 +321,12 @@ struct BareServerProcess: AsyncParsableCommand {
             {"acknowledged":{"apps":"\(hash)","hardware":"\(hash)","network":"\(hash)","operatingSystem":"\(hash)"},\
             "appsRefused":false,"fullInventoryRequested":false,"policy":{"checkInIntervalSeconds":900,"collectApps":true}}
             """)
-        let limit = ServerConfiguration().maxBodyBytes
+        let defaults = ServerConfiguration()
+        let limit = defaults.maxBodyBytes
         router.post(.init(APIRoute.checkIn.path)) { [headers] request, _ -> Response in
             _ = try await request.body.collect(upTo: limit)
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer))
         }
-        let defaults = ServerConfiguration()
         let app = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .init(defaults.idleTimeout))),
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Steward"),

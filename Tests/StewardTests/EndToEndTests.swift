@@ -227,7 +227,7 @@ import StewardPostgres
             "full (wrk)",
         ])
         #expect(wrk.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && ($0["ofCeiling"] as? Double ?? 0) > 0 })
-        for (index, row) in wrk.enumerated() where index > 0 && row["phase"] as? String != "health (wrk)" && row["phase"] as? String != bareRoute {
+        for (index, row) in wrk.enumerated() where row["phase"] as? String != bareRoute {
             let before = wrk[index - 1]["rate"] as? Double ?? 0, rate = row["rate"] as? Double ?? 0
             #expect(abs((row["ofCeiling"] as? Double ?? 0) - rate / before) < 1e-9, "\(row["phase"] ?? "?") against the bare route before it")
         }
