@@ -43,6 +43,7 @@ let package = Package(
             dependencies: [
                 "StewardModel", "StewardStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .target(

@@ -31,6 +31,8 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
     /// them (nearly all of it) is appended whole; the rest is copied between them.
     public static func escape(_ text: String, into markup: inout String) {
         var text = text
+        // Nearly all text: appended as it is, without a copy made first.
+        guard text.withUTF8({ $0.contains(where: needsEscape) }) else { return markup += text }
         text.withUTF8 { bytes in
             var start = 0
             for index in bytes.indices {
@@ -48,6 +50,13 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
                 start = index + 1
             }
             markup += String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self)
+        }
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"): true
+        default: false
         }
     }
 

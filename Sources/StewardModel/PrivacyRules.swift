@@ -37,8 +37,14 @@ public enum PrivacyRules {
     /// (The store already keeps only the masked phone number of a personal device; this holds
     /// the view to the catalog whatever is stored.)
     public static func shown(_ view: DeviceView) -> DeviceView {
-        guard view.ownership == .personal else { return view }
         var view = view
+        mask(&view)
+        return view
+    }
+
+    /// `shown`, in place: a page of devices is masked without a copy of each.
+    public static func mask(_ view: inout DeviceView) {
+        guard view.ownership == .personal else { return }
         for entry in personalDeviceDisplays {
             guard let field = personalDeviceFields[entry.column], let value = view[keyPath: field] else { continue }
             switch entry.personalDevice {
@@ -49,6 +55,5 @@ public enum PrivacyRules {
             case .hidden: view[keyPath: field] = nil
             }
         }
-        return view
     }
 }

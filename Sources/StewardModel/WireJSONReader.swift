@@ -379,8 +379,8 @@ extension AppsDelta {
 
 /// A request body with a hand-read path for its common shapes: `WireCoding.decode` asks it first
 /// and falls back to the generic decoder (and its error answers) whenever it returns nil.
-public protocol WireQuicklyDecodable {
-    static func quicklyDecoded(_ data: Data) -> Self?
+public protocol WireQuicklyDecodable: Decodable {
+    static func quicklyDecoded(_ bytes: [UInt8]) -> Self?
 }
 
 extension CheckInRequest: WireQuicklyDecodable {
@@ -391,8 +391,7 @@ extension CheckInRequest: WireQuicklyDecodable {
     /// hand reader does not take — and the generic decoder then reads the whole body and gives
     /// its errors. Whatever this returns, the generic decoder returns too
     /// (`CheckInQuickDecodeTests` holds it on bent bodies).
-    public static func quicklyDecoded(_ data: Data) -> CheckInRequest? {
-        let bytes = [UInt8](data)
+    public static func quicklyDecoded(_ bytes: [UInt8]) -> CheckInRequest? {
         var reader = WireJSONReader(bytes)
         var apps: [AppRecord]?
         var appsRange: Range<Int>?
@@ -402,9 +401,21 @@ extension CheckInRequest: WireQuicklyDecodable {
         var appsDelta: AppsDelta?
         var otherMembers = false
         do {
-            var keys = Set<String>()
+            // A known member named twice is refused (then the generic decoder answers); an unknown
+            // one goes to the generic decoder anyway.
+            var seen: UInt8 = 0
             try reader.object { reader, key in
-                guard keys.insert(key).inserted else { throw WireJSONReader.Malformed(offset: reader.offset) }
+                let bit: UInt8
+                switch key {
+                case "apps": bit = 1
+                case "hashes": bit = 2
+                case "agentVersion": bit = 4
+                case "managedAppsVersion": bit = 8
+                case "appsDelta": bit = 16
+                default: bit = 0
+                }
+                guard seen & bit == 0 else { throw WireJSONReader.Malformed(offset: reader.offset) }
+                seen |= bit
                 switch key {
                 case "apps":
                     let start = try reader.nextValueOffset()

@@ -15,21 +15,16 @@ extension SQLiteStorage {
             FROM devices d JOIN tenants t ON t.id = d.tenant_id
             WHERE d.tenant_id = ? AND d.id = ?
             """)
-        // By position, from the statement's own columns (a cursor; `fetchOne` copies the row
-        // first): this runs for every check-in. The row reads the statement, so the cursor must
-        // outlive the reading (its end resets the statement).
-        let cursor = try Row.fetchCursor(statement, arguments: [tenantID.rawValue, deviceID.rawValue])
-        return try withExtendedLifetime(cursor) {
-            guard let row = try cursor.next() else { return nil }
-            let columns = SQLiteColumns(row)
+        // Through SQLite's own calls (`RawRow`): this runs for every check-in.
+        return try statement.firstRawRow(binding: [tenantID.rawValue, deviceID.rawValue]) { row in
+            // The verifier is NOT NULL: a row without one (never written) authenticates nobody.
+            guard let row, let verifier = row.blob(0) else { return nil }
             return DeviceCheckInState(
-                tenantID: tenantID, deviceID: deviceID, secretVerifier: row[0],
-                ownership: Ownership(rawValue: row[1]) ?? .personal,
-                compliantAppFeature: row[2],
-                hashes: SectionHashes(
-                    hardware: columns.text(at: 5), operatingSystem: columns.text(at: 6), network: columns.text(at: 7),
-                    apps: columns.text(at: 8)),
-                appsVersion: row[3], pendingTasks: row[4])
+                tenantID: tenantID, deviceID: deviceID, secretVerifier: verifier,
+                ownership: row.text(1).flatMap(Ownership.init(rawValue:)) ?? .personal,
+                compliantAppFeature: row.integer(2) != 0,
+                hashes: SectionHashes(hardware: row.text(5), operatingSystem: row.text(6), network: row.text(7), apps: row.text(8)),
+                appsVersion: row.integer(3), pendingTasks: Int(row.integer(4)))
         }
     }
 

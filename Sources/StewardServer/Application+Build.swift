@@ -185,7 +185,7 @@ public func buildRouter(
         .metrics: { request, _ in
             // Open on the API port unless `metricsToken` is set: then a scraper shows it.
             if let expected = configuration.metricsToken {
-                let presented = Credential.bearer(request.headers[.authorization]) ?? ""
+                let presented = Credential.bearer(request.headers.single(.authorization)) ?? ""
                 guard Secrets.constantTimeEquals(Array(SHA256.hash(data: Data(presented.utf8))), Array(SHA256.hash(data: Data(expected.utf8))))
                 else { throw APIError(.unauthorized, "metrics_token_required", "This server's metrics need its metrics token.") }
             }

@@ -8,6 +8,18 @@ extension Request {
     /// Reads and decodes a JSON body of at most `limit` bytes: 413 past it, 400 with a stable
     /// code for anything malformed. Nothing is stored before this returns.
     func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
+        try WireCoding.decode(type, from: Data(buffer: try await jsonBody(limit: limit)))
+    }
+
+    /// The same for a body with a hand-read path (a check-in): its bytes go to the reader
+    /// without a copy into `Data` first.
+    func decodeJSON<T: WireQuicklyDecodable>(_ type: T.Type, limit: Int) async throws -> T {
+        var buffer = try await jsonBody(limit: limit)
+        return try WireCoding.decode(type, bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
+    }
+
+    /// The body, refused when empty, past `limit` or not sent as JSON.
+    private func jsonBody(limit: Int) async throws -> ByteBuffer {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)
@@ -17,10 +29,10 @@ extension Request {
         if buffer.readableBytes == 0 { throw WireError.malformedJSON }
         // JSON routes take JSON only: a form or text/plain body (what another site can make a
         // browser send with the session cookie) is refused before it is read as JSON.
-        guard Self.isJSON(headers[.contentType]) else {
+        guard Self.isJSON(headers.single(.contentType)) else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.")
         }
-        return try WireCoding.decode(type, from: Data(buffer: buffer))
+        return buffer
     }
 
     /// `application/json` or `application/<something>+json`, with any parameters.

@@ -230,7 +230,7 @@ import StewardModel
         var random = SeededGenerator(seed: 21)
         for _ in 0..<300 {
             let request = Self.request(&random)
-            let quick = CheckInRequest.quicklyDecoded(try WireCoding.sharedEncoder.encode(request))
+            let quick = CheckInRequest.quicklyDecoded(Array(try WireCoding.sharedEncoder.encode(request)))
             try #require(quick == request)
         }
     }
@@ -243,6 +243,9 @@ import StewardModel
             #"{"hashes":{},"apps":[{"appId":"a","name":"n","sizeBytes":1.5}]}"#,
             #"{"hashes":{},"operatingSystem":{"platform":"linux"}}"#,  // a section, no app list: the generic decoder's
             #"{"hashes":{"apps":"a","apps":"b"}}"#,
+            #"{"hashes":{},"hashes":{}}"#,
+            #"{"hashes":{},"agentVersion":"a","agentVersion":"b"}"#,
+            #"{"hashes":{},"managedAppsVersion":1,"managedAppsVersion":2}"#,
             #"{"hashes":{},"appsDelta":{"baseHash":"h","upserted":[]}}"#,  // no removed
             #"{"hashes":{},"appsDelta":{"baseHash":"h","upserted":[],"removed":[],"removed":[]}}"#,
             #"{"hashes":{},"managedAppsVersion":1.0}"#,
@@ -251,10 +254,10 @@ import StewardModel
             #"{"hashes":{},"apps":[{"appId":"a","name":"n"}]} x"#,
             #"{"apps":[{"appId":"a","name":"n"}]}"#,  // the generic decoder refuses it: no hashes
         ] {
-            #expect(CheckInRequest.quicklyDecoded(Data(body.utf8)) == nil, "\(body)")
+            #expect(CheckInRequest.quicklyDecoded(Array(body.utf8)) == nil, "\(body)")
         }
         let escaped = #"{"hashes":{},"a\u0070ps":[{"appId":"a\/b","name":"\u00e9","unknown":[1,{"x":null}],"version":null}]}"#
-        let quick = CheckInRequest.quicklyDecoded(Data(escaped.utf8))
+        let quick = CheckInRequest.quicklyDecoded(Array(escaped.utf8))
         #expect(quick?.apps == [AppRecord(appId: "a/b", name: "é", version: nil, sizeBytes: nil, installLocation: nil)])
         #expect(try WireCoding.decoder().decode(CheckInRequest.self, from: Data(escaped.utf8)) == quick)
     }
@@ -264,7 +267,7 @@ import StewardModel
         var taken = 0
         for _ in 0..<3000 {
             let bytes = WireJSONTests.bent(Array(try WireCoding.sharedEncoder.encode(Self.request(&random))), &random)
-            guard let quick = CheckInRequest.quicklyDecoded(Data(bytes)) else { continue }
+            guard let quick = CheckInRequest.quicklyDecoded(bytes) else { continue }
             taken += 1
             let generic = try? WireCoding.decoder().decode(CheckInRequest.self, from: Data(bytes))
             #expect(generic == quick, "\(String(decoding: bytes, as: UTF8.self))")

@@ -17,7 +17,7 @@ public struct AppProtectionController: Sendable {
     let ids: IdentifierGenerator
 
     func register(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<AppProtectionRegistered> {
-        guard let credential = Credential(authorization: request.headers[.authorization], kind: .enrollmentToken),
+        guard let credential = Credential(authorization: request.headers.single(.authorization), kind: .enrollmentToken),
             let token = try await store.enrollmentToken(tenantID: credential.tenantID, id: CredentialID(rawValue: credential.id)),
             Secrets.matches(credential, verifier: token.verifier)
         else { throw APIError(.unauthorized, "invalid_enrollment_token", "A valid enrollment token is required.") }
@@ -143,7 +143,7 @@ public struct AppProtectionController: Sendable {
     }
 
     private func authenticated(_ request: Request) async throws -> AppProtectionRecord {
-        guard let credential = Credential(authorization: request.headers[.authorization], kind: .appInstance),
+        guard let credential = Credential(authorization: request.headers.single(.authorization), kind: .appInstance),
             let record = try await store.record(AppProtectionRecord.self, tenantID: credential.tenantID, key: credential.id),
             Secrets.matches(credential, verifier: record.secretVerifier)
         else { throw APIError.unauthorized }

@@ -44,7 +44,7 @@ struct DeviceController: Sendable {
         filter.limit = limit + 1
         var page = Page.of(try await store.devices(tenantID: tenantID, query: filter), limit: limit, key: filter.cursorKey) { $0 }
         let pending = lastSeen.pendingTimes(tenantID: tenantID, deviceIDs: page.items.map(\.id))
-        for index in page.items.indices { page.items[index] = Self.shown(page.items[index], pendingLastSeen: pending[page.items[index].id]) }
+        for index in page.items.indices { Self.show(&page.items[index], pendingLastSeen: pending[page.items[index].id]) }
         return JSONResponse(page)
     }
 
@@ -124,10 +124,16 @@ struct DeviceController: Sendable {
     }
 
     private static func shown(_ device: DeviceView, pendingLastSeen pending: Date?) -> DeviceView {
-        var device = PrivacyRules.shown(device)
-        guard let pending, pending > (device.lastCheckInAt ?? .distantPast) else { return device }
-        device.lastCheckInAt = pending
+        var device = device
+        show(&device, pendingLastSeen: pending)
         return device
+    }
+
+    /// What an admin is shown of a device: personal devices' fields masked, and the latest
+    /// check-in time, including one not yet written.
+    private static func show(_ device: inout DeviceView, pendingLastSeen pending: Date?) {
+        PrivacyRules.mask(&device)
+        if let pending, pending > (device.lastCheckInAt ?? .distantPast) { device.lastCheckInAt = pending }
     }
 }
 

@@ -63,7 +63,7 @@ struct EnrollmentController: Sendable {
     }
 
     func enroll(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<EnrollResponse> {
-        guard let credential = Credential(authorization: request.headers[.authorization], kind: .enrollmentToken) else {
+        guard let credential = Credential(authorization: request.headers.single(.authorization), kind: .enrollmentToken) else {
             throw APIError(.unauthorized, "invalid_enrollment_token", "A valid enrollment token is required.")
         }
         if let wait = tokenLimiter?.admit(credential) {

@@ -28,7 +28,7 @@ public struct OCSController: Sendable {
     static let maxInflated = 32 * 1024 * 1024
 
     func handle(_ request: Request, context: StewardRequestContext) async throws -> Response {
-        guard let password = Self.basicPassword(request.headers[.authorization]) else {
+        guard let password = Self.basicPassword(request.headers.single(.authorization)) else {
             return Self.reply(OCSReply.error("authentication_required"), .plain, status: .unauthorized, challenge: true)
         }
         // Debian's OCS Unix agent is configured with the password base64-encoded; either form works.

@@ -384,7 +384,7 @@ struct SCIMController: Sendable {
         } catch is NIOTooManyBytesError {
             throw SCIMError(413, nil, "The request body is larger than 2 MiB.")
         }
-        guard Request.isJSON(request.headers[.contentType]) else {
+        guard Request.isJSON(request.headers.single(.contentType)) else {
             throw SCIMError(415, nil, "Send the body as application/scim+json or application/json.")
         }
         return try SCIMValue.document(Data(buffer: buffer))
@@ -476,7 +476,7 @@ enum DirectoryAuthentication {
     static func authenticate(
         _ request: Request, _ context: StewardRequestContext, store: any RecordStore, clock: Clock
     ) async throws -> StewardRequestContext {
-        guard let credential = Credential(authorization: request.headers[.authorization], kind: .directoryToken),
+        guard let credential = Credential(authorization: request.headers.single(.authorization), kind: .directoryToken),
             let token = try await store.record(SCIMTokenRecord.self, tenantID: credential.tenantID, key: credential.id),
             token.isActive(at: clock.now()), Secrets.matches(credential, verifier: token.verifier)
         else { throw SCIMError(401, nil, "A valid SCIM token is required.") }

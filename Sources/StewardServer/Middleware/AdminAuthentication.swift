@@ -15,7 +15,7 @@ struct AdminAuthentication: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        var credential = Credential(authorization: request.headers[.authorization], kind: .adminToken)
+        var credential = Credential(authorization: request.headers.single(.authorization), kind: .adminToken)
         if credential == nil, let cookie = request.cookies[Self.sessionCookie] {
             // A cookie travels with requests other sites make: a change must come from our own origin.
             try Self.refuseCrossSite(request)

@@ -9,7 +9,7 @@ struct DeviceAuthentication: Sendable {
     var limiter: RateLimiter?
 
     func device(_ request: Request) async throws -> (DeviceCheckInState, DeviceID) {
-        guard let credential = Credential(authorization: request.headers[.authorization], kind: .deviceSecret) else {
+        guard let credential = Credential(authorization: request.headers.single(.authorization), kind: .deviceSecret) else {
             throw APIError.unauthorized
         }
         let deviceID = DeviceID(rawValue: credential.id)
