@@ -173,6 +173,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
     public static let getTenantSettings = APIRoute(.GET, "/api/v1/tenant/settings", .admin(.tenantRead))
     public static let updateTenantSettings = APIRoute(.PATCH, "/api/v1/tenant/settings", .admin(.tenantSettings))
     public static let reportSummary = APIRoute(.GET, "/api/v1/reports/summary", .admin(.reportsRead))
+    public static let reportDeviceCounts = APIRoute(.GET, "/api/v1/reports/device-counts", .admin(.reportsRead))
     public static let privacyCatalog = APIRoute(.GET, "/api/v1/privacy/catalog", .admin(.tenantRead))
     public static let privacyStatement = APIRoute(.GET, "/api/v1/privacy/statement", .admin(.tenantRead))
     public static let privacyExport = APIRoute(.POST, "/api/v1/privacy/exports", .admin(.privacyExport))
@@ -258,7 +259,7 @@ public struct APIRoute: Sendable, Hashable, CustomStringConvertible {
         listRoles, createRole, getRole, updateRole, deleteRole, listRoleAssignments, createRoleAssignment,
         deleteRoleAssignment,
         listAuditEntries, exportAuditEntries, verifyAuditEntries,
-        getTenantSettings, updateTenantSettings, reportSummary, privacyCatalog, privacyStatement, privacyExport,
+        getTenantSettings, updateTenantSettings, reportSummary, reportDeviceCounts, privacyCatalog, privacyStatement, privacyExport,
         privacyErasure, listDiagnostics, reidentify, rotatePseudonymKey,
         createSCIMToken, listSCIMTokens, revokeSCIMToken,
         createSupportCase, listSupportCases, getSupportCase, updateSupportCase, addSupportMessage, getSupportAttachment,

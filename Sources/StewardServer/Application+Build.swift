@@ -273,6 +273,7 @@ public func buildRouter(
         .getTenantSettings: handler(tenant.settings),
         .updateTenantSettings: handler(tenant.update),
         .reportSummary: handler(tenant.summary),
+        .reportDeviceCounts: handler(tenant.deviceCounts),
         .privacyCatalog: handler(tenant.privacyCatalog),
         .privacyStatement: handler(tenant.privacyStatement),
         .privacyExport: handler(privacy.export),

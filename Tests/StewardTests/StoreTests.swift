@@ -496,8 +496,13 @@ import StewardStore
             let summary = try await api.send(.GET, APIRoute.reportSummary.path, token: api.adminToken).decode(ReportSummary.self)
             #expect(summary.devices == DeviceCounts(rows: rows))
             #expect(summary.devices.total == devices.count)
-            let other = try await env.storage.deviceCounts(tenantID: env.otherTenant.tenantId)
-            #expect(other.total == 0)
+            // The counts alone: the same, and another tenant's are its own (none).
+            let counts = try await api.send(.GET, APIRoute.reportDeviceCounts.path, token: api.adminToken).decode(DeviceCounts.self)
+            #expect(counts == summary.devices)
+            let theirs = try await api.send(.GET, APIRoute.reportDeviceCounts.path, token: env.otherTenant.adminToken)
+                .decode(DeviceCounts.self)
+            #expect(theirs.total == 0 && theirs.byOperatingSystem.isEmpty)
+            #expect(try await api.send(.GET, APIRoute.reportDeviceCounts.path + "?days=1", token: api.adminToken).errorCode == "invalid_value")
         }
     }
 }

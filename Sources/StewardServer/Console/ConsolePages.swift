@@ -131,8 +131,8 @@ struct ConsolePages: Sendable {
             Page<DeviceView>.self, .listDevices, context, query: try apiQuery(filters, limit: 50, cursor: filters.cursor))
         var systems: [String] = []
         if viewer.may(.reportsRead) {
-            let summary = try await api.value(ReportSummary.self, .reportSummary, context, query: "days=1")
-            systems = Array(Set(summary.devices.byOperatingSystem.compactMap(\.name))).sorted()
+            let counts = try await api.value(DeviceCounts.self, .reportDeviceCounts, context)
+            systems = Array(Set(counts.byOperatingSystem.compactMap(\.name))).sorted()
         }
         return Console.html(DevicePages.list(viewer: viewer, page: page, filters: filters, operatingSystems: systems))
     }

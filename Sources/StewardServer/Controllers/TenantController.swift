@@ -32,6 +32,14 @@ struct TenantController: Sendable {
         return JSONResponse(summary)
     }
 
+    /// The device counts alone (by ownership, platform and operating system): one read of the
+    /// rows the database keeps, for a dashboard or the console's operating-system filter.
+    func deviceCounts(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<DeviceCounts> {
+        let tenantID = try context.requireTenant()
+        _ = try QueryParameters(request, allowed: [])
+        return JSONResponse(try await store.deviceCounts(tenantID: tenantID))
+    }
+
     func settings(_ request: Request, context: StewardRequestContext) async throws -> JSONResponse<TenantSettings> {
         JSONResponse(try await tenant(context).settings)
     }

@@ -166,7 +166,7 @@ struct AdminWorld: Sendable {
             guard confirmed.status == .noContent else { throw TestFailure("confirm TOTP: \(confirmed.status)") }
             return Call(path: route.path, body: try json(TOTPCodeRequest(code: totpCode(setup.secret))))
         case .listAdmins, .listUsers, .listGroups, .listRoles, .listRoleAssignments, .listAuditEntries, .verifyAuditEntries, .listDevices,
-            .listEnrollmentTokens, .getTenantSettings, .reportSummary, .privacyCatalog:
+            .listEnrollmentTokens, .getTenantSettings, .reportSummary, .reportDeviceCounts, .privacyCatalog:
             return Call(path: route.path, body: nil)
         case .exportAuditEntries: return Call(path: route.path + "?format=csv", body: nil)
         case .privacyStatement: return Call(path: route.path + "?format=html", body: nil)
