@@ -21,6 +21,18 @@ public struct WireJSONReader {
 
     public init(_ text: String, maxDepth: Int = 32) { self.init(Array(text.utf8), maxDepth: maxDepth) }
 
+    /// The members of one object read so far, one bit each: a member named twice is refused.
+    public struct Members {
+        private var bits: UInt8 = 0
+        public init() {}
+
+        /// Throws when the member of this bit was read before.
+        public mutating func first(_ bit: UInt8) throws {
+            guard bits & bit == 0 else { throw Malformed(offset: -1) }
+            bits |= bit
+        }
+    }
+
     /// Reads the one value with `body` and checks nothing follows it.
     public static func read<T>(_ text: String, _ body: (inout WireJSONReader) throws -> T) throws -> T {
         var reader = WireJSONReader(text)
@@ -301,18 +313,14 @@ extension AppRecord {
     /// optional or null, unknown members skipped; a member named twice is refused.
     static func read(_ reader: inout WireJSONReader) throws -> AppRecord {
         var appId: String?, name: String?, version: String?, sizeBytes: Int64?, installLocation: String?
-        var seen: UInt8 = 0
-        func once(_ bit: UInt8) throws {
-            guard seen & bit == 0 else { throw WireJSONReader.Malformed(offset: -1) }
-            seen |= bit
-        }
+        var seen = WireJSONReader.Members()
         try reader.object { reader, key in
             switch key {
-            case "appId": try once(1); appId = try reader.string()
-            case "name": try once(2); name = try reader.string()
-            case "version": try once(4); version = try reader.null() ? nil : try reader.string()
-            case "sizeBytes": try once(8); sizeBytes = try reader.null() ? nil : try reader.int64()
-            case "installLocation": try once(16); installLocation = try reader.null() ? nil : try reader.string()
+            case "appId": try seen.first(1); appId = try reader.string()
+            case "name": try seen.first(2); name = try reader.string()
+            case "version": try seen.first(4); version = try reader.null() ? nil : try reader.string()
+            case "sizeBytes": try seen.first(8); sizeBytes = try reader.null() ? nil : try reader.int64()
+            case "installLocation": try seen.first(16); installLocation = try reader.null() ? nil : try reader.string()
             default: try reader.skip()
             }
         }
@@ -326,7 +334,7 @@ extension SectionHashes {
     /// members skipped); a member named twice is refused.
     static func read(_ reader: inout WireJSONReader) throws -> SectionHashes {
         var hashes = SectionHashes()
-        var seen: UInt8 = 0
+        var seen = WireJSONReader.Members()
         try reader.object { reader, key in
             let bit: UInt8
             switch key {
@@ -336,8 +344,7 @@ extension SectionHashes {
             case "apps": bit = 8
             default: return try reader.skip()
             }
-            guard seen & bit == 0 else { throw WireJSONReader.Malformed(offset: -1) }
-            seen |= bit
+            try seen.first(bit)
             let value = try reader.null() ? nil : try reader.string()
             switch bit {
             case 1: hashes.hardware = value
@@ -403,29 +410,19 @@ extension CheckInRequest: WireQuicklyDecodable {
         do {
             // A known member named twice is refused (then the generic decoder answers); an unknown
             // one goes to the generic decoder anyway.
-            var seen: UInt8 = 0
+            var seen = WireJSONReader.Members()
             try reader.object { reader, key in
-                let bit: UInt8
-                switch key {
-                case "apps": bit = 1
-                case "hashes": bit = 2
-                case "agentVersion": bit = 4
-                case "managedAppsVersion": bit = 8
-                case "appsDelta": bit = 16
-                default: bit = 0
-                }
-                guard seen & bit == 0 else { throw WireJSONReader.Malformed(offset: reader.offset) }
-                seen |= bit
                 switch key {
                 case "apps":
+                    try seen.first(1)
                     let start = try reader.nextValueOffset()
                     var list: [AppRecord] = []
                     try reader.array { reader in list.append(try AppRecord.read(&reader)) }
                     (apps, appsRange) = (list, start..<reader.offset)
-                case "hashes": hashes = try SectionHashes.read(&reader)
-                case "agentVersion": agentVersion = try reader.null() ? nil : try reader.string()
-                case "managedAppsVersion": managedAppsVersion = try reader.null() ? nil : try reader.int64()
-                case "appsDelta": appsDelta = try reader.null() ? nil : try AppsDelta.read(&reader)
+                case "hashes": try seen.first(2); hashes = try SectionHashes.read(&reader)
+                case "agentVersion": try seen.first(4); agentVersion = try reader.null() ? nil : try reader.string()
+                case "managedAppsVersion": try seen.first(8); managedAppsVersion = try reader.null() ? nil : try reader.int64()
+                case "appsDelta": try seen.first(16); appsDelta = try reader.null() ? nil : try AppsDelta.read(&reader)
                 default:
                     otherMembers = true
                     try reader.skip()
