@@ -4,6 +4,7 @@ import Testing
 import StewardAgent
 import StewardModel
 import GRDB
+import HTTPTypes
 import StewardServer
 @testable import StewardSQLite
 import StewardStore
@@ -68,6 +69,29 @@ import StewardStore
             let stale = try await api.checkIn(device.deviceSecret, delta).decode(CheckInResponse.self)
             #expect(stale.fullInventoryRequested)
             #expect(Set(try await api.apps(device.deviceId)) == Set(changed.apps!))
+        }
+    }
+
+    /// A credential or content type named twice is ambiguous: refused as if absent, whatever
+    /// the copies say (here both are the device's own).
+    @Test func aHeaderNamedTwiceIsRefused() async throws {
+        let env = try await TestEnvironment(.sqlite)
+        try await env.withClient { api in
+            let device = try await api.enroll(.corporate)
+            let inventory = SampleInventory.make(appCount: 2)
+            _ = try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory))
+            let body = String(decoding: try WireCoding.encoder().encode(try SampleInventory.heartbeat(inventory)), as: UTF8.self)
+            func heartbeat(authorizations: Int, contentTypes: Int) async throws -> APIResponse {
+                var headers = HTTPFields()
+                for _ in 0..<authorizations { headers.append(HTTPField(name: .authorization, value: "Bearer \(device.deviceSecret)")) }
+                for _ in 0..<contentTypes { headers.append(HTTPField(name: .contentType, value: "application/json")) }
+                return try await api.send(.POST, APIRoute.checkIn.path, headers: headers, body: body)
+            }
+            #expect(try await heartbeat(authorizations: 1, contentTypes: 1).status == .ok)
+            let twice = try await heartbeat(authorizations: 2, contentTypes: 1)
+            #expect(twice.status == .unauthorized)
+            let typedTwice = try await heartbeat(authorizations: 1, contentTypes: 2)
+            #expect(typedTwice.status == .unsupportedMediaType && typedTwice.errorCode == "unsupported_media_type")
         }
     }
 
