@@ -28,23 +28,15 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
     }
 
     /// Escapes the five characters that can end text or an attribute value. Text without any of
-    /// them (nearly all of it) is appended whole; the rest is copied between them.
+    /// them (nearly all of it) is appended as it is, without a copy made first; the rest is
+    /// copied between them.
     public static func escape(_ text: String, into markup: inout String) {
         var text = text
-        // Nearly all text: appended as it is, without a copy made first.
-        guard text.withUTF8({ $0.contains(where: needsEscape) }) else { return markup += text }
+        guard text.withUTF8({ $0.contains { entity(for: $0) != nil } }) else { return markup += text }
         text.withUTF8 { bytes in
             var start = 0
             for index in bytes.indices {
-                let entity: String
-                switch bytes[index] {
-                case UInt8(ascii: "&"): entity = "&amp;"
-                case UInt8(ascii: "<"): entity = "&lt;"
-                case UInt8(ascii: ">"): entity = "&gt;"
-                case UInt8(ascii: "\""): entity = "&quot;"
-                case UInt8(ascii: "'"): entity = "&#39;"
-                default: continue
-                }
+                guard let entity = entity(for: bytes[index]) else { continue }
                 markup += String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
                 markup += entity
                 start = index + 1
@@ -53,10 +45,15 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
         }
     }
 
-    private static func needsEscape(_ byte: UInt8) -> Bool {
+    /// The entity a byte is written as, or nil for a byte written as it is.
+    private static func entity(for byte: UInt8) -> String? {
         switch byte {
-        case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"): true
-        default: false
+        case UInt8(ascii: "&"): "&amp;"
+        case UInt8(ascii: "<"): "&lt;"
+        case UInt8(ascii: ">"): "&gt;"
+        case UInt8(ascii: "\""): "&quot;"
+        case UInt8(ascii: "'"): "&#39;"
+        default: nil
         }
     }
 

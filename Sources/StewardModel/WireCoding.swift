@@ -44,24 +44,24 @@ public enum WireCoding {
     /// string holding a control character is refused (a NUL would otherwise cut the stored
     /// text short without a word).
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(WireError) -> T {
-        if data.withUnsafeBytes(holdsControlCharacter) {
-            throw refusedControlInBody
-        }
+        try refuseControlCharacters(data)
         return try genericallyDecode(type, from: data)
     }
 
     /// A request body with a hand-read path for its common shapes (no cast at run time to find
     /// it): read by hand when it can be, by the generic decoder otherwise, with the same checks.
     public static func decode<T: WireQuicklyDecodable>(_ type: T.Type, bytes: [UInt8]) throws(WireError) -> T {
-        if bytes.withUnsafeBytes(holdsControlCharacter) {
-            throw refusedControlInBody
-        }
+        try refuseControlCharacters(bytes)
         if let value = T.quicklyDecoded(bytes) { return value }
         return try genericallyDecode(type, from: Data(bytes))
     }
 
-    private static let refusedControlInBody = WireError.invalidValue(
-        field: "body", reason: "control characters (U+0000 to U+001F other than tab, line feed and carriage return) are not accepted")
+    private static func refuseControlCharacters(_ body: some ContiguousBytes) throws(WireError) {
+        if body.withUnsafeBytes(holdsControlCharacter) {
+            throw .invalidValue(
+                field: "body", reason: "control characters (U+0000 to U+001F other than tab, line feed and carriage return) are not accepted")
+        }
+    }
 
     private static func genericallyDecode<T: Decodable>(_ type: T.Type, from data: Data) throws(WireError) -> T {
         do {
