@@ -12,6 +12,10 @@ public final class SQLiteStorage: Storage {
     let inPlace: InPlaceReaders
     /// Check-ins that arrive while the writer is busy commit in one transaction.
     public static let defaultGroupCommit = 32
+    /// The writer connection's page cache (KiB) and its WAL pages between checkpoints
+    /// (measured on deltas: docs/performance.md, 2026-12-07).
+    static let writerCacheKiB = 16_384
+    static let checkpointPages = 10_000
     let checkInCommits: GroupCommit<SQLiteStorage, PreparedCheckIn, CheckInWritten>
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
@@ -32,6 +36,16 @@ public final class SQLiteStorage: Storage {
             // Deleted and overwritten content is zeroed inside the b-tree pages being written
             // anyway (no extra I/O); an erasure turns it fully on for its own transaction.
             try db.execute(sql: "PRAGMA secure_delete = FAST")
+            if !db.configuration.readonly {
+                // The writer only (readers keep SQLite's 2 MB each): a batch of check-ins
+                // descends the same index pages again and again, read from its own cache
+                // instead of through a system call per page.
+                try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
+                // A checkpoint every ~40 MB of WAL instead of SQLite's ~4 MB: one group commit
+                // writes hundreds of pages, so the default copied them back (with two fsyncs)
+                // every second batch; a longer WAL copies each hot page back once per many.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
+            }
         }
         // Owner-only: SQLite gives the WAL and shared-memory files the database file's mode.
         if !FileManager.default.fileExists(atPath: path) {

@@ -22,6 +22,21 @@ import StewardStore
         #expect(applied == SQLiteMigrations.all.map(\.id))
     }
 
+    /// The writer's cache and checkpoint interval are its own: readers keep SQLite's defaults
+    /// (each connection's cache is memory the server holds).
+    @Test func theWriterAloneGetsTheLargerCacheAndTheLongerWAL() async throws {
+        let directory = try TemporaryDirectory()
+        let storage = try SQLiteStorage(path: directory.url.appendingPathComponent("steward.sqlite").path)
+        try await storage.migrate()
+        let writer = try await storage.pool.write { db in
+            (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"))
+        }
+        #expect(writer.0 == -SQLiteStorage.writerCacheKiB)
+        #expect(writer.1 == SQLiteStorage.checkpointPages)
+        let reader = try await storage.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+        #expect(reader == -2000)
+    }
+
     @Test func refusesADatabaseNewerThanTheBinary() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.url.appendingPathComponent("steward.sqlite").path
