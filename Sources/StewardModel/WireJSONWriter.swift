@@ -133,38 +133,44 @@ public struct WireJSONWriter {
 
     /// A time as the API writes it, `WireCoding.format`'s text.
     static func iso8601(_ date: Date) -> String {
-        var json = WireJSONWriter(capacity: 20)
-        json.appendTime(date)
-        return String(decoding: json.bytes, as: UTF8.self)
+        String(unsafeUninitializedCapacity: timeLength) { writeTime(date, to: $0, at: 0) }
     }
 
     private mutating func appendTime(_ date: Date) {
-        let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
-        let (days, secondOfDay) = seconds.floorDivided(by: 86_400)
-        let (year, month, day) = Self.civilDate(daysSince1970: days)
-        appendDigits(year, width: 4)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(month, width: 2)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(day, width: 2)
-        bytes.append(UInt8(ascii: "T"))
-        appendDigits(secondOfDay / 3600, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay / 60 % 60, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, width: 2)
-        bytes.append(UInt8(ascii: "Z"))
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: Self.timeLength))
+        bytes.withUnsafeMutableBufferPointer { _ = Self.writeTime(date, to: $0, at: start) }
     }
 
-    private mutating func appendDigits(_ number: Int64, width: Int) {
-        var divisor: Int64 = 1
-        for _ in 1..<width { divisor *= 10 }
-        var rest = number
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
+    /// The length of a time's text: `2026-12-06T08:00:00Z`.
+    public static let timeLength = 20
+
+    /// Writes `WireCoding.format`'s text of the time (`timeLength` ASCII bytes) at `start`, and
+    /// returns where it ends: into the caller's buffer, with no string or array of its own.
+    public static func writeTime(_ date: Date, to out: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
+        let (days, secondOfDay) = seconds.floorDivided(by: 86_400)
+        let (year, month, day) = civilDate(daysSince1970: days)
+        var at = start
+        func digits(_ number: Int64, _ width: Int, then separator: UInt8?) {
+            var rest = number.magnitude
+            for offset in stride(from: width - 1, through: 0, by: -1) {
+                out[at + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            at += width
+            if let separator {
+                out[at] = separator
+                at += 1
+            }
         }
+        digits(year, 4, then: UInt8(ascii: "-"))
+        digits(month, 2, then: UInt8(ascii: "-"))
+        digits(day, 2, then: UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2, then: UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2, then: UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2, then: UInt8(ascii: "Z"))
+        return at
     }
 
     /// The proleptic Gregorian date of a day number (Howard Hinnant's `civil_from_days`).

@@ -2,9 +2,13 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// The row a cached statement steps to, read through SQLite's own calls: for the point read
-/// every check-in makes, where GRDB's row (a column-name index built for each row) and boxed
-/// arguments cost more than the read itself (measured: about half of that read's CPU samples).
+import StewardStore
+
+/// The row a cached statement steps to, read through SQLite's own calls, by position: for the
+/// reads every request makes (a check-in's state, an admin's credential), where GRDB's row (a
+/// column-name index built for each row, a name lowercased for each value read) and boxed
+/// arguments cost more than the read itself (measured: about half of the check-in state read's
+/// CPU samples).
 struct RawRow {
     fileprivate let statement: OpaquePointer
 
@@ -16,8 +20,31 @@ struct RawRow {
     /// A `NOT NULL` integer column.
     func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
 
+    func optionalInteger(_ column: Int32) -> Int64? {
+        sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : sqlite3_column_int64(statement, column)
+    }
+
+    /// The values from position `first` on, as the named columns' typed values (a record's own
+    /// columns after its tenant and key).
+    func stored(_ columns: [(name: String, type: ColumnType)], from first: Int32) -> StoredRow {
+        var values: [String: StoreValue] = Dictionary(minimumCapacity: columns.count)
+        var column = first
+        for (name, kind) in columns {
+            switch kind {
+            case .text: values[name] = .text(text(column))
+            case .integer: values[name] = .integer(optionalInteger(column))
+            case .bool: values[name] = .bool((optionalInteger(column) ?? 0) != 0)
+            case .blob: values[name] = .blob(blob(column))
+            }
+            column += 1
+        }
+        return StoredRow(values)
+    }
+
     func blob(_ column: Int32) -> Data? {
-        guard let bytes = sqlite3_column_blob(statement, column) else { return nil }
+        guard sqlite3_column_type(statement, column) != SQLITE_NULL else { return nil }
+        // An empty blob has no pointer, and is still a value.
+        guard let bytes = sqlite3_column_blob(statement, column) else { return Data() }
         return Data(bytes: bytes, count: Int(sqlite3_column_bytes(statement, column)))
     }
 }
@@ -41,6 +68,31 @@ extension Statement {
         case SQLITE_DONE: return try body(nil)
         case let code: throw Self.error(code, statement)
         }
+    }
+
+    /// Binds `arguments` (through GRDB) and hands each row to `body`, then resets the statement
+    /// as `firstRawRow` does.
+    func rawRows(_ arguments: StatementArguments, _ body: (RawRow) throws -> Void) throws {
+        try setArguments(arguments)
+        let statement = sqliteStatement
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: try body(RawRow(statement: statement))
+            case SQLITE_DONE: return
+            case let code: throw Self.error(code, statement)
+            }
+        }
+    }
+
+    /// Every row, each made into a value by `body`.
+    func rawRows<T>(_ arguments: StatementArguments, _ body: (RawRow) throws -> T) throws -> [T] {
+        var values: [T] = []
+        try rawRows(arguments) { values.append(try body($0)) }
+        return values
     }
 
     private func check(_ code: Int32, _ statement: OpaquePointer) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import StewardModel
 import StewardStore
 
@@ -24,16 +25,13 @@ extension SQLiteStorage {
 
     static func roleAssignments(_ db: Database, tenantID: TenantID, adminID: AdminID) throws -> ([RoleAssignmentRecord], [RoleRecord]) {
         let arguments: StatementArguments = [tenantID.rawValue, adminID.rawValue]
-        let assignments = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM role_assignments WHERE tenant_id = ? AND admin_id = ?"), arguments: arguments
-        ).map { decode(RoleAssignmentRecord.self, $0) }
-        let roles = try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT * FROM roles WHERE tenant_id = ?1
-                    AND id IN (SELECT role_id FROM role_assignments WHERE tenant_id = ?1 AND admin_id = ?2)
-                """),
-            arguments: arguments
-        ).map { decode(RoleRecord.self, $0) }
+        let assignments = try db.cachedStatement(sql: """
+            SELECT \(selection(RoleAssignmentRecord.self)) FROM role_assignments WHERE tenant_id = ? AND admin_id = ?
+            """).rawRows(arguments) { decode(RoleAssignmentRecord.self, $0) }
+        let roles = try db.cachedStatement(sql: """
+            SELECT \(selection(RoleRecord.self)) FROM roles WHERE tenant_id = ?1
+                AND id IN (SELECT role_id FROM role_assignments WHERE tenant_id = ?1 AND admin_id = ?2)
+            """).rawRows(arguments) { decode(RoleRecord.self, $0) }
         return (assignments, roles)
     }
 
@@ -56,10 +54,10 @@ extension SQLiteStorage {
             arguments.append(after)
         }
         arguments.append(limit)
-        let sql = "SELECT * FROM \(R.table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?"
+        let sql = "SELECT \(Self.selection(R.self)) FROM \(R.table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?"
         let bound = StatementArguments(arguments)
         return try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map { Self.decode(R.self, $0) }
+            try db.cachedStatement(sql: sql).rawRows(bound) { Self.decode(R.self, $0) }
         }
     }
 
@@ -111,9 +109,8 @@ extension SQLiteStorage {
     }
 
     static func record<R: StoredRecord>(_ db: Database, _ type: R.Type, tenantID: TenantID, key: String) throws -> R? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM \(R.table) WHERE tenant_id = ? AND id = ?"), arguments: [tenantID.rawValue, key]
-        ).map { decode(R.self, $0) }
+        try db.cachedStatement(sql: "SELECT \(selection(R.self)) FROM \(R.table) WHERE tenant_id = ? AND id = ?")
+            .firstRawRow(binding: [tenantID.rawValue, key]) { row in row.map { decode(R.self, $0) } }
     }
 
     static func insert(_ db: Database, _ record: some StoredRecord) throws {
@@ -132,22 +129,23 @@ extension SQLiteStorage {
         if db.changesCount == 0 { throw StoreError.notFound }
     }
 
-    static func decode<R: StoredRecord>(_ type: R.Type, _ row: Row) -> R {
-        R(tenantID: TenantID(rawValue: row["tenant_id"]), key: row["id"], row: storedRow(row, R.columns))
+    /// What a record's read selects, in the order `decode` reads it: `tenant_id`, `id`, then
+    /// the record's columns.
+    static func selection<R: StoredRecord>(_ type: R.Type) -> String {
+        let key = ObjectIdentifier(type)
+        if let known = selections.withLock({ $0[key] }) { return known }
+        let text = (["tenant_id", "id"] + R.columns.map(\.name)).joined(separator: ", ")
+        selections.withLock { $0[key] = text }
+        return text
     }
 
-    /// The named columns of a row as typed values.
-    static func storedRow(_ row: Row, _ columns: [(name: String, type: ColumnType)]) -> StoredRow {
-        var values: [String: StoreValue] = [:]
-        for (name, kind) in columns {
-            switch kind {
-            case .text: values[name] = .text(row[name])
-            case .integer: values[name] = .integer(row[name])
-            case .bool: values[name] = .bool((row[name] as Bool?) ?? false)
-            case .blob: values[name] = .blob(row[name])
-            }
-        }
-        return StoredRow(values)
+    /// Each record type's selection, written once (joining its names on every read cost as much
+    /// as the read).
+    private static let selections = Mutex<[ObjectIdentifier: String]>([:])
+
+    /// A record from a row of its `selection`.
+    static func decode<R: StoredRecord>(_ type: R.Type, _ row: RawRow) -> R {
+        R(tenantID: TenantID(rawValue: row.text(0) ?? ""), key: row.text(1) ?? "", row: row.stored(R.columns, from: 2))
     }
 
     static func bound(_ value: StoreValue) -> (any DatabaseValueConvertible)? {

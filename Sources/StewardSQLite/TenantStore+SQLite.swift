@@ -18,13 +18,13 @@ extension SQLiteStorage {
 
     public func tenants() async throws -> [TenantRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM tenants ORDER BY created_at, id").map(Self.tenant)
+            try db.cachedStatement(sql: "SELECT \(Self.tenantSelection) FROM tenants ORDER BY created_at, id").rawRows([], Self.tenant)
         }
     }
 
     public func tenant(_ id: TenantID) async throws -> TenantRecord? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM tenants WHERE id = ?", arguments: [id.rawValue]).map(Self.tenant)
+            try Self.tenant(db, id)
         }
     }
 
@@ -76,26 +76,37 @@ extension SQLiteStorage {
         }
     }
 
-    static func tenant(_ row: Row) -> TenantRecord {
+    /// A tenant's settings, then its account's columns (read by position).
+    static let tenantSelection = (tenantColumns + TenantAccount.columns.map(\.name)).joined(separator: ", ")
+    private static let tenantColumns = [
+        "id", "name", "compliant_app_feature", "stale_device_days", "audit_retention_days", "directory_deprovisioning",
+        "directory_erase_after_days", "created_at",
+    ]
+
+    static func tenant(_ db: Database, _ id: TenantID) throws -> TenantRecord? {
+        try db.cachedStatement(sql: "SELECT \(tenantSelection) FROM tenants WHERE id = ?")
+            .firstRawRow(binding: [id.rawValue]) { row in row.map(tenant) }
+    }
+
+    /// A tenant from a row of `tenantSelection` (in `tenantColumns`' order).
+    static func tenant(_ row: RawRow) -> TenantRecord {
         TenantRecord(
-            id: TenantID(rawValue: row["id"]), name: row["name"],
+            id: TenantID(rawValue: row.text(0) ?? ""), name: row.text(1) ?? "",
             settings: TenantSettings(
-                compliantAppFeature: row["compliant_app_feature"], staleDeviceDays: row["stale_device_days"],
-                auditRetentionDays: row["audit_retention_days"],
-                directoryDeprovisioning: DeprovisioningAction(rawValue: row["directory_deprovisioning"]) ?? .disable,
-                directoryEraseAfterDays: row["directory_erase_after_days"]),
-            createdAt: Date(millisecondsSince1970: row["created_at"]),
-            account: TenantAccount(row: storedRow(row, TenantAccount.columns)))
+                compliantAppFeature: row.integer(2) != 0, staleDeviceDays: Int(row.integer(3)),
+                auditRetentionDays: Int(row.integer(4)),
+                directoryDeprovisioning: row.text(5).flatMap(DeprovisioningAction.init(rawValue:)) ?? .disable,
+                directoryEraseAfterDays: Int(row.integer(6))),
+            createdAt: Date(millisecondsSince1970: row.integer(7)),
+            account: TenantAccount(row: row.stored(TenantAccount.columns, from: Int32(tenantColumns.count))))
     }
 
     public func updateAccount(
         _ id: TenantID, _ change: @escaping @Sendable (TenantAccount) throws -> (TenantAccount, AuditEvent)
     ) async throws -> TenantAccount {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tenants WHERE id = ?", arguments: [id.rawValue]) else {
-                throw StoreError.notFound
-            }
-            let (account, audit) = try change(Self.tenant(row).account)
+            guard let tenant = try Self.tenant(db, id) else { throw StoreError.notFound }
+            let (account, audit) = try change(tenant.account)
             let assignments = TenantAccount.columns.map { "\($0.name) = ?" }.joined(separator: ", ")
             try db.execute(
                 sql: "UPDATE tenants SET \(assignments) WHERE id = ?",
