@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-
 import StewardStore
 
 /// The row a cached statement steps to, read through SQLite's own calls, by position: for the
