@@ -152,6 +152,7 @@ public enum Layout {
         // digits, `-`, `:`, `T` and `Z` (nothing to escape). Written straight into the string's
         // own storage, the time too: a page of devices shows two times per row, and a string per
         // part (and per join, and for the time's own text) was most of this.
+        // The opening tag and its time, `">`, then `2026-12-06 08:00` (16 bytes) and the closing tag.
         let length = Self.timeOpening.utf8CodeUnitCount + WireJSONWriter.timeLength + 2 + 16 + Self.timeClosing.utf8CodeUnitCount
         return HTML(unsafeMarkup: String(unsafeUninitializedCapacity: length) { out in
             var at = 0

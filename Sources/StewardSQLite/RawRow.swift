@@ -69,29 +69,23 @@ extension Statement {
         }
     }
 
-    /// Binds `arguments` (through GRDB) and hands each row to `body`, then resets the statement
-    /// as `firstRawRow` does.
-    func rawRows(_ arguments: StatementArguments, _ body: (RawRow) throws -> Void) throws {
+    /// Binds `arguments` (through GRDB), makes each row into a value with `body`, then resets the
+    /// statement as `firstRawRow` does.
+    func rawRows<T>(_ arguments: StatementArguments, _ body: (RawRow) throws -> T) throws -> [T] {
         try setArguments(arguments)
         let statement = sqliteStatement
         defer {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
         }
+        var values: [T] = []
         while true {
             switch sqlite3_step(statement) {
-            case SQLITE_ROW: try body(RawRow(statement: statement))
-            case SQLITE_DONE: return
+            case SQLITE_ROW: values.append(try body(RawRow(statement: statement)))
+            case SQLITE_DONE: return values
             case let code: throw Self.error(code, statement)
             }
         }
-    }
-
-    /// Every row, each made into a value by `body`.
-    func rawRows<T>(_ arguments: StatementArguments, _ body: (RawRow) throws -> T) throws -> [T] {
-        var values: [T] = []
-        try rawRows(arguments) { values.append(try body($0)) }
-        return values
     }
 
     private func check(_ code: Int32, _ statement: OpaquePointer) throws {
