@@ -12,16 +12,29 @@ public final class SQLiteStorage: Storage {
     let inPlace: InPlaceReaders
     /// Check-ins that arrive while the writer is busy commit in one transaction.
     public static let defaultGroupCommit = 32
-    /// The writer connection's page cache (KiB) and its WAL pages between checkpoints
-    /// (measured on deltas: docs/performance.md, 2026-12-07).
+    /// The writer connection's page cache (KiB; measured on deltas: docs/performance.md, 2026-12-07).
     static let writerCacheKiB = 16_384
-    static let checkpointPages = 10_000
+    /// Checkpoints, run beside the writer when its commits ask.
+    let checkpointer: WALCheckpointer
     let checkInCommits: GroupCommit<SQLiteStorage, PreparedCheckIn, CheckInWritten>
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
     /// `busyTimeout`: how long a statement waits while another process holds the lock.
     /// `groupCommit`: at most this many check-ins in one transaction (1: each its own).
-    public init(path: String, busyTimeout: Duration = .seconds(10), groupCommit: Int = defaultGroupCommit) throws {
+    public convenience init(path: String, busyTimeout: Duration = .seconds(10), groupCommit: Int = defaultGroupCommit) throws {
+        try self.init(path: path, busyTimeout: busyTimeout, groupCommit: groupCommit, checkpoints: .standard)
+    }
+
+    init(path: String, busyTimeout: Duration, groupCommit: Int, checkpoints: WALCheckpointer.Intervals) throws {
+        // Owner-only: SQLite gives the WAL and shared-memory files the database file's mode.
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+        let checkpointer = try WALCheckpointer(path: path, intervals: checkpoints, busyTimeout: busyTimeout)
+        self.checkpointer = checkpointer
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(TimeInterval(busyTimeout.components.seconds))
@@ -41,20 +54,12 @@ public final class SQLiteStorage: Storage {
                 // descends the same index pages again and again, read from its own cache
                 // instead of through a system call per page.
                 try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
-                // A checkpoint every ~40 MB of WAL instead of SQLite's ~4 MB: one group commit
-                // writes hundreds of pages, so the default copied them back (with two fsyncs)
-                // every second batch; a longer WAL copies each hot page back once per many.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
+                // The writer's commits ask for checkpoints instead of running them.
+                checkpointer.install(on: db)
             }
         }
-        // Owner-only: SQLite gives the WAL and shared-memory files the database file's mode.
-        if !FileManager.default.fileExists(atPath: path) {
-            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        }
-        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
-            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
-        }
         pool = try DatabasePool(path: path, configuration: configuration)
+        try checkpointer.openWAL()
         softwareIDs = SoftwareIDCache()
         inPlace = try InPlaceReaders(
             path: path, count: max(1, ProcessInfo.processInfo.activeProcessorCount), busyTimeout: busyTimeout)
@@ -62,6 +67,12 @@ public final class SQLiteStorage: Storage {
             maxBatch: groupCommit,
             batch: { storage, items in try await storage.commitCheckIns(items) },
             single: { storage, item in try await storage.commitCheckIns([item])[0] })
+    }
+
+    /// A storage dropped without `close()` (tests): the checkpointer's connection closes now,
+    /// after any checkpoint it is running, not later on its own queue while the file is reopened.
+    deinit {
+        checkpointer.close()
     }
 
     /// A read of one statement — a point read or one page — with no transaction around it (one
@@ -101,6 +112,7 @@ public final class SQLiteStorage: Storage {
     /// while serving (an erasure, a change to personal) survive in no WAL frame.
     public func close() async {
         inPlace.close()
+        checkpointer.close()
         try? await truncateWAL()
         try? pool.close()
     }

@@ -24,17 +24,47 @@ import StewardStore
 
     /// The writer's cache and checkpoint interval are its own: readers keep SQLite's defaults
     /// (each connection's cache is memory the server holds).
-    @Test func theWriterAloneGetsTheLargerCacheAndTheLongerWAL() async throws {
+    @Test func theWriterAloneGetsTheLargerCache() async throws {
         let directory = try TemporaryDirectory()
         let storage = try SQLiteStorage(path: directory.url.appendingPathComponent("steward.sqlite").path)
         try await storage.migrate()
-        let writer = try await storage.pool.write { db in
-            (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"))
-        }
-        #expect(writer.0 == -SQLiteStorage.writerCacheKiB)
-        #expect(writer.1 == SQLiteStorage.checkpointPages)
+        let writer = try await storage.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+        #expect(writer == -SQLiteStorage.writerCacheKiB)
         let reader = try await storage.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
         #expect(reader == -2000)
+        await storage.close()
+    }
+
+    /// The WAL's length after 40 commits of ~20 pages each: kept short by checkpoints beside the
+    /// writer, or by the writer's own backstop when they stop; never checkpointed by the writer
+    /// below the backstop.
+    @Test func checkpointsRunBesideTheWriterAndTheBackstopInIt() async throws {
+        func walPages(intervals: WALCheckpointer.Intervals, checkpointerRuns: Bool) async throws -> (pages: Int, beside: Int) {
+            let directory = try TemporaryDirectory()
+            let path = directory.url.appendingPathComponent("steward.sqlite").path
+            let storage = try SQLiteStorage(path: path, busyTimeout: .seconds(10), groupCommit: 1, checkpoints: intervals)
+            try await storage.pool.write { db in try db.execute(sql: "CREATE TABLE filler (bytes BLOB NOT NULL)") }
+            if !checkpointerRuns { storage.checkpointer.close() }
+            for _ in 0..<40 {
+                try await storage.pool.write { db in
+                    try db.execute(sql: "INSERT INTO filler (bytes) VALUES (randomblob(80000))")
+                }
+                storage.checkpointer.drain()
+            }
+            let bytes = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+            let beside = storage.checkpointer.completed
+            await storage.close()
+            return (bytes / (4096 + 24), beside)
+        }
+        let beside = try await walPages(intervals: .init(request: 50, backstop: 1_000_000), checkpointerRuns: true)
+        #expect(beside.pages < 120)
+        #expect(beside.beside > 0)
+        let backstop = try await walPages(intervals: .init(request: 50, backstop: 100), checkpointerRuns: false)
+        #expect(backstop.pages < 160)
+        #expect(backstop.beside == 0)
+        let neither = try await walPages(intervals: .init(request: 50, backstop: 1_000_000), checkpointerRuns: false)
+        #expect(neither.pages >= 40 * 19)
+        #expect(neither.beside == 0)
     }
 
     @Test func refusesADatabaseNewerThanTheBinary() async throws {
