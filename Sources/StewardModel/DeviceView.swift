@@ -267,18 +267,12 @@ public enum DeviceSort: String, WireEnum {
 
 public enum PageCursor {
     public static func encode(_ key: String) -> String {
-        Data(key.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(key.utf8)
     }
 
     /// The key, or nil when the text is not a cursor.
     public static func decode(_ cursor: String) -> String? {
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8), !key.isEmpty else {
-            return nil
-        }
-        return key
+        guard let bytes = Base64URL.decode(cursor), !bytes.isEmpty else { return nil }
+        return String(validating: bytes, as: UTF8.self)
     }
 }

@@ -8,10 +8,7 @@ public enum Secrets {
     public static func make(_ kind: Credential.Kind, tenantID: TenantID, id: String) -> Credential {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let secret = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        return Credential(kind: kind, tenantID: tenantID, id: id, secret: secret)
+        return Credential(kind: kind, tenantID: tenantID, id: id, secret: Base64URL.encode(bytes))
     }
 
     public static func verifier(of credential: Credential) -> Data {

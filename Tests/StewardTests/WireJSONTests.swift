@@ -122,6 +122,28 @@ import StewardModel
         }
     }
 
+    /// Base64url is Foundation's base64 with the URL alphabet and no padding, both ways, for
+    /// every length up to 3 groups past a multiple; what is not canonical is refused.
+    @Test func base64URLIsFoundationsBase64WithTheURLAlphabet() {
+        var random = SeededGenerator(seed: 11)
+        for length in 0..<64 {
+            for _ in 0..<20 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+                let expected = Data(bytes).base64EncodedString()
+                    .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                    .replacingOccurrences(of: "=", with: "")
+                #expect(Base64URL.encode(bytes) == expected)
+                #expect(Base64URL.decode(expected) == bytes)
+            }
+        }
+        for text in ["A", "AAAAA", "AB", "AAB", "a+bc", "ab/c", "abc=", "ab cd", "é"] {
+            #expect(Base64URL.decode(text) == nil, "\(text)")
+        }
+        #expect(PageCursor.decode(PageCursor.encode("2026-12-07\u{1F}ümlaut")) == "2026-12-07\u{1F}ümlaut")
+        #expect(PageCursor.decode(Base64URL.encode([0xFF, 0xFE])) == nil)
+        #expect(PageCursor.decode("") == nil)
+    }
+
     /// Calendar edges the day arithmetic must get right: leap days, century years, 1970 itself.
     @Test(arguments: [
         "1900-02-28T23:59:59Z", "1900-03-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2000-02-29T12:00:00Z",
