@@ -9,11 +9,13 @@ extension SQLiteStorage {
     }
 
     public func summary(tenantID: TenantID) async throws -> ReportSummary {
+        // Read by position (every console devices page and dashboard reads these rows).
         try await readOneStatement { db in
-            let rows = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT dimension, value, devices FROM device_counts WHERE tenant_id = ?"),
-                arguments: [tenantID.rawValue])
-            return ReportSummary(rows: rows.map { ($0["dimension"], $0["value"], $0["devices"]) })
+            let rows = try db.cachedStatement(sql: "SELECT dimension, value, devices FROM device_counts WHERE tenant_id = ?")
+                .rawRows([tenantID.rawValue]) { row in
+                    (dimension: row.text(0) ?? "", value: row.text(1) ?? "", devices: Int(row.integer(2)))
+                }
+            return ReportSummary(rows: rows)
         }
     }
 

@@ -32,7 +32,6 @@ final class WALCheckpointer: @unchecked Sendable {
     // Unchecked: the state is behind its mutex, the connection behind its own queue, and the
     // hook's context is written once before the hook is installed.
     private let connection: DatabaseQueue
-    private let intervals: Intervals
     private let state = Mutex(State())
     /// What the writer's hook holds: the checkpointer weakly, so the hook never outlives it
     /// unsafely (the hook's pointer is kept for the connection's life: a few bytes per storage).
@@ -49,7 +48,6 @@ final class WALCheckpointer: @unchecked Sendable {
         configuration.busyMode = .timeout(TimeInterval(busyTimeout.components.seconds))
         configuration.publicStatementArguments = false
         connection = try DatabaseQueue(path: path, configuration: configuration)
-        self.intervals = intervals
         let context = HookContext(intervals: intervals)
         hookContext = Unmanaged.passRetained(context).toOpaque()
         context.checkpointer = self
