@@ -41,27 +41,21 @@ public enum Base64URL {
         return values
     }()
 
-    public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
-        let length = (bytes.count * 4 + 2) / 3
-        return String(unsafeUninitializedCapacity: length) { text in
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        let bytes = Array(bytes)  // short: a cursor's key, a secret's 32 bytes
+        return String(unsafeUninitializedCapacity: (bytes.count * 4 + 2) / 3) { text in
             var at = 0
-            var index = bytes.startIndex
-            func put(_ sextet: UInt32) {
-                text[at] = alphabet[Int(sextet & 63)]
-                at += 1
-            }
-            while index != bytes.endIndex {
-                let first = UInt32(bytes[index])
-                index = bytes.index(after: index)
-                let second = index == bytes.endIndex ? nil : UInt32(bytes[index])
-                if second != nil { index = bytes.index(after: index) }
-                let third = second == nil || index == bytes.endIndex ? nil : UInt32(bytes[index])
-                if third != nil { index = bytes.index(after: index) }
-                let group = first << 16 | (second ?? 0) << 8 | (third ?? 0)
-                put(group >> 18)
-                put(group >> 12)
-                if second != nil { put(group >> 6) }
-                if third != nil { put(group) }
+            var index = 0
+            while index < bytes.count {
+                let left = bytes.count - index
+                let group = UInt32(bytes[index]) << 16
+                    | (left > 1 ? UInt32(bytes[index + 1]) << 8 : 0) | (left > 2 ? UInt32(bytes[index + 2]) : 0)
+                // Two letters carry one byte, three carry two, four carry three.
+                for shift in [18, 12, 6, 0].prefix(min(left, 3) + 1) {
+                    text[at] = alphabet[Int(group >> UInt32(shift) & 63)]
+                    at += 1
+                }
+                index += 3
             }
             return at
         }
