@@ -125,6 +125,25 @@ enum Report {
         return lines.joined(separator: "\n")
     }
 
+    /// One line on standard error as each phase ends, and as a long step starts: the table
+    /// comes only when the run ends, and a 10-minute `targets` (or a script that profiles the
+    /// server during one phase) needs to follow where it is.
+    static func progress(_ result: Measurement) {
+        var line = "\(result.store) \(result.phase), \(result.devices) devices: " + String(format: "%.0f/s", result.rate)
+        if let share = result.ofCeiling, result.phase != "ceiling", result.phase != "bare route" {
+            line += String(format: " (%.1f%%)", 100 * share)
+        }
+        line += String(format: ", p95 %.2f ms, max %.2f ms", result.p95Ms, result.maxMs)
+        if let cpu = result.serverCpuSecondsPer1000 { line += String(format: ", server CPU %.3f ms each", cpu) }
+        progress(line)
+    }
+
+    static func progress(_ text: String) {
+        let second = Int(Date().timeIntervalSince1970) % 86_400
+        let time = String(format: "%02d:%02d:%02d", second / 3600, second / 60 % 60, second % 60)
+        FileHandle.standardError.write(Data("[\(time) UTC] \(text)\n".utf8))
+    }
+
     /// Writes results as JSON when `--json` named a file.
     static func write(_ results: [Measurement], to path: String?) throws {
         guard let path else { return }

@@ -58,9 +58,10 @@ struct ScaleBench: AsyncParsableCommand {
             for size in sizes {
                 let started = ContinuousClock.now
                 let target = size - driver.fleet.count
+                Report.progress("filling to \(size) devices (direct bulk load)")
                 try await filler.fill(from: filled, to: target, apps: fillApps, personalShare: 5)
                 filled = target
-                print("filled to \(size) devices in \(ContinuousClock.now - started) (direct bulk load)")
+                Report.progress("filled to \(size) devices in \(ContinuousClock.now - started) (direct bulk load)")
                 driver.storeDevices = size
                 if let delta = try await driver.deltas(rounds: 1, changedApps: 5) { results.append(delta) }
                 if heartbeats > 0 {

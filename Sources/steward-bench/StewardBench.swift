@@ -69,6 +69,7 @@ func measured(
         result.serverPeakRssBytes = after.peakRssBytes
     }
     result.ofCeiling = ceiling.map { result.rate / $0 }
+    Report.progress(result)
     return result
 }
 

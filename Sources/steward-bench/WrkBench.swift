@@ -210,6 +210,7 @@ struct Wrk {
             result.serverPeakRssBytes = after.peakRssBytes
         }
         result.ofCeiling = bare.map { result.rate / $0 } ?? 1
+        Report.progress(result)
         return result
     }
 
