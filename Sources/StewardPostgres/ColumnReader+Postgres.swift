@@ -3,7 +3,7 @@ import PostgresNIO
 import StewardStore
 
 /// A PostgreSQL row read by column name, for the mappers written once in `StewardStore`.
-struct PostgresColumns: ColumnReader {
+struct PostgresColumns: ColumnReader, PositionalColumnReader {
     let row: PostgresRandomAccessRow
 
     init(_ row: PostgresRandomAccessRow) { self.row = row }

@@ -13,8 +13,4 @@ struct SQLiteColumns: ColumnReader {
     func blob(_ column: String) -> Data? { row[column] }
     func bool(_ column: String) -> Bool? { row[column] }
     func double(_ column: String) -> Double? { row[column] }
-    // By position, the null test first: decoding a non-optional String or Int64 reads the
-    // statement's column directly, where an Optional went through generic metadata per value.
-    func text(at index: Int) -> String? { row.hasNull(atIndex: index) ? nil : (row[index] as String) }
-    func integer(at index: Int) -> Int64? { row.hasNull(atIndex: index) ? nil : (row[index] as Int64) }
 }

@@ -29,19 +29,19 @@ extension SQLiteStorage {
     }
 
     public func device(tenantID: TenantID, id: DeviceID) async throws -> DeviceView? {
+        // By position (`RawRow`): GRDB's `fetchOne` built a column-name index and copied every
+        // column before the view read one (a tenth of a console device page's CPU).
         try await readOneStatement { db in
-            try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(Self.viewColumns) FROM devices WHERE tenant_id = ? AND id = ?"),
-                arguments: [tenantID.rawValue, id.rawValue]
-            ).map(Self.deviceView)
+            try db.cachedStatement(sql: "SELECT \(Self.viewColumns) FROM devices WHERE tenant_id = ? AND id = ?")
+                .rawRows([tenantID.rawValue, id.rawValue]) { try DeviceView(columns: $0) }.first
         }
     }
 
     public func devices(tenantID: TenantID, query: DeviceQuery) async throws -> [DeviceView] {
         let (sql, bound) = Self.deviceList(tenantID: tenantID, query: query)
         return try await readOneStatement { db in
-            // A cursor reads each column from the statement; `fetchAll` copied every row first.
-            try Array(Row.fetchCursor(db.cachedStatement(sql: sql), arguments: bound).map(Self.deviceView))
+            // Each column read from the statement by position; `fetchAll` copied every row first.
+            try db.cachedStatement(sql: sql).rawRows(bound) { try DeviceView(columns: $0) }
         }
     }
 
@@ -135,8 +135,4 @@ extension SQLiteStorage {
     }
 
     static let viewColumns = DeviceView.storedColumns
-
-    static func deviceView(_ row: Row) throws -> DeviceView {
-        try DeviceView(columns: SQLiteColumns(row))
-    }
 }

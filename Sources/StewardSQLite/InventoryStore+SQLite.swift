@@ -277,10 +277,8 @@ extension SQLiteStorage {
             WHERE d.tenant_id = ? AND d.device_key = ?
             """)
         var result: [String: (id: Int64, app: AppRecord)] = [:]
-        let rows = try Row.fetchCursor(statement, arguments: [tenant, deviceKey])
-        while let row = try rows.next() {
-            let app = appRecord(row, from: 1)
-            result[app.appId] = (row[0], app)
+        for (id, app) in try statement.rawRows([tenant, deviceKey], { row in (row.integer(0), appRecord(row, from: 1)) }) {
+            result[app.appId] = (id, app)
         }
         return result
     }
@@ -299,8 +297,8 @@ extension SQLiteStorage {
             """)
         var result: [String: (id: Int64, app: AppRecord)] = [:]
         for appID in appIDs {
-            if let row = try Row.fetchOne(statement, arguments: [deviceKey, tenant, appID]) {
-                result[appID] = (row[0], appRecord(row, from: 1))
+            if let found = try statement.rawRows([deviceKey, tenant, appID], { row in (row.integer(0), appRecord(row, from: 1)) }).first {
+                result[appID] = found
             }
         }
         return result
@@ -324,25 +322,21 @@ extension SQLiteStorage {
     /// software in app-ID order would visit every app any device reported).
     public func apps(tenantID: TenantID, deviceID: DeviceID, after: String?, limit: Int) async throws -> [AppRecord] {
         try await readOneStatement { db in
-            try Array(Row.fetchCursor(
-                db.cachedStatement(sql: """
-                    SELECT s.app_id, s.name, s.version, s.size_bytes, s.install_location
-                    FROM devices d
-                    CROSS JOIN device_software a ON a.tenant_id = d.tenant_id AND a.device_key = d.device_key
-                    CROSS JOIN software s ON s.tenant_id = a.tenant_id AND s.id = a.software_id
-                    WHERE d.tenant_id = ? AND d.id = ? AND s.app_id > ? ORDER BY s.app_id LIMIT ?
-                    """),
-                arguments: [tenantID.rawValue, deviceID.rawValue, after ?? "", limit]
-            ).map { Self.appRecord($0) })
+            try db.cachedStatement(sql: """
+                SELECT s.app_id, s.name, s.version, s.size_bytes, s.install_location
+                FROM devices d
+                CROSS JOIN device_software a ON a.tenant_id = d.tenant_id AND a.device_key = d.device_key
+                CROSS JOIN software s ON s.tenant_id = a.tenant_id AND s.id = a.software_id
+                WHERE d.tenant_id = ? AND d.id = ? AND s.app_id > ? ORDER BY s.app_id LIMIT ?
+                """).rawRows([tenantID.rawValue, deviceID.rawValue, after ?? "", limit]) { Self.appRecord($0) }
         }
     }
 
     /// A row of `app_id, name, version, size_bytes, install_location` from column `first` on,
     /// read by position.
-    static func appRecord(_ row: Row, from first: Int = 0) -> AppRecord {
-        let columns = SQLiteColumns(row)
-        return AppRecord(
-            appId: columns.text(at: first) ?? "", name: columns.text(at: first + 1) ?? "", version: columns.text(at: first + 2),
-            sizeBytes: columns.integer(at: first + 3), installLocation: columns.text(at: first + 4))
+    static func appRecord(_ row: RawRow, from first: Int32 = 0) -> AppRecord {
+        AppRecord(
+            appId: row.text(first) ?? "", name: row.text(first + 1) ?? "", version: row.text(first + 2),
+            sizeBytes: row.optionalInteger(first + 3), installLocation: row.text(first + 4))
     }
 }

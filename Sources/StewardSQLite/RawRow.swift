@@ -8,7 +8,7 @@ import StewardStore
 /// column-name index built for each row, a name lowercased for each value read) and boxed
 /// arguments cost more than the read itself (measured: about half of the check-in state read's
 /// CPU samples).
-struct RawRow {
+struct RawRow: PositionalColumnReader {
     fileprivate let statement: OpaquePointer
 
     func text(_ column: Int32) -> String? {
@@ -39,6 +39,9 @@ struct RawRow {
         }
         return StoredRow(values)
     }
+
+    func text(at index: Int) -> String? { text(Int32(index)) }
+    func integer(at index: Int) -> Int64? { optionalInteger(Int32(index)) }
 
     func blob(_ column: Int32) -> Data? {
         guard sqlite3_column_type(statement, column) != SQLITE_NULL else { return nil }

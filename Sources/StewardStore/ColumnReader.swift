@@ -9,8 +9,12 @@ public protocol ColumnReader {
     func blob(_ column: String) throws -> Data?
     func bool(_ column: String) throws -> Bool?
     func double(_ column: String) throws -> Double?
-    /// By position, for the hottest read (a device page): a lookup by name per column was a
-    /// third of its cost on SQLite.
+}
+
+/// A row read by position, for the hottest read (a page of devices): a lookup by name per
+/// column was a third of its cost on SQLite, and GRDB's row (a column-name index built per
+/// statement run) most of one device's read.
+public protocol PositionalColumnReader {
     func text(at index: Int) throws -> String?
     func integer(at index: Int) throws -> Int64?
 }
@@ -95,7 +99,7 @@ extension DeviceView {
         """
 
     /// A row selected with `storedColumns`.
-    public init(columns row: some ColumnReader) throws {
+    public init(columns row: some PositionalColumnReader) throws {
         func text(_ index: Int) throws -> String { try row.text(at: index) ?? "" }
         func date(_ index: Int) throws -> Date? { try row.integer(at: index).map(Date.init(millisecondsSince1970:)) }
         let interfacesJSON = try row.text(at: 15) ?? "[]"
