@@ -168,9 +168,8 @@ public enum DevicePages {
             Field(label: "Last check-in", value: Layout.time(device.lastCheckInAt), column: "last_check_in_at"),
             Field(label: "Retired", value: Layout.time(device.retiredAt), column: "retired_at"),
         ]
-        let catalog = Dictionary(DataCatalog.entries.filter { $0.table == "devices" }.map { ($0.column, $0) }) { first, _ in first }
         let fieldRows = fields.html { field in
-            let entry = catalog[field.column]
+            let entry = deviceCatalog[field.column]
             return """
                 <dt>\(field.label)</dt><dd>\(field.value)</dd>\
                 <dd>\(entry.map { HTML("\(Layout.badge($0.category)) <span class=\"source\">from \($0.source.rawValue)</span>") } ?? .empty)</dd>
@@ -191,6 +190,9 @@ public enum DevicePages {
                 + "<button type=\"submit\" class=\"danger\" id=\"delete-device\">Delete device</button>") : .empty)
             """)
     }
+
+    /// The catalog's entries of the devices table, by column (built once, not per page).
+    static let deviceCatalog = Dictionary(DataCatalog.entries.filter { $0.table == "devices" }.map { ($0.column, $0) }) { first, _ in first }
 
     /// The remote actions the viewer's role allows; wipe and retire ask for the kind typed again.
     static func actions(viewer: ConsoleViewer, device: DeviceView) -> HTML {
