@@ -310,6 +310,37 @@ import StewardStore
         }
     }
 
+    /// The session is read from the `Cookie` headers by its exact name, among other cookies and
+    /// whitespace, in one header or several (HTTP/2 sends one field per cookie).
+    @Test func theSessionCookieIsFoundByItsExactNameAmongOthers() async throws {
+        let env = try await TestEnvironment(.sqlite)
+        try await env.withClient { api in
+            func status(_ cookies: [String]) async throws -> HTTPResponse.Status {
+                var headers = HTTPFields()
+                for cookie in cookies { headers.append(HTTPField(name: .cookie, value: cookie)) }
+                return try await api.send(.GET, "/devices", headers: headers, body: nil).status
+            }
+            let session = api.adminToken
+            let signedIn = [
+                ["steward_session=\(session)"],
+                ["theme=dark;steward_session_old=x;   steward_session=\(session); last=1"],
+                ["theme=dark", "steward_session=\(session)"],
+            ]
+            for cookies in signedIn {
+                let answer = try await status(cookies)
+                #expect(answer == .ok, "\(cookies)")
+            }
+            // Not signed in: the page sends the browser to the sign-in form.
+            let signedOut = [
+                ["steward_session_old=\(session)"], ["xsteward_session=\(session)", "steward_session"], ["steward_session=nonsense"], [],
+            ]
+            for cookies in signedOut {
+                let answer = try await status(cookies)
+                #expect(answer == .seeOther, "\(cookies)")
+            }
+        }
+    }
+
     @Test func signingInThroughTheFormAsksTheTenantAndTheCodeWhenNeeded() async throws {
         let env = try await TestEnvironment(.sqlite)
         try await env.withClient { api in

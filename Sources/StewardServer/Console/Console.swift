@@ -122,15 +122,15 @@ public struct Console: Sendable {
 
     /// The signed-in admin as the pages see them; nil before sign-in.
     static func viewer(_ request: Request, _ context: Context) -> ConsoleViewer? {
-        guard context.adminID != nil, let cookie = request.cookies[AdminAuthentication.sessionCookie]?.value else { return nil }
+        guard context.adminID != nil, let secret = AdminAuthentication.sessionSecret(request) else { return nil }
         return ConsoleViewer(
-            adminName: context.actorName ?? "", csrfToken: csrfToken(forSession: String(cookie)),
+            adminName: context.actorName ?? "", csrfToken: csrfToken(forSession: secret),
             permissions: Set(context.grants.permissions.keys))
     }
 
     /// The session's CSRF token: a digest of the (HttpOnly) session secret, so another site can
     /// neither read nor make it, and it ends with the session.
-    public static func csrfToken(forSession session: String) -> String {
+    public static func csrfToken(forSession session: some StringProtocol) -> String {
         String(SHA256.hash(data: Data("steward-console-csrf\0\(session)".utf8)).lowercaseHex.prefix(32))
     }
 
@@ -138,8 +138,8 @@ public struct Console: Sendable {
     static func form(_ request: Request, _ context: Context, limit: Int = Limits.smallBodyBytes) async throws -> FormBody {
         try AdminAuthentication.refuseCrossSite(request)
         let form = try await FormBody.read(request, limit: limit)
-        guard let cookie = request.cookies[AdminAuthentication.sessionCookie]?.value,
-            let sent = form["csrf"], Secrets.constantTimeEquals(sent, csrfToken(forSession: String(cookie)))
+        guard let secret = AdminAuthentication.sessionSecret(request),
+            let sent = form["csrf"], Secrets.constantTimeEquals(sent, csrfToken(forSession: secret))
         else {
             throw APIError(.forbidden, "csrf_token_invalid", "The form's security token is missing or out of date: reload the page and try again.")
         }
@@ -159,8 +159,8 @@ public struct Console: Sendable {
     // MARK: Sign-in and sign-out
 
     func signInForm(_ request: Request, context: Context) async throws -> Response {
-        if let cookie = request.cookies[AdminAuthentication.sessionCookie],
-            let credential = Credential(text: Substring(cookie.value), kind: .adminToken),
+        if let secret = AdminAuthentication.sessionSecret(request),
+            let credential = Credential(text: secret, kind: .adminToken),
             try await AdminAuthentication.authenticated(context, by: credential, store: store, clock: clock) != nil
         {
             return Self.redirect("/")
@@ -221,8 +221,8 @@ struct ConsoleSession: RouterMiddleware {
     let clock: Clock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let cookie = request.cookies[AdminAuthentication.sessionCookie],
-            let credential = Credential(text: Substring(cookie.value), kind: .adminToken),
+        if let secret = AdminAuthentication.sessionSecret(request),
+            let credential = Credential(text: secret, kind: .adminToken),
             let signedIn = try await AdminAuthentication.authenticated(context, by: credential, store: store, clock: clock)
         {
             return try await next(request, signedIn)
