@@ -30,7 +30,7 @@ extension SQLiteStorage {
 
     public func device(tenantID: TenantID, id: DeviceID) async throws -> DeviceView? {
         // By position (`RawRow`): GRDB's `fetchOne` built a column-name index and copied every
-        // column before the view read one (a tenth of a console device page's CPU).
+        // column before the view read one (8% of a console device page's CPU).
         try await readOneStatement { db in
             try db.cachedStatement(sql: "SELECT \(Self.viewColumns) FROM devices WHERE tenant_id = ? AND id = ?")
                 .rawRows([tenantID.rawValue, id.rawValue]) { try DeviceView(columns: $0) }.first
