@@ -95,6 +95,8 @@ public final class PostgresStorage: Storage {
         _ = try await rows("SELECT 1")
     }
 
+    public var checkInCommitLoad: GroupCommitLoad { checkInCommits.load }
+
     public func pendingMigrations() async throws -> [String] {
         await started()
         let logger = logger

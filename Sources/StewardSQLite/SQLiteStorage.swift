@@ -92,8 +92,7 @@ public final class SQLiteStorage: Storage {
         return try await pool.read(body)
     }
 
-    /// Check-in batches committed so far (group commit's effect, for the benchmark and tests).
-    public var checkInCommitCounts: GroupCommitStatistics { checkInCommits.counts }
+    public var checkInCommitLoad: GroupCommitLoad { checkInCommits.load }
 
     public func migrate() async throws {
         try await pool.write { db in

@@ -191,7 +191,8 @@ public func buildRouter(
             }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: ServiceMetrics.exposition())))
+            let text = ServiceMetrics.exposition(checkIns: storage.checkInCommitLoad)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: text)))
         },
         .uploadDiagnostics: handler(diagnostics.upload),
         .listDiagnostics: handler(diagnostics.list),

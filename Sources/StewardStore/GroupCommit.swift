@@ -32,6 +32,8 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
     private var queue: [Waiting] = []
     private var running = 0
     private var statistics = GroupCommitStatistics()
+    /// Time spent in `batch` and `single`, summed over batches running at once.
+    private var busy = Duration.zero
 
     /// `batch` commits its items in one transaction and returns one output per item, in order;
     /// `single` commits one item alone (the fallback). `maxConcurrentBatches`: 1 for a store
@@ -46,7 +48,11 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
 
     /// Commits `item` (with whatever else is waiting) and returns its output once committed.
     public func commit(_ item: Item, on writer: Writer) async throws -> Output {
-        if maxBatch == 1 { return try await single(writer, item) }
+        if maxBatch == 1 {
+            let start = ContinuousClock.now
+            defer { record(items: 1, fellBack: false, since: start) }
+            return try await single(writer, item)
+        }
         return try await withCheckedThrowingContinuation { continuation in
             let start = lock.withLock {
                 queue.append(Waiting(writer: writer, item: item, continuation: continuation))
@@ -63,6 +69,13 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
 
     /// Batches committed, writes in them, and batches that fell back to one write at a time.
     public var counts: GroupCommitStatistics { lock.withLock { statistics } }
+
+    /// The counts with what the writer is doing now, for an operator (`/metrics`).
+    public var load: GroupCommitLoad {
+        lock.withLock {
+            GroupCommitLoad(counts: statistics, waiting: queue.count, busy: busy, slots: maxBatch == 1 ? nil : maxConcurrentBatches)
+        }
+    }
 
     private func drain() async {
         while true {
@@ -81,9 +94,15 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
     }
 
     private func commitBatch(_ waiting: [Waiting]) async {
+        let start = ContinuousClock.now
         if waiting.count == 1 {
-            await commitAlone(waiting[0])
-            record(items: 1, fellBack: false)
+            // Counted before its caller hears back, as a batch is: a caller that reads the
+            // counts after its answer sees its own write in them.
+            let one = waiting[0]
+            let result: Result<Output, any Error>
+            do { result = .success(try await single(one.writer, one.item)) } catch { result = .failure(error) }
+            record(items: 1, fellBack: false, since: start)
+            one.continuation.resume(with: result)
             return
         }
         do {
@@ -91,11 +110,14 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
             guard outputs.count == waiting.count else {
                 throw StoreError.unavailable("a group commit returned \(outputs.count) results for \(waiting.count) writes")
             }
-            record(items: waiting.count, fellBack: false)
+            record(items: waiting.count, fellBack: false, since: start)
             for (one, output) in zip(waiting, outputs) { one.continuation.resume(returning: output) }
         } catch {
-            record(items: waiting.count, fellBack: true)
+            record(items: waiting.count, fellBack: true, since: start)
+            let retries = ContinuousClock.now
             for one in waiting { await commitAlone(one) }
+            let spent = retries.duration(to: .now)
+            lock.withLock { busy += spent }
         }
     }
 
@@ -104,13 +126,32 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
         do { one.continuation.resume(returning: try await single(one.writer, one.item)) } catch { one.continuation.resume(throwing: error) }
     }
 
-    private func record(items: Int, fellBack: Bool) {
+    private func record(items: Int, fellBack: Bool, since start: ContinuousClock.Instant) {
+        let spent = start.duration(to: .now)
         lock.withLock {
+            busy += spent
             statistics.batches += 1
             statistics.items += items
             statistics.largestBatch = max(statistics.largestBatch, items)
             if fellBack { statistics.fellBack += 1 }
         }
+    }
+}
+
+/// A group commit's counts and what it is doing now: how many writes wait for a batch slot, and
+/// the time spent committing since the process started. On a store with one writer (SQLite,
+/// `slots` 1) the busy time's rate is the writer's utilisation: near 1 s per second, check-ins
+/// queue and batches grow — the store is the bound. Where batches run in parallel (PostgreSQL)
+/// the busy time is summed over them, so divide its rate by `slots`.
+public struct GroupCommitLoad: Sendable, Equatable {
+    public var counts: GroupCommitStatistics
+    public var waiting: Int
+    public var busy: Duration
+    /// Batches that may commit at once; nil without group commit (each write alone, in parallel).
+    public var slots: Int?
+
+    public init(counts: GroupCommitStatistics, waiting: Int, busy: Duration, slots: Int?) {
+        (self.counts, self.waiting, self.busy, self.slots) = (counts, waiting, busy, slots)
     }
 }
 

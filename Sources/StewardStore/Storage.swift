@@ -18,4 +18,7 @@ public protocol Storage:
     /// unreachable, lost mid-request, too busy or full, rather than a fault in the request or
     /// in Steward. `StoreError.outage` itself answers for itself.
     func outage(causedBy error: any Error) -> StoreOutage?
+    /// The check-in writes' group commit: batches, writes, what waits and the time spent
+    /// committing (`/metrics`).
+    var checkInCommitLoad: GroupCommitLoad { get }
 }

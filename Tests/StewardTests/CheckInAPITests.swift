@@ -95,6 +95,36 @@ import StewardStore
         }
     }
 
+    /// `/metrics` shows the check-in writer's load as the store counts it: the check-ins that
+    /// wrote (a heartbeat writes nothing), the transactions they took, none waiting once
+    /// answered, and time spent writing.
+    @Test(arguments: StoreKind.available) func metricsShowTheCheckInWritersLoad(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let inventory = SampleInventory.make(appCount: 5)
+            for _ in 0..<2 {
+                let device = try await api.enroll(.corporate)
+                #expect(try await api.checkIn(device.deviceSecret, try SampleInventory.fullRequest(inventory)).status == .ok)
+                #expect(try await api.checkIn(device.deviceSecret, try SampleInventory.heartbeat(inventory)).status == .ok)
+            }
+            let scraped = try await api.send(.GET, APIRoute.metrics.path, token: nil)
+            let text = String(decoding: scraped.body, as: UTF8.self)
+            func sample(_ name: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+            }
+            #expect(text.contains("# TYPE steward_check_in_batched_writes_total counter\n"))
+            #expect(sample("steward_check_in_batched_writes_total") == 2)
+            let batches = sample("steward_check_in_batches_total") ?? 0
+            #expect(batches >= 1 && batches <= 2)
+            #expect(sample("steward_check_in_writes_waiting") == 0)
+            #expect(sample("steward_check_in_batch_fallbacks_total") == 0)
+            #expect((sample("steward_check_in_commit_seconds_total") ?? 0) > 0)
+            // SQLite groups check-ins for its one writer; PostgreSQL by default writes each alone.
+            #expect(sample("steward_check_in_writer_slots") == env.storage.checkInCommitLoad.slots.map(Double.init))
+            #expect(store != .sqlite || sample("steward_check_in_writer_slots") == 1)
+        }
+    }
+
     @Test(arguments: StoreKind.available) func asksForAFullInventoryWhenItLacksASection(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)
         try await env.withClient { api in

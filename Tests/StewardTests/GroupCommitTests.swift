@@ -103,6 +103,28 @@ private final class RecordingWriter: @unchecked Sendable {
         #expect(commits.counts.fellBack == 1)
     }
 
+    /// What an operator reads of the writer: the writes waiting while it is held, then none, and
+    /// time spent committing that counts the held write's wait (a time measured, never waited for).
+    @Test func theLoadShowsWhatWaitsAndTheTimeSpentWriting() async throws {
+        let writer = RecordingWriter()
+        let commits = RecordingWriter.commits(8)
+        let began = ContinuousClock.now
+        let first = Task { try await commits.commit(0, on: writer) }
+        for await _ in writer.started { break }
+        let queued = (1...3).map { item in Task { try await commits.commit(item, on: writer) } }
+        while commits.queued < 3 { await Task.yield() }
+        let held = commits.load
+        #expect(held.waiting == 3 && held.counts == GroupCommitStatistics() && held.busy == .zero && held.slots == 1)
+        writer.open.yield()
+        #expect(try await first.value == 0)
+        for task in queued { _ = try await task.value }
+        let after = commits.load
+        #expect(after.waiting == 0 && after.counts == GroupCommitStatistics(batches: 2, items: 4, largestBatch: 3, fellBack: 0))
+        // One slot: the two commits ran one after the other, both since `began`.
+        #expect(after.busy > .zero && after.busy <= began.duration(to: .now))
+        #expect(RecordingWriter.commits(1).load.slots == nil, "without group commit, no slots")
+    }
+
     @Test func aBatchOfOneIsNotABatch() async throws {
         let writer = RecordingWriter()
         let commits = RecordingWriter.commits(1)

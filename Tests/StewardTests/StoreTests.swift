@@ -174,6 +174,29 @@ import StewardStore
         }
     }
 
+    /// The in-place readers' transaction (an admin's credential is read so on every request):
+    /// its statements see one snapshot while a writer commits between them, the next read sees
+    /// the write, and a body that throws leaves no transaction open on the connection.
+    @Test func anInPlaceReadSeesOneSnapshot() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("r.sqlite").path
+        let writer = try DatabasePool(path: path)
+        try writer.write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)") }
+        let readers = try InPlaceReaders(path: path, count: 1, busyTimeout: .seconds(1))
+        defer { readers.close() }
+        let count = "SELECT count(*) FROM t"
+        let (before, after) = try #require(try readers.read { db in
+            let before = try Int.fetchOne(db, sql: count)
+            try writer.write { db in try db.execute(sql: "INSERT INTO t VALUES (2)") }
+            return (before, try Int.fetchOne(db, sql: count))
+        })
+        #expect(before == 1 && after == 1)
+        struct Refused: Error {}
+        #expect(throws: Refused.self) { try readers.read { db -> Int in _ = try Int.fetchOne(db, sql: count); throw Refused() } }
+        #expect(try readers.read { db in try Int.fetchOne(db, sql: count) } == 2)
+        #expect(try readers.readOneStatement { db in db.isInsideTransaction } == false)
+    }
+
     @Test func migrationIDsAreOrderedAndUnique() {
         let ids = SQLiteMigrations.all.map(\.id)
         #expect(ids == ids.sorted() && Set(ids).count == ids.count)

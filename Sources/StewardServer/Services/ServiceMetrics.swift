@@ -1,6 +1,8 @@
+import Foundation
 import StewardAPNs
 import Metrics
 import Prometheus
+import StewardStore
 
 /// The service's own metrics for Prometheus (`GET /metrics`): Hummingbird's request metrics,
 /// labelled by route template (`/api/v1/devices/{id}`, never a concrete path), and Steward's
@@ -58,11 +60,36 @@ public enum ServiceMetrics {
         Metrics.Counter(label: "steward_job_runs_total", dimensions: [("job", job)])
     }
 
-    /// The text exposition format.
-    static func exposition() -> [UInt8] {
+    /// The text exposition format: the registry's metrics, then the check-in writer's load as
+    /// the store counts it (read at the scrape, not copied into the registry on every write).
+    static func exposition(checkIns: GroupCommitLoad) -> [UInt8] {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)
+        buffer.append(contentsOf: checkInWriterText(checkIns).utf8)
         return buffer
+    }
+
+    /// Whether the store's writer is the bound: `rate(steward_check_in_commit_seconds_total)`
+    /// near the writer slots (1 on SQLite) and a `steward_check_in_writes_waiting` that stays up
+    /// mean check-ins queue for it; writes per batch then grow (group commit).
+    static func checkInWriterText(_ load: GroupCommitLoad) -> String {
+        let seconds = Double(load.busy.components.seconds) + Double(load.busy.components.attoseconds) / 1e18
+        var families: [(name: String, type: String, help: String, value: String)] = [
+            ("steward_check_in_batches_total", "counter", "Check-in write transactions run (one check-in alone, or a group).",
+             String(load.counts.batches)),
+            ("steward_check_in_batched_writes_total", "counter", "Check-ins in those transactions.", String(load.counts.items)),
+            ("steward_check_in_batch_fallbacks_total", "counter", "Groups that failed whole and were written again one check-in at a time.",
+             String(load.counts.fellBack)),
+            ("steward_check_in_largest_batch", "gauge", "The most check-ins one transaction has held since the start.",
+             String(load.counts.largestBatch)),
+            ("steward_check_in_writes_waiting", "gauge", "Check-ins waiting now for a free writer slot.", String(load.waiting)),
+            ("steward_check_in_commit_seconds_total", "counter", "Time spent writing check-ins, summed over the writer slots.",
+             String(format: "%.6f", seconds)),
+        ]
+        if let slots = load.slots {
+            families.append(("steward_check_in_writer_slots", "gauge", "Groups of check-ins that may commit at once.", String(slots)))
+        }
+        return families.map { "# HELP \($0.name) \($0.help)\n# TYPE \($0.name) \($0.type)\n\($0.name) \($0.value)\n" }.joined()
     }
 }
