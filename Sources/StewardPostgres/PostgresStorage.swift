@@ -28,10 +28,12 @@ public final class PostgresStorage: Storage {
 
     /// Connects lazily to `url` (`postgres://user:password@host:port/database?sslmode=disable&search_path=s`).
     /// `groupCommit`: at most this many check-ins in one transaction (1: each its own), and at
-    /// most `groupCommitConnections` such transactions at a time.
+    /// most `groupCommitConnections` such transactions at a time, with at most
+    /// `checkInQueueLimit` check-ins waiting for one (each alone, they wait for a connection,
+    /// up to `leaseTimeout`).
     public init(
         url: String, maximumConnections: Int = 20, leaseTimeout: Duration = .seconds(10), groupCommit: Int = defaultGroupCommit,
-        groupCommitConnections: Int = 4, logger: Logger
+        groupCommitConnections: Int = 4, checkInQueueLimit: Int = CheckInQueue.defaultLimit, logger: Logger
     ) throws {
         var configuration = try PostgresURL.configuration(from: url)
         configuration.options.maximumConnections = maximumConnections
@@ -44,6 +46,7 @@ public final class PostgresStorage: Storage {
         self.running = running
         checkInCommits = GroupCommit(
             maxBatch: groupCommit, maxConcurrentBatches: max(1, min(groupCommitConnections, maximumConnections / 2)),
+            maxWaiting: checkInQueueLimit,
             batch: { storage, items in try await storage.commitCheckIns(items) },
             single: { storage, item in try await storage.commitCheckIn(item) })
         runner = Task {

@@ -20,12 +20,20 @@ public final class SQLiteStorage: Storage {
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
     /// `busyTimeout`: how long a statement waits while another process holds the lock.
-    /// `groupCommit`: at most this many check-ins in one transaction (1: each its own).
-    public convenience init(path: String, busyTimeout: Duration = .seconds(10), groupCommit: Int = defaultGroupCommit) throws {
-        try self.init(path: path, busyTimeout: busyTimeout, groupCommit: groupCommit, checkpoints: .standard)
+    /// `groupCommit`: at most this many check-ins in one transaction (1: each its own);
+    /// `checkInQueueLimit`: check-ins that may wait for the writer before the next is refused.
+    public convenience init(
+        path: String, busyTimeout: Duration = .seconds(10), groupCommit: Int = defaultGroupCommit,
+        checkInQueueLimit: Int = CheckInQueue.defaultLimit
+    ) throws {
+        try self.init(
+            path: path, busyTimeout: busyTimeout, groupCommit: groupCommit, checkpoints: .standard, checkInQueueLimit: checkInQueueLimit)
     }
 
-    init(path: String, busyTimeout: Duration, groupCommit: Int, checkpoints: WALCheckpointer.Intervals) throws {
+    init(
+        path: String, busyTimeout: Duration, groupCommit: Int, checkpoints: WALCheckpointer.Intervals,
+        checkInQueueLimit: Int = CheckInQueue.defaultLimit
+    ) throws {
         // Owner-only: SQLite gives the WAL and shared-memory files the database file's mode.
         if !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
@@ -64,7 +72,7 @@ public final class SQLiteStorage: Storage {
         inPlace = try InPlaceReaders(
             path: path, count: max(1, ProcessInfo.processInfo.activeProcessorCount), busyTimeout: busyTimeout)
         checkInCommits = GroupCommit(
-            maxBatch: groupCommit,
+            maxBatch: groupCommit, maxWaiting: checkInQueueLimit,
             batch: { storage, items in try await storage.commitCheckIns(items) },
             single: { storage, item in try await storage.commitCheckIns([item])[0] })
     }

@@ -12,6 +12,10 @@ import Foundation
 /// its writes is then tried on its own: one device's bad write (a device deleted meanwhile, a
 /// constraint, a deadlock) costs the others a retry, never their write, and its caller gets its
 /// own error.
+/// Past `maxWaiting` writes waiting, the next is refused at once (`StoreError.outage(.busy)`, a
+/// 503 with `Retry-After` at the edge; nothing written): a fleet that checks in all at once —
+/// agents coming back after an outage — backs off instead of piling up requests, memory and
+/// latency behind a writer that cannot catch up.
 /// The store that writes is handed to each call (`on:`), so a store can hold its own group
 /// commit without capturing itself.
 public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendable>: @unchecked Sendable {
@@ -26,6 +30,7 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
 
     private let maxBatch: Int
     private let maxConcurrentBatches: Int
+    private let maxWaiting: Int
     private let batch: Batch
     private let single: Single
     private let lock = NSLock()
@@ -37,11 +42,15 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
 
     /// `batch` commits its items in one transaction and returns one output per item, in order;
     /// `single` commits one item alone (the fallback). `maxConcurrentBatches`: 1 for a store
-    /// with one writer; more where the database takes writes in parallel.
-    public init(maxBatch: Int, maxConcurrentBatches: Int = 1, batch: @escaping Batch, single: @escaping Single) {
-        precondition(maxBatch >= 1 && maxConcurrentBatches >= 1)
+    /// with one writer; more where the database takes writes in parallel. `maxWaiting`: writes
+    /// that may wait for a slot (without group commit nothing waits here).
+    public init(
+        maxBatch: Int, maxConcurrentBatches: Int = 1, maxWaiting: Int = .max, batch: @escaping Batch, single: @escaping Single
+    ) {
+        precondition(maxBatch >= 1 && maxConcurrentBatches >= 1 && maxWaiting >= 1)
         self.maxBatch = maxBatch
         self.maxConcurrentBatches = maxConcurrentBatches
+        self.maxWaiting = maxWaiting
         self.batch = batch
         self.single = single
     }
@@ -54,13 +63,21 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
             return try await single(writer, item)
         }
         return try await withCheckedThrowingContinuation { continuation in
-            let start = lock.withLock {
+            let start: Bool? = lock.withLock {
+                guard queue.count < maxWaiting else {
+                    statistics.refused += 1
+                    return nil
+                }
                 queue.append(Waiting(writer: writer, item: item, continuation: continuation))
                 guard running < maxConcurrentBatches else { return false }
                 running += 1
                 return true
             }
-            if start { Task { await self.drain() } }
+            switch start {
+            case nil: continuation.resume(throwing: StoreError.outage(.busy))
+            case true?: Task { await self.drain() }
+            case false?: break
+            }
         }
     }
 
@@ -73,7 +90,9 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
     /// The counts with what the writer is doing now, for an operator (`/metrics`).
     public var load: GroupCommitLoad {
         lock.withLock {
-            GroupCommitLoad(counts: statistics, waiting: queue.count, busy: busy, slots: maxBatch == 1 ? nil : maxConcurrentBatches)
+            GroupCommitLoad(
+                counts: statistics, waiting: queue.count, committing: running, busy: busy,
+                slots: maxBatch == 1 ? nil : maxConcurrentBatches, waitingLimit: maxBatch == 1 || maxWaiting == .max ? nil : maxWaiting)
         }
     }
 
@@ -146,12 +165,17 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
 public struct GroupCommitLoad: Sendable, Equatable {
     public var counts: GroupCommitStatistics
     public var waiting: Int
+    /// Slots taken now (a batch being written, or about to be).
+    public var committing: Int
     public var busy: Duration
     /// Batches that may commit at once; nil without group commit (each write alone, in parallel).
     public var slots: Int?
+    /// Writes that may wait before the next is refused; nil when unbounded or without group commit.
+    public var waitingLimit: Int?
 
-    public init(counts: GroupCommitStatistics, waiting: Int, busy: Duration, slots: Int?) {
-        (self.counts, self.waiting, self.busy, self.slots) = (counts, waiting, busy, slots)
+    public init(counts: GroupCommitStatistics, waiting: Int, committing: Int, busy: Duration, slots: Int?, waitingLimit: Int?) {
+        (self.counts, self.waiting, self.committing, self.busy) = (counts, waiting, committing, busy)
+        (self.slots, self.waitingLimit) = (slots, waitingLimit)
     }
 }
 
@@ -160,8 +184,17 @@ public struct GroupCommitStatistics: Sendable, Equatable {
     public var items = 0
     public var largestBatch = 0
     public var fellBack = 0
+    /// Writes refused because `maxWaiting` were waiting already.
+    public var refused = 0
 
-    public init(batches: Int = 0, items: Int = 0, largestBatch: Int = 0, fellBack: Int = 0) {
-        (self.batches, self.items, self.largestBatch, self.fellBack) = (batches, items, largestBatch, fellBack)
+    public init(batches: Int = 0, items: Int = 0, largestBatch: Int = 0, fellBack: Int = 0, refused: Int = 0) {
+        (self.batches, self.items, self.largestBatch, self.fellBack, self.refused) = (batches, items, largestBatch, fellBack, refused)
     }
+}
+
+/// How many check-ins may wait for the writer before the next is refused (`GroupCommit`'s
+/// `maxWaiting`). At SQLite's ~2,000 deltas or ~1,000 full inventories a second here, 512 is a
+/// quarter to half a second of work queued; at most 512 decoded check-ins held in memory.
+public enum CheckInQueue {
+    public static let defaultLimit = 512
 }

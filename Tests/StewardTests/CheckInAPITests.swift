@@ -125,6 +125,51 @@ import StewardStore
         }
     }
 
+    /// A fleet checking in at once past what the one SQLite writer takes: beyond the waiting
+    /// limit a check-in is answered at once with 503 `database_busy` and `Retry-After`, and
+    /// writes nothing (its agent backs off and sends it again); those already waiting are written.
+    /// The writer is held by another write until the test opens it (conditions, not times);
+    /// were the limit not kept, the third check-in would wait behind it: the time limit (far
+    /// above the test's seconds, even in a loaded full suite) fails it then instead of holding
+    /// the suite.
+    @Test(.timeLimit(.minutes(10))) func checkInsBeyondTheWritersQueueAreRefusedAndWriteNothing() async throws {
+        let env = try await TestEnvironment(.sqlite, checkInQueueLimit: 1)
+        let sqlite = try #require(env.storage as? SQLiteStorage)
+        try await env.withClient { api in
+            let inventory = SampleInventory.make(appCount: 5)
+            var enrolled: [EnrollResponse] = []
+            for _ in 0..<3 { enrolled.append(try await api.enroll(.corporate)) }
+            let devices = enrolled
+            let (held, holding) = AsyncStream.makeStream(of: Void.self)
+            let release = DispatchSemaphore(value: 0)
+            // Waits on the writer's own dispatch queue, never on a cooperative thread.
+            let holder = Task { try await sqlite.pool.write { _ in holding.yield(); release.wait() } }
+            for await _ in held { break }
+            let first = Task { try await api.checkIn(devices[0].deviceSecret, try SampleInventory.fullRequest(inventory)) }
+            // Taken from the queue into a commit that waits for the writer.
+            while !(sqlite.checkInCommitLoad.committing == 1 && sqlite.checkInCommitLoad.waiting == 0) { await Task.yield() }
+            let second = Task { try await api.checkIn(devices[1].deviceSecret, try SampleInventory.fullRequest(inventory)) }
+            while sqlite.checkInCommitLoad.waiting < 1 { await Task.yield() }
+
+            let refused = try await api.checkIn(devices[2].deviceSecret, try SampleInventory.fullRequest(inventory))
+            #expect(refused.status == .serviceUnavailable && refused.errorCode == "database_busy")
+            #expect(refused.headers[.retryAfter] == "1")
+            release.signal()
+            try await holder.value
+            #expect(try await first.value.status == .ok)
+            #expect(try await second.value.status == .ok)
+            #expect(try await api.appCount(devices[0].deviceId) == 5)
+            #expect(try await api.appCount(devices[1].deviceId) == 5)
+            #expect(try await api.appCount(devices[2].deviceId) == 0, "the refused check-in wrote nothing")
+            #expect(sqlite.checkInCommitLoad.counts.refused == 1)
+            let scraped = String(decoding: try await api.send(.GET, APIRoute.metrics.path, token: nil).body, as: UTF8.self)
+            #expect(scraped.contains("\nsteward_check_in_refused_busy_total 1\n") && scraped.contains("\nsteward_check_in_waiting_limit 1\n"))
+            // Sent again with the writer free: written.
+            #expect(try await api.checkIn(devices[2].deviceSecret, try SampleInventory.fullRequest(inventory)).status == .ok)
+            #expect(try await api.appCount(devices[2].deviceId) == 5)
+        }
+    }
+
     @Test(arguments: StoreKind.available) func asksForAFullInventoryWhenItLacksASection(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)
         try await env.withClient { api in

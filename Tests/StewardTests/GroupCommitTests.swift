@@ -45,9 +45,9 @@ private final class RecordingWriter: @unchecked Sendable {
     var batches: [[Int]] { lock.withLock { batchesSeen } }
     var singles: [Int] { lock.withLock { singlesSeen } }
 
-    static func commits(_ maxBatch: Int) -> GroupCommit<RecordingWriter, Int, Int> {
+    static func commits(_ maxBatch: Int, maxWaiting: Int = .max) -> GroupCommit<RecordingWriter, Int, Int> {
         GroupCommit(
-            maxBatch: maxBatch, batch: { writer, items in try writer.batch(items) },
+            maxBatch: maxBatch, maxWaiting: maxWaiting, batch: { writer, items in try writer.batch(items) },
             single: { writer, item in try await writer.single(item) })
     }
 }
@@ -114,15 +114,37 @@ private final class RecordingWriter: @unchecked Sendable {
         let queued = (1...3).map { item in Task { try await commits.commit(item, on: writer) } }
         while commits.queued < 3 { await Task.yield() }
         let held = commits.load
-        #expect(held.waiting == 3 && held.counts == GroupCommitStatistics() && held.busy == .zero && held.slots == 1)
+        #expect(held.waiting == 3 && held.committing == 1 && held.counts == GroupCommitStatistics() && held.busy == .zero)
+        #expect(held.slots == 1 && held.waitingLimit == nil)
         writer.open.yield()
         #expect(try await first.value == 0)
         for task in queued { _ = try await task.value }
         let after = commits.load
-        #expect(after.waiting == 0 && after.counts == GroupCommitStatistics(batches: 2, items: 4, largestBatch: 3, fellBack: 0))
+        #expect(after.waiting == 0 && after.committing == 0)
+        #expect(after.counts == GroupCommitStatistics(batches: 2, items: 4, largestBatch: 3, fellBack: 0))
         // One slot: the two commits ran one after the other, both since `began`.
         #expect(after.busy > .zero && after.busy <= began.duration(to: .now))
         #expect(RecordingWriter.commits(1).load.slots == nil, "without group commit, no slots")
+    }
+
+    /// Past the waiting limit a write is refused at once, as the database too busy (a 503 at the
+    /// edge), and never reaches the writer; those already waiting are written as before.
+    @Test func aWriteBeyondTheWaitingLimitIsRefusedAtOnce() async throws {
+        let writer = RecordingWriter()
+        let commits = RecordingWriter.commits(8, maxWaiting: 2)
+        let first = Task { try await commits.commit(0, on: writer) }
+        for await _ in writer.started { break }
+        let queued = [1, 2].map { item in Task { try await commits.commit(item, on: writer) } }
+        while commits.queued < 2 { await Task.yield() }
+        await #expect(throws: StoreError.outage(.busy)) { try await commits.commit(3, on: writer) }
+        #expect(commits.load.waiting == 2 && commits.load.waitingLimit == 2)
+        writer.open.yield()
+        #expect(try await first.value == 0)
+        for (item, task) in zip([1, 2], queued) { #expect(try await task.value == item * 10) }
+        #expect(!(writer.batches.flatMap { $0 } + writer.singles).contains(3), "the refused write never reached the writer")
+        #expect(commits.counts == GroupCommitStatistics(batches: 2, items: 3, largestBatch: 2, fellBack: 0, refused: 1))
+        // With room again, the next write is taken.
+        #expect(try await commits.commit(4, on: writer) == 40)
     }
 
     @Test func aBatchOfOneIsNotABatch() async throws {

@@ -72,7 +72,8 @@ public enum ServiceMetrics {
 
     /// Whether the store's writer is the bound: `rate(steward_check_in_commit_seconds_total)`
     /// near the writer slots (1 on SQLite) and a `steward_check_in_writes_waiting` that stays up
-    /// mean check-ins queue for it; writes per batch then grow (group commit).
+    /// mean check-ins queue for it; writes per batch then grow (group commit), and past the
+    /// waiting limit check-ins are refused (`steward_check_in_refused_busy_total`).
     static func checkInWriterText(_ load: GroupCommitLoad) -> String {
         let seconds = Double(load.busy.components.seconds) + Double(load.busy.components.attoseconds) / 1e18
         var families: [(name: String, type: String, help: String, value: String)] = [
@@ -84,11 +85,16 @@ public enum ServiceMetrics {
             ("steward_check_in_largest_batch", "gauge", "The most check-ins one transaction has held since the start.",
              String(load.counts.largestBatch)),
             ("steward_check_in_writes_waiting", "gauge", "Check-ins waiting now for a free writer slot.", String(load.waiting)),
+            ("steward_check_in_refused_busy_total", "counter", "Check-ins refused (503 database_busy, nothing written): the waiting limit was reached.",
+             String(load.counts.refused)),
             ("steward_check_in_commit_seconds_total", "counter", "Time spent writing check-ins, summed over the writer slots.",
              String(format: "%.6f", seconds)),
         ]
         if let slots = load.slots {
             families.append(("steward_check_in_writer_slots", "gauge", "Groups of check-ins that may commit at once.", String(slots)))
+        }
+        if let limit = load.waitingLimit {
+            families.append(("steward_check_in_waiting_limit", "gauge", "Check-ins that may wait before the next is refused.", String(limit)))
         }
         return families.map { "# HELP \($0.name) \($0.help)\n# TYPE \($0.name) \($0.type)\n\($0.name) \($0.value)\n" }.joined()
     }

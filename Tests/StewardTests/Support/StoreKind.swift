@@ -32,14 +32,16 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// A fresh, migrated store, and a way to read a table's rows as text with raw SQL (the way
     /// someone holding the database's credentials would see them).
-    func open(in directory: TemporaryDirectory) async throws -> (storage: any Storage, rawRows: RawRows, postgresURL: String?) {
+    func open(
+        in directory: TemporaryDirectory, checkInQueueLimit: Int = CheckInQueue.defaultLimit
+    ) async throws -> (storage: any Storage, rawRows: RawRows, postgresURL: String?) {
         let storage: any Storage
         let rawRows: RawRows
         var postgresURL: String?
         switch self {
         case .sqlite:
             let path = directory.url.appendingPathComponent("steward.sqlite").path
-            storage = try SQLiteStorage(path: path)
+            storage = try SQLiteStorage(path: path, checkInQueueLimit: checkInQueueLimit)
             rawRows = { table in
                 try await DatabaseQueue(path: path).read { db in try Row.fetchAll(db, sql: "SELECT * FROM \(table)").map(\.description) }
             }
@@ -47,7 +49,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let url = try await TestPostgres.freshSchemaURL()
             // A minute's wait for a connection: the suite's parallel tests load this machine far
             // more than a deployment's replica would be.
-            storage = try PostgresStorage(url: url, maximumConnections: 4, leaseTimeout: .seconds(60), logger: TestPostgres.logger)
+            storage = try PostgresStorage(
+                url: url, maximumConnections: 4, leaseTimeout: .seconds(60), checkInQueueLimit: checkInQueueLimit, logger: TestPostgres.logger)
             rawRows = { table in try await TestPostgres.texts("SELECT t::text FROM \(table) t", url: url) }
             postgresURL = url
         }

@@ -62,9 +62,11 @@ struct TestEnvironment {
     let tenant: TenantCreated
     let otherTenant: TenantCreated
 
-    init(_ store: StoreKind = .sqlite, maxBodyBytes: Int = Limits.defaultMaxBodyBytes) async throws {
+    init(
+        _ store: StoreKind = .sqlite, maxBodyBytes: Int = Limits.defaultMaxBodyBytes, checkInQueueLimit: Int = CheckInQueue.defaultLimit
+    ) async throws {
         directory = try TemporaryDirectory()
-        (storage, rawRows, postgresURL) = try await store.open(in: directory)
+        (storage, rawRows, postgresURL) = try await store.open(in: directory, checkInQueueLimit: checkInQueueLimit)
         var logger = Logger(label: "steward-test")
         logger.logLevel = .critical
         let ids = IdentifierGenerator.sequential()
