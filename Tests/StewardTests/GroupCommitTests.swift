@@ -119,8 +119,10 @@ private final class RecordingWriter: @unchecked Sendable {
         writer.open.yield()
         #expect(try await first.value == 0)
         for task in queued { _ = try await task.value }
+        // The slot is given back once the drain finds the queue empty, after the answers.
+        while commits.load.committing > 0 { await Task.yield() }
         let after = commits.load
-        #expect(after.waiting == 0 && after.committing == 0)
+        #expect(after.waiting == 0)
         #expect(after.counts == GroupCommitStatistics(batches: 2, items: 4, largestBatch: 3, fellBack: 0))
         // One slot: the two commits ran one after the other, both since `began`.
         #expect(after.busy > .zero && after.busy <= began.duration(to: .now))
