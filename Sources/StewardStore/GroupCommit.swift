@@ -81,13 +81,8 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
         }
     }
 
-    /// Writes waiting for a batch slot.
-    public var queued: Int { lock.withLock { queue.count } }
-
-    /// Batches committed, writes in them, and batches that fell back to one write at a time.
-    public var counts: GroupCommitStatistics { lock.withLock { statistics } }
-
-    /// The counts with what the writer is doing now, for an operator (`/metrics`).
+    /// Batches committed, writes in them, batches that fell back to one write at a time and
+    /// writes refused, with what the writer is doing now (the tests, and `/metrics`).
     public var load: GroupCommitLoad {
         lock.withLock {
             GroupCommitLoad(
@@ -117,11 +112,9 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
         if waiting.count == 1 {
             // Counted before its caller hears back, as a batch is: a caller that reads the
             // counts after its answer sees its own write in them.
-            let one = waiting[0]
-            let result: Result<Output, any Error>
-            do { result = .success(try await single(one.writer, one.item)) } catch { result = .failure(error) }
+            let result = await written(alone: waiting[0])
             record(items: 1, fellBack: false, since: start)
-            one.continuation.resume(with: result)
+            waiting[0].continuation.resume(with: result)
             return
         }
         do {
@@ -134,15 +127,15 @@ public final class GroupCommit<Writer: Sendable, Item: Sendable, Output: Sendabl
         } catch {
             record(items: waiting.count, fellBack: true, since: start)
             let retries = ContinuousClock.now
-            for one in waiting { await commitAlone(one) }
+            for one in waiting { one.continuation.resume(with: await written(alone: one)) }
             let spent = retries.duration(to: .now)
             lock.withLock { busy += spent }
         }
     }
 
-    /// One write in its own transaction; its caller gets its output or its own error.
-    private func commitAlone(_ one: Waiting) async {
-        do { one.continuation.resume(returning: try await single(one.writer, one.item)) } catch { one.continuation.resume(throwing: error) }
+    /// One write in its own transaction: its output or its own error, for its caller.
+    private func written(alone one: Waiting) async -> Result<Output, any Error> {
+        do { return .success(try await single(one.writer, one.item)) } catch { return .failure(error) }
     }
 
     private func record(items: Int, fellBack: Bool, since start: ContinuousClock.Instant) {

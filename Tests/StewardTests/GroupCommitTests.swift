@@ -67,7 +67,7 @@ private final class RecordingWriter: @unchecked Sendable {
             }
         }
         // Every write queued while the first one holds the writer (a condition, not a time).
-        while commits.queued < items.count { await Task.yield() }
+        while commits.load.waiting < items.count { await Task.yield() }
         writer.open.yield()
         #expect(try await first.value == 0)
         var results: [Int: Result<Int, RecordingWriter.Refused>] = [:]
@@ -87,7 +87,7 @@ private final class RecordingWriter: @unchecked Sendable {
         #expect(writer.batches.map(\.count) == [4])
         #expect(Set(writer.batches[0] + writer.singles) == Set(0...5))
         #expect(writer.singles.count == 2)
-        #expect(commits.counts == GroupCommitStatistics(batches: 3, items: 6, largestBatch: 4, fellBack: 0))
+        #expect(commits.load.counts == GroupCommitStatistics(batches: 3, items: 6, largestBatch: 4, fellBack: 0))
     }
 
     @Test func aFailingWriteCostsTheOthersARetryNotTheirWrite() async throws {
@@ -100,7 +100,7 @@ private final class RecordingWriter: @unchecked Sendable {
         // The batch was refused whole, then each of its writes went alone.
         #expect(writer.batches.map { Set($0) } == [[1, 2, 3]])
         #expect(Set(writer.singles) == [0, 1, 2, 3])
-        #expect(commits.counts.fellBack == 1)
+        #expect(commits.load.counts.fellBack == 1)
     }
 
     /// What an operator reads of the writer: the writes waiting while it is held, then none, and
@@ -112,7 +112,7 @@ private final class RecordingWriter: @unchecked Sendable {
         let first = Task { try await commits.commit(0, on: writer) }
         for await _ in writer.started { break }
         let queued = (1...3).map { item in Task { try await commits.commit(item, on: writer) } }
-        while commits.queued < 3 { await Task.yield() }
+        while commits.load.waiting < 3 { await Task.yield() }
         let held = commits.load
         #expect(held.waiting == 3 && held.committing == 1 && held.counts == GroupCommitStatistics() && held.busy == .zero)
         #expect(held.slots == 1 && held.waitingLimit == nil)
@@ -137,14 +137,14 @@ private final class RecordingWriter: @unchecked Sendable {
         let first = Task { try await commits.commit(0, on: writer) }
         for await _ in writer.started { break }
         let queued = [1, 2].map { item in Task { try await commits.commit(item, on: writer) } }
-        while commits.queued < 2 { await Task.yield() }
+        while commits.load.waiting < 2 { await Task.yield() }
         await #expect(throws: StoreError.outage(.busy)) { try await commits.commit(3, on: writer) }
         #expect(commits.load.waiting == 2 && commits.load.waitingLimit == 2)
         writer.open.yield()
         #expect(try await first.value == 0)
         for (item, task) in zip([1, 2], queued) { #expect(try await task.value == item * 10) }
         #expect(!(writer.batches.flatMap { $0 } + writer.singles).contains(3), "the refused write never reached the writer")
-        #expect(commits.counts == GroupCommitStatistics(batches: 2, items: 3, largestBatch: 2, fellBack: 0, refused: 1))
+        #expect(commits.load.counts == GroupCommitStatistics(batches: 2, items: 3, largestBatch: 2, fellBack: 0, refused: 1))
         // With room again, the next write is taken.
         #expect(try await commits.commit(4, on: writer) == 40)
     }
