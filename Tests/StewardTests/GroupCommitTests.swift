@@ -320,6 +320,36 @@ private final class RecordingWriter: @unchecked Sendable {
         }
     }
 
+    /// A device letting go of the last copy of an app releases that row alone: the cache
+    /// forgets its ID and keeps the others, so the next full inventory of known apps is still
+    /// written from IDs (before, any release emptied the whole cache).
+    @Test func aReleaseForgetsOnlyTheReleasedIDs() async throws {
+        let env = try await TestEnvironment(.sqlite)
+        let sqlite = try #require(env.storage as? SQLiteStorage)
+        let tenant = env.tenant.tenantId
+        try await env.withClient { api in
+            let first = try await api.enroll(.corporate).deviceId
+            let second = try await api.enroll(.corporate).deviceId
+            let kept = AppRecord(appId: "kept:amd64", name: "kept", version: "1", sizeBytes: 1, installLocation: nil)
+            let solo = AppRecord(appId: "solo:amd64", name: "solo", version: "3", sizeBytes: 2, installLocation: nil)
+            func full(_ device: DeviceID, _ apps: [AppRecord], _ hash: String) async throws -> AppsOutcome {
+                var update = InventoryUpdate(
+                    tenantID: tenant, deviceID: device, at: env.clock.now, agentVersion: "test", hardware: nil, operatingSystem: nil,
+                    network: nil, apps: .replace(apps), hashes: SectionHashes())
+                update.hashes.apps = hash
+                return try await env.storage.checkIn(update).apps
+            }
+            #expect(try await full(first, [kept, solo], "a") == .stored)
+            #expect(try await full(second, [kept], "b") == .stored)
+            let known = sqlite.softwareIDs.ids(tenant: tenant.rawValue, apps: [kept, solo])
+            #expect(known.allSatisfy { $0 != nil })
+            #expect(try await full(first, [kept], "c") == .stored)
+            #expect(sqlite.softwareIDs.ids(tenant: tenant.rawValue, apps: [kept, solo]) == [known[0], nil])
+            #expect(try await env.storage.apps(tenantID: tenant, deviceID: first, after: nil, limit: 10) == [kept])
+            #expect(try await env.storage.apps(tenantID: tenant, deviceID: second, after: nil, limit: 10) == [kept])
+        }
+    }
+
     /// Many devices' full inventories at once: whatever batches formed, each device holds its own.
     @Test(arguments: StoreKind.available) func concurrentCheckInsEachLandWhole(store: StoreKind) async throws {
         let env = try await TestEnvironment(store)
