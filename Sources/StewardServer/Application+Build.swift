@@ -328,7 +328,9 @@ public func buildRouter(
     let router = Router(context: StewardRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ErrorMiddleware(outage: { [storage] in storage.outage(causedBy: $0) }, servesTLS: dependencies.tls != nil))
+    let outages = OutageReporter(
+        read: { [storage] in storage.outage(causedBy: $0) }, log: LogThrottle(interval: OutageReporter.logInterval, clock: clock))
+    router.add(middleware: ErrorMiddleware(outages: outages, servesTLS: dependencies.tls != nil))
     // Authentication, then the route's permission (declared in `APIRoute`), then the handler.
     let admin = router.group().add(middleware: AdminAuthentication(store: storage, clock: clock))
     var served: [APIRoute: Handler] = [:]
@@ -378,7 +380,8 @@ public func buildRouter(
     router.get(RouterPath(AgentInstallController.scriptPath), use: install.script)
     router.get(RouterPath(AgentInstallController.packagePath), use: install.package)
     // The web console: pages over the same handlers, behind the same permission checks.
-    Console(api: InProcessAPI(handlers: served), store: storage, clock: clock, publicURL: configuration.publicURL).register(on: router)
+    Console(api: InProcessAPI(handlers: served), store: storage, clock: clock, outages: outages, publicURL: configuration.publicURL)
+        .register(on: router)
     return router
 }
 

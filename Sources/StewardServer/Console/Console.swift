@@ -16,6 +16,8 @@ public struct Console: Sendable {
     let api: InProcessAPI
     let store: any Storage
     let clock: Clock
+    /// The store's errors read as outages, and their log (shared with the API's edge).
+    let outages: OutageReporter
     /// The address devices reach (for the enrollment URLs the pages show).
     var publicURL: String? = nil
 
@@ -73,7 +75,7 @@ public struct Console: Sendable {
             do {
                 response = try await body(request, context)
             } catch {
-                response = Self.errorPage(error, request: request, context: context, outage: { [store] in store.outage(causedBy: $0) })
+                response = Self.errorPage(error, request: request, context: context, outages: outages)
             }
             response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
             response.headers[.init("X-Frame-Options")!] = "DENY"
@@ -86,9 +88,9 @@ public struct Console: Sendable {
     }
 
     static func errorPage(
-        _ error: any Error, request: Request, context: Context, outage: (any Error) -> StoreOutage?
+        _ error: any Error, request: Request, context: Context, outages: OutageReporter
     ) -> Response {
-        let apiError = ErrorMiddleware.answer(for: error, context: context, component: "console", outage: outage)
+        let apiError = ErrorMiddleware.answer(for: error, context: context, component: "console", outages: outages)
         let title = switch apiError.status.code {
         case 401: "Signed out"
         case 403: "Not allowed"
@@ -229,7 +231,7 @@ struct ConsoleSession: RouterMiddleware {
         }
         guard request.method == .get || request.method == .head else {
             return Console.errorPage(APIError(.unauthorized, "unauthorized", "Your session has ended: sign in again."), request: request, context: context,
-                outage: { _ in nil })
+                outages: .none)
         }
         return Console.redirect("/sign-in")
     }

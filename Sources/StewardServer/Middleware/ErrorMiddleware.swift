@@ -10,11 +10,12 @@ import StewardStore
 /// answers carry personal data and secrets, and no cache or browser guess should keep them.
 /// Served over TLS, every answer tells browsers to come back only over HTTPS (HSTS, a year).
 /// The database unreachable, too busy or full (as the store recognises its driver's errors) is
-/// a 503 with its own code and `Retry-After`, never a 500: the request did nothing.
+/// a 503 with its own code and `Retry-After`, never a 500: the request did nothing; the log says
+/// so once per kind and interval (`OutageReporter`).
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = StewardRequestContext
-    /// The store's reading of an error it threw (`Storage.outage(causedBy:)`).
-    let outage: @Sendable (any Error) -> StoreOutage?
+    /// The store's reading of an error it threw (`Storage.outage(causedBy:)`), and its log.
+    let outages: OutageReporter
     var servesTLS = false
     static let requestIDHeader = HTTPField.Name("X-Request-ID")!
     static let noSniffHeader = HTTPField.Name("X-Content-Type-Options")!
@@ -26,7 +27,7 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = try Self.answer(for: error, context: context, component: "http", outage: outage)
+            response = try Self.answer(for: error, context: context, component: "http", outages: outages)
                 .response(from: request, context: context)
         }
         response.headers[Self.requestIDHeader] = context.requestID
@@ -37,18 +38,10 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 
     /// The error as answered, carrying the request's ID; an unexpected one is logged, by type only.
-    static func answer(
-        for error: any Error, context: Context, component: String, outage: (any Error) -> StoreOutage?
-    ) -> APIError {
-        if let outage = outage(error) {
+    static func answer(for error: any Error, context: Context, component: String, outages: OutageReporter) -> APIError {
+        if let outage = outages.outage(error, context: context, component: component) {
             var apiError = APIError.outage(outage)
             apiError.requestID = context.requestID
-            context.logger.warning(
-                "database outage",
-                metadata: [
-                    "component": "\(component)", "requestId": "\(context.requestID)", "outage": "\(outage.rawValue)",
-                    "error": "\(String(reflecting: type(of: error)))",
-                ])
             return apiError
         }
         var apiError = apiError(for: error)
