@@ -259,6 +259,17 @@ final class FleetDriver {
         }
     }
 
+    /// Each corporate device's whole inventory and then its two deltas (`deltaBodies`), for an
+    /// external load generator: the full first, so a device an earlier phase left changed starts
+    /// from its inventory, and each delta applies to what the one before it left.
+    func mixedBodies(changedApps: Int) throws -> [(secret: String, bodies: [String])] {
+        let fulls = Dictionary(uniqueKeysWithValues: try fullBodies(devices: fleet.count).map { ($0.secret, $0.bodies) })
+        return try deltaBodies(changedApps: changedApps).map { device in
+            guard let full = fulls[device.secret] else { throw BenchFailure("a device with deltas and no full inventory") }
+            return (device.secret, full + device.bodies)
+        }
+    }
+
     /// The first `devices` corporate devices' secrets and full inventories (JSON), for an
     /// external load generator: each sent again is a whole inventory compared with the stored one.
     func fullBodies(devices: Int) throws -> [(secret: String, bodies: [String])] {

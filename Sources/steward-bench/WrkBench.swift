@@ -24,14 +24,15 @@ struct WrkBench: AsyncParsableCommand {
     @Option(help: "Seed of the simulated fleet.") var seed: UInt64 = 1
     @Option(help: "Apps changed by each delta (sent there and back).") var changedApps = 5
     @Option(help: "Corporate devices whose full inventory (300 apps) wrk sends again and again.") var fullDevices = 200
-    @Option(help: "Phases after the bare route, comma-separated (to profile one).") var phases = "health,heartbeat,delta,full"
+    @Option(help: "Phases after the bare route, comma-separated (to profile one; mixed is not in the default).")
+    var phases = "health,heartbeat,delta,full"
 
     func validate() throws {
         guard devices > 0, connections > 0, threads > 0, connections >= threads else {
             throw ValidationError("--devices, --connections and --threads must be positive, connections at least threads")
         }
-        guard Set(chosen).isSubset(of: ["health", "heartbeat", "delta", "full"]), !chosen.isEmpty else {
-            throw ValidationError("--phases: some of health, heartbeat, delta, full")
+        guard Set(chosen).isSubset(of: ["health", "heartbeat", "delta", "full", "mixed"]), !chosen.isEmpty else {
+            throw ValidationError("--phases: some of health, heartbeat, delta, full, mixed")
         }
     }
 
@@ -92,6 +93,16 @@ struct WrkBench: AsyncParsableCommand {
                     results.append(try await wrk.measure(
                         "full", url: server.url, devices: fulls.count, store: server.store, stats: server.stats, bare: bareBeforeFulls,
                         script: try Wrk.rotatingPosts(path: path, threads: threads, fulls), warmUp: heartbeats))
+                }
+                if chosen.contains("mixed") {
+                    // Each device in turn: its whole inventory again, a delta there, one back
+                    // (releasing the rows the first added) — fulls among the releases of others.
+                    let mixed = try driver.mixedBodies(changedApps: changedApps)
+                    guard mixed.count >= connections else { throw BenchFailure("fewer corporate devices than connections: requests would overlap") }
+                    let bareBeforeMixed = try await bareRate()
+                    results.append(try await wrk.measure(
+                        "mixed", url: server.url, devices: mixed.count, store: server.store, stats: server.stats, bare: bareBeforeMixed,
+                        script: try Wrk.rotatingPosts(path: path, threads: threads, mixed), warmUp: heartbeats))
                 }
                 await bare.stop()
                 return results

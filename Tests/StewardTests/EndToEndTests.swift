@@ -216,15 +216,18 @@ import StewardPostgres
 
         // The server's own limit under wrk: the bare route, /health, heartbeats, deltas there and
         // back (none of them answered with a request for a full inventory) and fulls, each a
-        // share of the bare route.
+        // share of the bare route; then deltas and fulls mixed (not a default phase).
         // One connection: each device's deltas in order, so none may be answered with a request
         // for a full inventory.
-        let wrk = try await run(["wrk", "--devices", "8", "--connections", "1", "--threads", "1", "--full-devices", "2"])
+        let wrk = try await run([
+            "wrk", "--devices", "8", "--connections", "1", "--threads", "1", "--full-devices", "2",
+            "--phases", "health,heartbeat,delta,full,mixed",
+        ])
         // The bare route again before every phase (each phase's share is against the one before it).
         let bareRoute = "bare route (wrk)"
         #expect(phases(wrk) == [
             bareRoute, "health (wrk)", bareRoute, "bare post (wrk)", bareRoute, "heartbeat (wrk)", bareRoute, "delta (wrk)", bareRoute,
-            "full (wrk)",
+            "full (wrk)", bareRoute, "mixed (wrk)",
         ])
         #expect(wrk.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 && ($0["ofCeiling"] as? Double ?? 0) > 0 })
         for (index, row) in wrk.enumerated() where row["phase"] as? String != bareRoute {
@@ -232,8 +235,12 @@ import StewardPostgres
             #expect(abs((row["ofCeiling"] as? Double ?? 0) - rate / before) < 1e-9, "\(row["phase"] ?? "?") against the bare route before it")
         }
         #expect(wrk.first { $0["phase"] as? String == "heartbeat (wrk)" }?["devices"] as? Int == 8)
-        #expect(wrk.last?["devices"] as? Int == 2)
-        #expect(wrk.suffix(3).allSatisfy { $0["askedForFull"] as? Int == 0 })
+        #expect(wrk.first { $0["phase"] as? String == "full (wrk)" }?["devices"] as? Int == 2)
+        let corporate = wrk.first { $0["phase"] as? String == "delta (wrk)" }?["devices"] as? Int ?? 0
+        #expect(corporate > 2 && wrk.last?["devices"] as? Int == corporate, "every corporate device mixes")
+        #expect(wrk.filter { ["delta (wrk)", "full (wrk)", "mixed (wrk)"].contains($0["phase"] as? String) }.allSatisfy {
+            $0["askedForFull"] as? Int == 0
+        })
 
         let ceiling = try await run(["ceiling", "--requests", "50"])
         #expect(phases(ceiling) == ["ceiling"] && (ceiling.first?["rate"] as? Double ?? 0) > 0)
