@@ -327,7 +327,7 @@ public func buildRouter(
 
     let router = Router(context: StewardRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     let outages = OutageReporter(
         read: { [storage] in storage.outage(causedBy: $0) }, log: LogThrottle(interval: OutageReporter.logInterval, clock: clock))
     router.add(middleware: ErrorMiddleware(outages: outages, servesTLS: dependencies.tls != nil))
