@@ -79,30 +79,25 @@ struct WrkBench: AsyncParsableCommand {
                         "heartbeat", url: server.url, devices: driver.fleet.count, store: server.store, stats: server.stats,
                         bare: bareBeforeHeartbeats, script: heartbeats))
                 }
-                if chosen.contains("delta") {
-                    let deltas = try driver.deltaBodies(changedApps: changedApps)
-                    guard deltas.count >= connections else { throw BenchFailure("fewer corporate devices than connections: deltas would overlap") }
-                    let bareBeforeDeltas = try await bareRate()
+                // A phase of check-ins that change what is stored: its share against the bare
+                // route right before it, warmed up with heartbeats (its own script would leave
+                // devices changed). `ordered`: each device's bodies apply in turn, so no two
+                // connections may send the same device's.
+                func storing(_ phase: String, _ bodies: [(secret: String, bodies: [String])], ordered: Bool) async throws {
+                    guard !ordered || bodies.count >= connections else {
+                        throw BenchFailure("fewer corporate devices than connections: \(phase) requests would overlap")
+                    }
+                    let bareBefore = try await bareRate()
                     results.append(try await wrk.measure(
-                        "delta", url: server.url, devices: deltas.count, store: server.store, stats: server.stats, bare: bareBeforeDeltas,
-                        script: try Wrk.rotatingPosts(path: path, threads: threads, deltas), warmUp: heartbeats))
+                        phase, url: server.url, devices: bodies.count, store: server.store, stats: server.stats, bare: bareBefore,
+                        script: try Wrk.rotatingPosts(path: path, threads: threads, bodies), warmUp: heartbeats))
                 }
-                if chosen.contains("full") {
-                    let fulls = try driver.fullBodies(devices: fullDevices)
-                    let bareBeforeFulls = try await bareRate()
-                    results.append(try await wrk.measure(
-                        "full", url: server.url, devices: fulls.count, store: server.store, stats: server.stats, bare: bareBeforeFulls,
-                        script: try Wrk.rotatingPosts(path: path, threads: threads, fulls), warmUp: heartbeats))
-                }
+                if chosen.contains("delta") { try await storing("delta", try driver.deltaBodies(changedApps: changedApps), ordered: true) }
+                if chosen.contains("full") { try await storing("full", try driver.fullBodies(devices: fullDevices), ordered: false) }
                 if chosen.contains("mixed") {
                     // Each device in turn: its whole inventory again, a delta there, one back
                     // (releasing the rows the first added) — fulls among the releases of others.
-                    let mixed = try driver.mixedBodies(changedApps: changedApps)
-                    guard mixed.count >= connections else { throw BenchFailure("fewer corporate devices than connections: requests would overlap") }
-                    let bareBeforeMixed = try await bareRate()
-                    results.append(try await wrk.measure(
-                        "mixed", url: server.url, devices: mixed.count, store: server.store, stats: server.stats, bare: bareBeforeMixed,
-                        script: try Wrk.rotatingPosts(path: path, threads: threads, mixed), warmUp: heartbeats))
+                    try await storing("mixed", try driver.mixedBodies(changedApps: changedApps), ordered: true)
                 }
                 await bare.stop()
                 return results
