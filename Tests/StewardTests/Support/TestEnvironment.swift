@@ -98,7 +98,11 @@ struct TestEnvironment {
             try await TestPostgres.execute(sql, url: postgresURL)
         } else {
             let path = directory.url.appendingPathComponent("steward.sqlite").path
-            try await DatabaseQueue(path: path).write { try $0.execute(sql: sql) }
+            // Waits for the server's writer as the store's own connections do (GRDB's default
+            // is to fail at once: a check-in or a buffered write in flight failed the test).
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            try await DatabaseQueue(path: path, configuration: configuration).write { try $0.execute(sql: sql) }
         }
     }
 
