@@ -73,11 +73,10 @@ final class RequestMetrics: Sendable {
             if let endpoint = endpoints[key] { return endpoint }
             let labels = [("http.route", route), ("http.request.method", method.rawValue)]
             let code = String(status.code)
+            let answered = labels + [("http.response.status_code", code)]
             let endpoint = Endpoint(
-                requests: Counter(label: "hb.requests", dimensions: labels + [("http.response.status_code", code)]),
-                duration: Metrics.Timer(
-                    label: "http.server.request.duration", dimensions: labels + [("http.response.status_code", code)],
-                    preferredDisplayUnit: .seconds),
+                requests: Counter(label: "hb.requests", dimensions: answered),
+                duration: Metrics.Timer(label: "http.server.request.duration", dimensions: answered, preferredDisplayUnit: .seconds),
                 errors: Counter(label: "hb.request.errors", dimensions: labels + [("error.type", code)]))
             endpoints[key] = endpoint
             return endpoint
