@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PostgresNIO
 import Testing
 import StewardModel
 @testable import StewardSQLite
@@ -596,6 +597,38 @@ extension DeviceCountTests {
             let counts = try await env.storage.deviceCounts(tenantID: env.tenant.tenantId)
             #expect(counts.total == 120 && counts.byOwnership == ["corporate": 60, "personal": 60])
         }
+    }
+    /// PostgreSQL: a device's OS change moves the tenant's count rows only when its transaction
+    /// commits, so a check-in still writing (its apps, the rest of its group) holds no count row
+    /// another device's change needs. The first transaction stays open while the second changes
+    /// the same counts with a lock timeout: when the counts moved with the UPDATE, it timed out.
+    @Test func anOSChangeHoldsNoCountRowUntilItCommits() async throws {
+        guard StoreKind.available.contains(.postgres) else { return }
+        let env = try await TestEnvironment(.postgres)
+        let url = try #require(env.postgresURL)
+        let (first, second) = try await env.withClient { api in (try await api.enroll(.corporate), try await api.enroll(.corporate)) }
+        let tenant = env.tenant.tenantId.rawValue
+        let client = PostgresClient(configuration: try PostgresURL.configuration(from: url), backgroundLogger: TestPostgres.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await client.withConnection { held in
+                try await held.query("BEGIN", logger: TestPostgres.logger)
+                try await held.query(
+                    "UPDATE devices SET os_name = 'Debian GNU/Linux', os_version = '13' WHERE tenant_id = \(tenant) AND id = \(first.deviceId.rawValue)",
+                    logger: TestPostgres.logger)
+                try await client.withConnection { other in
+                    try await other.query("SET lock_timeout = '500ms'", logger: TestPostgres.logger)
+                    try await other.query(
+                        "UPDATE devices SET os_name = 'Debian GNU/Linux', os_version = '13' WHERE tenant_id = \(tenant) AND id = \(second.deviceId.rawValue)",
+                        logger: TestPostgres.logger)
+                }
+                try await held.query("COMMIT", logger: TestPostgres.logger)
+            }
+        }
+        let counts = try await env.storage.deviceCounts(tenantID: env.tenant.tenantId)
+        #expect(counts.total == 2 && counts.byOwnership == ["corporate": 2])
+        #expect(counts.byOperatingSystem == [OperatingSystemCount(name: "Debian GNU/Linux", version: "13", devices: 2)])
     }
 }
 

@@ -898,5 +898,10 @@ enum SQLiteMigrations {
             DELETE FROM software WHERE tenant_id = OLD.tenant_id AND id = OLD.software_id AND holders = 0;
         END;
         """),
+        // PostgreSQL's only (its count rows were locked from a device's OS change to the commit,
+        // across concurrent check-ins); here the one writer already serialises every write.
+        ("0030_device_counts_at_commit", """
+        SELECT 1
+        """),
     ]
 }
