@@ -115,18 +115,18 @@ extension PostgresStorage {
     ) async throws -> (id: DeviceID, ownership: Ownership) {
         let tenant = device.tenantID.rawValue
         var device = device
+        // The token's use, last: enrollments with one token (a fleet's rollout) serialise on its
+        // row (and a new device's on its tenant's count rows), so the token is locked, checked
+        // and counted in the statement before the commit — with a new device's row, in the same
+        // statement — instead of at the start, where its lock was held through every statement.
+        @Sendable func useToken(_ rows: [PostgresRow]) throws {
+            guard let row = rows.first else { throw StoreError.notFound }
+            // Judged as it was before this use (a rollback undoes the count if refused).
+            var token = try Self.enrollmentToken(row.makeRandomAccess())
+            token.useCount -= 1
+            guard accept(token) else { throw StoreError.notFound }
+        }
         return try await transaction { [self] connection in
-            // FOR UPDATE: two enrollments racing for a token's last use serialise here.
-            let tokenRows = try await connection.query(
-                "SELECT * FROM enrollment_tokens WHERE tenant_id = \(tenant) AND id = \(tokenID.rawValue) FOR UPDATE",
-                logger: logger
-            ).collect()
-            guard let tokenRow = tokenRows.first, accept(try Self.enrollmentToken(tokenRow.makeRandomAccess())) else {
-                throw StoreError.notFound
-            }
-            try await connection.query(
-                "UPDATE enrollment_tokens SET use_count = use_count + 1 WHERE tenant_id = \(tenant) AND id = \(tokenID.rawValue)",
-                logger: logger)
             if device.ownership == .personal {
                 let registered = try await connection.query(
                     """
@@ -166,17 +166,31 @@ extension PostgresStorage {
                 if retired && ownership == .personal {
                     try await Self.forgetCorporateOnlyData(connection, tenant: tenant, device: existing, logger: logger)
                 }
+                // The token before the audit's lock, in the order a revocation takes them.
+                try useToken(try await connection.query(
+                    """
+                    UPDATE enrollment_tokens SET use_count = use_count + 1
+                    WHERE tenant_id = \(tenant) AND id = \(tokenID.rawValue) RETURNING *
+                    """, logger: logger
+                ).collect())
                 try await Self.appendAudit(connection, audit, logger: logger)
                 return (DeviceID(rawValue: existing), ownership)
             }
-            try await connection.query(
+            try useToken(try await connection.query(
                 """
-                INSERT INTO devices (tenant_id, id, secret_verifier, ownership, platform, platform_id, device_name,
-                    agent_version, enrolled_at, user_id, management_id)
-                VALUES (\(tenant), \(device.id.rawValue), \(device.secretVerifier), \(device.ownership.rawValue),
-                    \(device.platform.rawValue), \(device.platformId), \(device.deviceName), \(device.agentVersion),
-                    \(device.enrolledAt.millisecondsSince1970), \(device.userID?.rawValue), \(device.managementID))
-                """, logger: logger)
+                WITH used AS (
+                    UPDATE enrollment_tokens SET use_count = use_count + 1
+                    WHERE tenant_id = \(tenant) AND id = \(tokenID.rawValue) RETURNING *),
+                added AS (
+                    INSERT INTO devices (tenant_id, id, secret_verifier, ownership, platform, platform_id, device_name,
+                        agent_version, enrolled_at, user_id, management_id)
+                    SELECT \(tenant), \(device.id.rawValue), \(device.secretVerifier), \(device.ownership.rawValue),
+                        \(device.platform.rawValue), \(device.platformId), \(device.deviceName), \(device.agentVersion),
+                        \(device.enrolledAt.millisecondsSince1970), \(device.userID?.rawValue), \(device.managementID)
+                    FROM used)
+                SELECT * FROM used
+                """, logger: logger
+            ).collect())
             return (device.id, device.ownership)
         }
     }

@@ -915,37 +915,20 @@ enum PostgresMigrations {
         // connections waiting on that lock). The counts now move when the transaction commits
         // (a deferred constraint trigger: the lock is held for the commit alone), and only the
         // counts that changed are written (an OS change no longer locks the ownership and
-        // platform rows it leaves as they were).
+        // platform rows it leaves as they were). `count_devices` keeps inserts and deletes.
         ("0030_device_counts_at_commit", """
-        CREATE OR REPLACE FUNCTION count_devices() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION recount_device() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'INSERT' THEN
-                INSERT INTO device_counts (tenant_id, dimension, value, devices)
-                SELECT r.tenant_id, k.dimension, k.value, count(*) FROM new_rows r CROSS JOIN LATERAL (VALUES
-                    ('ownership', r.ownership), ('platform', r.platform),
-                    ('os', coalesce(r.os_name, '') || chr(31) || coalesce(r.os_version, ''))) AS k(dimension, value)
-                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-                ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
-            ELSIF TG_OP = 'DELETE' THEN
-                INSERT INTO device_counts (tenant_id, dimension, value, devices)
-                SELECT r.tenant_id, k.dimension, k.value, -count(*) FROM old_rows r CROSS JOIN LATERAL (VALUES
-                    ('ownership', r.ownership), ('platform', r.platform),
-                    ('os', coalesce(r.os_name, '') || chr(31) || coalesce(r.os_version, ''))) AS k(dimension, value)
-                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-                ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
-                DELETE FROM device_counts WHERE devices = 0 AND tenant_id IN (SELECT DISTINCT tenant_id FROM old_rows);
-            ELSE
-                INSERT INTO device_counts (tenant_id, dimension, value, devices)
-                SELECT c.t, c.d, c.v, sum(c.n) FROM (VALUES
-                    (OLD.tenant_id, 'ownership', OLD.ownership, -1), (OLD.tenant_id, 'platform', OLD.platform, -1),
-                    (OLD.tenant_id, 'os', coalesce(OLD.os_name, '') || chr(31) || coalesce(OLD.os_version, ''), -1),
-                    (NEW.tenant_id, 'ownership', NEW.ownership, 1), (NEW.tenant_id, 'platform', NEW.platform, 1),
-                    (NEW.tenant_id, 'os', coalesce(NEW.os_name, '') || chr(31) || coalesce(NEW.os_version, ''), 1)
-                ) AS c(t, d, v, n)
-                GROUP BY 1, 2, 3 HAVING sum(c.n) <> 0 ORDER BY 1, 2, 3
-                ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
-                DELETE FROM device_counts WHERE devices = 0 AND tenant_id = OLD.tenant_id;
-            END IF;
+            INSERT INTO device_counts (tenant_id, dimension, value, devices)
+            SELECT c.t, c.d, c.v, sum(c.n) FROM (VALUES
+                (OLD.tenant_id, 'os', coalesce(OLD.os_name, '') || chr(31) || coalesce(OLD.os_version, ''), -1),
+                (NEW.tenant_id, 'os', coalesce(NEW.os_name, '') || chr(31) || coalesce(NEW.os_version, ''), 1),
+                (OLD.tenant_id, 'ownership', OLD.ownership, -1), (NEW.tenant_id, 'ownership', NEW.ownership, 1),
+                (OLD.tenant_id, 'platform', OLD.platform, -1), (NEW.tenant_id, 'platform', NEW.platform, 1)
+            ) AS c(t, d, v, n)
+            GROUP BY 1, 2, 3 HAVING sum(c.n) <> 0 ORDER BY 1, 2, 3
+            ON CONFLICT (tenant_id, dimension, value) DO UPDATE SET devices = device_counts.devices + excluded.devices;
+            DELETE FROM device_counts WHERE devices = 0 AND tenant_id = OLD.tenant_id;
             RETURN NULL;
         END $$;
         DROP TRIGGER devices_recounted ON devices;
@@ -953,7 +936,7 @@ enum PostgresMigrations {
             DEFERRABLE INITIALLY DEFERRED
             FOR EACH ROW WHEN ((OLD.ownership, OLD.platform, OLD.os_name, OLD.os_version)
                 IS DISTINCT FROM (NEW.ownership, NEW.platform, NEW.os_name, NEW.os_version))
-            EXECUTE FUNCTION count_devices();
+            EXECUTE FUNCTION recount_device();
         """),
     ]
 
