@@ -401,6 +401,33 @@ import StewardStore
             #expect(listed.first?.useCount == 1)
         }
     }
+
+    /// Enrollments racing for a token's last uses: exactly as many get in as it allows, and it
+    /// counts them. The controller's check passes them all at once; the store's, under the
+    /// token's lock as it is used, decides.
+    @Test(arguments: StoreKind.available) func racingEnrollmentsTakeATokensUsesExactly(store: StoreKind) async throws {
+        let env = try await TestEnvironment(store)
+        try await env.withClient { api in
+            let token = try await api.enrollmentToken(.corporate, maxUses: 3)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<12 {
+                    group.addTask {
+                        try await api.send(
+                            .POST, APIRoute.enroll.path, token: token,
+                            json: EnrollRequest(platform: .linux, platformId: nil, deviceName: "r\(index)", agentVersion: nil)
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 3)
+            #expect(statuses.allSatisfy { $0 == .created || $0 == .forbidden }, "\(statuses)")
+            let listed = try await api.send(.GET, APIRoute.listEnrollmentTokens.path, token: api.adminToken)
+                .decode(Page<EnrollmentTokenView>.self).items
+            #expect(listed.map(\.useCount) == [3])
+            #expect(try await env.storage.deviceCounts(tenantID: env.tenant.tenantId).total == 3)
+        }
+    }
 }
 
 /// A read while buffered heartbeat times are being written still sees them: between the batch
