@@ -598,6 +598,7 @@ extension DeviceCountTests {
             #expect(counts.total == 120 && counts.byOwnership == ["corporate": 60, "personal": 60])
         }
     }
+
     /// PostgreSQL: a device's OS change moves the tenant's count rows only when its transaction
     /// commits, so a check-in still writing (its apps, the rest of its group) holds no count row
     /// another device's change needs. The first transaction stays open while the second changes
