@@ -117,8 +117,9 @@ extension PostgresStorage {
         var device = device
         // The token's use, last: enrollments with one token (a fleet's rollout) serialise on its
         // row (and a new device's on its tenant's count rows), so the token is locked, checked
-        // and counted in the statement before the commit — with a new device's row, in the same
-        // statement — instead of at the start, where its lock was held through every statement.
+        // and counted at the end — with a new device's row, in the statement before the commit;
+        // for a re-enrolled machine, before its audit entry — instead of at the start, where its
+        // lock was held through every statement.
         @Sendable func useToken(_ rows: [PostgresRow]) throws {
             guard let row = rows.first else { throw StoreError.notFound }
             // Judged as it was before this use (a rollback undoes the count if refused).
